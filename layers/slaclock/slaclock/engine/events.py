@@ -1,0 +1,145 @@
+"""Canonical ticket events (DESIGN §4): the one form every provider adapter produces.
+
+The outcome for a ticket is a function of the SET of its events, ordered by (`at`, `id`); a repeated
+`id` is ignored. `ticket` holds the fields as of that event; a partial update is merged onto the
+previous state (a key absent from `ticket` keeps its previous value; ``null`` clears it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from slaclock.engine.errors import EventError
+
+
+class EventType(StrEnum):
+    CREATED = "created"
+    AGENT_REPLIED = "agent_replied"
+    CUSTOMER_REPLIED = "customer_replied"
+    UPDATED = "updated"
+    SOLVED = "solved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    DELETED = "deleted"
+
+
+TICKET_FIELDS = frozenset(
+    {
+        "channel", "status", "priority", "tags", "department", "assignee", "assignee_status",
+        "requester", "customer_group", "created_at", "updated_at", "deleted", "referrer_url",
+        "via_invitation", "last_message_by", "custom",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One canonical event. `at` is an aware datetime in UTC."""
+
+    id: str
+    ticket_id: str
+    type: EventType
+    at: datetime
+    ticket: Mapping[str, Any]
+
+    @property
+    def key(self) -> tuple[datetime, str]:
+        """Total order of a ticket's events: by instant, then by id."""
+        return (self.at, self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "ticket_id": self.ticket_id,
+            "type": self.type.value,
+            "at": format_instant(self.at),
+            "ticket": dict(self.ticket),
+        }
+
+
+def format_instant(t: datetime) -> str:
+    """ISO 8601 in UTC with `Z`; microseconds kept only when present."""
+    t = t.astimezone(UTC)
+    text = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if t.microsecond:
+        text += f".{t.microsecond:06d}"
+    return text + "Z"
+
+
+def parse_instant(value: Any, path: str, errors: list[tuple[str, str]]) -> datetime | None:
+    """An ISO 8601 instant WITH an offset (or `Z`), as an aware UTC datetime; appends to `errors`."""
+    if not isinstance(value, str):
+        errors.append((path, f"{value!r} is not an ISO 8601 instant"))
+        return None
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        errors.append((path, f"{value!r} is not an ISO 8601 instant"))
+        return None
+    if t.tzinfo is None:
+        errors.append((path, f"{value!r} has no UTC offset (add 'Z' or '+hh:mm')"))
+        return None
+    return t.astimezone(UTC)
+
+
+def parse_event(d: Any) -> Event:
+    """Validate one canonical event document. Raises `EventError` listing every problem.
+
+    >>> parse_event({"id": "e1", "ticket_id": "7", "type": "created",
+    ...              "at": "2026-11-20T15:45:00Z", "ticket": {"status": "open"}}).type
+    <EventType.CREATED: 'created'>
+    """
+    errors: list[tuple[str, str]] = []
+    if not isinstance(d, Mapping):
+        raise EventError([("", "an event must be a JSON object")])
+    ev_id = d.get("id")
+    if not isinstance(ev_id, str | int) or isinstance(ev_id, bool) or str(ev_id) == "":
+        errors.append(("id", "required, a non-empty string"))
+    ticket_id = d.get("ticket_id")
+    if not isinstance(ticket_id, str | int) or isinstance(ticket_id, bool) or str(ticket_id) == "":
+        errors.append(("ticket_id", "required, a non-empty string"))
+    raw_type = d.get("type")
+    try:
+        ev_type = EventType(raw_type)
+    except ValueError:
+        allowed = ", ".join(t.value for t in EventType)
+        errors.append(("type", f"{raw_type!r} is not one of {allowed}"))
+        ev_type = None
+    at = parse_instant(d.get("at"), "at", errors)
+    ticket = d.get("ticket", {})
+    if ticket is None:
+        ticket = {}
+    if not isinstance(ticket, Mapping):
+        errors.append(("ticket", "must be an object of ticket fields"))
+        ticket = {}
+    else:
+        for name in ticket:
+            if name not in TICKET_FIELDS:
+                errors.append((f"ticket.{name}", "unknown ticket field"))
+        tags = ticket.get("tags")
+        if tags is not None and not (isinstance(tags, list) and all(isinstance(x, str) for x in tags)):
+            errors.append(("ticket.tags", "must be a list of strings"))
+        custom = ticket.get("custom")
+        if custom is not None and not isinstance(custom, Mapping):
+            errors.append(("ticket.custom", "must be an object"))
+    unknown = set(d) - {"id", "ticket_id", "type", "at", "ticket", "source"}
+    for name in sorted(unknown):
+        errors.append((name, "unknown event key"))
+    if errors or ev_type is None or at is None:
+        raise EventError(errors)
+    return Event(id=str(ev_id), ticket_id=str(ticket_id), type=ev_type, at=at, ticket=dict(ticket))
+
+
+def merge_fields(previous: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge a partial ticket update onto the previous fields. `custom` merges key by key."""
+    merged = dict(previous)
+    for name, value in update.items():
+        if name == "custom" and isinstance(value, Mapping) and isinstance(merged.get("custom"), Mapping):
+            merged["custom"] = {**merged["custom"], **value}
+        else:
+            merged[name] = value
+    return merged
