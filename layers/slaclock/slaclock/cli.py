@@ -23,6 +23,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, metavar="DIR")
     r.add_argument("--now", metavar="T", help="ISO 8601 instant (default: the latest event)")
     r.add_argument("--group-by", default="", metavar="FIELDS", help="department,agent,level,metric")
+    r.add_argument(
+        "--sort",
+        default="",
+        metavar="KEYS",
+        help="sort the SLA log (in memory) by requester,ticket,start,department,agent,level,due,stopped,"
+        "remaining,overdue; '-' before a key for descending (default: ticket start order, streamed)",
+    )
     r.add_argument("--strict", action="store_true", help="a malformed line is fatal")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     r.set_defaults(module="replay")

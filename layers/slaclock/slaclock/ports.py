@@ -3,90 +3,304 @@
 Adapters in `slaclock.adapters` implement them against AWS; `tests/fakes` implements them in memory.
 The composition root (`slaclock.runtime.wiring`) builds the real ones once per cold start.
 Methods may be added as use cases need them; keep them small and in the support domain's words.
+
+Errors: adapters translate their SDK's errors into the ones below, so a use case can tell a refusal it
+recovers from (`ServiceUnavailable`: the ticket's stored `next_check_at` stays authoritative and the
+sweeper catches up) from a bug. Anything else an adapter raises is treated as a server fault.
+
+All instants crossing a port are aware datetimes; adapters store and return them in UTC.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
-from slaclock.engine.clocks import Clock, Notice, TicketState
-from slaclock.engine.config import Config
+from slaclock.engine.clocks import Clock, ClockStatus, Notice, TicketState
+from slaclock.engine.config import Config, Metric
+from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import Event
 
 
 @dataclass(frozen=True, slots=True)
 class StoredTicket:
-    """A ticket's folded state as stored, with its optimistic-locking version and armed check instant."""
+    """A ticket's folded state as stored, with its optimistic-locking version and armed check instant.
+
+    `next_check_at`: the instant the ticket's one-time schedule is (or should be) armed for, already
+    rounded up to the whole minute; None when nothing is pending. The sweeper's index is on it.
+    `retry_at`: when a claimed-but-unsent notice must be tried again (a send failed, or another
+    check held its lease); None when no notice is pending. When set, `next_check_at <= retry_at`.
+    Ingest carries `retry_at` over unchanged and never arms the schedule later than it.
+    """
 
     state: TicketState
     version: int
     next_check_at: datetime | None
+    retry_at: datetime | None = None
 
 
-class ConflictError(Exception):
+class ConflictError(SlaclockError):
     """Optimistic lock lost: someone else wrote the ticket first. Re-read and retry."""
 
 
+class ServiceUnavailable(SlaclockError):  # noqa: N818 - named after the condition, like HTTP 503
+    """An outside service refused after the client's own retries (throttling, 5xx, timeout).
+
+    Raised by `Scheduler`, `Mailer`, `EventPublisher` and `WebhookPoster` instead of SDK errors
+    (botocore `ClientError` with a throttling/5xx code, `urllib3` MaxRetryError, ...). The message
+    names the service and the error code only: never a recipient, a body or a ticket field.
+    """
+
+
 class ConfigSource(Protocol):
-    def load(self) -> Config: ...
+    def load(self) -> Config:
+        """The configuration in force (the adapter caches it for a few minutes per container)."""
+        ...
 
 
 class SecretStore(Protocol):
-    def secret(self, name: str) -> str: ...
+    def secret(self, name: str) -> str:
+        """The secret called `name`: an SSM parameter name (``/slaclock/zendesk-main``, SecureString,
+        decrypted) or a Secrets Manager ARN (``arn:aws:secretsmanager:...``). Cached per container."""
+        ...
 
 
 class EventStore(Protocol):
     def put_if_new(self, event: Event) -> bool:
-        """Append an event; False if its id was stored before (idempotent)."""
+        """Append an event; False if its id was stored before (idempotent, conditional write).
+
+        The event id is unique per ticket (the store keys on (ticket_id, id)). A False answer does NOT
+        mean the event was folded into the ticket: a Lambda may have died between the two writes, so
+        ingest folds by the state's own record of seen ids, never by this answer.
+        """
         ...
 
-    def ticket_events(self, ticket_id: str) -> list[Event]: ...
+    def ticket_events(self, ticket_id: str) -> list[Event]:
+        """Every stored event of the ticket (any order; one query). Used only to replay a ticket when
+        an event arrives out of order."""
+        ...
 
 
 class TicketStore(Protocol):
-    def get(self, ticket_id: str) -> StoredTicket | None: ...
+    def get(self, ticket_id: str) -> StoredTicket | None:
+        """The stored ticket, or None. Eventually consistent reads are fine: `save` is conditional."""
+        ...
 
     def save(
-        self, state: TicketState, *, expected_version: int | None, next_check_at: datetime | None,
+        self,
+        state: TicketState,
+        *,
+        expected_version: int | None,
+        next_check_at: datetime | None,
         clocks: Iterable[Clock],
+        retry_at: datetime | None = None,
     ) -> int:
-        """Write the state (and the clock records reports query) if the stored version is still
-        `expected_version` (None: must not exist). Returns the new version; raises ConflictError."""
+        """Write the state if the stored version is still `expected_version` (None: must not exist).
+
+        Returns the new version (expected_version + 1, or 1); raises ConflictError otherwise.
+        `next_check_at` (rounded up to the minute, or None) is what `due_before` indexes; `retry_at`
+        is stored as given (see `StoredTicket`). `clocks` are only the clock records that CHANGED
+        (the use case filters them): upsert one record per (ticket_id, metric, cycle). Ingest passes
+        none when only the ticket fields moved, so a webhook costs as few writes as possible.
+        """
         ...
 
     def due_before(self, instant: datetime) -> Iterator[str]:
-        """Ticket ids whose armed check instant is <= `instant` (via an index, never a scan)."""
+        """Ticket ids whose `next_check_at` is <= `instant`, oldest first (via an index, never a
+        scan; paginated lazily, so a caller that stops early reads only what it used)."""
         ...
+
+
+class ClaimOutcome(StrEnum):
+    """The answer of `NoticeLedger.claim`."""
+
+    CLAIMED = "claimed"
+    """This caller holds the notice's lease: send it, then `mark_sent`."""
+    SENT = "sent"
+    """Sent before: nothing to do."""
+    HELD = "held"
+    """Another caller claimed it and its lease has not ended: leave it; check again after the lease."""
 
 
 class NoticeLedger(Protocol):
-    def claim(self, notice: Notice) -> bool:
-        """Record that `notice` is being sent; False if it was recorded before (exactly once)."""
+    """Records each notice (`Notice.key`) so it is e-mailed exactly once.
+
+    A claim is a lease: the record stores `claimed_until`. A sender that dies (or whose e-mail
+    fails) leaves the notice claimed-but-unsent; once the lease ends, the next check or sweep claims
+    it again and sends it. The remaining window for a duplicate is a sender dying between the e-mail
+    and `mark_sent` (at-least-once there, by choice: a lost warning is worse than a repeated one).
+    """
+
+    def claim(self, notice: Notice, *, now: datetime, lease: timedelta) -> ClaimOutcome:
+        """Atomically (one conditional write): if the notice has no record, or an unsent record whose
+        `claimed_until` <= `now`, set `claimed_until = now + lease` and return CLAIMED. Otherwise
+        return SENT if it was marked sent, else HELD."""
         ...
 
-    def mark_sent(self, notice: Notice) -> None: ...
+    def mark_sent(self, notice: Notice, *, now: datetime) -> None:
+        """Record that the notice was delivered at `now` (it is never claimed again)."""
+        ...
 
 
 class Scheduler(Protocol):
-    def arm(self, ticket_id: str, at: datetime) -> None:
-        """Create or move the ticket's one-time check schedule to `at` (already rounded up)."""
+    """One EventBridge Scheduler one-time schedule per ticket (named from the ticket id)."""
+
+    def arm(self, ticket_id: str, at: datetime, *, exists: bool | None = None) -> None:
+        """Create or move the ticket's one-time check schedule to `at` (already rounded up to the
+        whole minute). Its target input is exactly
+        ``{"ticket_id": ticket_id, "armed_for": format_instant(at)}``. Raises ServiceUnavailable.
+
+        `exists` is a hint that saves a call: True when the caller believes the schedule exists (the
+        ticket had an armed instant still in the future: try an update first), False/None otherwise
+        (try a create first). Either way the adapter falls back to the other call."""
         ...
 
-    def disarm(self, ticket_id: str) -> None: ...
+    def disarm(self, ticket_id: str) -> None:
+        """Delete the ticket's schedule; a missing schedule is not an error. Raises ServiceUnavailable."""
+        ...
 
 
 class Mailer(Protocol):
-    def send(self, to: Iterable[str], subject: str, text: str, html: str) -> str: ...
+    def send(self, to: Iterable[str], subject: str, text: str, html: str) -> str:
+        """Send one e-mail (plain text and HTML bodies) to every address in `to`; returns the
+        provider's message id. Raises ServiceUnavailable if it was not accepted."""
+        ...
 
 
 class EventPublisher(Protocol):
-    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None: ...
+    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
+        """Put one event (source ``slaclock``) on the bus. Raises ServiceUnavailable."""
+        ...
+
+
+class WebhookPoster(Protocol):
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        """POST `body` to `url` with `headers`, retrying transient failures (connection errors, 429,
+        5xx) with backoff. Raises ServiceUnavailable when it still fails."""
+        ...
 
 
 class ReportSink(Protocol):
     def put(self, key: str, body: Iterable[bytes], content_type: str) -> None: ...
 
     def link(self, key: str, expires_in_seconds: int) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SlaLogRow:
+    """One stored SLA clock record (one per ticket, metric and cycle) as of the ticket's last save:
+    a row of the SLA log (DESIGN §6). `agent` is the ticket's assignee; `time_zone` the IANA zone of
+    `calendar` (None if unknown when it was saved). `outcome_at`: the instant its outcome was decided
+    (met: `stopped_at`; missed: `due_at`), None while undecided. `business_seconds` and
+    `remaining_seconds` of an undecided clock are as of `recorded_at`."""
+
+    ticket_id: str
+    requester: str | None
+    department: str | None
+    agent: str | None
+    level: str
+    metric: Metric
+    cycle: int
+    started_at: datetime
+    due_at: datetime | None
+    stopped_at: datetime | None
+    status: ClockStatus
+    business_seconds: float
+    remaining_seconds: float
+    target_seconds: float
+    calendar: str
+    time_zone: str | None
+    outcome_at: datetime | None
+    recorded_at: datetime
+
+
+class ClockRecordStore(Protocol):
+    """The clock records reports read (written by `TicketStore.save`)."""
+
+    def query(self, start: datetime, end: datetime) -> Iterator[SlaLogRow]:
+        """Decided records whose `outcome_at` is in [start, end), in `outcome_at` order; streamed
+        (paginated index queries, never a scan), so memory stays flat in the row count."""
+        ...
+
+    def running(self) -> Iterator[SlaLogRow]:
+        """Records still undecided at their last save (open or paused clocks)."""
+        ...
+
+
+# --- reports (issue 5) ----------------------------------------------------------------------------
+# The report function's job records and work queue (slaclock.services.report). Implemented by
+# slaclock.adapters.report_jobs (DynamoDB item ``R#<id>``/``JOB``, SQS) and tests/fakes/reports.py.
+
+
+class ReportJobStatus(StrEnum):
+    """Lifecycle of a report job: queued -> running -> done, or failed (retried while the queue
+    redelivers; a later attempt may still finish it)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportJob:
+    """One report, scheduled or on demand, as stored.
+
+    `spec`: the validated request as a JSON-able mapping (`slaclock.services.report.ReportSpec`).
+    `keys`: the object keys written (``reports/<name or id>/<period>/...``), once uploaded.
+    `figures`: the headline numbers of the built report (JSON-able; see the service), once built:
+    a retry after a failed e-mail re-sends from them instead of building the report again.
+    `error`: a short reason when failed (an error class and code, never a ticket field).
+    `claimed_until`: end of the current builder's lease (None when nobody builds it).
+    """
+
+    id: str
+    status: ReportJobStatus
+    spec: Mapping[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    keys: tuple[str, ...] = ()
+    figures: Mapping[str, Any] | None = None
+    error: str | None = None
+    attempts: int = 0
+    claimed_until: datetime | None = None
+
+
+class ReportJobStore(Protocol):
+    def create(self, job: ReportJob) -> bool:
+        """Store a new job; False (and nothing written) if a job with this id exists (conditional
+        write: a schedule that fires twice creates its report once)."""
+        ...
+
+    def get(self, job_id: str) -> ReportJob | None:
+        """The job, or None (strongly consistent)."""
+        ...
+
+    def claim(self, job_id: str, *, now: datetime, lease: timedelta) -> ReportJob | None:
+        """Atomically mark the job running for `lease` if it is not done and no other builder holds
+        an unexpired lease; returns the claimed job (attempts + 1), or None if it cannot be claimed."""
+        ...
+
+    def save_built(
+        self, job_id: str, *, now: datetime, keys: tuple[str, ...], figures: Mapping[str, Any]
+    ) -> None:
+        """Record the uploaded keys and the figures (status stays running until `finish`)."""
+        ...
+
+    def finish(self, job_id: str, *, now: datetime) -> None:
+        """Mark the job done and release the lease."""
+        ...
+
+    def fail(self, job_id: str, *, now: datetime, error: str) -> None:
+        """Mark the job failed with a short reason and release the lease."""
+        ...
+
+
+class ReportQueue(Protocol):
+    def submit(self, job_id: str) -> None:
+        """Ask for the job to be built asynchronously (one message naming the job id). Raises
+        ServiceUnavailable when the queue refuses."""
+        ...

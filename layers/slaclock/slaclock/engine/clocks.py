@@ -1,8 +1,8 @@
 """SLA clocks (DESIGN §5): the pure, incremental evaluation of one ticket.
 
-CONTRACT (implementation in progress). The engine folds a ticket's events, in (`at`, `id`) order and
-with repeated ids ignored, into a `TicketState`; `evaluate(config, state, now)` turns the state into
-clocks, the notices owed at `now`, and the next instant a check must run.
+The engine folds a ticket's events, in (`at`, `id`) order and with repeated ids ignored, into a
+`TicketState`; `evaluate(config, state, now)` turns the state into clocks, the notices owed at `now`,
+and the next instant a check must run.
 
     state = replay_ticket(config, events)           # any order, duplicates allowed
     state = apply_event(config, state, event)       # incremental; == replay_ticket(config, events + [event])
@@ -10,18 +10,43 @@ clocks, the notices owed at `now`, and the next instant a check must run.
 
 `TicketState.to_dict()` / `TicketState.from_dict()` round-trip through JSON (it is what the DynamoDB
 adapter stores), so the webhook handler can work from the stored state plus one new event.
+
+The fold does no calendar arithmetic except when the level changes (to decide whether a running clock
+was already breached under its old level); every due, warning and escalation instant is computed in
+`evaluate`, with `BusinessCalendar.elapsed` / `.add` over the clock's counting intervals (never by
+stepping time). The full semantics, with timelines, are in ``docs/clocks.md``; in short:
+
+- The ticket exists from its first `created` event. Earlier events (and every event if `created`
+  never comes) only merge fields and choose the level: no clock runs before the ticket exists.
+- `first_response` and `resolution` (cycle 1) start at `created`. `agent_replied` achieves the waiting
+  response clock (`first_response`, else the open `next_response` cycle). A `customer_replied` while no
+  response clock waits starts `next_response` cycle n+1.
+- The ticket is *solved* from a `solved`/`closed` event (or an event carrying status solved/closed) until
+  a `reopened`, a `customer_replied`, or an event carrying another status. Solving stops `resolution`
+  (the solved interval never counts; reopening resumes the same cycle) and achieves the waiting response
+  clock at the solve instant.
+- `deleted` cancels every running clock; nothing starts or resumes afterwards.
+- A clock counts open time of its level's calendar while the ticket's status is not in its target's
+  `pause_when_status` and the ticket is not solved.
+- On every event the rules choose the level (before the event's lifecycle effect, so a clock stopped by
+  the event is judged under the level the event brings). When it changes at instant c, each running clock
+  not breached at c (its old due >= c) adopts it for its whole history; a stopped or breached clock is
+  frozen on its level forever.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from slaclock.engine.config import Config, Metric
-from slaclock.engine.events import Event
+from slaclock.engine.calendar import BusinessCalendar
+from slaclock.engine.config import Condition, Config, Metric, Not, Predicate, SlaLevel, Target
+from slaclock.engine.errors import ValidationError
+from slaclock.engine.events import Event, EventType, format_instant, merge_fields
+from slaclock.engine.rules import choose_level
 
 
 class ClockStatus(StrEnum):
@@ -62,7 +87,11 @@ class Clock:
     `due_at`: the due instant under `level` (while paused: the instant it would be due if it resumed
     at `now`). `business_seconds`: counted business time (pauses and the solved interval excluded) up to
     `stopped_at`, or up to `now` while running. `remaining_seconds` = target - business_seconds
-    (negative when overdue). `steps`: every notification instant of its level, in time order.
+    (negative when overdue). `steps`: the notification instants of its level, in time order (ties:
+    warning, breach, escalations in ladder order); for a stopped clock only those before its stop and
+    its breach, since later ones are never owed nor armed.
+    `adopted_at`: the instant `level` took effect for this clock (its start, or the level change it
+    adopted); warning and escalation steps before it are skipped, never owed.
     """
 
     ticket_id: str
@@ -78,6 +107,7 @@ class Clock:
     business_seconds: float
     remaining_seconds: float
     steps: tuple[Step, ...] = ()
+    adopted_at: datetime | None = None
 
     @property
     def running(self) -> bool:
@@ -118,31 +148,760 @@ class TicketView:
     next_check_at: datetime | None
 
 
+# --------------------------------------------------------------------------------------------------
+# Folded state
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """From `at` on (until the next change), the ticket's status is `status` and it is `solved` or not."""
+
+    at: datetime
+    status: str | None
+    solved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClockRecord:
+    """What the fold knows of one clock cycle (no calendar arithmetic): its span, its level and since
+    when (`adopted_at`), whether it is `frozen` on that level (it was stopped or breached when the level
+    changed) and whether it was `cancelled` (then `stopped_at` is the deletion instant).
+
+    `level` is None while the ticket has no level; `stopped_at` of `resolution` is the solve instant
+    while solved and None again once reopened."""
+
+    metric: Metric
+    cycle: int
+    started_at: datetime
+    level: str | None
+    adopted_at: datetime
+    stopped_at: datetime | None = None
+    frozen: bool = False
+    cancelled: bool = False
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None and not self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
 class TicketState:
-    """Folded state of one ticket (opaque to callers; JSON round-trip via to_dict/from_dict)."""
+    """Folded state of one ticket: everything `evaluate` and the next `apply_event` need, nothing more
+    (no events are kept, only their ids). Opaque to callers; JSON round-trip via to_dict/from_dict.
+
+    `last_key` is the (`at`, `id`) of the last folded event; `created_at` None means no `created` event
+    was folded yet (no clock runs); `timeline` holds the status changes since creation."""
 
     ticket_id: str
-    last_key: tuple[datetime, str] | None
+    last_key: tuple[datetime, str] | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    seen_ids: frozenset[str] = frozenset()
+    created_at: datetime | None = None
+    deleted_at: datetime | None = None
+    level: str | None = None
+    matched_rules: tuple[str, ...] = ()
+    timeline: tuple[StatusChange, ...] = ()
+    clocks: tuple[ClockRecord, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """A compact JSON-safe document (instants as ISO 8601 UTC strings). Inverse: `from_dict`."""
+        return {
+            "v": _STATE_VERSION,
+            "ticket_id": self.ticket_id,
+            "last": None if self.last_key is None else [format_instant(self.last_key[0]), self.last_key[1]],
+            "fields": dict(self.fields),
+            "seen": sorted(self.seen_ids),
+            "created": _iso(self.created_at),
+            "deleted": _iso(self.deleted_at),
+            "level": self.level,
+            "rules": list(self.matched_rules),
+            "timeline": [[format_instant(s.at), s.status, int(s.solved)] for s in self.timeline],
+            "clocks": [
+                [
+                    c.metric.value, c.cycle, format_instant(c.started_at), c.level,
+                    format_instant(c.adopted_at), _iso(c.stopped_at), int(c.frozen) | (int(c.cancelled) << 1),
+                ]
+                for c in self.clocks
+            ],
+        }  # fmt: skip
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TicketState:
-        raise NotImplementedError
+        """Rebuild a state stored by `to_dict`. Raises `ValidationError` if the document is not one."""
+        try:
+            if d.get("v") != _STATE_VERSION:
+                raise ValueError(f"unsupported state version {d.get('v')!r}")
+            last = d["last"]
+            level = d["level"]
+            if level is not None and not isinstance(level, str):
+                raise TypeError(f"level {level!r} is not a name")
+            return cls(
+                ticket_id=str(d["ticket_id"]),
+                last_key=None if last is None else (_parse_iso(last[0]), str(last[1])),
+                fields=dict(d["fields"]),
+                seen_ids=frozenset(str(x) for x in d["seen"]),
+                created_at=_parse_opt(d["created"]),
+                deleted_at=_parse_opt(d["deleted"]),
+                level=level,
+                matched_rules=tuple(str(x) for x in d["rules"]),
+                timeline=tuple(StatusChange(_parse_iso(at), st, bool(sv)) for at, st, sv in d["timeline"]),
+                clocks=tuple(
+                    ClockRecord(
+                        metric=Metric(m), cycle=int(n), started_at=_parse_iso(start), level=lv,
+                        adopted_at=_parse_iso(adopted), stopped_at=_parse_opt(stop),
+                        frozen=bool(flags & 1), cancelled=bool(flags & 2),
+                    )
+                    for m, n, start, lv, adopted, stop, flags in d["clocks"]
+                ),
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise ValidationError([("state", str(exc))], "invalid ticket state") from exc
+
+
+_STATE_VERSION = 1
 
 
 class OutOfOrderEvent(Exception):  # noqa: N818 - a signal, not a failure
     """`apply_event` got an event that sorts before the state's last one: replay the ticket instead."""
 
 
+# --------------------------------------------------------------------------------------------------
+# The fold
+
+# Enum members as module constants: attribute access on an Enum class is slow on Python 3.11.
+_CREATED = EventType.CREATED
+_AGENT_REPLIED = EventType.AGENT_REPLIED
+_CUSTOMER_REPLIED = EventType.CUSTOMER_REPLIED
+_SOLVED = EventType.SOLVED
+_CLOSED = EventType.CLOSED
+_REOPENED = EventType.REOPENED
+_DELETED = EventType.DELETED
+_FR = Metric.FIRST_RESPONSE
+_NR = Metric.NEXT_RESPONSE
+_RES = Metric.RESOLUTION
+_WARNING = StepKind.WARNING
+_BREACH = StepKind.BREACH
+_ESCALATION = StepKind.ESCALATION
+_OPEN = ClockStatus.OPEN
+_PAUSED = ClockStatus.PAUSED
+_MET = ClockStatus.MET
+_MISSED = ClockStatus.MISSED
+_CANCELLED = ClockStatus.CANCELLED
+
+_TERMINAL_STATUSES = frozenset({"solved", "closed"})
+_IMPLIED_STATUS = {_SOLVED: "solved", _CLOSED: "closed", _REOPENED: "open"}
+
+
+class _Fold:
+    """Mutable working copy of a `TicketState` while events are folded (cheap: no copies per event)."""
+
+    __slots__ = (
+        "ticket_id", "last_key", "fields", "seen", "created_at", "deleted_at", "level", "matched",
+        "timeline", "clocks", "chosen_with",
+    )  # fmt: skip
+
+    def __init__(self, state: TicketState) -> None:
+        self.ticket_id = state.ticket_id
+        self.last_key = state.last_key
+        self.fields: dict[str, Any] = dict(state.fields)
+        self.seen: set[str] = set(state.seen_ids)
+        self.created_at = state.created_at
+        self.deleted_at = state.deleted_at
+        self.level = state.level
+        self.matched = state.matched_rules
+        self.timeline: list[StatusChange] = list(state.timeline)
+        self.clocks: list[ClockRecord] = list(state.clocks)
+        # The configuration `level`/`matched` were chosen with during THIS fold (never a stored one).
+        self.chosen_with: Config | None = None
+
+    def freeze(self) -> TicketState:
+        return TicketState(
+            ticket_id=self.ticket_id, last_key=self.last_key, fields=self.fields,
+            seen_ids=frozenset(self.seen), created_at=self.created_at, deleted_at=self.deleted_at,
+            level=self.level, matched_rules=self.matched, timeline=tuple(self.timeline),
+            clocks=tuple(self.clocks),
+        )  # fmt: skip
+
+    # -- one event ---------------------------------------------------------------------------------
+
+    def fold(self, config: Config, event: Event) -> None:
+        """Fold one event that sorts after every folded one and whose id is new."""
+        at = event.at
+        kind = event.type
+        self.seen.add(event.id)
+        self.last_key = (at, event.id)
+        was_solved = self.timeline[-1].solved if self.timeline else False
+        previous = self.fields
+        fields, solved = self._merge(event, was_solved)
+
+        # The level the event brings takes effect at its instant, before its lifecycle effect. The rules
+        # are a function of (fields, at), and of `at` only through older_than/newer_than: with the same
+        # fields and configuration and no such test, the outcome is the one already chosen.
+        if self.chosen_with is config and fields == previous and _time_free(config):
+            level = self.level
+        else:
+            level, matched = choose_level(config, fields, at)
+            self.matched = tuple(matched)
+            self.chosen_with = config
+        if level != self.level:
+            if self.created_at is not None and self.deleted_at is None:
+                self._change_level(config, level, at)
+            self.level = level
+
+        if self.deleted_at is not None:
+            return  # nothing starts, stops or resumes after a deletion
+        if self.created_at is None:
+            if kind is _CREATED:
+                self._create(at, fields, level)
+            elif kind is _DELETED:
+                self.deleted_at = at  # deleted before it was created: it never gets clocks
+            return
+        self._lifecycle(kind, at, fields, solved, was_solved)
+
+    def _merge(self, event: Event, was_solved: bool) -> tuple[dict[str, Any], bool]:
+        """Merge the event's fields (with the status its type implies) and tell whether the ticket is
+        solved after it."""
+        kind = event.type
+        update = event.ticket
+        fields = merge_fields(self.fields, update) if update else dict(self.fields)
+        if "status" not in update:
+            implied = _IMPLIED_STATUS.get(kind)
+            if implied is not None:
+                fields["status"] = implied
+        if kind is _DELETED and "deleted" not in update:
+            fields["deleted"] = True
+        solved = _solved_after(was_solved, kind, update, fields)
+        if solved != was_solved and kind is _CUSTOMER_REPLIED and "status" not in update:
+            fields["status"] = "open"  # a customer writing back reopens a solved ticket
+        self.fields = fields
+        return fields, solved
+
+    def _create(self, at: datetime, fields: Mapping[str, Any], level: str | None) -> None:
+        status = _status_of(fields)
+        solved = status in _TERMINAL_STATUSES
+        self.created_at = at
+        self.timeline.append(StatusChange(at, status, solved))
+        self.clocks.append(ClockRecord(_FR, 1, at, level, at))
+        self.clocks.append(ClockRecord(_RES, 1, at, level, at))
+        if solved:  # created already solved: stops at once
+            self._solve(at)
+
+    def _lifecycle(
+        self, kind: EventType, at: datetime, fields: Mapping[str, Any], solved: bool, was_solved: bool
+    ) -> None:
+        if kind is _AGENT_REPLIED:
+            self._answer(at)
+        elif kind is _CUSTOMER_REPLIED and not solved and self._waiting() is None:
+            cycle = 1 + sum(1 for c in self.clocks if c.metric is _NR)
+            self.clocks.append(ClockRecord(_NR, cycle, at, self.level, at))
+        elif kind is _DELETED:
+            self.deleted_at = at
+            self.clocks = [_replace_stop(c, at, cancelled=True) if c.running else c for c in self.clocks]
+            self._note_status(at, fields, was_solved)
+            return
+        if solved and not was_solved:
+            self._solve(at)
+        elif was_solved and not solved:
+            self.clocks = [
+                _replace_stop(c, None) if c.metric is _RES and not c.cancelled else c for c in self.clocks
+            ]
+        self._note_status(at, fields, solved)
+
+    def _waiting(self) -> int | None:
+        """Index of the response clock waiting for an agent, if any."""
+        clocks = self.clocks
+        if clocks[0].running:
+            return 0
+        last = len(clocks) - 1
+        if clocks[last].metric is _NR and clocks[last].running:
+            return last
+        return None
+
+    def _answer(self, at: datetime) -> None:
+        i = self._waiting()
+        if i is not None:
+            self.clocks[i] = _replace_stop(self.clocks[i], at)
+
+    def _solve(self, at: datetime) -> None:
+        self._answer(at)
+        self.clocks = [_replace_stop(c, at) if c.metric is _RES and c.running else c for c in self.clocks]
+
+    def _note_status(self, at: datetime, fields: Mapping[str, Any], solved: bool) -> None:
+        """Record a change of status or of the solved flag at `at` (nothing if neither changed)."""
+        status = _status_of(fields)
+        timeline = self.timeline
+        last = timeline[-1]
+        if last.status == status and last.solved == solved:
+            return
+        if last.at == at:  # several events at one instant: the last one's status holds from `at`
+            timeline.pop()
+            if timeline and timeline[-1].status == status and timeline[-1].solved == solved:
+                return
+        timeline.append(StatusChange(at, status, solved))
+
+    def _change_level(self, config: Config, level: str | None, at: datetime) -> None:
+        """The level changes at `at`: each running clock not breached at `at` adopts it (for its whole
+        history); the others (stopped, or breached under their old level) are frozen on their level."""
+        clocks = self.clocks
+        for i, c in enumerate(clocks):
+            if c.frozen or c.cancelled:
+                continue
+            if c.stopped_at is not None or _breached_before(config, self.timeline, c, at):
+                clocks[i] = ClockRecord(c.metric, c.cycle, c.started_at, c.level, c.adopted_at, c.stopped_at,
+                                        True, c.cancelled)  # fmt: skip
+            else:
+                clocks[i] = ClockRecord(c.metric, c.cycle, c.started_at, level, at, None, False, False)
+
+
+_TIME_FREE_OPS = frozenset(
+    {
+        "is",
+        "is_not",
+        "in",
+        "not_in",
+        "contains",
+        "not_contains",
+        "starts_with",
+        "matches",
+        "gt",
+        "lt",
+        "exists",
+    }
+)
+_TIME_FREE: dict[int, tuple[Config, bool]] = {}
+
+
+def _time_free(config: Config) -> bool:
+    """Whether every rule condition of `config` uses only operators that do not read the event instant
+    (an unknown operator counts as reading it). Cached per configuration object."""
+    cached = _TIME_FREE.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+
+    def free(cond: Condition | None) -> bool:
+        if cond is None:
+            return True
+        if isinstance(cond, Predicate):
+            return cond.op in _TIME_FREE_OPS
+        if isinstance(cond, Not):
+            return free(cond.item)
+        return all(free(c) for c in cond.items)
+
+    result = all(free(rule.when) for rule in config.rules)
+    if len(_TIME_FREE) >= 64:
+        _TIME_FREE.clear()
+    _TIME_FREE[id(config)] = (config, result)
+    return result
+
+
+def _status_of(fields: Mapping[str, Any]) -> str | None:
+    status = fields.get("status")
+    return None if status is None else str(status)
+
+
+def _solved_after(
+    was_solved: bool, kind: EventType, update: Mapping[str, Any], fields: Mapping[str, Any]
+) -> bool:
+    """Whether the ticket is solved after this event (the event type wins over an explicit status)."""
+    if kind is _SOLVED or kind is _CLOSED:
+        return True
+    if kind is _REOPENED:
+        return False
+    if "status" in update:
+        return _status_of(fields) in _TERMINAL_STATUSES
+    if kind is _CUSTOMER_REPLIED:
+        return False
+    return was_solved
+
+
+def _replace_stop(c: ClockRecord, stop: datetime | None, cancelled: bool = False) -> ClockRecord:
+    return ClockRecord(c.metric, c.cycle, c.started_at, c.level, c.adopted_at, stop, c.frozen, cancelled)
+
+
+def _breached_before(config: Config, timeline: Sequence[StatusChange], c: ClockRecord, at: datetime) -> bool:
+    """Whether running clock `c` was already past its due instant (under its current level) before `at`."""
+    resolved = _resolve(config, c.level, c.metric)
+    if resolved is None:
+        return False
+    _, target, cal = resolved
+    within = target.within
+    acc = _ZERO
+    for a, b in _counting_intervals(timeline, c.started_at, at, target.pause_when_status)[0]:
+        assert b is not None  # noqa: S101 - clipped at `at`
+        seg = cal.elapsed(a, b)
+        if acc + seg >= within:
+            return _utc(cal.add(a, within - acc)) < at
+        acc += seg
+    return False
+
+
+# --------------------------------------------------------------------------------------------------
+# Public entry points
+
+
 def replay_ticket(config: Config, events: Iterable[Event]) -> TicketState:
-    raise NotImplementedError
+    """Fold all of one ticket's events, in any order and with duplicates: they are sorted by (`at`, `id`)
+    and a repeated id is ignored (the first copy in that order is kept). Raises `ValidationError` if
+    there is no event or the events belong to several tickets."""
+    ordered = sorted(events, key=_event_key)
+    if not ordered:
+        raise ValidationError([("events", "no event to replay")], "invalid replay")
+    ticket_id = ordered[0].ticket_id
+    fold = _Fold(TicketState(ticket_id=ticket_id))
+    seen = fold.seen
+    for event in ordered:
+        if event.ticket_id != ticket_id:
+            raise ValidationError(
+                [("ticket_id", f"events of tickets {ticket_id!r} and {event.ticket_id!r} mixed")],
+                "invalid replay",
+            )
+        if event.id not in seen:
+            fold.fold(config, event)
+    return fold.freeze()
 
 
 def apply_event(config: Config, state: TicketState | None, event: Event) -> TicketState:
-    raise NotImplementedError
+    """Fold one more event onto `state` (None: the ticket's first event). Equal to `replay_ticket` of all
+    the events when `event` sorts after every folded one. A repeated id returns `state` unchanged; an
+    event that sorts before the last folded one raises `OutOfOrderEvent` (replay the ticket instead)."""
+    if state is None:
+        state = TicketState(ticket_id=event.ticket_id)
+    elif event.ticket_id != state.ticket_id:
+        raise ValidationError(
+            [("ticket_id", f"event of ticket {event.ticket_id!r} applied to ticket {state.ticket_id!r}")],
+            "invalid event",
+        )
+    if event.id in state.seen_ids:
+        return state
+    if state.last_key is not None and event.key < state.last_key:
+        raise OutOfOrderEvent(
+            f"event {event.id} at {format_instant(event.at)} sorts before {state.last_key[1]}"
+        )
+    fold = _Fold(state)
+    fold.fold(config, event)
+    return fold.freeze()
 
 
 def evaluate(config: Config, state: TicketState, now: datetime) -> TicketView:
-    raise NotImplementedError
+    """The ticket's clocks, the notices owed and the next check instant at `now` (an aware instant,
+    normally not before the last folded event; earlier instants are allowed: the view is still of the
+    whole folded history, only statuses, counted time and owed notices are taken at `now`).
+
+    A clock whose level is None, unknown to `config`, or has no target for its metric is not an SLA
+    clock: it is left out of the view (and owes nothing)."""
+    clocks: list[Clock] = []
+    notices: list[Notice] = []
+    pending: datetime | None = None
+    ticket_id = state.ticket_id
+    for record in sorted(state.clocks, key=_clock_order):
+        resolved = _resolve(config, record.level, record.metric)
+        if resolved is None:
+            continue
+        level, target, cal = resolved
+        clock, next_at = _evaluate_clock(ticket_id, record, level, target, cal, state.timeline, now)
+        clocks.append(clock)
+        adopted = record.adopted_at
+        stop = record.stopped_at
+        due = clock.due_at
+        for step in clock.steps:
+            if step.at > now:
+                break
+            if (stop is None or step.at < stop) and (step.kind is _BREACH or step.at >= adopted):
+                assert due is not None  # noqa: S101 - a clock with steps has a due instant
+                notices.append(Notice(ticket_id, record.metric, record.cycle, level.name, step, due))
+        if next_at is not None and (pending is None or next_at < pending):
+            pending = next_at
+    notices.sort(key=_notice_order)
+    return TicketView(
+        ticket_id=ticket_id,
+        now=now,
+        fields=state.fields,
+        level=state.level,
+        matched_rules=state.matched_rules,
+        deleted=state.deleted_at is not None,
+        clocks=tuple(clocks),
+        notices=tuple(notices),
+        next_check_at=pending,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Evaluation of one clock
+
+_ZERO = timedelta(0)
+_METRIC_ORDER = {_FR: 0, _NR: 1, _RES: 2}
+_KIND_ORDER = {_WARNING: 0, _BREACH: 1, _ESCALATION: 2}
+
+
+def _event_key(e: Event) -> tuple[datetime, str]:
+    return (e.at, e.id)
+
+
+def _clock_order(c: ClockRecord) -> tuple[int, int]:
+    return (_METRIC_ORDER[c.metric], c.cycle)
+
+
+def _notice_order(n: Notice) -> tuple[datetime, int, int, int, int]:
+    return (n.step.at, _METRIC_ORDER[n.metric], n.cycle, _KIND_ORDER[n.step.kind], n.step.index)
+
+
+def _resolve(
+    config: Config, level_name: str | None, metric: Metric
+) -> tuple[SlaLevel, Target, BusinessCalendar] | None:
+    if level_name is None:
+        return None
+    level = config.levels.get(level_name)
+    if level is None:
+        return None
+    target = level.targets.get(metric)
+    if target is None:
+        return None
+    cal = config.calendars.get(level.calendar)
+    if cal is None:
+        return None
+    return level, target, cal
+
+
+def _counting_intervals(
+    timeline: Sequence[StatusChange], start: datetime, end: datetime | None, pause: frozenset[str]
+) -> tuple[list[tuple[datetime, datetime | None]], datetime | None]:
+    """The intervals of [start, end) (end None: unbounded) during which a clock with pause statuses
+    `pause` counts: not solved and status not in `pause`. Adjacent intervals are merged; only the last
+    one may be unbounded. Second item: when `end` is None and the ticket does not count at the end of
+    the timeline, the instant that last non-counting stretch began (else None)."""
+    n = len(timeline)
+    i = n - 1
+    while i > 0 and timeline[i].at > start:
+        i -= 1
+    out: list[tuple[datetime, datetime | None]] = []
+    paused_since: datetime | None = None
+    while i < n:
+        change = timeline[i]
+        a = change.at if change.at > start else start
+        b = timeline[i + 1].at if i + 1 < n else None
+        if end is not None and (b is None or b > end):
+            b = end
+        i += 1
+        if b is not None and b <= a:
+            if end is not None and b >= end:
+                break
+            continue
+        counts = not change.solved and change.status not in pause
+        if counts:
+            paused_since = None
+            if out and out[-1][1] == a:
+                out[-1] = (out[-1][0], b)
+            else:
+                out.append((a, b))
+        elif paused_since is None:
+            paused_since = a
+        if end is not None and b == end:
+            break
+    return out, (paused_since if end is None else None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rung:
+    """A step of a level's ladder for one metric, before its instant is known: it falls when the
+    clock has counted `amount` of business time."""
+
+    amount: timedelta
+    kind: StepKind
+    recipients: tuple[str, ...]
+    index: int = 0
+    webhook: str | None = None
+
+
+_PLANS: dict[tuple[int, Metric], tuple[SlaLevel, tuple[timedelta, ...], tuple[_Rung, ...], int]] = {}
+
+
+def _plan(
+    level: SlaLevel, metric: Metric, target: Target
+) -> tuple[tuple[timedelta, ...], tuple[_Rung, ...], int]:
+    """The ladder of `level` for `metric`, sorted by amount (ties: warning, breach, escalations in
+    order), as (amounts, rungs, position of the breach). Cached per level object (configurations are
+    immutable); the cache holds the level so its id cannot be reused while cached."""
+    cached = _PLANS.get((id(level), metric))
+    if cached is not None and cached[0] is level:
+        return cached[1], cached[2], cached[3]
+    within = target.within
+    rungs: list[_Rung] = []
+    if target.warn_at is not None:
+        rungs.append(_Rung(within * target.warn_at, _WARNING, level.notify_warning))
+    elif target.warn_before is not None:
+        rungs.append(_Rung(max(within - target.warn_before, _ZERO), _WARNING, level.notify_warning))
+    rungs.append(_Rung(within, _BREACH, level.notify_breach))
+    for i, rung in enumerate(level.escalations):
+        if rung.at is not None:
+            amount = within * rung.at
+        elif rung.before_due is not None:
+            amount = max(within - rung.before_due, _ZERO)
+        elif rung.after_due is not None:
+            amount = within + rung.after_due
+        else:
+            continue
+        rungs.append(_Rung(amount, _ESCALATION, rung.notify, i, rung.webhook))
+    rungs.sort(key=lambda r: (r.amount, _KIND_ORDER[r.kind], r.index))
+    ordered = tuple(rungs)
+    breach = next(i for i, r in enumerate(ordered) if r.kind is _BREACH)
+    if len(_PLANS) >= 1024:
+        _PLANS.clear()
+    _PLANS[(id(level), metric)] = (level, tuple(r.amount for r in ordered), ordered, breach)
+    return _PLANS[(id(level), metric)][1:]
+
+
+def _evaluate_clock(
+    ticket_id: str,
+    record: ClockRecord,
+    level: SlaLevel,
+    target: Target,
+    cal: BusinessCalendar,
+    timeline: Sequence[StatusChange],
+    now: datetime,
+) -> tuple[Clock, datetime | None]:
+    """The clock at `now`, and its earliest pending step instant after `now` (None if none)."""
+    start = record.started_at
+    stop = record.stopped_at
+    intervals, paused_since = _counting_intervals(timeline, start, stop, target.pause_when_status)
+    projected_from: datetime | None = None
+    if stop is not None:
+        # Stopped: where its steps would have fallen had it kept counting from its stop.
+        projected_from = stop
+    elif paused_since is not None:
+        # Paused at the end of what is known: its instants if it resumed at `now`.
+        projected_from = now if now > paused_since else paused_since
+    if projected_from is not None:
+        intervals.append((projected_from, None))
+
+    amounts, rungs, breach = _plan(level, record.metric, target)
+    limit = now if stop is None else stop
+    # A stopped clock's steps after its stop are never owed nor armed: only its due instant is computed.
+    reached, projected, counted = _walk(
+        cal, intervals, amounts, limit, projected_from, None if stop is None else breach
+    )
+    # Instants grow with the amount, so the steps are in time order (ties keep the ladder order).
+    steps = tuple(
+        Step(r.kind, at, r.recipients, r.index, r.webhook)
+        for r, at in zip(rungs, reached, strict=False)
+        if at is not None
+    )
+    due = reached[breach] if breach < len(reached) else None
+    next_at: datetime | None = None
+    if stop is None:
+        adopted = record.adopted_at
+        for i in range(min(projected, len(reached))):
+            at = reached[i]
+            if at is not None and at > now and (i == breach or at >= adopted):
+                next_at = at
+                break
+
+    if record.cancelled:
+        status = _CANCELLED
+    elif stop is not None:
+        status = _MET if due is None or stop <= due else _MISSED
+    elif due is not None and now > due:
+        status = _MISSED
+    elif _paused_at(timeline, now, start, target.pause_when_status):
+        status = _PAUSED
+    else:
+        status = _OPEN
+    target_seconds = target.within.total_seconds()
+    business_seconds = counted.total_seconds()
+    clock = Clock(
+        ticket_id=ticket_id,
+        metric=record.metric,
+        cycle=record.cycle,
+        level=level.name,
+        calendar=level.calendar,
+        started_at=start,
+        due_at=due,
+        stopped_at=stop,
+        status=status,
+        target_seconds=target_seconds,
+        business_seconds=business_seconds,
+        remaining_seconds=target_seconds - business_seconds,
+        steps=steps,
+        adopted_at=record.adopted_at,
+    )
+    return clock, next_at
+
+
+def _walk(
+    cal: BusinessCalendar,
+    intervals: Sequence[tuple[datetime, datetime | None]],
+    amounts: Sequence[timedelta],
+    limit: datetime,
+    projected_from: datetime | None,
+    only_in_projection: int | None = None,
+) -> tuple[list[datetime | None], int, timedelta]:
+    """One walk over a clock's counting intervals: for each of the ascending `amounts` of counted
+    business time, the earliest instant it is reached; the position of the first one reached in the
+    projected (hypothetical) interval starting at `projected_from`, or len(amounts); and the business
+    time counted before `limit` outside the projection. One `elapsed` per interval, one `add` per amount.
+    With `only_in_projection` set, the projected interval yields only that amount's instant (the others
+    are None)."""
+    reached: list[datetime | None] = []
+    first_projected = len(amounts)
+    k = 0
+    n = len(amounts)
+    acc = _ZERO
+    counted = _ZERO
+    for a, b in intervals:
+        if b is None:
+            if a == projected_from:
+                first_projected = k
+                if only_in_projection is not None:
+                    while k < n:
+                        reached.append(
+                            _utc(cal.add(a, amounts[k] - acc)) if k == only_in_projection else None
+                        )
+                        k += 1
+                    break
+            else:
+                counted += cal.elapsed(a, limit) if a < limit else _ZERO
+            while k < n:
+                reached.append(_utc(cal.add(a, amounts[k] - acc)))
+                k += 1
+            break
+        seg = cal.elapsed(a, b)
+        while k < n and acc + seg >= amounts[k]:
+            reached.append(_utc(cal.add(a, amounts[k] - acc)))
+            k += 1
+        if a < limit:
+            counted += seg if b <= limit else cal.elapsed(a, limit)
+        acc += seg
+    return reached, first_projected, counted
+
+
+def _paused_at(
+    timeline: Sequence[StatusChange], now: datetime, start: datetime, pause: frozenset[str]
+) -> bool:
+    """Whether a running clock does not count at `now` because of the ticket's status."""
+    if now < start:
+        return False
+    i = len(timeline) - 1
+    while i > 0 and timeline[i].at > now:
+        i -= 1
+    change = timeline[i]
+    return change.solved or change.status in pause
+
+
+def _utc(t: datetime) -> datetime:
+    return t if t.tzinfo is UTC else t.astimezone(UTC)
+
+
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else format_instant(t)
+
+
+def _parse_iso(text: Any) -> datetime:
+    if not isinstance(text, str):
+        raise TypeError(f"{text!r} is not an ISO 8601 instant")
+    t = datetime.fromisoformat(text)
+    if t.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return t.astimezone(UTC)
+
+
+def _parse_opt(text: Any) -> datetime | None:
+    return None if text is None else _parse_iso(text)

@@ -1,0 +1,259 @@
+"""Replay benchmark (issue 3, item 8): `slaclock replay` on generated files of 10k and 100k tickets.
+
+    .venv/bin/python bench/replay.py                      # 10k and 100k tickets (~5 events each)
+    .venv/bin/python bench/replay.py --sizes 2000 --profile
+
+For each size it writes a seeded events file (slaclock.sample, examples/sla.yaml's vocabulary) into a
+temporary directory, then replays it IN A FRESH PROCESS through the command's own code path
+(`slaclock.commands.replay`: read + parse the JSON Lines, `Replay`, `write_reports` writing
+sla_log.csv, compliance.csv grouped by level and metric, and summary.html), and prints one row:
+
+- events/s: events read / CPU time of read + replay + write (``time.process_time``: the process is
+  single-threaded, so this is one core; the wall time is shown too, it suffers when the machine is busy);
+- memory: the process's peak resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``), its RSS
+  after imports and configuration (baseline) and right after the events were read (held), all from
+  the kernel — not tracemalloc, which would slow the run several times. ``B/event`` is
+  (peak − baseline) / events; ``write Δ`` is peak − held: what replaying and writing every row added
+  on top of the events held. A streaming writer keeps it small however many rows are written.
+
+Then the smallest size runs once more under tracemalloc (Python allocations, exact but slow, not
+timed): the memory the events hold once read, and the peak while replaying and writing every row.
+``--profile`` runs it once more under cProfile and prints where the time goes, by function and module.
+"""
+
+from __future__ import annotations
+
+import sys
+
+# `python bench/replay.py` puts bench/ first on sys.path, where bench/calendar.py would shadow the
+# standard library's `calendar` (which `_strptime`, `holidays`, ... import): take bench/ off the path.
+if sys.path and sys.path[0] and __file__.startswith(sys.path[0]):  # noqa: E402 - must run first
+    del sys.path[0]
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import resource
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "examples" / "sla.yaml"
+GOAL = 50_000
+
+
+def _rss_now_mb() -> float:
+    """Current resident set size (Linux /proc), in MiB."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _rss_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def replay_once(events_path: Path, out_dir: Path) -> dict[str, float]:
+    """One replay through the command's pieces, timed. Runs in the child process."""
+    from slaclock.commands.replay import Progress, ReadStats, read_events
+    from slaclock.configfile import load_config_file
+    from slaclock.engine.replay import Replay, write_reports
+
+    config = load_config_file(CONFIG)
+    baseline = _rss_now_mb()
+    progress = Progress(sys.stderr, enabled=False)
+    read = ReadStats()
+    t0, c0 = time.perf_counter(), time.process_time()
+    events = read_events(events_path, strict=False, report=lambda m: None, progress=progress, stats=read)
+    c1 = time.process_time()
+    held = _rss_now_mb()
+    run = Replay(config, events, None)
+    del events
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (
+        (out_dir / "sla_log.csv").open("w", encoding="utf-8", newline="") as log,
+        (out_dir / "compliance.csv").open("w", encoding="utf-8", newline="") as comp,
+        (out_dir / "summary.html").open("w", encoding="utf-8", newline="") as page,
+    ):
+        stats = write_reports(
+            config,
+            run,
+            sla_log=log,
+            compliance=comp,
+            summary=page,
+            group_by=("level", "metric"),
+            stats=run.stats,
+        )
+    t2, c2 = time.perf_counter(), time.process_time()
+    return {
+        "events": read.events,
+        "tickets": stats.tickets,
+        "rows": stats.clocks,
+        "compliance_rows": stats.compliance_rows,
+        "read_s": c1 - c0,
+        "replay_write_s": c2 - c1,
+        "total_s": c2 - c0,
+        "wall_s": t2 - t0,
+        "baseline_mb": baseline,
+        "held_mb": held,
+        "peak_mb": _rss_peak_mb(),
+    }
+
+
+def traced_once(events_path: Path) -> dict[str, float]:
+    """The same replay under tracemalloc (slow, not timed): Python memory held by the events once read,
+    and the peak while replaying and writing every report (to /dev/null). Runs in the child process."""
+    import tracemalloc
+
+    from slaclock.commands.replay import Progress, ReadStats, read_events
+    from slaclock.configfile import load_config_file
+    from slaclock.engine.replay import Replay, write_reports
+
+    config = load_config_file(CONFIG)
+    tracemalloc.start()
+    progress = Progress(sys.stderr, enabled=False)
+    events = read_events(
+        events_path, strict=False, report=lambda m: None, progress=progress, stats=ReadStats()
+    )
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    run = Replay(config, events, None)
+    del events
+    with open(os.devnull, "w", newline="") as log, open(os.devnull, "w", newline="") as comp:
+        with open(os.devnull, "w") as page:
+            stats = write_reports(
+                config,
+                run,
+                sla_log=log,
+                compliance=comp,
+                summary=page,
+                group_by=("level", "metric"),
+                stats=run.stats,
+            )
+    peak = tracemalloc.get_traced_memory()[1]
+    return {"events": stats.events, "rows": stats.clocks, "held": held, "peak": peak}
+
+
+def _child(events_path: Path, out_dir: Path, mode: str = "--child") -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, __file__, mode, str(events_path), str(out_dir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, float] = json.loads(proc.stdout)
+    return result
+
+
+def _generate(n_tickets: int, path: Path) -> tuple[int, float]:
+    from slaclock.sample import generate_events, write_jsonl
+
+    t0 = time.perf_counter()
+    with path.open("w", encoding="utf-8") as f:
+        count = write_jsonl(generate_events(n_tickets, seed=2026), f)
+    return count, time.perf_counter() - t0
+
+
+def _profile(events_path: Path, out_dir: Path, top: int = 25) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    replay_once(events_path, out_dir)
+    profiler.disable()
+    stream = io.StringIO()
+    stats = pstats.Stats(profiler, stream=stream)
+    stats.sort_stats("tottime").print_stats(top)
+    print(stream.getvalue())
+    by_module: dict[str, float] = {}
+    total = 0.0
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        key = _module_of(filename)
+        by_module[key] = by_module.get(key, 0.0) + tottime
+        total += tottime
+    print("Own time by module (cProfile tottime):")
+    for key, seconds in sorted(by_module.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"  {seconds:7.3f} s  {100 * seconds / total:5.1f}%  {key}")
+
+
+def _module_of(filename: str) -> str:
+    if "slaclock" in filename:
+        return "slaclock/" + filename.split("slaclock/slaclock/", 1)[-1]
+    if filename.startswith("~") or filename.startswith("<"):
+        return "builtins (json/csv/datetime C code, ...)"
+    return Path(filename).name
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="slaclock replay benchmark")
+    p.add_argument("--sizes", default="10000,100000", help="tickets per file, comma-separated")
+    p.add_argument("--profile", action="store_true", help="cProfile the smallest size")
+    p.add_argument("--keep", metavar="DIR", help="keep the generated files and reports in DIR")
+    p.add_argument("--no-trace", action="store_true", help="skip the tracemalloc run of the smallest size")
+    p.add_argument("--child", nargs=2, metavar=("EVENTS", "OUT"), help=argparse.SUPPRESS)
+    p.add_argument("--traced-child", nargs=2, metavar=("EVENTS", "OUT"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        print(json.dumps(replay_once(Path(args.child[0]), Path(args.child[1]))))
+        return 0
+    if args.traced_child:
+        print(json.dumps(traced_once(Path(args.traced_child[0]))))
+        return 0
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="slaclock-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"python {sys.version.split()[0]} on {os.uname().machine}, config {CONFIG.relative_to(ROOT)}")
+    columns = [  # (title, width, value of a result row)
+        ("tickets", 8, lambda r: f"{r['tickets']:,.0f}"),
+        ("events", 8, lambda r: f"{r['events']:,.0f}"),
+        ("read s", 7, lambda r: f"{r['read_s']:.2f}"),
+        ("replay+write s", 14, lambda r: f"{r['replay_write_s']:.2f}"),
+        ("CPU s", 7, lambda r: f"{r['total_s']:.2f}"),
+        ("wall s", 7, lambda r: f"{r['wall_s']:.2f}"),
+        ("events/s", 9, lambda r: f"{r['events'] / r['total_s']:,.0f}"),
+        ("peak MB", 8, lambda r: f"{r['peak_mb']:.0f}"),
+        ("base MB", 8, lambda r: f"{r['baseline_mb']:.0f}"),
+        ("held MB", 8, lambda r: f"{r['held_mb']:.0f}"),
+        ("write Δ MB", 10, lambda r: f"{r['peak_mb'] - r['held_mb']:.0f}"),
+        ("B/event", 8, lambda r: f"{(r['peak_mb'] - r['baseline_mb']) * 2**20 / max(r['events'], 1):,.0f}"),
+        ("rows", 8, lambda r: f"{r['rows']:,.0f}"),
+    ]
+    header = " ".join(f"{title:>{width}}" for title, width, _ in columns)
+    print(header)
+    print("-" * len(header))
+    results = []
+    for n in sizes:
+        path = work / f"events-{n}.jsonl"
+        _generate(n, path)
+        r = _child(path, work / f"out-{n}")
+        results.append(r)
+        print(" ".join(f"{value(r):>{width}}" for _, width, value in columns), flush=True)
+    worst = min(r["events"] / r["total_s"] for r in results)
+    verdict = "met" if worst >= GOAL else "MISSED"
+    print(f"goal >= {GOAL:,} events/s on one core: {verdict} (slowest size: {worst:,.0f} events/s)")
+    smallest = min(sizes)
+    if not args.no_trace:
+        t = _child(work / f"events-{smallest}.jsonl", work / "out-traced", "--traced-child")
+        mib = 2**20
+        print(
+            f"tracemalloc, {smallest:,} tickets: events held {t['held'] / mib:.1f} MiB "
+            f"({t['held'] / t['events']:,.0f} B/event); peak while replaying and writing "
+            f"{t['rows']:,.0f} rows {t['peak'] / mib:.1f} MiB "
+            f"(+{(t['peak'] - t['held']) / mib:.1f} MiB over the events held)"
+        )
+    if args.profile:
+        print(f"\ncProfile, {smallest:,} tickets:")
+        _profile(work / f"events-{smallest}.jsonl", work / "out-profile")
+    if not args.keep:
+        for f in sorted(work.rglob("*"), reverse=True):
+            f.unlink() if f.is_file() else f.rmdir()
+        work.rmdir()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

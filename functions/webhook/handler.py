@@ -1,0 +1,50 @@
+"""``POST /webhooks/{source}``: a helpdesk delivery -> `receive_webhook` -> 202 with the event ids.
+
+Errors become HTTP answers in `slaclock.runtime.http` (400/401/404/413/503; 500 without details).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from slaclock.runtime import wiring
+from slaclock.runtime.http import error_body, json_body
+from slaclock.runtime.observability import count, logger, metrics, traced
+from slaclock.services.ingest import receive_webhook
+
+wiring.webhook_settings()  # cold start: refuse a bad environment before the first request
+app = APIGatewayHttpResolver()
+
+
+@app.post("/webhooks/<source>")
+def webhook(source: str) -> Response[str]:
+    event = app.current_event
+    raw = event.body or ""
+    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+    receipt = receive_webhook(wiring.webhook_ports(), source, event.headers, body, wiring.clock())
+    count("EventsIngested", receipt.new_events)
+    count("DuplicateEvents", sum(len(t.duplicates) for t in receipt.tickets))
+    answer = {"event_ids": list(receipt.event_ids), "tickets": [t.ticket_id for t in receipt.tickets]}
+    return Response(202, "application/json", json_body(answer))
+
+
+@app.exception_handler(Exception)
+def refuse(exc: Exception) -> Response[str]:
+    status, answer, headers = error_body(exc)
+    if status >= 500:
+        count("WebhookErrors")
+        logger.exception("webhook failed", extra={"status": status})
+    else:
+        count("WebhooksRefused")
+        logger.info("webhook refused", extra={"status": status, "error": type(exc).__name__})
+    return Response(status, "application/json", json_body(answer), headers=headers)
+
+
+@traced
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

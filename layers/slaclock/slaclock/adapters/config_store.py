@@ -1,0 +1,163 @@
+"""`ConfigSource` on S3: the SLA configuration document lives in ONE place in the account, the object
+``s3://<data bucket>/config/sla.yaml`` (template parameters; ``.json`` keys are read as JSON).
+
+Why S3 rather than an SSM parameter: a real configuration (calendars, levels, rules, sources) easily
+exceeds SSM's 8 KB advanced-parameter limit; the bucket is versioned, so every push is kept and can be
+restored; and a conditional GET makes the freshness check cheap.
+
+Loading: the parsed `Config` is cached per container. At most every `recheck_seconds` (60) a
+conditional GET (``If-None-Match: <ETag>``) asks S3 whether it changed: 304 keeps the cached
+`Config`, 200 parses the new text. A stored document that fails validation (e.g. uploaded by hand)
+never replaces a good cached one: the functions keep the last good configuration and log nothing
+personal; with no good one at all it raises the `ConfigError`.
+
+Pushing (`slaclock config push --file sla.yaml`): the text is VALIDATED first with the same parser
+the functions use (`slaclock.configfile.load_config_text`); an invalid one raises `ConfigError` listing
+every problem and nothing is written, so the old configuration stays in force.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from slaclock.adapters import _aws
+from slaclock.configfile import load_config_text
+from slaclock.engine.config import Config
+from slaclock.engine.errors import ConfigError
+from slaclock.ports import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KEY = "config/sla.yaml"
+
+
+def format_of(key: str) -> str:
+    """``json`` for a ``.json`` key, else ``yaml``."""
+    return "json" if key.lower().endswith(".json") else "yaml"
+
+
+class ConfigNotFound(ConfigError):
+    """No configuration has been pushed yet (the object does not exist)."""
+
+    def __init__(self, bucket: str, key: str) -> None:
+        super().__init__([("", f"no configuration at s3://{bucket}/{key}: run `slaclock config push --file ...`")])
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConfig:
+    """The document as stored: its text, ETag and S3 version id (None if versioning is off)."""
+
+    text: str
+    etag: str
+    version_id: str | None
+
+
+class S3ConfigStore:
+    """Implements `slaclock.ports.ConfigSource` (`load`), plus `fetch` and `push` for the CLI."""
+
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        key: str = DEFAULT_KEY,
+        client: Any = None,
+        recheck_seconds: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bucket = bucket
+        self.key = key
+        self.client = client or _aws.client("s3", mode="standard", max_attempts=5)
+        self.recheck_seconds = recheck_seconds
+        self._monotonic = monotonic
+        self._config: Config | None = None
+        self._etag: str | None = None
+        self._checked_at: float | None = None
+
+    # ------------------------------------------------------------------ ConfigSource
+
+    def load(self) -> Config:
+        """The configuration in force (cached; re-checked with a conditional GET at most every
+        `recheck_seconds`). Raises `ConfigNotFound` / `ConfigError` only when no good one is cached."""
+        now = self._monotonic()
+        if self._config is not None and self._checked_at is not None and now - self._checked_at < self.recheck_seconds:
+            return self._config
+        try:
+            stored = self._get(if_none_match=self._etag if self._config is not None else None)
+        except (ConfigError, ServiceUnavailable):
+            if self._config is None:
+                raise
+            log.error("configuration could not be re-read; keeping the cached configuration")
+            self._checked_at = now
+            return self._config
+        self._checked_at = now
+        if stored is None:  # 304 Not Modified
+            assert self._config is not None
+            return self._config
+        try:
+            config = load_config_text(stored.text, format_of(self.key))
+        except ConfigError as err:
+            if self._config is None:
+                raise
+            log.error("stored configuration is invalid (%d errors); keeping the cached one", len(err.errors))
+            return self._config
+        self._config, self._etag = config, stored.etag
+        return config
+
+    # ------------------------------------------------------------------ CLI
+
+    def fetch(self) -> StoredConfig:
+        """The stored document as text. Raises `ConfigNotFound` if none was pushed."""
+        stored = self._get(if_none_match=None)
+        assert stored is not None
+        return stored
+
+    def push(self, text: str, fmt: str | None = None) -> StoredConfig:
+        """Validate `text` (``yaml``/``json``, default: by the key's extension) and upload it.
+
+        Raises `ConfigError` (nothing uploaded, the old configuration stays in force) if it is invalid.
+        Returns the stored document with its new ETag and version id."""
+        load_config_text(text, fmt or format_of(self.key))
+        body = text.encode("utf-8")
+        content_type = "application/json" if (fmt or format_of(self.key)) == "json" else "application/yaml"
+        try:
+            answer = self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.key,
+                Body=body,
+                ContentType=f"{content_type}; charset=utf-8",
+                ServerSideEncryption="AES256",
+            )
+        except (ClientError, BotoCoreError) as err:
+            if _aws.is_transient(err):
+                raise _aws.unavailable("s3", "put config", err) from err
+            raise
+        return StoredConfig(text=text, etag=str(answer.get("ETag", "")), version_id=answer.get("VersionId"))
+
+    # ------------------------------------------------------------------ internals
+
+    def _get(self, *, if_none_match: str | None) -> StoredConfig | None:
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key}
+        if if_none_match:
+            params["IfNoneMatch"] = if_none_match
+        try:
+            answer = self.client.get_object(**params)
+        except ClientError as err:
+            code = _aws.error_code(err)
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in ("304", "NotModified") or status == 304:
+                return None
+            if code in ("NoSuchKey", "404", "NotFound"):
+                raise ConfigNotFound(self.bucket, self.key) from err
+            if _aws.is_transient(err):
+                raise _aws.unavailable("s3", "get config", err) from err
+            raise
+        except BotoCoreError as err:
+            raise _aws.unavailable("s3", "get config", err) from err
+        text = answer["Body"].read().decode("utf-8")
+        return StoredConfig(text=text, etag=str(answer.get("ETag", "")), version_id=answer.get("VersionId"))

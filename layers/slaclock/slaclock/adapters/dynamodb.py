@@ -1,0 +1,619 @@
+"""DynamoDB adapters (pynamodb): events, ticket state, SLA clock records, the notice ledger.
+
+ONE table (template.yaml `SlaTable`), one item collection per ticket; docs/architecture.md has the
+diagram and the reasoning. Keys (``<tid>`` is the ticket id as given, any Unicode):
+
+    item            pk          sk                          GSI keys (sparse)
+    ticket state    T#<tid>     STATE                       due-checks: due_shard=due#<0..3>, next_check_at
+    event           T#<tid>     E#<event id>                -
+    clock record    T#<tid>     C#<metric>#<cycle:05d>      clocks-by-outcome: outcome_day, outcome_at
+    notice          T#<tid>     N#<metric>#<cycle>#<step>   -
+
+- Events are append-only and idempotent: put with ``attribute_not_exists(pk)``; the key holds the
+  event id only, so a redelivery with the same id is refused whatever else it carries. A ticket's
+  events come back with one Query on ``begins_with(sk, "E#")`` and are sorted by (`at`, `id`) here.
+- The ticket state is versioned: `save` puts it with ``attribute_not_exists(pk)`` (new ticket) or
+  ``version = :expected``; a failed condition raises `ConflictError`. The state JSON is
+  zlib-compressed above 1 KiB (`state_z`), which keeps a typical ticket item under 1 KiB, i.e. 1 WCU
+  per save and 1 RCU per strongly consistent read.
+- Changed clock records are written in the SAME TransactWriteItems as the state (all or nothing, and
+  only by the writer whose version condition held). A save with no changed clock is a plain PutItem.
+- The sweeper's "armed check instant <= now" is a Query per shard of the sparse `due-checks` index
+  (KEYS_ONLY), merged in time order: never a Scan. Four shards spread the index's writes.
+- Clock records carry the SLA-log fields; a decided clock (met: at its stop; missed: at its due
+  instant) is indexed under its outcome's UTC day, so a report reads a date range with one Query per
+  day. Clocks not yet decided sit in the ``running`` partition; cancelled ones leave the index.
+- Notices: `claim` is one conditional UpdateItem (a lease); see `DynamoNoticeLedger`.
+
+Instants are stored as fixed-width ISO 8601 UTC strings (``2026-11-20T15:45:00.000000Z``) so that
+string order is time order. No pynamodb item ever leaves this module: everything is mapped to engine
+or port types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import (
+    GetError,
+    PutError,
+    PynamoDBException,
+    QueryError,
+    TransactWriteError,
+    UpdateError,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from slaclock.adapters import _aws
+from slaclock.engine.clocks import Clock, ClockStatus, Notice, TicketState
+from slaclock.engine.config import Metric
+from slaclock.engine.events import Event, parse_event
+from slaclock.ports import ClaimOutcome, ConfigSource, ConflictError, SlaLogRow, StoredTicket
+from slaclock.runtime import clock as runtime_clock
+
+TICKET = "T#"
+STATE = "STATE"
+EVENT = "E#"
+CLOCK = "C#"
+NOTICE = "N#"
+DUE_INDEX = "due-checks"
+OUTCOME_INDEX = "clocks-by-outcome"
+DUE_SHARDS = 4
+RUNNING = "running"
+#: State JSON longer than this is stored zlib-compressed.
+COMPRESS_OVER = 1024
+#: DynamoDB's limit of items in one TransactWriteItems.
+MAX_TRANSACTION_ITEMS = 100
+_KEY_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def instant_key(t: datetime) -> str:
+    """Fixed-width ISO 8601 UTC (microseconds always present): string order == time order."""
+    if t.tzinfo is None:
+        raise ValueError(f"{t.isoformat()} is naive: pass an aware datetime")
+    return t.astimezone(UTC).strftime(_KEY_FORMAT)
+
+
+def parse_instant_key(text: str) -> datetime:
+    return datetime.strptime(text, _KEY_FORMAT).replace(tzinfo=UTC)
+
+
+def _opt_key(t: datetime | None) -> str | None:
+    return None if t is None else instant_key(t)
+
+
+def _opt_instant(text: str | None) -> datetime | None:
+    return None if text is None else parse_instant_key(text)
+
+
+def ticket_pk(ticket_id: str) -> str:
+    return TICKET + ticket_id
+
+
+def due_shard(ticket_id: str) -> str:
+    """The due-checks partition of a ticket: stable, ``due#0`` .. ``due#3``."""
+    digest = hashlib.sha256(ticket_id.encode("utf-8", "surrogatepass")).digest()
+    return f"due#{int.from_bytes(digest[:4], 'big') % DUE_SHARDS}"
+
+
+def clock_sk(metric: Metric | str, cycle: int) -> str:
+    return f"{CLOCK}{Metric(metric).value}#{cycle:05d}"
+
+
+def notice_sk(notice: Notice) -> str:
+    return f"{NOTICE}{notice.metric.value}#{notice.cycle}#{notice.step.key}"
+
+
+# --------------------------------------------------------------------------------------- the models
+
+
+@dataclass(frozen=True)
+class TableModels:
+    """The pynamodb model classes bound to one table name (built once per table, per container)."""
+
+    ticket: Any
+    event: Any
+    clock: Any
+    notice: Any
+    connection: Connection
+
+
+@lru_cache(maxsize=16)
+def table_models(
+    table_name: str, region: str | None = None, host: str | None = None, max_retry_attempts: int = 5
+) -> TableModels:
+    """Model classes for `table_name` (the name comes from settings at run time, never from code).
+
+    Retries: pynamodb's clients use botocore's ``standard`` retry mode with `max_retry_attempts`."""
+    meta = {"table_name": table_name, "region": region, "host": host, "max_retry_attempts": max_retry_attempts}
+
+    class DueIndex(GlobalSecondaryIndex[Any]):
+        class Meta:
+            index_name = DUE_INDEX
+            projection = KeysOnlyProjection()
+
+        due_shard = UnicodeAttribute(hash_key=True)
+        next_check_at = UnicodeAttribute(range_key=True)
+
+    class OutcomeIndex(GlobalSecondaryIndex[Any]):
+        class Meta:
+            index_name = OUTCOME_INDEX
+            projection = AllProjection()
+
+        outcome_day = UnicodeAttribute(hash_key=True)
+        outcome_at = UnicodeAttribute(range_key=True)
+
+    class TicketItem(Model):
+        Meta = type("Meta", (), dict(meta))
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        ticket_id = UnicodeAttribute()
+        version = NumberAttribute()
+        state = UnicodeAttribute(null=True)
+        state_z = BinaryAttribute(null=True, legacy_encoding=False)
+        next_check_at = UnicodeAttribute(null=True)
+        due_shard = UnicodeAttribute(null=True)
+        retry_at = UnicodeAttribute(null=True)
+        saved_at = UnicodeAttribute()
+        due_index = DueIndex()
+
+    class EventItem(Model):
+        Meta = type("Meta", (), dict(meta))
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        event = UnicodeAttribute()
+        at = UnicodeAttribute()
+        stored_at = UnicodeAttribute()
+
+    class ClockItem(Model):
+        Meta = type("Meta", (), dict(meta))
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        ticket_id = UnicodeAttribute()
+        requester = UnicodeAttribute(null=True)
+        department = UnicodeAttribute(null=True)
+        agent = UnicodeAttribute(null=True)
+        level = UnicodeAttribute()
+        metric = UnicodeAttribute()
+        cycle = NumberAttribute()
+        calendar = UnicodeAttribute()
+        time_zone = UnicodeAttribute(null=True)
+        started_at = UnicodeAttribute()
+        due_at = UnicodeAttribute(null=True)
+        stopped_at = UnicodeAttribute(null=True)
+        status = UnicodeAttribute()
+        target_seconds = NumberAttribute()
+        business_seconds = NumberAttribute()
+        remaining_seconds = NumberAttribute()
+        outcome_day = UnicodeAttribute(null=True)
+        outcome_at = UnicodeAttribute(null=True)
+        ticket_version = NumberAttribute()
+        recorded_at = UnicodeAttribute()
+        outcome_index = OutcomeIndex()
+
+    class NoticeItem(Model):
+        Meta = type("Meta", (), dict(meta))
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        notice_key = UnicodeAttribute(null=True)
+        status = UnicodeAttribute(null=True)
+        claimed_until = UnicodeAttribute(null=True)
+        claimed_at = UnicodeAttribute(null=True)
+        sent_at = UnicodeAttribute(null=True)
+        attempts = NumberAttribute(null=True)
+
+    connection = Connection(region=region, host=host, max_retry_attempts=max_retry_attempts)
+    return TableModels(TicketItem, EventItem, ClockItem, NoticeItem, connection)
+
+
+def _failed_condition(err: PynamoDBException) -> bool:
+    return err.cause_response_code == "ConditionalCheckFailedException"
+
+
+def _reraise(err: PynamoDBException, operation: str) -> None:
+    """Throttling / service faults after retries -> ServiceUnavailable; anything else propagates."""
+    cause = err.cause
+    if cause is not None and _aws.is_transient(cause):
+        raise _aws.unavailable("dynamodb", operation, cause) from err
+    if err.cause_response_code in _aws.TRANSIENT_CODES:
+        raise _aws.unavailable("dynamodb", operation, code=err.cause_response_code) from err
+    raise err
+
+
+def _utcnow() -> datetime:
+    return runtime_clock.now()
+
+
+# ------------------------------------------------------------------------------------------ events
+
+
+class DynamoEventStore:
+    """Implements `slaclock.ports.EventStore`."""
+
+    def __init__(self, table_name: str, *, region: str | None = None, host: str | None = None,
+                 now: Callable[[], datetime] = _utcnow) -> None:  # fmt: skip
+        self.models = table_models(table_name, region, host)
+        self._now = now
+
+    def put_if_new(self, event: Event) -> bool:
+        """Append `event` (one conditional PutItem); False if an event with this id is stored for
+        this ticket already (whatever its content)."""
+        item_cls = self.models.event
+        item = item_cls(
+            ticket_pk(event.ticket_id),
+            EVENT + event.id,
+            event=json.dumps(event.to_dict(), separators=(",", ":"), ensure_ascii=False),
+            at=instant_key(event.at),
+            stored_at=instant_key(self._now()),
+        )
+        try:
+            item.save(condition=item_cls.pk.does_not_exist())
+        except PutError as err:
+            if _failed_condition(err):
+                return False
+            _reraise(err, "put event")
+        return True
+
+    def ticket_events(self, ticket_id: str) -> list[Event]:
+        """Every stored event of the ticket, in (`at`, `id`) order (one paginated Query)."""
+        item_cls = self.models.event
+        try:
+            docs = [
+                json.loads(item.event)
+                for item in item_cls.query(ticket_pk(ticket_id), item_cls.sk.startswith(EVENT), consistent_read=True)
+            ]
+        except QueryError as err:
+            _reraise(err, "query events")
+            raise  # pragma: no cover - _reraise always raises
+        events = [parse_event(d) for d in docs]
+        return sorted(events, key=lambda e: e.key)
+
+
+# ------------------------------------------------------------------------------------------ tickets
+
+
+class DynamoTicketStore:
+    """Implements `slaclock.ports.TicketStore`; also writes the clock records (`SlaLogRow` source).
+
+    `config_source` (optional) names each clock record's calendar time zone; without it the record
+    has the calendar's name only."""
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        region: str | None = None,
+        host: str | None = None,
+        config_source: ConfigSource | None = None,
+        consistent_read: bool = True,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.models = table_models(table_name, region, host)
+        self.config_source = config_source
+        self.consistent_read = consistent_read
+        self._now = now
+
+    # -- read
+
+    def get(self, ticket_id: str) -> StoredTicket | None:
+        """The stored ticket or None (one GetItem; strongly consistent by default, so a retry after a
+        ConflictError sees the winner's write)."""
+        item_cls = self.models.ticket
+        try:
+            item = item_cls.get(ticket_pk(ticket_id), STATE, consistent_read=self.consistent_read)
+        except item_cls.DoesNotExist:
+            return None
+        except GetError as err:
+            _reraise(err, "get ticket")
+            raise  # pragma: no cover
+        if item.state_z is not None:
+            doc = json.loads(zlib.decompress(item.state_z).decode("utf-8"))
+        else:
+            doc = json.loads(item.state)
+        return StoredTicket(
+            state=TicketState.from_dict(doc),
+            version=int(item.version),
+            next_check_at=_opt_instant(item.next_check_at),
+            retry_at=_opt_instant(item.retry_at),
+        )
+
+    # -- write
+
+    def save(
+        self,
+        state: TicketState,
+        *,
+        expected_version: int | None,
+        next_check_at: datetime | None,
+        clocks: Iterable[Clock],
+        retry_at: datetime | None = None,
+    ) -> int:
+        """Write the state if the stored version is still `expected_version` (None: must not exist),
+        with the given (changed) clock records in the same transaction. Returns the new version;
+        raises `ConflictError` if someone else wrote first."""
+        new_version = 1 if expected_version is None else expected_version + 1
+        m = self.models
+        item = self._ticket_item(state, new_version, next_check_at, retry_at)
+        condition = m.ticket.pk.does_not_exist() if expected_version is None else m.ticket.version == expected_version
+        clock_items = [self._clock_item(c, state, new_version) for c in clocks]
+        if not clock_items:
+            try:
+                item.save(condition=condition)
+            except PutError as err:
+                if _failed_condition(err):
+                    raise ConflictError(f"ticket version {expected_version} is stale") from err
+                _reraise(err, "save ticket")
+            return new_version
+        first, rest = clock_items[: MAX_TRANSACTION_ITEMS - 1], clock_items[MAX_TRANSACTION_ITEMS - 1 :]
+        self._transact(item, condition, first, expected_version)
+        # More than 99 changed records (a very long ticket): the rest go in further transactions, each
+        # guarded by "the state is still the version just written", so a later writer is never undone.
+        for i in range(0, len(rest), MAX_TRANSACTION_ITEMS - 1):
+            self._transact(None, m.ticket.version == new_version, rest[i : i + MAX_TRANSACTION_ITEMS - 1],
+                           expected_version, ticket_id=state.ticket_id)  # fmt: skip
+        return new_version
+
+    def _transact(
+        self, item: Any, condition: Any, clock_items: list[Any], expected_version: int | None,
+        ticket_id: str | None = None,
+    ) -> None:  # fmt: skip
+        m = self.models
+        try:
+            with TransactWrite(connection=m.connection) as tx:
+                if item is None:
+                    assert ticket_id is not None
+                    tx.condition_check(m.ticket, ticket_pk(ticket_id), STATE, condition=condition)
+                else:
+                    tx.save(item, condition=condition)
+                for c in clock_items:
+                    tx.save(c)
+        except TransactWriteError as err:
+            codes = [r.code if r is not None else None for r in err.cancellation_reasons]
+            if codes and codes[0] == "ConditionalCheckFailed" or "TransactionConflict" in codes:
+                raise ConflictError(f"ticket version {expected_version} is stale") from err
+            _reraise(err, "save ticket")
+
+    def _ticket_item(
+        self, state: TicketState, version: int, next_check_at: datetime | None, retry_at: datetime | None
+    ) -> Any:
+        text = json.dumps(state.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        raw = text.encode("utf-8")
+        compressed = len(raw) > COMPRESS_OVER
+        return self.models.ticket(
+            ticket_pk(state.ticket_id),
+            STATE,
+            ticket_id=state.ticket_id,
+            version=version,
+            state=None if compressed else text,
+            state_z=zlib.compress(raw, 6) if compressed else None,
+            next_check_at=_opt_key(next_check_at),
+            due_shard=None if next_check_at is None else due_shard(state.ticket_id),
+            retry_at=_opt_key(retry_at),
+            saved_at=instant_key(self._now()),
+        )
+
+    def _time_zone(self, calendar: str) -> str | None:
+        if self.config_source is None:
+            return None
+        try:
+            return str(self.config_source.load().calendars[calendar].timezone)
+        except Exception:  # noqa: BLE001 - the zone is informative; a missing one must not block a save
+            return None
+
+    def _clock_item(self, clock: Clock, state: TicketState, ticket_version: int) -> Any:
+        fields: Mapping[str, Any] = getattr(state, "fields", {}) or {}
+        day, at = _outcome(clock)
+        return self.models.clock(
+            ticket_pk(clock.ticket_id),
+            clock_sk(clock.metric, clock.cycle),
+            ticket_id=clock.ticket_id,
+            requester=_text(fields.get("requester")),
+            department=_text(fields.get("department")),
+            agent=_text(fields.get("assignee")),
+            level=clock.level,
+            metric=clock.metric.value,
+            cycle=clock.cycle,
+            calendar=clock.calendar,
+            time_zone=self._time_zone(clock.calendar),
+            started_at=instant_key(clock.started_at),
+            due_at=_opt_key(clock.due_at),
+            stopped_at=_opt_key(clock.stopped_at),
+            status=clock.status.value,
+            target_seconds=clock.target_seconds,
+            business_seconds=clock.business_seconds,
+            remaining_seconds=clock.remaining_seconds,
+            outcome_day=day,
+            outcome_at=at,
+            ticket_version=ticket_version,
+            recorded_at=instant_key(self._now()),
+        )
+
+    # -- the sweeper's index
+
+    def due_before(self, instant: datetime, *, page_size: int = 200) -> Iterator[str]:
+        """Ticket ids whose armed check instant is <= `instant`, oldest first: one lazily paginated
+        Query per shard of the `due-checks` index, merged by (instant, ticket id). Never a Scan."""
+        bound = instant_key(instant)
+        shards = [self._due_shard_items(f"due#{n}", bound, page_size) for n in range(DUE_SHARDS)]
+        for _, ticket_id in heapq.merge(*shards):
+            yield ticket_id
+
+    def _due_shard_items(self, shard: str, bound: str, page_size: int) -> Iterator[tuple[str, str]]:
+        item_cls = self.models.ticket
+        try:
+            for item in item_cls.due_index.query(shard, item_cls.next_check_at <= bound, page_size=page_size):
+                yield item.next_check_at, item.pk[len(TICKET) :]
+        except QueryError as err:
+            _reraise(err, "query due checks")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _outcome(clock: Clock) -> tuple[str | None, str | None]:
+    """(outcome_day, outcome_at) of a clock record: a decided clock is indexed under the UTC day of its
+    outcome (met: its stop; missed: its due instant); an undecided one in the ``running`` partition
+    (sorted by due instant); a cancelled one not at all (it leaves the reports)."""
+    if clock.status is ClockStatus.CANCELLED:
+        return None, None
+    decided: datetime | None = None
+    if clock.status is ClockStatus.MET:
+        decided = clock.stopped_at
+    elif clock.status is ClockStatus.MISSED:
+        decided = clock.due_at
+    if decided is not None:
+        key = instant_key(decided)
+        return key[:10], key
+    return RUNNING, instant_key(clock.due_at or clock.started_at)
+
+
+# ----------------------------------------------------------------------------------- clock records
+
+
+class DynamoClockRecords:
+    """Implements `slaclock.ports.ClockRecordStore`: the SLA-log rows reports read."""
+
+    def __init__(self, table_name: str, *, region: str | None = None, host: str | None = None) -> None:
+        self.models = table_models(table_name, region, host)
+
+    def query(self, start: datetime, end: datetime, *, page_size: int = 500) -> Iterator[SlaLogRow]:
+        """Decided clock records whose outcome instant is in [`start`, `end`), in outcome order.
+
+        One Query per UTC day of the range on the `clocks-by-outcome` index (``outcome_day = d AND
+        outcome_at BETWEEN ...``), each lazily paginated: a generator with flat memory."""
+        if end <= start:
+            return
+        lo, hi = instant_key(start), instant_key(end - timedelta(microseconds=1))
+        day = start.astimezone(UTC).date()
+        last = (end - timedelta(microseconds=1)).astimezone(UTC).date()
+        while day <= last:
+            yield from self._partition(day.isoformat(), lo, hi, page_size)
+            day += timedelta(days=1)
+
+    def running(self, *, page_size: int = 500) -> Iterator[SlaLogRow]:
+        """Clock records not decided at their last save (open or paused), by due instant."""
+        yield from self._partition(RUNNING, None, None, page_size)
+
+    def _partition(self, day: str, lo: str | None, hi: str | None, page_size: int) -> Iterator[SlaLogRow]:
+        item_cls = self.models.clock
+        condition = None if lo is None or hi is None else item_cls.outcome_at.between(lo, hi)
+        try:
+            for item in item_cls.outcome_index.query(day, condition, page_size=page_size):
+                yield _row(item)
+        except QueryError as err:
+            _reraise(err, "query clock records")
+
+
+def _row(item: Any) -> SlaLogRow:
+    return SlaLogRow(
+        ticket_id=item.ticket_id,
+        requester=item.requester,
+        department=item.department,
+        agent=item.agent,
+        level=item.level,
+        metric=Metric(item.metric),
+        cycle=int(item.cycle),
+        started_at=parse_instant_key(item.started_at),
+        due_at=_opt_instant(item.due_at),
+        stopped_at=_opt_instant(item.stopped_at),
+        status=ClockStatus(item.status),
+        business_seconds=float(item.business_seconds),
+        remaining_seconds=float(item.remaining_seconds),
+        target_seconds=float(item.target_seconds),
+        calendar=item.calendar,
+        time_zone=item.time_zone,
+        outcome_at=None if item.outcome_day == RUNNING else _opt_instant(item.outcome_at),
+        recorded_at=parse_instant_key(item.recorded_at),
+    )
+
+
+# ----------------------------------------------------------------------------------- notice ledger
+
+
+class DynamoNoticeLedger:
+    """Implements `slaclock.ports.NoticeLedger` with one item per notice and a lease.
+
+    ``claim``: ONE conditional UpdateItem ``SET status = claimed, claimed_until = now + lease, ADD
+    attempts 1`` if the item does not exist, or is not ``sent`` and its lease has ended
+    (``claimed_until <= now``). When the condition fails, a strongly consistent GetItem tells SENT
+    from HELD. ``mark_sent``: ``SET status = sent, sent_at`` (idempotent). So:
+
+    - two checks racing for one notice: exactly one gets CLAIMED (DynamoDB serialises the writes);
+    - a sender that dies, or whose e-mail fails, before `mark_sent` leaves the notice claimed: once
+      its lease ends the next check/sweep claims it again and sends it (retried, not lost);
+    - the one window for a duplicate is a death between SES accepting the e-mail and `mark_sent`.
+    """
+
+    def __init__(self, table_name: str, *, region: str | None = None, host: str | None = None) -> None:
+        self.models = table_models(table_name, region, host)
+
+    def _item(self, notice: Notice) -> Any:
+        return self.models.notice(ticket_pk(notice.ticket_id), notice_sk(notice))
+
+    def claim(self, notice: Notice, *, now: datetime, lease: timedelta) -> ClaimOutcome:
+        n = self.models.notice
+        now_key = instant_key(now)
+        condition = n.pk.does_not_exist() | ((n.status != "sent") & (n.claimed_until <= now_key))
+        actions = [
+            n.notice_key.set(notice.key),
+            n.status.set("claimed"),
+            n.claimed_until.set(instant_key(now + lease)),
+            n.claimed_at.set(now_key),
+            n.attempts.add(1),
+        ]
+        try:
+            self._item(notice).update(actions=actions, condition=condition)
+        except UpdateError as err:
+            if not _failed_condition(err):
+                _reraise(err, "claim notice")
+            return self._outcome_of(notice)
+        return ClaimOutcome.CLAIMED
+
+    def _outcome_of(self, notice: Notice) -> ClaimOutcome:
+        n = self.models.notice
+        try:
+            stored = n.get(ticket_pk(notice.ticket_id), notice_sk(notice), consistent_read=True)
+        except n.DoesNotExist:  # deleted between the two calls: nobody holds it
+            return ClaimOutcome.HELD
+        except GetError as err:
+            _reraise(err, "read notice")
+            raise  # pragma: no cover
+        return ClaimOutcome.SENT if stored.status == "sent" else ClaimOutcome.HELD
+
+    def mark_sent(self, notice: Notice, *, now: datetime) -> None:
+        n = self.models.notice
+        try:
+            self._item(notice).update(
+                actions=[n.notice_key.set(notice.key), n.status.set("sent"), n.sent_at.set(instant_key(now))]
+            )
+        except UpdateError as err:
+            _reraise(err, "mark notice sent")
+
+    def status(self, notice: Notice) -> dict[str, Any] | None:
+        """The stored record of a notice (for tests and operators), or None."""
+        n = self.models.notice
+        try:
+            stored = n.get(ticket_pk(notice.ticket_id), notice_sk(notice), consistent_read=True)
+        except n.DoesNotExist:
+            return None
+        return {
+            "status": stored.status,
+            "claimed_until": _opt_instant(stored.claimed_until),
+            "sent_at": _opt_instant(stored.sent_at),
+            "attempts": int(stored.attempts or 0),
+        }

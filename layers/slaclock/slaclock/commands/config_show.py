@@ -1,0 +1,27 @@
+"""`slaclock config show`: print the configuration document in force, as it was pushed.
+
+Prints the stored text to stdout and returns 0; nothing pushed yet or the bucket unreachable: a
+one-line message on stderr and 2. (Where the document lives: `slaclock.commands._deployment`.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from slaclock.engine.errors import SlaclockError
+
+
+def run(args: argparse.Namespace) -> int:
+    from slaclock.adapters.config_store import S3ConfigStore
+    from slaclock.commands._deployment import config_location
+
+    try:
+        bucket, key = config_location()
+        stored = S3ConfigStore(bucket=bucket, key=key).fetch()
+    except SlaclockError as err:
+        message = err.messages()[0] if hasattr(err, "messages") else str(err)
+        print(f"slaclock config show: {message}", file=sys.stderr)
+        return 2
+    sys.stdout.write(stored.text if stored.text.endswith("\n") else stored.text + "\n")
+    return 0

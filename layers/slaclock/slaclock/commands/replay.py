@@ -1,0 +1,308 @@
+"""`slaclock replay --config FILE --events FILE --out DIR [--now T] [--group-by F,...] [--sort K,...]`
+
+Replays past events offline (no AWS) and writes ``DIR/sla_log.csv``, ``DIR/compliance.csv`` and
+``DIR/summary.html`` (see docs/reports.md).
+
+Input: JSON Lines (one canonical event per line; blank lines ignored) or one JSON array of events,
+detected from the first non-blank character. A malformed line is reported on stderr with its line
+number and skipped; with ``--strict`` the first one is fatal and nothing is written.
+
+Exit status: 0 done (even if malformed lines were skipped: they are counted in the summary); 1 the
+configuration is invalid (every error listed), a file cannot be read or written, or a malformed event
+with ``--strict``; 2 a bad command-line value (``--now``, ``--group-by``, ``--sort``). User mistakes
+never print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from slaclock.engine.errors import SlaclockError, ValidationError
+from slaclock.engine.events import Event, parse_event, parse_instant
+from slaclock.engine.replay import Replay, ReplayStats, write_reports
+from slaclock.engine.reports import check_group_by, format_instant, parse_sort
+
+MAX_REPORTED = 20
+"""Malformed lines printed one by one; beyond that they are only counted."""
+
+
+class _FatalError(Exception):
+    """Stop the command with this message and exit status (a user mistake, not a bug)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(slots=True)
+class ReadStats:
+    lines: int = 0
+    events: int = 0
+    malformed: int = 0
+
+
+class Progress:
+    """A one-line ``\\r`` progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self._last = -1
+        self._drawn = False
+
+    def show(self, label: str, done: float, total: float, detail: str = "") -> None:
+        if not self.enabled or total <= 0:
+            return
+        share = min(max(done / total, 0.0), 1.0)
+        percent = int(share * 100)
+        if percent == self._last:
+            return
+        self._last = percent
+        width = 30
+        filled = int(share * width)
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\r{label:<10} [{bar}] {percent:3d}% {detail}".ljust(79)[:79])
+        self.stream.flush()
+        self._drawn = True
+
+    def done(self) -> None:
+        """Erase the bar (so messages that follow start on a clean line)."""
+        if self._drawn:
+            self.stream.write("\r" + " " * 79 + "\r")
+            self.stream.flush()
+        self._drawn = False
+        self._last = -1
+
+    def note(self, message: str) -> None:
+        """Print a message line on stderr without mangling the bar."""
+        self.done()
+        self.stream.write(message + "\n")
+        self.stream.flush()
+
+
+def _describe(err: Exception) -> str:
+    if isinstance(err, json.JSONDecodeError):
+        return f"not valid JSON ({err.msg} at column {err.colno})"
+    if isinstance(err, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(err, ValidationError):
+        return f"{err.what}: " + "; ".join(err.messages())
+    return str(err)
+
+
+def read_events(
+    path: Path,
+    *,
+    strict: bool,
+    report: Callable[[str], None],
+    progress: Progress,
+    stats: ReadStats,
+) -> list[Event]:
+    """Every valid event of `path` (JSON Lines or a JSON array). Malformed entries are reported through
+    `report` (the first `MAX_REPORTED`) and counted in `stats`; with `strict` the first one is fatal."""
+    try:
+        handle = path.open("rb")
+    except OSError as e:
+        raise _FatalError(f"cannot read events file {str(path)!r}: {e.strerror or e}") from None
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        handle.seek(0)
+        if head.startswith(b"["):
+            items = _json_array(handle, path)
+            where = "item"
+        else:
+            items = _json_lines(handle, size, progress, stats)
+            where = "line"
+        events: list[Event] = []
+        append = events.append
+        for number, item in items:
+            try:
+                if isinstance(item, Exception):
+                    raise item
+                append(parse_event(item))
+            except ValueError as e:  # JSON, UTF-8 and EventError are all ValueErrors
+                label = f"{path}:{number}" if where == "line" else f"{path}: item {number}"
+                message = f"{label}: {_describe(e)}"
+                if strict:
+                    raise _FatalError(message + " (--strict: stopping)") from None
+                stats.malformed += 1
+                if stats.malformed <= MAX_REPORTED:
+                    report(f"skipped {message}")
+        stats.events = len(events)
+    progress.done()
+    if stats.malformed > MAX_REPORTED:
+        report(f"skipped {stats.malformed - MAX_REPORTED} more malformed {where}s (not listed)")
+    return events
+
+
+def _json_lines(
+    handle: IO[bytes], size: int, progress: Progress, stats: ReadStats
+) -> Iterator[tuple[int, Any]]:
+    # Lines are decoded one by one (so a bad byte is blamed on its line) and parsed as text, which is
+    # faster than handing bytes to json.loads.
+    decode = json.JSONDecoder().decode
+    read = 0
+    for number, raw in enumerate(handle, 1):
+        stats.lines = number
+        read += len(raw)
+        if number % 2048 == 0:
+            progress.show("reading", read, size, f"{number:,} lines")
+        try:
+            text = raw.decode("utf-8")
+            if number == 1:
+                text = text.lstrip("\ufeff")
+            if text.isspace() or not text:
+                continue
+            yield number, decode(text)
+        except ValueError as e:  # UnicodeDecodeError and JSONDecodeError
+            yield number, e
+
+
+def _json_array(handle: IO[bytes], path: Path) -> Iterator[tuple[int, Any]]:
+    try:
+        doc = json.loads(handle.read())
+    except json.JSONDecodeError as e:
+        raise _FatalError(
+            f"{path}:{e.lineno}: not a valid JSON array ({e.msg} at column {e.colno})"
+        ) from None
+    except ValueError:
+        raise _FatalError(f"{path}: not UTF-8 text") from None
+    if not isinstance(doc, list):
+        raise _FatalError(f"{path}: expected a JSON array of events or JSON Lines")
+    yield from enumerate(doc, 1)
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    errors: list[tuple[str, str]] = []
+    now = parse_instant(text, "--now", errors)
+    if now is None:
+        raise _FatalError("; ".join(f"{p}: {m}" for p, m in errors), code=2)
+    return now
+
+
+def _load_config(path: str) -> Any:
+    from slaclock.configfile import load_config_file
+
+    if not Path(path).exists():
+        raise _FatalError(f"cannot read configuration {path!r}: no such file")
+    if not Path(path).is_file():
+        raise _FatalError(f"cannot read configuration {path!r}: not a file")
+    try:
+        return load_config_file(path)
+    except OSError as e:
+        raise _FatalError(f"cannot read configuration {path!r}: {e.strerror or e}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    err = sys.stderr
+    try:
+        return _run(args, sys.stdout, err)
+    except _FatalError as e:
+        err.write(f"slaclock replay: {e}\n")
+        return e.code
+    except ValidationError as e:  # an invalid configuration: every error, one per line
+        err.write(f"slaclock replay: {e}\n")
+        return 1
+    except SlaclockError as e:
+        err.write(f"slaclock replay: {e}\n")
+        return 1
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+
+    try:
+        group_by = check_group_by(args.group_by or "")
+        sort_by = parse_sort(getattr(args, "sort", "") or "")
+    except ValidationError as e:
+        raise _FatalError("; ".join(e.messages()), code=2) from None
+    now = _parse_now(args.now)
+    quiet = bool(getattr(args, "quiet", False))
+    progress = Progress(err, enabled=not quiet and err.isatty())
+
+    config = _load_config(args.config)
+    read = ReadStats()
+    events = read_events(
+        Path(args.events), strict=args.strict, report=progress.note, progress=progress, stats=read
+    )
+
+    out_dir = Path(args.out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _FatalError(f"cannot create output directory {str(out_dir)!r}: {e.strerror or e}") from None
+
+    def replaying(done: int, total: int) -> None:
+        progress.show("replaying", done, total, f"{done:,} tickets")
+
+    replay = Replay(config, events, now, progress=replaying)
+    del events  # the Replay holds them by ticket and releases each ticket once evaluated
+    names = ("sla_log.csv", "compliance.csv", "summary.html")
+    final = {name: out_dir / name for name in names}
+    parts = {name: out_dir / f"{name}.part" for name in names}  # renamed once complete
+    try:
+        with contextlib.ExitStack() as files:
+            log, comp, page = (
+                files.enter_context(parts[name].open("w", encoding="utf-8", newline="")) for name in names
+            )
+            stats = write_reports(
+                config,
+                replay,
+                sla_log=log,
+                compliance=comp,
+                summary=page,
+                group_by=group_by,
+                sort_by=sort_by,
+                title="SLA replay",
+                subtitle=f"Configuration {args.config} · events {args.events}",
+                now=replay.now,
+                stats=replay.stats,
+            )
+        for name in names:
+            parts[name].replace(final[name])
+    except OSError as e:
+        for part in parts.values():
+            part.unlink(missing_ok=True)
+        raise _FatalError(f"cannot write reports to {str(out_dir)!r}: {e.strerror or e}") from None
+    progress.done()
+
+    if not quiet:
+        out.write(_summary_text(read, stats, final))
+    return 0
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _summary_text(read: ReadStats, stats: ReplayStats, files: dict[str, Path]) -> str:
+    """The few lines printed at the end: what was read, replayed, decided and written."""
+    notes = []
+    if read.malformed:
+        notes.append(f"{_plural(read.malformed, 'malformed entry')} skipped".replace("entrys", "entries"))
+    if stats.events_after_now:
+        notes.append(f"{_plural(stats.events_after_now, 'event')} after --now left out")
+    at = format_instant(stats.now) if stats.now else "-"
+    decided = stats.met + stats.missed
+    compliance = f"{stats.compliance_pct:.2f}%" if decided else "n/a (nothing decided)"
+    return (
+        f"Replayed {_plural(stats.tickets, 'ticket')} from {_plural(stats.events, 'event')} as of {at}"
+        + (f" ({'; '.join(notes)})" if notes else "")
+        + "\n"
+        f"Clocks: {stats.clocks:,} ({stats.met:,} met, {stats.missed:,} missed, {stats.running:,} running;"
+        f" {stats.cancelled:,} cancelled left out)\n"
+        f"Compliance: {compliance}\n"
+        f"Wrote {files['sla_log.csv']} ({_plural(stats.clocks, 'row')}), {files['compliance.csv']}"
+        f" ({_plural(stats.compliance_rows, 'row')}), {files['summary.html']}\n"
+    )

@@ -1,0 +1,43 @@
+"""`slaclock validate --config FILE`: check a configuration file without deploying it.
+
+Valid: prints ``OK: 2 calendars, 2 levels, 3 rules, 2 sources`` to stdout (and any warnings, prefixed
+``warning:``, to stderr) and returns 0. Invalid, unreadable or missing: prints ``FILE: invalid
+configuration (N errors)`` then every error, one ``path: message`` per line, to stderr, and returns 1.
+A file that cannot be read (missing, not UTF-8, unknown extension) gets one line, ``slaclock validate:
+cannot read FILE: No such file or directory``, and 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from slaclock.configfile import ConfigFileError, load_config_file
+from slaclock.engine.errors import ConfigError
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config_file(args.config)
+    except ConfigFileError as e:
+        print(f"slaclock validate: {e.messages()[0]}", file=sys.stderr)
+        return 1
+    except ConfigError as e:
+        print(f"{args.config}: {e.what} ({_count(len(e.errors), 'error')})", file=sys.stderr)
+        for line in e.messages():
+            print(line, file=sys.stderr)
+        return 1
+    for path, message in config.warnings:
+        print(f"warning: {path}: {message}" if path else f"warning: {message}", file=sys.stderr)
+    counts = [
+        _count(len(config.calendars), "calendar"),
+        _count(len(config.levels), "level"),
+        _count(len(config.rules), "rule"),
+        _count(len(config.sources), "source"),
+    ]
+    print("OK: " + ", ".join(counts))
+    return 0

@@ -1,0 +1,161 @@
+"""Reading a configuration file (YAML or JSON) into a validated `Config`.
+
+Parsing stays out of the pure engine: this module turns text into a plain document (mappings, lists,
+strings, numbers, booleans, null) and hands it to `slaclock.engine.config.load_config`.
+
+YAML is read with YAML 1.2 scalar rules, so that a YAML file yields the same document as its JSON
+twin (the admin API stores JSON):
+
+- only ``true``/``false`` are booleans: ``NO`` (Norway), ``on``, ``yes`` stay strings;
+- times and dates stay strings: ``13:00`` is not the sexagesimal number 780, ``2026-12-24`` is not a
+  date object;
+- only plain decimal numbers are numbers (``0123`` stays a string).
+
+A key repeated in the same mapping is an error (PyYAML would silently keep the last one), and so is a
+syntax error; both are reported as a `ConfigError` with the line number.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from slaclock.engine.config import Config, load_config
+from slaclock.engine.errors import ConfigError, ValidationError
+
+_DROPPED_TAGS = {
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+class ConfigFileError(ConfigError):
+    """The configuration file could not be read at all (missing, unreadable, not UTF-8, unknown type)."""
+
+    def __init__(self, message: str) -> None:
+        ValidationError.__init__(self, [("", message)], "cannot read the configuration")
+
+
+# libyaml's parser when PyYAML was built with it (the pinned wheels are): about 6x faster to parse.
+_SafeLoaderBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ConfigLoader(_SafeLoaderBase):  # type: ignore[misc]
+    """Safe loader with YAML 1.2 core-schema scalars and duplicate-key detection."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, str]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                self.duplicates.append((f"line {line}", f"duplicate key {key!r} (first at line {seen[key]})"))
+            else:
+                seen[key] = line
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+_ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
+)
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?(?:0|[1-9][0-9]*)[eE][-+]?[0-9]+"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def parse_yaml(text: str) -> Any:
+    """The document in YAML `text` (see the module docstring for the scalar rules). Raises ConfigError."""
+    loader = _ConfigLoader(text)
+    try:
+        doc = loader.get_single_data()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError([(where, f"YAML syntax error: {e.problem or e.context}")]) from None
+    except yaml.YAMLError as e:
+        raise ConfigError([("", f"YAML syntax error: {e}")]) from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise ConfigError(loader.duplicates)
+    return doc
+
+
+def parse_json(text: str) -> Any:
+    """The document in JSON `text`; a syntax error or a repeated key raises ConfigError."""
+    duplicates: list[tuple[str, str]] = []
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                duplicates.append(("", f"duplicate key {key!r}"))
+            out[key] = value
+        return out
+
+    try:
+        doc = json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as e:
+        raise ConfigError([(f"line {e.lineno}, column {e.colno}", f"JSON syntax error: {e.msg}")]) from None
+    if duplicates:
+        raise ConfigError(duplicates)
+    return doc
+
+
+def load_config_text(text: str, fmt: str = "yaml") -> Config:
+    """Parse `text` as ``"yaml"`` or ``"json"`` and validate it (`load_config`). Raises ConfigError."""
+    if fmt == "yaml":
+        return load_config(parse_yaml(text))
+    if fmt == "json":
+        return load_config(parse_json(text))
+    raise ValueError(f"unknown configuration format {fmt!r} (yaml, json)")
+
+
+def load_config_file(path: str | Path) -> Config:
+    """Read, parse (by extension: .yaml/.yml or .json) and validate a configuration file.
+
+    Every failure is a ConfigError, so a command has one thing to catch; a file that cannot be read at
+    all (missing, unreadable, not UTF-8, unknown extension) is its subclass `ConfigFileError`, e.g.
+    ``cannot read sla.yaml: No such file or directory``.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        fmt = "yaml"
+    elif suffix == ".json":
+        fmt = "json"
+    else:
+        raise ConfigFileError(f"{p}: unknown file type {suffix or '(none)'!r} (use .yaml, .yml or .json)")
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except OSError as e:
+        raise ConfigFileError(f"cannot read {p}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigFileError(f"{p} is not UTF-8 text (byte {e.start})") from None
+    return load_config_text(text, fmt)

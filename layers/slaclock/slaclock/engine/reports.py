@@ -1,0 +1,517 @@
+"""SLA reports (DESIGN §6): the SLA log rows, the compliance aggregation and their streaming CSV writers.
+
+Two reports, both CSV (UTF-8 without BOM, comma, a header row, RFC 4180 quoting and ``\\r\\n`` line ends,
+as Python's `csv` module writes them):
+
+- **SLA log**: one row per clock cycle (`SLA_LOG_COLUMNS`). Cancelled clocks (deleted tickets) are left
+  out. Instants are ISO 8601 in UTC with ``Z``; ``stopped_at`` is empty while the clock runs.
+- **Compliance**: one row per day and per grouping (`COMPLIANCE_COLUMNS` with the group columns after
+  ``date``). The day is the day the outcome was decided — the stop instant for ``met``, the due instant
+  for ``missed`` — as a date in the time zone of the LEVEL's calendar. Only decided clocks count: met
+  ones, and missed ones even while still running. A running clock that has not breached is left out,
+  so a day's figure never falls as tickets age.
+
+Numbers, decided once for every writer (the S3 reports use the same functions):
+
+- Durations are seconds, exact: an integer when whole, otherwise the decimal fraction down to the
+  microsecond with trailing zeros dropped (``3600``, ``0.5``, ``-12.000001``).
+- ``met_*_seconds`` / ``missed_*_seconds`` are the BUSINESS seconds the clocks counted (the log's
+  ``business_seconds``): for met clocks, the business time it took to achieve the metric; for missed
+  clocks, the business time counted until they stopped, or until ``now`` for a missed clock that still
+  runs (that one value grows with ``now``; the counts and the percentage do not). The average is exact
+  (sums are kept in integer microseconds) and rounded half-to-even to the microsecond. With no met (or
+  no missed) clock in a row, that side's avg/max/min cells are empty.
+- ``compliance_pct`` = 100 × met / (met + missed), rounded half-up to two decimals and always written
+  with two (``87.50``). A (day, group) with no decided clock is never emitted, so there is no 0/0.
+
+Text cells copied from tickets (``ticket_id``, ``requester``, ``department``, ``agent``) that begin with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading ``'`` so a spreadsheet does not run
+them as a formula (OWASP "CSV injection"); nothing else is altered.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, TextIO
+from zoneinfo import ZoneInfo
+
+from slaclock.engine.clocks import ClockStatus
+from slaclock.engine.errors import ValidationError
+
+if TYPE_CHECKING:
+    from slaclock.engine.clocks import Clock, TicketView
+    from slaclock.engine.config import Config
+
+SLA_LOG_COLUMNS: tuple[str, ...] = (
+    "ticket_id", "requester", "department", "agent", "level", "metric", "cycle",
+    "started_at", "due_at", "stopped_at", "status", "business_seconds", "remaining_seconds",
+)  # fmt: skip
+
+COMPLIANCE_COLUMNS: tuple[str, ...] = (
+    "date", "met", "met_avg_seconds", "met_max_seconds", "met_min_seconds",
+    "missed", "missed_avg_seconds", "missed_max_seconds", "missed_min_seconds", "compliance_pct",
+)  # fmt: skip
+"""The compliance columns without groups; the group columns go right after ``date``
+(see `compliance_columns`)."""
+
+GROUP_FIELDS: tuple[str, ...] = ("department", "agent", "level", "metric")
+"""What compliance rows may be grouped by."""
+
+SORT_KEYS: tuple[str, ...] = (
+    "requester", "ticket", "start", "department", "agent", "level", "due", "stopped", "remaining", "overdue",
+)  # fmt: skip
+"""Keys `sort_sla_log` accepts (``-key`` sorts descending). ``overdue`` is ``remaining`` reversed."""
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ReportError(ValidationError):
+    """A report request is invalid (unknown grouping or sort key), every problem listed."""
+
+    def __init__(self, errors: Iterable[tuple[str, str]]) -> None:
+        super().__init__(errors, "invalid report request")
+
+
+@dataclass(frozen=True, slots=True)
+class SlaLogRow:
+    """One clock cycle as the SLA log shows it.
+
+    The first thirteen fields are DESIGN §6's columns, in order. `agent` is the ticket's assignee;
+    `requester`, `department` and `agent` are ``""`` when the ticket has none. Instants are aware UTC
+    datetimes. `business_seconds` is the business time the clock counted (to `stopped_at`, or to the
+    evaluation's ``now`` while running); `remaining_seconds` = target − business_seconds (negative when
+    overdue). `due_at` is None only when the engine could not compute one.
+
+    Extra fields (not written to the log): `timezone`, the IANA zone of the level's calendar, in which
+    the compliance day is counted; `decided_at`, the instant the outcome was decided (the stop for
+    ``met``, the due instant for ``missed``; None while running and not breached).
+    """
+
+    ticket_id: str
+    requester: str
+    department: str
+    agent: str
+    level: str
+    metric: str
+    cycle: int
+    started_at: datetime
+    due_at: datetime | None
+    stopped_at: datetime | None
+    status: str
+    business_seconds: float
+    remaining_seconds: float
+    timezone: str = "UTC"
+    decided_at: datetime | None = None
+
+    @property
+    def met(self) -> bool:
+        return self.status == ClockStatus.MET.value
+
+    @property
+    def missed(self) -> bool:
+        return self.status == ClockStatus.MISSED.value
+
+    @property
+    def running(self) -> bool:
+        """Not stopped yet (open, paused, or missed and still running)."""
+        return self.stopped_at is None and self.status != ClockStatus.CANCELLED.value
+
+    def group_value(self, name: str) -> str:
+        """The value of a grouping field (one of `GROUP_FIELDS`)."""
+        value: str = getattr(self, name)
+        return value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def decided_at(status: str, due_at: datetime | None, stopped_at: datetime | None) -> datetime | None:
+    """The instant a clock's outcome was decided: the stop for met, the due instant for missed."""
+    if status == ClockStatus.MET.value:
+        return stopped_at
+    if status == ClockStatus.MISSED.value:
+        return due_at
+    return None
+
+
+def clock_row(view: TicketView, clock: Clock, timezone: str) -> SlaLogRow:
+    """The SLA log row of one clock of `view` (its level's calendar is in `timezone`)."""
+    fields = view.fields
+    status = clock.status.value
+    return SlaLogRow(
+        ticket_id=clock.ticket_id,
+        requester=_text(fields.get("requester")),
+        department=_text(fields.get("department")),
+        agent=_text(fields.get("assignee")),
+        level=clock.level,
+        metric=clock.metric.value,
+        cycle=clock.cycle,
+        started_at=clock.started_at,
+        due_at=clock.due_at,
+        stopped_at=clock.stopped_at,
+        status=status,
+        business_seconds=clock.business_seconds,
+        remaining_seconds=clock.remaining_seconds,
+        timezone=timezone,
+        decided_at=decided_at(status, clock.due_at, clock.stopped_at),
+    )
+
+
+def sla_log_rows(view: TicketView, config: Config | Mapping[str, str]) -> Iterator[SlaLogRow]:
+    """The SLA log rows of one evaluated ticket, in the view's clock order; cancelled clocks left out.
+
+    `config` gives each clock's calendar time zone: the `Config` itself, or a mapping of calendar name
+    to IANA zone name. A calendar it does not know counts in UTC.
+    """
+    zones: Mapping[str, str]
+    if isinstance(config, Mapping):
+        zones = config
+    else:
+        zones = {name: cal.timezone for name, cal in config.calendars.items()}
+    for clock in view.clocks:
+        if clock.status is ClockStatus.CANCELLED:
+            continue
+        yield clock_row(view, clock, zones.get(clock.calendar, "UTC"))
+
+
+# ---------------------------------------------------------------------------------------------- formatting
+
+
+def format_instant(t: datetime | None) -> str:
+    """ISO 8601 in UTC with ``Z``; microseconds only when present; ``""`` for None."""
+    if t is None:
+        return ""
+    if t.tzinfo is not UTC:
+        t = t.astimezone(UTC)
+    return t.isoformat()[:-6] + "Z"  # isoformat of a UTC datetime ends with "+00:00"
+
+
+def format_seconds(seconds: float | None) -> str:
+    """Seconds, exact to the microsecond: ``3600``, ``0.5``, ``-90.25``; ``""`` for None."""
+    if seconds is None:
+        return ""
+    if isinstance(seconds, int):
+        return str(seconds)
+    if seconds.is_integer():
+        return str(int(seconds))  # also turns -0.0 into "0"
+    micros = round(seconds * 1_000_000)
+    whole, frac = divmod(abs(micros), 1_000_000)
+    sign = "-" if micros < 0 else ""
+    if frac == 0:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{frac:06d}".rstrip("0")
+
+
+def _cell(value: str) -> str:
+    if value and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def sla_log_record(row: SlaLogRow) -> list[str]:
+    """The CSV cells of one SLA log row, in `SLA_LOG_COLUMNS` order."""
+    return [
+        _cell(row.ticket_id),
+        _cell(row.requester),
+        _cell(row.department),
+        _cell(row.agent),
+        row.level,
+        row.metric,
+        str(row.cycle),
+        format_instant(row.started_at),
+        format_instant(row.due_at),
+        format_instant(row.stopped_at),
+        row.status,
+        format_seconds(row.business_seconds),
+        format_seconds(row.remaining_seconds),
+    ]
+
+
+def write_sla_log(rows: Iterable[SlaLogRow], textfile: TextIO) -> int:
+    """Write the header and `rows` as they come (nothing is held); returns the number of rows.
+
+    Open `textfile` with ``newline=""`` and ``encoding="utf-8"`` (as the csv module requires).
+    """
+    writer = csv.writer(textfile)
+    writer.writerow(SLA_LOG_COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow(sla_log_record(row))
+        count += 1
+    return count
+
+
+# ---------------------------------------------------------------------------------------------- sorting
+
+
+def _ticket_key(ticket_id: str) -> tuple[int, int, str]:
+    # Numeric ids sort as numbers ("999" before "1000"), others as text after them.
+    if ticket_id.isdigit():
+        return (0, int(ticket_id), "")
+    return (1, 0, ticket_id)
+
+
+_SORT_FIELDS: dict[str, Callable[[SlaLogRow], Any]] = {
+    "requester": lambda r: r.requester.casefold(),
+    "ticket": lambda r: _ticket_key(r.ticket_id),
+    "start": lambda r: r.started_at,
+    "department": lambda r: r.department.casefold(),
+    "agent": lambda r: r.agent.casefold(),
+    "level": lambda r: r.level,
+    "due": lambda r: r.due_at,
+    "stopped": lambda r: r.stopped_at,
+    "remaining": lambda r: r.remaining_seconds,
+    "overdue": lambda r: -r.remaining_seconds,
+}
+
+
+def parse_sort(spec: str | Sequence[str]) -> tuple[str, ...]:
+    """Check a sort specification (``"requester,-due"`` or a list); raises `ReportError`."""
+    items = [s.strip() for s in spec.split(",")] if isinstance(spec, str) else [s.strip() for s in spec]
+    items = [s for s in items if s]
+    errors = [
+        (f"sort[{i}]", f"{s!r} is not one of {', '.join(SORT_KEYS)} (prefix '-' for descending)")
+        for i, s in enumerate(items)
+        if s.lstrip("-") not in _SORT_FIELDS
+    ]
+    if errors:
+        raise ReportError(errors)
+    return tuple(items)
+
+
+def sort_sla_log(rows: Iterable[SlaLogRow], by: str | Sequence[str]) -> list[SlaLogRow]:
+    """The SLA log sorted in memory by the keys `by` (`SORT_KEYS`; ``-key`` for descending).
+
+    Text compares case-insensitively, numeric ticket ids as numbers. An empty value (no due instant,
+    still running for ``stopped``) sorts after every other in both directions. Ties end in (ticket,
+    metric, cycle) order, so the result never depends on the input order.
+
+    >>> [r.ticket_id for r in sort_sla_log(rows, "-overdue")]  # doctest: +SKIP
+    """
+    keys = parse_sort(by)
+    result = sorted(rows, key=lambda r: (_ticket_key(r.ticket_id), r.metric, r.cycle))
+    for spec in reversed(keys):
+        descending = spec.startswith("-")
+        result.sort(key=_sort_key(_SORT_FIELDS[spec.lstrip("-")], descending), reverse=descending)
+    return result
+
+
+def _sort_key(get: Callable[[SlaLogRow], Any], descending: bool) -> Callable[[SlaLogRow], tuple[bool, Any]]:
+    # Empty values (None) go last in both directions: (True, …) sorts after (False, …) ascending, and
+    # (False, …) after (True, …) when the sort is reversed.
+    if descending:
+        return lambda r: (get(r) is not None, get(r))
+    return lambda r: (get(r) is None, get(r))
+
+
+# ---------------------------------------------------------------------------------------------- compliance
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceRow:
+    """One day × grouping of the compliance report. `groups` holds the values of the accumulator's
+    `group_by` fields, in that order. Seconds are business seconds (see the module docstring); the
+    met (missed) avg/max/min are None when `met` (`missed`) is 0."""
+
+    date: date
+    groups: tuple[str, ...]
+    met: int
+    met_avg_seconds: float | None
+    met_max_seconds: float | None
+    met_min_seconds: float | None
+    missed: int
+    missed_avg_seconds: float | None
+    missed_max_seconds: float | None
+    missed_min_seconds: float | None
+    compliance_pct: float
+
+
+class Tally:
+    """Counts and business-time statistics (integer microseconds) of met and missed clocks."""
+
+    __slots__ = ("met", "met_sum", "met_max", "met_min", "missed", "missed_sum", "missed_max", "missed_min")
+
+    def __init__(self) -> None:
+        self.met = 0
+        self.met_sum = 0
+        self.met_max = 0
+        self.met_min = 0
+        self.missed = 0
+        self.missed_sum = 0
+        self.missed_max = 0
+        self.missed_min = 0
+
+    def add(self, met: bool, micros: int) -> None:
+        if met:
+            if self.met == 0 or micros > self.met_max:
+                self.met_max = micros
+            if self.met == 0 or micros < self.met_min:
+                self.met_min = micros
+            self.met += 1
+            self.met_sum += micros
+        else:
+            if self.missed == 0 or micros > self.missed_max:
+                self.missed_max = micros
+            if self.missed == 0 or micros < self.missed_min:
+                self.missed_min = micros
+            self.missed += 1
+            self.missed_sum += micros
+
+    @property
+    def decided(self) -> int:
+        return self.met + self.missed
+
+    @property
+    def compliance_pct(self) -> float:
+        """100 × met / decided, rounded half-up to two decimals (0.0 when nothing was decided)."""
+        return pct(self.met, self.decided)
+
+
+def pct(part: int, whole: int) -> float:
+    """100 × part / whole rounded half-up to 0.01, computed exactly (0.0 when `whole` is 0)."""
+    if whole <= 0:
+        return 0.0
+    hundredths = (part * 20000 + whole) // (2 * whole)
+    return hundredths / 100
+
+
+def _avg(total: int, count: int) -> float | None:
+    """The mean of `count` values summing to `total` microseconds, in seconds, rounded half-to-even to
+    the microsecond with integer arithmetic (no float drift on large sums)."""
+    if count == 0:
+        return None
+    q, r = divmod(total, count)
+    if 2 * r > count or (2 * r == count and q % 2):
+        q += 1
+    return q / 1_000_000
+
+
+def _seconds(micros: int, count: int) -> float | None:
+    return micros / 1_000_000 if count else None
+
+
+def micros_of(seconds: float) -> int:
+    return round(seconds * 1_000_000)
+
+
+def check_group_by(group_by: str | Sequence[str]) -> tuple[str, ...]:
+    """Validate a grouping (``"level,metric"`` or a list of `GROUP_FIELDS`); raises `ReportError`."""
+    items = [s.strip() for s in group_by.split(",")] if isinstance(group_by, str) else list(group_by)
+    items = [s for s in items if s]
+    errors: list[tuple[str, str]] = []
+    for i, name in enumerate(items):
+        if name not in GROUP_FIELDS:
+            errors.append((f"group_by[{i}]", f"{name!r} is not one of {', '.join(GROUP_FIELDS)}"))
+        elif name in items[:i]:
+            errors.append((f"group_by[{i}]", f"{name!r} is repeated"))
+    if errors:
+        raise ReportError(errors)
+    return tuple(items)
+
+
+def compliance_columns(group_by: Sequence[str]) -> tuple[str, ...]:
+    """The compliance header: ``date``, the group fields, then the figures."""
+    return (COMPLIANCE_COLUMNS[0], *group_by, *COMPLIANCE_COLUMNS[1:])
+
+
+class ComplianceAccumulator:
+    """Streams SLA log rows into compliance rows. Memory is one `Tally` per (day, group) — proportional
+    to days × groups, never to the number of rows.
+
+    >>> acc = ComplianceAccumulator(["level"])
+    >>> for row in rows: acc.add(row)          # doctest: +SKIP
+    >>> list(acc.rows())                       # doctest: +SKIP
+    """
+
+    def __init__(self, group_by: str | Sequence[str] = ()) -> None:
+        self.group_by: tuple[str, ...] = check_group_by(group_by)
+        self._tallies: dict[tuple[date, tuple[str, ...]], Tally] = {}
+        self._zones: dict[str, ZoneInfo] = {}
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return compliance_columns(self.group_by)
+
+    @property
+    def size(self) -> int:
+        """How many (day, group) tallies are held: the accumulator's whole state."""
+        return len(self._tallies)
+
+    def day_of(self, row: SlaLogRow) -> date | None:
+        """The local date (level's calendar zone) the row's outcome was decided; None if undecided."""
+        at = row.decided_at
+        if at is None:
+            return None
+        zone = self._zones.get(row.timezone)
+        if zone is None:
+            zone = self._zones[row.timezone] = ZoneInfo(row.timezone)
+        return at.astimezone(zone).date()
+
+    def add(self, row: SlaLogRow, day: date | None = None) -> bool:
+        """Count `row` if its outcome is decided (met, or missed even while running); True if counted.
+
+        `day` may pass `day_of(row)` when the caller already computed it."""
+        if not (row.met or row.missed):
+            return False
+        if day is None:
+            day = self.day_of(row)
+            if day is None:
+                return False
+        key = (day, tuple(row.group_value(g) for g in self.group_by))
+        tally = self._tallies.get(key)
+        if tally is None:
+            tally = self._tallies[key] = Tally()
+        tally.add(row.met, micros_of(row.business_seconds))
+        return True
+
+    def rows(self) -> Iterator[ComplianceRow]:
+        """The compliance rows by date, then group values; only (day, group)s with a decided clock."""
+        for (day, groups), t in sorted(self._tallies.items(), key=lambda kv: kv[0]):
+            yield ComplianceRow(
+                date=day,
+                groups=groups,
+                met=t.met,
+                met_avg_seconds=_avg(t.met_sum, t.met),
+                met_max_seconds=_seconds(t.met_max, t.met),
+                met_min_seconds=_seconds(t.met_min, t.met),
+                missed=t.missed,
+                missed_avg_seconds=_avg(t.missed_sum, t.missed),
+                missed_max_seconds=_seconds(t.missed_max, t.missed),
+                missed_min_seconds=_seconds(t.missed_min, t.missed),
+                compliance_pct=t.compliance_pct,
+            )
+
+
+def compliance_record(row: ComplianceRow) -> list[str]:
+    return [
+        row.date.isoformat(),
+        *(_cell(g) for g in row.groups),
+        str(row.met),
+        format_seconds(row.met_avg_seconds),
+        format_seconds(row.met_max_seconds),
+        format_seconds(row.met_min_seconds),
+        str(row.missed),
+        format_seconds(row.missed_avg_seconds),
+        format_seconds(row.missed_max_seconds),
+        format_seconds(row.missed_min_seconds),
+        f"{row.compliance_pct:.2f}",
+    ]
+
+
+def write_compliance(rows: Iterable[ComplianceRow], textfile: TextIO, group_by: Sequence[str] = ()) -> int:
+    """Write the header (with the `group_by` columns) and `rows`; returns the number of rows."""
+    writer = csv.writer(textfile)
+    writer.writerow(compliance_columns(check_group_by(group_by)))
+    count = 0
+    for row in rows:
+        writer.writerow(compliance_record(row))
+        count += 1
+    return count

@@ -1,0 +1,383 @@
+"""Shared pieces of the provider adapters: header lookup, JSON loading, instants, HMAC and token checks,
+field normalisation and the final hand-off to the engine's `parse_event`.
+
+Normalisation turns each helpdesk's vocabulary into DESIGN §3's values: status ``new``, ``open``,
+``pending``, ``on_hold``, ``solved``, ``closed``; priority ``low``, ``normal``, ``high``, ``urgent``;
+channel ``email``, ``chat``, ``phone``, ``web``, ``social``, ``api``. A value the tables do not know is
+kept as a lowercase slug (``Waiting on Third Party`` -> ``waiting_on_third_party``), and every source
+may override the tables with `options.status_map`, `options.priority_map`, `options.channel_map`
+(keys matched case-insensitively, values used as they are).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slaclock.engine.config import Source
+from slaclock.engine.errors import EventError
+from slaclock.engine.events import Event, EventType, format_instant, parse_event
+from slaclock.helpdesk import TIMESTAMP_TOLERANCE, AuthError, PayloadError
+
+TOKEN_HEADER = "X-Slaclock-Token"  # noqa: S105 - a header name, not a secret
+
+
+class Headers:
+    """A case-insensitive, read-only view of request headers (API Gateway lowercases them)."""
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._h = {str(k).lower(): v for k, v in headers.items()}
+
+    def get(self, name: str) -> str | None:
+        value = self._h.get(name.lower())
+        return None if value is None else str(value)
+
+
+# ---------------------------------------------------------------- body
+
+
+def load_json(body: bytes) -> Any:
+    """Decode a UTF-8 JSON body; a `PayloadError` names the line and column of a syntax error."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PayloadError([("body", f"not UTF-8 text (bad byte at offset {exc.start})")]) from None
+    if not text.strip():
+        raise PayloadError([("body", "empty; a JSON document is required")])
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        detail = f"not valid JSON (line {exc.lineno} column {exc.colno}): {exc.msg}"
+        raise PayloadError([("body", detail)]) from None
+
+
+def load_object(body: bytes) -> dict[str, Any]:
+    doc = load_json(body)
+    if not isinstance(doc, dict):
+        raise PayloadError([("body", f"must be a JSON object, not {type(doc).__name__}")])
+    return doc
+
+
+def dig(obj: Any, path: str) -> Any:
+    """``dig(d, "a.b.c")`` -> ``d["a"]["b"]["c"]``, or None where a step is missing or not an object."""
+    for key in path.split("."):
+        if not isinstance(obj, Mapping):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def text(value: Any) -> str | None:
+    """A non-empty stripped string from a string or number, else None (booleans are not ids)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | str):
+        s = str(value).strip()
+        return s or None
+    return None
+
+
+def pydantic_errors(exc: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """A pydantic `ValidationError` as (dotted path, message) pairs."""
+    out: list[tuple[str, str]] = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        path = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
+        msg = "required" if err.get("type") == "missing" else str(err.get("msg", "invalid"))
+        out.append((path, msg))
+    return out
+
+
+# ---------------------------------------------------------------- instants
+
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def to_instant(value: Any, default_tz: tzinfo = UTC) -> datetime | None:
+    """An aware UTC datetime from an ISO 8601 string (``Z``, ``+01:00``, ``+0100``, any number of
+    fraction digits, ``YYYY-MM-DD HH:MM:SS``) or unix time (seconds; a number above 1e11 is read as
+    milliseconds). A string without offset is read in `default_tz`. None if it is neither."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str):
+        return None
+    s = value.strip()
+    if not s:
+        return None
+    if s.isdigit():
+        return to_instant(int(s), default_tz)
+    s = _LONG_FRACTION.sub(r"\1", s)
+    try:
+        t = datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=default_tz)
+    return t.astimezone(UTC)
+
+
+def source_timezone(source: Source) -> tzinfo:
+    """`options.timezone` (IANA name) for payload times written without an offset; UTC by default."""
+    name = source.options.get("timezone") if source.options else None
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PayloadError([("source.options.timezone", f"{name!r} is not an IANA time zone")]) from None
+
+
+def check_window(instant: datetime, now: datetime, what: str) -> None:
+    """`AuthError` unless `instant` is within `TIMESTAMP_TOLERANCE` of `now`, either way."""
+    skew = (now - instant).total_seconds()
+    limit = TIMESTAMP_TOLERANCE.total_seconds()
+    if skew > limit:
+        raise AuthError(f"{what} is {int(skew)} s old (tolerance {int(limit)} s): refused as a replay")
+    if -skew > limit:
+        raise AuthError(f"{what} is {int(-skew)} s in the future (tolerance {int(limit)} s)")
+
+
+# ---------------------------------------------------------------- authentication
+
+
+def hmac_digest(secret: str, message: bytes, algorithm: str) -> bytes:
+    return hmac.new(secret.encode(), message, algorithm).digest()
+
+
+def same(a: str, b: str) -> bool:
+    """Constant-time comparison of two strings (as UTF-8)."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def check_token(headers: Mapping[str, str], secret: str) -> None:
+    """Per-source shared token, for helpdesks that do not sign. Accepted forms:
+    ``Authorization: Bearer <secret>``, ``X-Slaclock-Token: <secret>``, or HTTP Basic auth whose
+    password (or user name, for helpdesks that send ``<api key>:X``) is the secret."""
+    if not secret:
+        raise AuthError("no secret is configured for this source")
+    h = Headers(headers)
+    candidates: list[str] = []
+    header_token = h.get(TOKEN_HEADER)
+    if header_token:
+        candidates.append(header_token.strip())
+    auth = (h.get("authorization") or "").strip()
+    scheme, _, credentials = auth.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        candidates.append(credentials.strip())
+    elif scheme.lower() == "basic" and credentials.strip():
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise AuthError("Authorization: Basic credentials are not base64 'user:password'") from None
+        user, _, password = decoded.partition(":")
+        candidates.extend([password, user])
+    if not candidates:
+        raise AuthError(f"missing token: send 'Authorization: Bearer <secret>' or '{TOKEN_HEADER}'")
+    matched = False
+    for candidate in candidates:  # no early exit: timing does not reveal which form matched
+        matched |= same(candidate, secret)
+    if not matched:
+        raise AuthError("token does not match")
+
+
+# ---------------------------------------------------------------- normalisation
+
+
+def slug(value: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", value.strip().lower()).strip("_")
+
+
+STATUS = {
+    "new": "new", "open": "open", "opened": "open", "active": "open", "reopened": "open",
+    "pending": "pending", "waiting_on_customer": "pending", "waiting_for_customer": "pending",
+    "hold": "on_hold", "on_hold": "on_hold", "onhold": "on_hold", "snoozed": "on_hold",
+    "postponed": "on_hold", "waiting_on_third_party": "on_hold",
+    "solved": "solved", "resolved": "solved", "done": "solved",
+    "closed": "closed", "archived": "closed",
+}  # fmt: skip
+PRIORITY = {
+    "low": "low", "lowest": "low", "minor": "low", "trivial": "low",
+    "normal": "normal", "medium": "normal", "none": "normal",
+    "high": "high", "major": "high",
+    "urgent": "urgent", "highest": "urgent", "critical": "urgent", "blocker": "urgent",
+}  # fmt: skip
+CHANNEL = {
+    "email": "email", "mail": "email", "e_mail": "email", "emailfwd": "email",
+    "chat": "chat", "messaging": "chat", "native_messaging": "chat", "messenger": "chat",
+    "conversation": "chat", "live_chat": "chat", "mobile_sdk": "chat",
+    "phone": "phone", "voice": "phone", "call": "phone", "phone_call": "phone", "phone_call_inbound": "phone",
+    "phone_call_incoming": "phone", "phone_call_outbound": "phone", "phone_call_outgoing": "phone",
+    "web": "web", "web_form": "web", "webform": "web", "portal": "web", "web_widget": "web",
+    "contact_form": "web", "feedback_widget": "web", "beacon": "web",
+    "api": "api", "web_service": "api", "coreapi": "api",
+    "social": "social", "twitter": "social", "facebook": "social", "facebook_post": "social",
+    "facebook_message": "social", "instagram": "social", "instagram_dm": "social", "whatsapp": "social",
+    "twitter_dm": "social", "tweet": "social", "line": "social", "wechat": "social",
+}  # fmt: skip
+
+
+def _override(source: Source, key: str) -> dict[str, str]:
+    table = source.options.get(key) if source.options else None
+    if not isinstance(table, Mapping):
+        return {}
+    return {str(k).strip().lower(): str(v) for k, v in table.items()}
+
+
+def _normalise(
+    value: Any, table: Mapping[str, str], source: Source, option: str, extra: Mapping[str, str] | None
+) -> str | None:
+    raw = text(value)
+    if raw is None or raw == "-":
+        return None
+    override = _override(source, option).get(raw.lower())
+    if override is not None:
+        return override
+    key = slug(raw)
+    if extra and key in extra:
+        key = extra[key]
+    return table.get(key, key) or None
+
+
+def status(value: Any, source: Source, extra: Mapping[str, str] | None = None) -> str | None:
+    """Normalised status: the source's `status_map` (raw value), then the provider's `extra` table
+    (slug -> value), then the shared table, else the slug itself."""
+    return _normalise(value, STATUS, source, "status_map", extra)
+
+
+def priority(value: Any, source: Source, extra: Mapping[str, str] | None = None) -> str | None:
+    return _normalise(value, PRIORITY, source, "priority_map", extra)
+
+
+def channel(value: Any, source: Source, extra: Mapping[str, str] | None = None) -> str | None:
+    return _normalise(value, CHANNEL, source, "channel_map", extra)
+
+
+def lookup(source: Source, option: str, key: Any) -> str | None:
+    """``options[option][str(key)]``: the source's table from a helpdesk id (user, group, mailbox...)
+    to the name slaclock uses (an e-mail address, a department). None when absent."""
+    k = text(key)
+    table = source.options.get(option) if source.options else None
+    if k is None or not isinstance(table, Mapping):
+        return None
+    value = table.get(k)
+    return None if value is None else str(value)
+
+
+def tag_list(value: Any) -> list[str] | None:
+    """Tags from a list (of strings or of objects with `name`/`tag`) or a comma/space separated string."""
+    if value is None:
+        return None
+    items: Iterable[Any]
+    if isinstance(value, str):
+        items = re.split(r"[,\s]+", value)
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, Mapping):
+            item = item.get("name", item.get("tag"))
+        t = text(item)
+        if t is not None and t not in out:
+            out.append(t)
+    return out
+
+
+def scalar(value: Any) -> Any:
+    """A value fit for ``custom.*``: scalars and lists of scalars; None for anything else."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str | int | float | bool) for v in value):
+        return list(value)
+    return None
+
+
+def email(value: Any) -> str | None:
+    t = text(value)
+    return t.lower() if t and "@" in t else None
+
+
+def put(fields: dict[str, Any], name: str, value: Any) -> None:
+    """Set `name` only when the payload said something about it (None means "unknown here")."""
+    if value is not None and value != [] and value != {}:
+        fields[name] = value
+
+
+# ---------------------------------------------------------------- events
+
+
+def digest(*parts: Any) -> str:
+    """A short, stable hash of `parts` (for ids when the helpdesk gives none)."""
+    blob = json.dumps([str(p) for p in parts], separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:24]
+
+
+def make_event(
+    event_id: str, ticket_id: str, event_type: EventType | str, at: datetime, ticket: Mapping[str, Any]
+) -> Event:
+    """Validate through the engine's `parse_event` (one set of rules for every source); its errors
+    come back as a `PayloadError`."""
+    doc = {
+        "id": event_id,
+        "ticket_id": ticket_id,
+        "type": event_type.value if isinstance(event_type, EventType) else event_type,
+        "at": format_instant(at),
+        "ticket": dict(ticket),
+    }
+    try:
+        return parse_event(doc)
+    except EventError as exc:
+        raise PayloadError(exc.errors) from None
+
+
+def required(
+    errors: list[tuple[str, str]], path: str, value: Any, convert: Callable[[Any], Any] = text
+) -> Any:
+    """`convert(value)`, or None after appending ``(path, "required")`` when it is missing or empty."""
+    out = convert(value)
+    if out is None:
+        errors.append((path, "required" if value in (None, "", [], {}) else f"{value!r} is not valid here"))
+    return out
+
+
+RECEIVED_AT_HEADER = "X-Slaclock-Received-At"
+
+
+def received_at(headers: Mapping[str, str]) -> datetime | None:
+    """When the request arrived, for payloads that carry no time of their own: the webhook function's
+    ``X-Slaclock-Received-At`` (ISO 8601 or unix time, set from API Gateway's ``requestContext.timeEpoch``),
+    else the HTTP ``Date`` header; None if neither is readable."""
+    from email.utils import parsedate_to_datetime
+
+    h = Headers(headers)
+    stamped = to_instant(h.get(RECEIVED_AT_HEADER))
+    if stamped is not None:
+        return stamped
+    raw = h.get("date")
+    if not raw:
+        return None
+    try:
+        t = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def canonical_json(doc: Any) -> str:
+    """Key-sorted compact JSON: the same document always hashes the same, however it was formatted."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)

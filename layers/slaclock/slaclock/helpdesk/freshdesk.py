@@ -1,0 +1,168 @@
+"""Freshdesk automation-rule webhooks ("Trigger webhook" action).
+
+Freshdesk does not sign webhooks
+(https://support.freshdesk.com/support/solutions/articles/132589-using-webhooks-in-automation-rules):
+the rule's webhook action sends the source's secret as a token: a custom header
+``X-Slaclock-Token: <secret>`` or ``Authorization: Bearer <secret>``, or the action's "Requires
+authentication" with the secret as password (or as API key, which Freshdesk sends as ``<key>:X``).
+
+Body: the ``freshdesk_webhook`` object of Freshdesk's "Simple" JSON encoding, or an "Advanced" body in
+the same shape (recommended one in docs/helpdesks.md)::
+
+    {"freshdesk_webhook": {"ticket_id": "11", "triggered_event": "{status:{from:Open,to:Resolved}}",
+      "ticket_status": "Resolved", "ticket_priority": "High", "ticket_source": "Email",
+      "ticket_tags": "billing,vip", "ticket_group_name": "Billing", "ticket_agent_email": "...",
+      "ticket_requester_email": "...", "ticket_company_name": "...", "ticket_updated_at": "...",
+      "ticket_cf_plan": "gold"}}
+
+The event type comes from ``slaclock_event`` when the rule sets one (needed to tell an agent's reply
+from a customer's: one rule per performer), else from ``triggered_event`` (``{ticket_action:created}``,
+``{status:{from:X,to:Y}}``, ...). Freshdesk sends no event id: the id is a hash of the ticket id and the
+body, so a redelivered body dedupes (include ``ticket_updated_at`` so distinct updates differ).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from slaclock.engine.config import Source
+from slaclock.engine.events import Event, EventType
+from slaclock.helpdesk import PayloadError
+from slaclock.helpdesk._common import (
+    canonical_json,
+    channel,
+    check_token,
+    digest,
+    email,
+    load_object,
+    make_event,
+    priority,
+    put,
+    received_at,
+    scalar,
+    source_timezone,
+    status,
+    tag_list,
+    text,
+    to_instant,
+)
+
+# Freshdesk's numeric codes, as sent in triggered_event and by the API
+STATUS_CODES = {"2": "open", "3": "pending", "4": "solved", "5": "closed", "6": "pending", "7": "on_hold"}
+PRIORITY_CODES = {"1": "low", "2": "normal", "3": "high", "4": "urgent"}
+SOURCE_CODES = {"1": "email", "2": "web", "3": "phone", "7": "chat", "9": "web", "10": "email"}
+
+CANONICAL_TYPES = {t.value for t in EventType}
+_TRIGGER = re.compile(r"^\{\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*)\}$", re.IGNORECASE | re.DOTALL)
+_CHANGE = re.compile(r"^\{\s*from\s*:(?P<from>.*?),\s*to\s*:(?P<to>.*)\}$", re.IGNORECASE | re.DOTALL)
+
+
+class FreshdeskProvider:
+    name = "freshdesk"
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes, secret: str, now: datetime) -> None:
+        check_token(headers, secret)
+
+    def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        return None  # Freshdesk sends none; event ids carry the idempotency
+
+    def parse(self, headers: Mapping[str, str], body: bytes, source: Source) -> list[Event]:
+        doc = load_object(body)
+        data = doc.get("freshdesk_webhook", doc)
+        prefix = "freshdesk_webhook." if "freshdesk_webhook" in doc else ""
+        if not isinstance(data, Mapping):
+            raise PayloadError([("freshdesk_webhook", "must be an object")])
+        errors: list[tuple[str, str]] = []
+        ticket_id = text(data.get("ticket_id"))
+        if ticket_id is None:
+            errors.append((f"{prefix}ticket_id", "required"))
+
+        fields = _fields(data, source)
+        ev_type = _event_type(data, fields.get("status"), source, errors, prefix)
+
+        stamp = "ticket_created_at" if ev_type is EventType.CREATED else "ticket_updated_at"
+        raw_at = data.get(stamp) or data.get("ticket_updated_at")
+        at = to_instant(raw_at, source_timezone(source))
+        if raw_at is not None and at is None:
+            errors.append((f"{prefix}{stamp}", f"{raw_at!r} is not an ISO 8601 instant"))
+        elif at is None:
+            at = received_at(headers)
+            if at is None:
+                errors.append((f"{prefix}{stamp}", "required: the instant of the change"))
+        if errors or ticket_id is None or ev_type is None or at is None:
+            raise PayloadError(errors)
+        event_id = f"freshdesk:{ticket_id}:{digest(canonical_json(doc))}"
+        return [make_event(event_id, ticket_id, ev_type, at, fields)]
+
+
+def _fields(data: Mapping[str, Any], source: Source) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    put(fields, "status", status(data.get("ticket_status"), source, STATUS_CODES))
+    put(fields, "priority", priority(data.get("ticket_priority"), source, PRIORITY_CODES))
+    put(fields, "channel", channel(data.get("ticket_source"), source, SOURCE_CODES))
+    if "ticket_tags" in data:
+        fields["tags"] = tag_list(data.get("ticket_tags")) or []
+    put(fields, "department", text(data.get("ticket_group_name")))
+    if "ticket_agent_email" in data:  # present but empty: unassigned
+        fields["assignee"] = email(data.get("ticket_agent_email"))
+    put(fields, "requester", email(data.get("ticket_requester_email") or data.get("requester_email")))
+    put(fields, "customer_group", text(data.get("ticket_company_name")))
+    custom = {
+        key.removeprefix("ticket_cf_"): scalar(value)
+        for key, value in data.items()
+        if key.startswith("ticket_cf_")
+    }
+    put(fields, "custom", custom)
+    return fields
+
+
+def _event_type(
+    data: Mapping[str, Any],
+    ticket_status: str | None,
+    source: Source,
+    errors: list[tuple[str, str]],
+    prefix: str,
+) -> EventType | None:
+    explicit = text(data.get("slaclock_event"))
+    if explicit is not None:
+        if explicit.lower() in CANONICAL_TYPES:
+            return EventType(explicit.lower())
+        errors.append(
+            (f"{prefix}slaclock_event", f"{explicit!r} is not one of {', '.join(sorted(CANONICAL_TYPES))}")
+        )
+        return None
+    trigger = text(data.get("triggered_event"))
+    match = _TRIGGER.match(trigger) if trigger else None
+    if match is None:
+        return _by_status(ticket_status)
+    key, value = match["key"].lower(), match["value"].strip()
+    if key == "ticket_action":
+        action = value.lower()
+        if action == "created":
+            return EventType.CREATED
+        if action in ("deleted", "spam"):
+            return EventType.DELETED
+        return EventType.UPDATED
+    if key == "status":
+        change = _CHANGE.match(value)
+        if change is None:
+            return _by_status(ticket_status)
+        before = status(change["from"].strip(), source, STATUS_CODES)
+        after = status(change["to"].strip(), source, STATUS_CODES)
+        if after in ("solved", "closed"):
+            return EventType.SOLVED if after == "solved" else EventType.CLOSED
+        if before in ("solved", "closed"):
+            return EventType.REOPENED
+        return EventType.UPDATED
+    return EventType.UPDATED
+
+
+def _by_status(ticket_status: str | None) -> EventType:
+    if ticket_status == "solved":
+        return EventType.SOLVED
+    if ticket_status == "closed":
+        return EventType.CLOSED
+    return EventType.UPDATED

@@ -1,0 +1,223 @@
+"""Intercom webhook notifications (Developer Hub > your app > Webhooks).
+
+Authentication (https://developers.intercom.com/docs/webhooks/): ``X-Hub-Signature: sha1=<hex
+HMAC-SHA1(app client secret, raw body)>``. Intercom signs no timestamp, so replays are bounded by the
+notification's own ``created_at`` (unix seconds, inside the signed body): a notification created more
+than 5 minutes before (or after) the receive time is refused. Redeliveries inside the window produce the
+same event ids and are deduplicated.
+
+Body (https://developers.intercom.com/docs/references/2.5/webhooks/webhook-models)::
+
+    {"type": "notification_event", "id": "notif_...", "topic": "conversation.admin.replied",
+     "created_at": 1553291112, "data": {"type": "notification_event_data", "item": {<conversation>}}}
+
+Conversation topics become events (table in docs/helpdesks.md); ``ping`` and non-conversation topics are
+ignored. Both the 1.x conversation (``user``, ``assignee`` with e-mails) and the 2.x one (``source``,
+``admin_assignee_id``, ``team_assignee_id``, ``priority``) are read; admin and team ids map to e-mails
+and departments through `options.users` and `options.teams`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from slaclock.engine.config import Source
+from slaclock.engine.events import Event, EventType
+from slaclock.helpdesk import AuthError, PayloadError
+from slaclock.helpdesk._common import (
+    Headers,
+    channel,
+    check_window,
+    dig,
+    email,
+    load_object,
+    lookup,
+    make_event,
+    priority,
+    put,
+    pydantic_errors,
+    scalar,
+    status,
+    tag_list,
+    text,
+    to_instant,
+)
+
+SIGNATURE = "X-Hub-Signature"
+
+STATE = {"closed": "solved", "snoozed": "on_hold"}  # a closed conversation reopens on a reply: solved
+PRIORITIES = {"priority": "high", "not_priority": "normal"}
+SOURCE_TYPES = {
+    "conversation": "chat",
+    "push": "chat",
+    "chat": "chat",
+    "phone_call": "phone",
+    "sms": "social",
+}
+CUSTOMER_AUTHORS = {"user", "lead", "contact"}
+
+TOPIC_TYPES = {
+    "conversation.user.created": EventType.CREATED,
+    "conversation.admin.single.created": EventType.CREATED,
+    "conversation.user.replied": EventType.CUSTOMER_REPLIED,
+    "conversation.admin.replied": EventType.AGENT_REPLIED,
+    "conversation.admin.closed": EventType.SOLVED,
+    "conversation.admin.opened": EventType.REOPENED,
+    "conversation.deleted": EventType.DELETED,
+}
+IGNORED_TOPICS = {"conversation.read"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+
+class _Data(_Model):
+    item: dict[str, Any]
+
+
+class _Notification(_Model):
+    id: str
+    topic: str
+    created_at: int
+    data: _Data
+
+
+class IntercomProvider:
+    name = "intercom"
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes, secret: str, now: datetime) -> None:
+        signature = (Headers(headers).get(SIGNATURE) or "").strip()
+        if not signature:
+            raise AuthError(f"missing {SIGNATURE}")
+        expected = "sha1=" + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+        if not hmac.compare_digest(signature.lower().encode(), expected.encode()):
+            raise AuthError(f"{SIGNATURE} does not match")
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return  # authentic but unreadable: parse() answers 400 naming the JSON error
+        created = doc.get("created_at") if isinstance(doc, dict) else None
+        if isinstance(created, bool) or not isinstance(created, int | float):
+            raise AuthError("notification has no numeric created_at: its age cannot be checked")
+        check_window(datetime.fromtimestamp(created, UTC), now, "notification created_at")
+
+    def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return None
+        notification = text(doc.get("id")) if isinstance(doc, dict) else None
+        return f"intercom:{notification}" if notification else None
+
+    def parse(self, headers: Mapping[str, str], body: bytes, source: Source) -> list[Event]:
+        doc = load_object(body)
+        topic = doc.get("topic")
+        if isinstance(topic, str) and (
+            topic == "ping" or not topic.startswith("conversation") or topic in IGNORED_TOPICS
+        ):
+            return []
+        try:
+            note = _Notification.model_validate(doc)
+        except ValidationError as exc:
+            raise PayloadError(pydantic_errors(exc)) from None
+        item = note.data.item
+        conversation_id = text(item.get("id"))
+        if conversation_id is None:
+            raise PayloadError([("data.item.id", "required")])
+        fields = _fields(item, source)
+        ev_type = TOPIC_TYPES.get(note.topic, EventType.UPDATED)
+        fallback = datetime.fromtimestamp(note.created_at, UTC)
+
+        if ev_type is EventType.CREATED:
+            at = to_instant(item.get("created_at")) or fallback
+            events = [make_event(f"intercom:{conversation_id}:created", conversation_id, ev_type, at, fields)]
+            if note.topic == "conversation.admin.single.created":  # opened by a teammate's message
+                message_id = (
+                    text(dig(item, "source.id")) or text(dig(item, "conversation_message.id")) or "first"
+                )
+                reply_id = f"intercom:{conversation_id}:part:{message_id}"
+                events.append(make_event(reply_id, conversation_id, EventType.AGENT_REPLIED, at, {}))
+            return events
+        if ev_type is EventType.DELETED:
+            at = to_instant(item.get("updated_at")) or fallback
+            return [make_event(f"intercom:{conversation_id}:deleted", conversation_id, ev_type, at, fields)]
+
+        part = _latest_part(item, note.topic)
+        part_id = text(part.get("id")) if part else None
+        at = (
+            (to_instant(part.get("created_at")) if part else None)
+            or to_instant(item.get("updated_at"))
+            or fallback
+        )
+        event_id = f"intercom:{conversation_id}:part:{part_id}" if part_id else f"intercom:{note.id}"
+        return [make_event(event_id, conversation_id, ev_type, at, fields)]
+
+
+def _latest_part(item: Mapping[str, Any], topic: str) -> Mapping[str, Any] | None:
+    """The conversation part the notification is about: the last one, preferring a comment by the
+    right side for reply topics."""
+    raw = dig(item, "conversation_parts.conversation_parts")
+    parts: list[Mapping[str, Any]] = (
+        [p for p in raw if isinstance(p, Mapping)] if isinstance(raw, list) else []
+    )
+    wanted = {"conversation.admin.replied": {"admin"}, "conversation.user.replied": CUSTOMER_AUTHORS}.get(
+        topic
+    )
+    replies = [
+        p for p in parts if p.get("part_type") == "comment" and dig(p, "author.type") in (wanted or ())
+    ]
+    if replies:
+        return replies[-1]
+    return parts[-1] if parts else None
+
+
+def _fields(item: Mapping[str, Any], source: Source) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    put(fields, "status", status(item.get("state"), source, STATE))
+    put(fields, "priority", priority(item.get("priority"), source, PRIORITIES))
+    put(fields, "channel", channel(dig(item, "source.type"), source, SOURCE_TYPES))
+    tags = dig(item, "tags.tags")
+    if isinstance(tags, list):
+        fields["tags"] = tag_list(tags) or []
+    custom: dict[str, Any] = {}
+
+    # assignee: 1.x sends the admin object, 2.x an id; "nobody_admin" / null means unassigned
+    if isinstance(item.get("assignee"), Mapping):
+        assignee = item["assignee"]
+        is_admin = assignee.get("type") == "admin" and text(assignee.get("id")) is not None
+        fields["assignee"] = (
+            (email(assignee.get("email")) or lookup(source, "users", assignee.get("id")))
+            if is_admin
+            else None
+        )
+    elif "admin_assignee_id" in item:
+        admin_id = item.get("admin_assignee_id")
+        fields["assignee"] = lookup(source, "users", admin_id) if admin_id not in (None, 0, "0") else None
+        if fields["assignee"] is None and text(admin_id) not in (None, "0"):
+            del fields["assignee"]  # assigned, but to an admin the source does not map: leave it unknown
+            custom["intercom_admin_assignee_id"] = text(admin_id)
+    if "team_assignee_id" in item and text(item.get("team_assignee_id")) not in (None, "0"):
+        team = lookup(source, "teams", item.get("team_assignee_id"))
+        if team is not None:
+            fields["department"] = team
+        else:
+            custom["intercom_team_assignee_id"] = text(item.get("team_assignee_id"))
+
+    requester = email(dig(item, "user.email"))
+    if requester is None and dig(item, "source.author.type") in CUSTOMER_AUTHORS:
+        requester = email(dig(item, "source.author.email"))
+    put(fields, "requester", requester)
+
+    attributes = item.get("custom_attributes")
+    if isinstance(attributes, Mapping):
+        custom.update({str(k): scalar(v) for k, v in attributes.items() if scalar(v) is not None})
+    put(fields, "custom", custom)
+    return fields

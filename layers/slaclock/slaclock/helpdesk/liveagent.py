@@ -1,0 +1,149 @@
+"""LiveAgent rule webhooks (Configuration > Automation > Rules, action "HTTP request").
+
+LiveAgent does not sign its HTTP requests (https://support.liveagent.com/038465-Rules---Predefined-actions):
+the action sends the source's secret as a token, in a header ``X-Slaclock-Token: <secret>`` or
+``Authorization: Bearer <secret>``.
+
+Body: the rule's JSON template, whose ticket keys follow LiveAgent's API v3 ticket object
+(https://github.com/QualityUnit/LiveAgent-api-python/blob/master/docs/Ticket.md): ``id``, ``code``,
+``status`` (one-letter code), ``channel_type`` (one-letter code), ``owner_email`` (the requester),
+``agent_email``, ``department`` (name) or ``departmentid``, ``tags``, ``date_created``,
+``date_changed``, ``custom_fields``. Either wrapped with the event the rule stands for::
+
+    {"event": "customer_replied", "ticket": {"id": "fp80688h", "status": "C", ...}}
+
+or a bare ticket object (the type is then read from the status: resolved, closed, deleted, else
+updated; a ticket whose ``date_created`` equals ``date_changed`` is new). Times without an offset are
+read in `options.timezone` (default UTC). LiveAgent sends no event id: the id is a hash of the ticket id
+and the body, so a redelivered body dedupes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from slaclock.engine.config import Source
+from slaclock.engine.events import Event, EventType
+from slaclock.helpdesk import PayloadError
+from slaclock.helpdesk._common import (
+    canonical_json,
+    channel,
+    check_token,
+    digest,
+    email,
+    load_object,
+    lookup,
+    make_event,
+    priority,
+    put,
+    received_at,
+    scalar,
+    source_timezone,
+    status,
+    tag_list,
+    text,
+    to_instant,
+)
+
+# LiveAgent API v3 ticket status and channel codes (Ticket.md above; L = closed in newer versions)
+# (keys are slugs, i.e. lowercase: the lookup happens after `slug`)
+STATUS_CODES = {
+    "i": "new", "n": "new", "t": "open", "p": "open", "c": "open", "a": "pending",
+    "w": "on_hold", "r": "solved", "l": "closed", "x": "deleted", "b": "spam",
+}  # fmt: skip
+CHANNEL_CODES = {
+    "e": "email", "b": "chat", "i": "chat", "m": "web", "q": "web", "s": "web", "c": "phone", "w": "phone",
+    "f": "social", "a": "social", "t": "social", "h": "social", "j": "social", "d": "social", "n": "social",
+}  # fmt: skip
+CANONICAL_TYPES = {t.value for t in EventType}
+
+
+class LiveAgentProvider:
+    name = "liveagent"
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes, secret: str, now: datetime) -> None:
+        check_token(headers, secret)
+
+    def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        return None
+
+    def parse(self, headers: Mapping[str, str], body: bytes, source: Source) -> list[Event]:
+        doc = load_object(body)
+        wrapped = isinstance(doc.get("ticket"), Mapping)
+        ticket: Mapping[str, Any] = doc["ticket"] if wrapped else doc
+        prefix = "ticket." if wrapped else ""
+        errors: list[tuple[str, str]] = []
+        ticket_id = text(ticket.get("id"))
+        if ticket_id is None:
+            errors.append((f"{prefix}id", "required"))
+
+        ticket_status = status(ticket.get("status"), source, STATUS_CODES)
+        fields = _fields(ticket, ticket_status, source)
+
+        raw_event = text(doc.get("event")) if wrapped else None
+        ev_type: EventType | None
+        if raw_event is not None:
+            ev_type = EventType(raw_event.lower()) if raw_event.lower() in CANONICAL_TYPES else None
+            if ev_type is None:
+                errors.append(("event", f"{raw_event!r} is not one of {', '.join(sorted(CANONICAL_TYPES))}"))
+        else:
+            ev_type = _by_status(ticket_status, ticket)
+
+        tz = source_timezone(source)
+        stamp = "date_created" if ev_type is EventType.CREATED else "date_changed"
+        raw_at = ticket.get(stamp) or ticket.get("date_changed")
+        at = to_instant(raw_at, tz)
+        if raw_at is not None and at is None:
+            errors.append((f"{prefix}{stamp}", f"{raw_at!r} is not a date and time"))
+        elif at is None:
+            at = received_at(headers)
+            if at is None:
+                errors.append((f"{prefix}{stamp}", "required: the instant of the change"))
+        if errors or ticket_id is None or ev_type is None or at is None:
+            raise PayloadError(errors)
+        event_id = f"liveagent:{ticket_id}:{digest(canonical_json(doc))}"
+        return [make_event(event_id, ticket_id, ev_type, at, fields)]
+
+
+def _fields(ticket: Mapping[str, Any], ticket_status: str | None, source: Source) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    put(fields, "status", ticket_status)
+    put(fields, "priority", priority(ticket.get("priority"), source))
+    put(fields, "channel", channel(ticket.get("channel_type"), source, CHANNEL_CODES))
+    if "tags" in ticket:
+        fields["tags"] = tag_list(ticket.get("tags")) or []
+    department = text(ticket.get("department")) or lookup(source, "departments", ticket.get("departmentid"))
+    put(fields, "department", department)
+    if "agent_email" in ticket:  # present but empty: unassigned
+        fields["assignee"] = email(ticket.get("agent_email"))
+    else:
+        put(fields, "assignee", lookup(source, "users", ticket.get("agentid")))
+    put(fields, "requester", email(ticket.get("owner_email")))
+    put(fields, "customer_group", text(ticket.get("company")))
+    custom: dict[str, Any] = {}
+    raw_custom = ticket.get("custom_fields")
+    if isinstance(raw_custom, list):  # API v3: [{"code": "plan", "value": "gold"}]
+        for item in raw_custom:
+            if isinstance(item, Mapping) and text(item.get("code")):
+                custom[str(item["code"])] = scalar(item.get("value"))
+    elif isinstance(raw_custom, Mapping):
+        custom.update({str(k): scalar(v) for k, v in raw_custom.items()})
+    if text(ticket.get("code")):
+        custom["liveagent_code"] = text(ticket.get("code"))
+    put(fields, "custom", custom)
+    return fields
+
+
+def _by_status(ticket_status: str | None, ticket: Mapping[str, Any]) -> EventType:
+    if ticket_status == "solved":
+        return EventType.SOLVED
+    if ticket_status == "closed":
+        return EventType.CLOSED
+    if ticket_status in ("deleted", "spam"):
+        return EventType.DELETED
+    created, changed = text(ticket.get("date_created")), text(ticket.get("date_changed"))
+    if created is not None and (changed is None or changed == created):
+        return EventType.CREATED
+    return EventType.UPDATED

@@ -1,0 +1,1 @@
+"""The local embedded stack's building blocks (no AWS account): resources created from template.yaml."""

@@ -1,0 +1,65 @@
+"""Domain errors -> HTTP answers, in ONE place (every HTTP handler registers `error_response`).
+
+    status  error                                    body
+    400     ValidationError (PayloadError, ...)      {"error": "...", "problems": ["path: message", ...]}
+    401     AuthError                                {"error": "unauthorized", "reason": "..."}
+    404     UnknownSourceError                       {"error": "..."}
+    413     PayloadTooLargeError                     {"error": "..."}
+    503     ConflictError, ServiceUnavailable        {"error": "..."} + Retry-After: 5 (the sender retries)
+    500     anything else                            {"error": "internal error"}: no message, no trace
+
+The sender's mistake is never a 500, and a 500 never shows a stack trace or an exception's text (it
+is logged with the request id instead). The reasons given for 400 and 401 name the problem only
+(a field path, "signature does not match"): never the secret, the expected signature or the body.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slaclock.engine.errors import ValidationError
+from slaclock.helpdesk import AuthError
+from slaclock.ports import ConflictError, ServiceUnavailable
+from slaclock.services.ingest import PayloadTooLargeError, UnknownSourceError
+
+_STATUS: tuple[tuple[type[BaseException], int], ...] = (
+    (ValidationError, 400),
+    (AuthError, 401),
+    (UnknownSourceError, 404),
+    (PayloadTooLargeError, 413),
+    (ConflictError, 503),
+    (ServiceUnavailable, 503),
+)
+
+RETRY_AFTER_SECONDS = 5
+
+
+def status_for(exc: BaseException) -> int:
+    """The HTTP status of an exception (500 for anything that is not a mapped domain error)."""
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def error_body(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(status, JSON body, extra headers) for `exc`."""
+    status = status_for(exc)
+    if isinstance(exc, ValidationError):
+        return status, {"error": exc.what, "problems": exc.messages()}, {}
+    if isinstance(exc, AuthError):
+        return status, {"error": "unauthorized", "reason": str(exc)}, {}
+    if status == 503:
+        return (
+            status,
+            {"error": "temporarily unavailable, retry later"},
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if status == 500:
+        return status, {"error": "internal error"}, {}
+    return status, {"error": str(exc)}, {}
+
+
+def json_body(doc: Any) -> str:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)

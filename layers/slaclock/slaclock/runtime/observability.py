@@ -1,0 +1,74 @@
+"""The functions' Powertools Logger and Metrics, one of each per container.
+
+Logging: structured JSON on the ``slaclock`` logger; the use cases log on standard child loggers
+(``slaclock.services.*``), which propagate here and come out in the same format, with the correlation
+id the handler (or `correlate`) set: the ticket id. What is logged is ids, counts and error codes:
+never a message body, an e-mail address or a ticket field (the use cases pass only ids in ``extra``).
+
+Metrics (CloudWatch EMF, namespace from ``POWERTOOLS_METRICS_NAMESPACE``): ``EventsIngested``,
+``DuplicateEvents``, ``Warnings``, ``Breaches``, ``Escalations``, ``CheckLatenessSeconds`` (now -
+the instant the schedule was armed for), ``NoticesPending`` (claimed but not sent yet),
+``IntegrationFailures``, ``ScheduleFailures``, ``SweptTickets``, ``WebhooksRefused`` (4xx answers).
+
+Tracing stays off the cold-start path: `traced` imports the X-Ray tracer only when
+``POWERTOOLS_TRACE_DISABLED`` is ``false`` (the template's EnableTracing parameter).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from slaclock.engine.clocks import StepKind
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "slaclock"), log_uncaught_exceptions=True)
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SlaClock"))
+
+_STEP_METRICS = {
+    StepKind.WARNING: "Warnings",
+    StepKind.BREACH: "Breaches",
+    StepKind.ESCALATION: "Escalations",
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def correlate(ticket_id: str) -> None:
+    """Make `ticket_id` the correlation id of every log line from here on (until the next ticket)."""
+    logger.set_correlation_id(ticket_id)
+
+
+def count(name: str, value: float = 1, *, always: bool = False) -> None:
+    """Add a Count metric (zero values are left out unless `always`)."""
+    if value or always:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def record_check(result: Any) -> None:
+    """Metrics of one `CheckResult` (a scheduled firing or one ticket of a sweep)."""
+    for kind, name in _STEP_METRICS.items():
+        count(name, result.count(kind))
+    count("NoticesPending", len(result.pending))
+    count("IntegrationFailures", result.integration_failures)
+    count("ScheduleFailures", 1 if result.schedule == "failed" else 0)
+    if result.lateness_seconds is not None:
+        metrics.add_metric(
+            name="CheckLatenessSeconds", unit=MetricUnit.Seconds, value=result.lateness_seconds
+        )
+
+
+def tracing_enabled() -> bool:
+    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "true").strip().lower() in ("false", "0")
+
+
+def traced(handler: F) -> F:
+    """`handler` wrapped by the X-Ray tracer when tracing is enabled; unchanged (no import) otherwise."""
+    if not tracing_enabled():
+        return handler
+    from aws_lambda_powertools import Tracer
+
+    return cast(F, Tracer().capture_lambda_handler(handler))

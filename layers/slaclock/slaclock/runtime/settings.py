@@ -1,0 +1,74 @@
+"""One settings model per function, read from the environment (``SLACLOCK_*``) and validated once at
+cold start: a missing or malformed variable fails the cold start with every problem named, instead
+of failing the first request half-way.
+
+`template.yaml` provides every variable without a default (tests/infra/test_settings_vs_template.py
+checks it). Powertools reads its own variables (``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``,
+``POWERTOOLS_TRACE_DISABLED``, ``LOG_LEVEL``) itself.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+Arn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:")]
+
+
+class _Base(BaseSettings):
+    model_config: ClassVar[SettingsConfigDict] = SettingsConfigDict(
+        env_prefix="SLACLOCK_", frozen=True, extra="ignore", case_sensitive=False
+    )
+
+    table: NonEmpty
+    """The DynamoDB table (tickets, events, clock records, notice ledger)."""
+    config_bucket: NonEmpty
+    """Bucket holding the configuration document."""
+    config_key: NonEmpty = "config/sla.yaml"
+    """Key of the configuration document in `config_bucket`."""
+    config_recheck_seconds: float = Field(default=60.0, ge=0)
+    """How often a warm function asks S3 whether the configuration changed (conditional GET)."""
+    schedule_group: NonEmpty
+    """EventBridge Scheduler group of the per-ticket check schedules."""
+    scheduler_role_arn: Arn
+    """Role the scheduler assumes to invoke the check function."""
+    check_function_arn: Arn
+    """Target of the per-ticket schedules."""
+    scheduler_dlq_arn: Arn
+    """Dead-letter queue of the per-ticket schedules."""
+
+
+class WebhookSettings(_Base):
+    """Environment of ``functions/webhook``."""
+
+    secret_max_age_seconds: int = Field(default=300, ge=0)
+    """How long a source's secret is cached per container (a rotated secret is seen within this)."""
+
+
+class CheckSettings(_Base):
+    """Environment of ``functions/check``."""
+
+    sender: NonEmpty
+    """From address of the notice e-mails (a verified SES identity)."""
+    event_bus: NonEmpty = "default"
+    """EventBridge bus of the ``SLA Warning`` / ``SLA Breached`` / ``SLA Escalation`` events."""
+    webhook_signing_secret: NonEmpty = "/slaclock/outgoing-webhook"  # noqa: S105 - a parameter name
+    """SSM parameter (or Secrets Manager ARN) of the secret that signs outgoing escalation webhooks."""
+    notice_lease_seconds: int = Field(default=300, ge=61)
+    """How long a claimed notice is reserved for its sender; must outlast the check function's
+    timeout (60 s), so a live sender never loses its claim. A failed e-mail is retried after it."""
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    """Connect and read timeout of one outgoing webhook attempt."""
+    secret_max_age_seconds: int = Field(default=300, ge=0)
+
+
+class SweeperSettings(CheckSettings):
+    """Environment of ``functions/sweeper``: a check's, plus the sweep's bounds."""
+
+    sweep_max_tickets: int = Field(default=200, ge=1)
+    """At most this many tickets per invocation; the rest stay due for the next sweep."""
+    sweep_reserve_seconds: float = Field(default=30.0, ge=0)
+    """Stop starting new checks when the invocation has less than this left."""

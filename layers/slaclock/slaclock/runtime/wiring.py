@@ -1,0 +1,127 @@
+"""The composition root: the real adapters, built ONCE per container, only for the function that runs.
+
+    ports = webhook_ports()      # functions/webhook: config, secrets, events, tickets, scheduler
+    ports = check_ports()        # functions/check and functions/sweeper: + ledger, SES, EventBridge, webhooks
+
+Each builder reads its function's settings (validated: a missing variable fails here, at cold start,
+listing every problem) and imports the adapters it needs on first call: the webhook never loads the
+SES or EventBridge clients. Results are cached for the container's life; the adapters cache the
+configuration and the secrets themselves. `reset()` forgets everything (tests).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
+
+from slaclock.runtime import clock as runtime_clock
+from slaclock.runtime.observability import correlate
+from slaclock.runtime.settings import CheckSettings, SweeperSettings, WebhookSettings
+from slaclock.services.check import CheckPorts
+from slaclock.services.ingest import IngestPorts
+
+if TYPE_CHECKING:  # the adapters themselves are imported on first use (cold-start budget)
+    from slaclock.adapters.config_store import S3ConfigStore
+    from slaclock.adapters.scheduler import EventBridgeScheduler
+    from slaclock.adapters.secrets import ParameterSecretStore
+
+
+def clock() -> datetime:
+    """Now, as an aware UTC instant: the one place the functions read the clock (tests replace it)."""
+    return runtime_clock.now()
+
+
+@cache
+def webhook_settings() -> WebhookSettings:
+    return WebhookSettings()  # type: ignore[call-arg]  # values come from the environment
+
+
+@cache
+def check_settings() -> CheckSettings:
+    return CheckSettings()  # type: ignore[call-arg]
+
+
+@cache
+def sweeper_settings() -> SweeperSettings:
+    return SweeperSettings()  # type: ignore[call-arg]
+
+
+@cache
+def _config_store(bucket: str, key: str, recheck_seconds: float) -> S3ConfigStore:
+    from slaclock.adapters.config_store import S3ConfigStore
+
+    return S3ConfigStore(bucket=bucket, key=key, recheck_seconds=recheck_seconds)
+
+
+@cache
+def _scheduler(group: str, target: str, role: str, dlq: str) -> EventBridgeScheduler:
+    from slaclock.adapters.scheduler import EventBridgeScheduler
+
+    return EventBridgeScheduler(group_name=group, target_arn=target, role_arn=role, dead_letter_arn=dlq)
+
+
+@cache
+def _secrets(max_age: int) -> ParameterSecretStore:
+    from slaclock.adapters.secrets import ParameterSecretStore
+
+    return ParameterSecretStore(max_age=max_age)
+
+
+def _scheduler_of(s: WebhookSettings | CheckSettings) -> EventBridgeScheduler:
+    return _scheduler(s.schedule_group, s.check_function_arn, s.scheduler_role_arn, s.scheduler_dlq_arn)
+
+
+@cache
+def webhook_ports() -> IngestPorts:
+    from slaclock.adapters.dynamodb import DynamoEventStore, DynamoTicketStore
+
+    s = webhook_settings()
+    config = _config_store(s.config_bucket, s.config_key, s.config_recheck_seconds)
+    return IngestPorts(
+        config=config,
+        secrets=_secrets(s.secret_max_age_seconds),
+        events=DynamoEventStore(s.table),
+        tickets=DynamoTicketStore(s.table, config_source=config),
+        scheduler=_scheduler_of(s),
+        correlate=correlate,
+    )
+
+
+def _check_ports(s: CheckSettings) -> CheckPorts:
+    from slaclock.adapters.dynamodb import DynamoNoticeLedger, DynamoTicketStore
+    from slaclock.adapters.events import EventBridgePublisher
+    from slaclock.adapters.ses import SesMailer
+    from slaclock.runtime.outgoing import UrllibWebhookPoster
+
+    config = _config_store(s.config_bucket, s.config_key, s.config_recheck_seconds)
+    return CheckPorts(
+        config=config,
+        tickets=DynamoTicketStore(s.table, config_source=config),
+        ledger=DynamoNoticeLedger(s.table),
+        scheduler=_scheduler_of(s),
+        mailer=SesMailer(sender=s.sender),
+        publisher=EventBridgePublisher(bus_name=s.event_bus),
+        webhooks=UrllibWebhookPoster(timeout_seconds=s.webhook_timeout_seconds),
+        secrets=_secrets(s.secret_max_age_seconds),
+        webhook_secret=s.webhook_signing_secret,
+        lease=timedelta(seconds=s.notice_lease_seconds),
+        correlate=correlate,
+    )
+
+
+@cache
+def check_ports() -> CheckPorts:
+    return _check_ports(check_settings())
+
+
+@cache
+def sweeper_ports() -> CheckPorts:
+    return _check_ports(sweeper_settings())
+
+
+def reset() -> None:
+    """Forget every cached setting and adapter (tests change the environment between cases)."""
+    for f in (webhook_settings, check_settings, sweeper_settings, _config_store, _scheduler, _secrets,
+              webhook_ports, check_ports, sweeper_ports):  # fmt: skip
+        f.cache_clear()

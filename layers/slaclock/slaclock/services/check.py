@@ -1,0 +1,264 @@
+"""Use case: a ticket's check fires (its schedule, or the sweeper) -> owed notices sent exactly once.
+
+`run_check(ports, ticket_id, now, armed_for)`:
+
+1. loads the ticket; an unknown ticket (never stored) does nothing;
+2. evaluates it at `now` (at `armed_for` if this Lambda's clock lags the scheduler's: the scheduler
+   never fires early, so the step it was armed for is always seen);
+3. for each notice the view owes (`TicketView.notices`, every reached step), claims it in the
+   `NoticeLedger` with a lease; only the claimer sends it: e-mail (SES), then `mark_sent`, then the
+   EventBridge event and the step's signed outgoing webhook. A notice sent before is skipped, so a stale
+   firing (the ticket was answered, moved or deleted) sends nothing twice;
+4. if an e-mail failed (`ServiceUnavailable`) or another check holds a lease, the notice stays
+   claimed-but-unsent and the ticket's `retry_at` is set to the lease's end: the schedule is armed no
+   later than that, and the sweeper's index sees it too. The retry re-claims it once the lease ended.
+   Never lost, never sent twice (except a sender dying between the e-mail and `mark_sent`);
+5. saves the ticket (same state, new `next_check_at` / `retry_at`, the clock records) with optimistic
+   locking when anything changed, re-running from 1 on `ConflictError` (already-sent notices are
+   skipped on the re-run);
+6. re-syncs the schedule with the saved armed instant (a firing consumed the one-time schedule;
+   re-arming an existing one for the same instant is harmless). A refusal is reported, not raised:
+   the saved `next_check_at` lets the sweeper catch the ticket.
+
+Integrations are delivered after the e-mail is recorded as sent, each with its own retries (botocore's
+for EventBridge, urllib3's `Retry` for webhooks); one that still fails is logged and counted
+(`CheckResult.integration_failures`), not retried later: re-claiming the notice would repeat the e-mail.
+
+The lease (`CheckPorts.lease`) must outlast the check function's timeout, so a live sender never
+loses its claim to another check.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from slaclock.engine.clocks import Notice, StepKind, TicketView, evaluate
+from slaclock.engine.config import Config
+from slaclock.engine.errors import SlaclockError
+from slaclock.helpdesk.signing import sign
+from slaclock.ports import (
+    ClaimOutcome,
+    ConfigSource,
+    ConflictError,
+    EventPublisher,
+    Mailer,
+    NoticeLedger,
+    Scheduler,
+    SecretStore,
+    ServiceUnavailable,
+    StoredTicket,
+    TicketStore,
+    WebhookPoster,
+)
+from slaclock.scheduling import round_up_to_minute
+from slaclock.services.notify import DETAIL_TYPES, notice_detail, render_notice, resolve_recipients
+
+log = logging.getLogger(__name__)
+
+MAX_SAVE_ATTEMPTS = 5
+DEFAULT_LEASE = timedelta(minutes=5)
+
+
+def _ignore(ticket_id: str) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckPorts:
+    """What a check needs. `webhook_secret` names the secret (SSM parameter or Secrets Manager ARN)
+    that signs outgoing escalation webhooks (`slaclock.helpdesk.signing`, scheme v1)."""
+
+    config: ConfigSource
+    tickets: TicketStore
+    ledger: NoticeLedger
+    scheduler: Scheduler
+    mailer: Mailer
+    publisher: EventPublisher
+    webhooks: WebhookPoster
+    secrets: SecretStore
+    webhook_secret: str
+    lease: timedelta = DEFAULT_LEASE
+    correlate: Callable[[str], None] = _ignore
+    """Called with the ticket id before it is checked (the logger's correlation id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What one check did. `sent` are the notices delivered by this check; `pending` the keys left
+    claimed-but-unsent (retried at `retry_at`); `stale` is True when the firing was not for the
+    ticket's armed instant (moved, answered, deleted) or the ticket is unknown."""
+
+    ticket_id: str
+    found: bool
+    stale: bool
+    sent: tuple[Notice, ...] = ()
+    pending: tuple[str, ...] = ()
+    next_check_at: datetime | None = None
+    retry_at: datetime | None = None
+    schedule: str = "unchanged"
+    integration_failures: int = 0
+    lateness_seconds: float | None = None
+    attempts: int = 1
+
+    def count(self, kind: StepKind) -> int:
+        return sum(1 for n in self.sent if n.step.kind is kind)
+
+
+@dataclass(slots=True)
+class _Delivery:
+    sent: list[Notice] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    integration_failures: int = 0
+
+
+def run_check(
+    ports: CheckPorts, ticket_id: str, now: datetime, armed_for: datetime | None = None
+) -> CheckResult:
+    """Check one ticket at `now` (see the module docstring). `armed_for` is the instant the firing
+    schedule was armed for (None when the sweeper calls). Raises only for faults of the stores; a
+    refused e-mail, integration or schedule is reported in the result."""
+    ports.correlate(ticket_id)
+    config = ports.config.load()
+    lateness = (now - armed_for).total_seconds() if armed_for is not None else None
+    for attempt in range(1, MAX_SAVE_ATTEMPTS + 1):
+        stored = ports.tickets.get(ticket_id)
+        if stored is None:
+            log.info("check for an unknown ticket ignored", extra={"ticket_id": ticket_id})
+            return CheckResult(
+                ticket_id, found=False, stale=True, lateness_seconds=lateness, attempts=attempt
+            )
+        current = armed_for is None or armed_for == stored.next_check_at
+        at = max(now, armed_for) if armed_for is not None and current else now
+        view = evaluate(config, stored.state, at)
+        delivery = _deliver_all(ports, config, view, at)
+        retry_at = round_up_to_minute(at + ports.lease) if delivery.pending else None
+        armed = _armed_instant(view, retry_at)
+        if delivery.sent or delivery.pending or (armed, retry_at) != (stored.next_check_at, stored.retry_at):
+            try:
+                ports.tickets.save(
+                    stored.state,
+                    expected_version=stored.version,
+                    next_check_at=armed,
+                    retry_at=retry_at,
+                    clocks=view.clocks,
+                )
+            except ConflictError:
+                log.info("ticket changed during its check; checking again", extra={"ticket_id": ticket_id})
+                continue
+        schedule = _sync_schedule(ports.scheduler, stored, armed, consumed=armed_for is not None and current)
+        return CheckResult(
+            ticket_id=ticket_id,
+            found=True,
+            stale=not current,
+            sent=tuple(delivery.sent),
+            pending=tuple(delivery.pending),
+            next_check_at=armed,
+            retry_at=retry_at,
+            schedule=schedule,
+            integration_failures=delivery.integration_failures,
+            lateness_seconds=lateness,
+            attempts=attempt,
+        )
+    raise ConflictError(f"ticket {ticket_id} kept changing during {MAX_SAVE_ATTEMPTS} check attempts")
+
+
+def _armed_instant(view: TicketView, retry_at: datetime | None) -> datetime | None:
+    armed = round_up_to_minute(view.next_check_at) if view.next_check_at is not None else None
+    if retry_at is not None and (armed is None or retry_at < armed):
+        armed = retry_at
+    return armed
+
+
+def _deliver_all(ports: CheckPorts, config: Config, view: TicketView, now: datetime) -> _Delivery:
+    out = _Delivery()
+    for notice in view.notices:
+        outcome = ports.ledger.claim(notice, now=now, lease=ports.lease)
+        if outcome is ClaimOutcome.SENT:
+            continue
+        if outcome is ClaimOutcome.HELD:
+            out.pending.append(notice.key)
+            continue
+        if not _send_email(ports, config, view, notice, now):
+            out.pending.append(notice.key)
+            continue
+        ports.ledger.mark_sent(notice, now=now)
+        out.sent.append(notice)
+        out.integration_failures += _publish(ports, notice, now)
+    return out
+
+
+def _send_email(ports: CheckPorts, config: Config, view: TicketView, notice: Notice, now: datetime) -> bool:
+    """E-mail `notice`; False if the mailer refused (the notice stays claimed-but-unsent)."""
+    recipients = resolve_recipients(notice.step.recipients, view.fields, config.leads)
+    if not recipients:
+        log.warning(
+            "notice has no e-mail recipient", extra={"ticket_id": notice.ticket_id, "notice": notice.key}
+        )
+        return True
+    message = render_notice(config, notice, now)
+    try:
+        ports.mailer.send(recipients, message.subject, message.text, message.html)
+    except ServiceUnavailable as exc:
+        log.warning(
+            "e-mail refused; the notice will be retried",
+            extra={"ticket_id": notice.ticket_id, "notice": notice.key, "error": str(exc)},
+        )
+        return False
+    return True
+
+
+def _publish(ports: CheckPorts, notice: Notice, now: datetime) -> int:
+    """The EventBridge event and the step's outgoing webhook; returns how many failed."""
+    detail = notice_detail(notice, now)
+    detail_type = DETAIL_TYPES[notice.step.kind]
+    failures = 0
+    try:
+        ports.publisher.publish(detail_type, detail)
+    except ServiceUnavailable as exc:
+        failures += 1
+        log.error(
+            "event not published",
+            extra={"ticket_id": notice.ticket_id, "notice": notice.key, "error": str(exc)},
+        )
+    url = notice.step.webhook
+    if url:
+        body = json.dumps({"type": detail_type, **detail}, separators=(",", ":")).encode()
+        try:
+            headers = {
+                "Content-Type": "application/json",
+                **sign(ports.secrets.secret(ports.webhook_secret), body, now),
+            }
+            ports.webhooks.post(url, body, headers)
+        except SlaclockError as exc:
+            failures += 1
+            log.error(
+                "escalation webhook failed",
+                extra={"ticket_id": notice.ticket_id, "notice": notice.key, "error": str(exc)},
+            )
+    return failures
+
+
+def _sync_schedule(
+    scheduler: Scheduler, stored: StoredTicket, armed: datetime | None, *, consumed: bool
+) -> str:
+    """Make the ticket's schedule match `armed`. `consumed`: this check is the firing of the armed
+    schedule, which the scheduler deleted after completion (so there is nothing to disarm)."""
+    try:
+        if armed is not None:
+            # The firing consumed the one-time schedule (a sweep: it was lost): create first.
+            scheduler.arm(stored.state.ticket_id, armed, exists=False)
+            return "armed"
+        if consumed:
+            return "unchanged"
+        scheduler.disarm(stored.state.ticket_id)
+        return "disarmed"
+    except ServiceUnavailable as exc:
+        log.warning(
+            "scheduler refused; the sweeper will catch the ticket",
+            extra={"ticket_id": stored.state.ticket_id, "error": str(exc)},
+        )
+        return "failed"

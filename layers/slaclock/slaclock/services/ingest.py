@@ -1,0 +1,312 @@
+"""Use case: a helpdesk webhook arrives (``POST /webhooks/{source}``) -> events stored, ticket folded.
+
+`receive_webhook` authenticates the delivery with its source's secret, turns it into canonical events,
+and hands each ticket's events to `ingest_ticket_events`, which:
+
+1. reads the stored ticket (1 read);
+2. appends each event the ticket has not folded yet to the event store (`put_if_new`, 1 conditional
+   write each); an event the state already lists is not written again;
+3. folds the events into the state incrementally (`apply_event`); an event older than the last folded
+   one (`OutOfOrderEvent`) makes it reload the ticket's events and `replay_ticket`;
+4. saves the state with optimistic locking (1 write, plus the clock records that changed); on
+   `ConflictError` it re-reads and folds again, at most `MAX_SAVE_ATTEMPTS` times, so two concurrent
+   deliveries for one ticket never lose an event;
+5. touches the ticket's schedule only when its armed instant changed (arm / move / disarm).
+
+Crash safety: whether an event still needs folding is decided by the state's own `seen_ids`, never by
+`put_if_new`'s answer. A Lambda that dies after storing an event but before saving the ticket leaves
+the event stored and unfolded; the helpdesk's retry finds it "already stored" and folds it anyway.
+
+Idempotency: the delivery is idempotent end to end without powertools' idempotency utility. Providers
+derive event ids from their own ids, so a redelivery yields the same ids: already-folded ids are
+skipped before any write, the event store's conditional put absorbs a half-done delivery, and the
+saved state is the same. The utility would add a persistence table and two writes per webhook (its
+in-progress and completed records) to protect work that is already a no-op on repeat, and would
+answer a concurrent duplicate with an error instead of a 202. The provider's delivery id is logged as
+a correlation key only.
+
+The armed instant (`StoredTicket.next_check_at`) is the engine's next check instant rounded UP to the
+whole minute, never later than a pending notice retry (`retry_at`), and moved to the next minute when
+this delivery makes a notice owed right away (e.g. a level that applies retroactively). While a
+check is due but not done (the armed instant has passed), ingest leaves it alone: that check
+re-evaluates the new state anyway, and moving it could skip a notice that is owed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from slaclock.engine.clocks import (
+    Clock,
+    OutOfOrderEvent,
+    TicketState,
+    TicketView,
+    apply_event,
+    evaluate,
+    replay_ticket,
+)
+from slaclock.engine.config import Config, Source
+from slaclock.engine.errors import SlaclockError
+from slaclock.engine.events import Event
+from slaclock.helpdesk import provider_for
+from slaclock.ports import (
+    ConfigSource,
+    ConflictError,
+    EventStore,
+    Scheduler,
+    SecretStore,
+    ServiceUnavailable,
+    StoredTicket,
+    TicketStore,
+)
+from slaclock.scheduling import round_up_to_minute
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Largest webhook body accepted (1 MiB); larger is `PayloadTooLargeError` (413)."""
+
+MAX_SAVE_ATTEMPTS = 5
+"""How many times one ticket's save is retried after losing the optimistic lock."""
+
+
+def _ignore(ticket_id: str) -> None:
+    return None
+
+
+class UnknownSourceError(SlaclockError):
+    """No source of that name in the configuration (404)."""
+
+
+class PayloadTooLargeError(SlaclockError):
+    """The body is over `MAX_BODY_BYTES` (413)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestPorts:
+    config: ConfigSource
+    secrets: SecretStore
+    events: EventStore
+    tickets: TicketStore
+    scheduler: Scheduler
+    correlate: Callable[[str], None] = _ignore
+    """Called with each ticket id before its events are handled (the logger's correlation id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketIngest:
+    """What one ticket's events did.
+
+    `stored`: ids appended to the event store by this call; `folded`: ids folded into the state by
+    this call (an event stored by a crashed earlier attempt is folded, not stored); `duplicates`: ids
+    the ticket already had. `schedule`: ``armed`` (created or moved), ``disarmed``, ``unchanged``,
+    or ``failed`` (the scheduler refused; the sweeper will catch the ticket at `next_check_at`).
+    """
+
+    ticket_id: str
+    stored: tuple[str, ...]
+    folded: tuple[str, ...]
+    duplicates: tuple[str, ...]
+    version: int | None
+    next_check_at: datetime | None
+    schedule: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookReceipt:
+    """The answer to one delivery: every canonical event id it carried, by ticket."""
+
+    source: str
+    delivery_id: str | None
+    event_ids: tuple[str, ...]
+    tickets: tuple[TicketIngest, ...]
+
+    @property
+    def new_events(self) -> int:
+        return sum(len(t.folded) for t in self.tickets)
+
+
+def receive_webhook(
+    ports: IngestPorts, source_name: str, headers: Mapping[str, str], body: bytes, now: datetime
+) -> WebhookReceipt:
+    """Authenticate, parse and ingest one delivery to ``POST /webhooks/{source_name}`` at `now`.
+
+    Raises `UnknownSourceError` (404), `PayloadTooLargeError` (413), `AuthError` (401; nothing is read
+    beyond the secret and nothing is stored), `PayloadError` / `ValidationError` (400, every problem
+    listed), and `ConflictError` when a ticket stayed contended for `MAX_SAVE_ATTEMPTS` attempts (503).
+    """
+    config = ports.config.load()
+    source = config.sources.get(source_name)
+    if source is None:
+        raise UnknownSourceError(f"no webhook source named {source_name!r}")
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLargeError(f"body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
+    provider = provider_for(source.provider)
+    provider.authenticate(headers, body, ports.secrets.secret(_secret_name(source)), now)
+    delivery = provider.delivery_id(headers, body)
+    events = provider.parse(headers, body, source)
+    log.info(
+        "delivery authenticated",
+        extra={"source": source_name, "delivery_id": delivery, "events": len(events)},
+    )
+    outcomes = ingest_events(ports, config, events, now)
+    return WebhookReceipt(
+        source=source_name,
+        delivery_id=delivery,
+        event_ids=tuple(dict.fromkeys(e.id for e in events)),
+        tickets=tuple(outcomes),
+    )
+
+
+def _secret_name(source: Source) -> str:
+    name = source.secret_ssm_parameter or source.secret_arn
+    if not name:  # load_config refuses such a source; guard hand-built configurations
+        raise SlaclockError(f"source {source.name!r} names no secret")
+    return name
+
+
+def ingest_events(
+    ports: IngestPorts, config: Config, events: Iterable[Event], now: datetime
+) -> list[TicketIngest]:
+    """Ingest canonical events of any tickets, one ticket at a time (in order of first appearance)."""
+    by_ticket: dict[str, list[Event]] = {}
+    for event in events:
+        by_ticket.setdefault(event.ticket_id, []).append(event)
+    return [ingest_ticket_events(ports, config, tid, evs, now) for tid, evs in by_ticket.items()]
+
+
+def ingest_ticket_events(
+    ports: IngestPorts, config: Config, ticket_id: str, events: Sequence[Event], now: datetime
+) -> TicketIngest:
+    """Store and fold one ticket's events (see the module docstring for the steps and guarantees)."""
+    ports.correlate(ticket_id)
+    batch = list({e.id: e for e in events}.values())  # a delivery may repeat an id: keep the last copy
+    stored_ids: list[str] = []
+    put_done: set[str] = set()
+    for attempt in range(1, MAX_SAVE_ATTEMPTS + 1):
+        stored = ports.tickets.get(ticket_id)
+        before = stored.state if stored is not None else None
+        seen = before.seen_ids if before is not None else frozenset()
+        todo = [e for e in batch if e.id not in seen]
+        for event in todo:
+            if event.id not in put_done:
+                if ports.events.put_if_new(event):
+                    stored_ids.append(event.id)
+                put_done.add(event.id)
+        duplicates = tuple(e.id for e in batch if e.id in seen)
+        if not todo:
+            return TicketIngest(
+                ticket_id, tuple(stored_ids), (), duplicates, stored.version if stored else None,
+                stored.next_check_at if stored else None, "unchanged", attempt,
+            )  # fmt: skip
+        state = _fold(ports.events, config, ticket_id, before, todo)
+        view = evaluate(config, state, now)
+        prev_view = evaluate(config, before, now) if before is not None else None
+        armed = _armed_instant(stored, view, prev_view, now)
+        try:
+            version = ports.tickets.save(
+                state,
+                expected_version=stored.version if stored is not None else None,
+                next_check_at=armed,
+                retry_at=stored.retry_at if stored is not None else None,
+                clocks=changed_clocks(prev_view, view),
+            )
+        except ConflictError:
+            log.info("ticket changed concurrently; folding again", extra={"attempt": attempt})
+            continue
+        schedule = _touch_schedule(
+            ports.scheduler, ticket_id, stored.next_check_at if stored else None, armed, now
+        )
+        return TicketIngest(
+            ticket_id,
+            tuple(stored_ids),
+            tuple(e.id for e in todo),
+            duplicates,
+            version,
+            armed,
+            schedule,
+            attempt,
+        )
+    raise ConflictError(f"ticket {ticket_id} kept changing during {MAX_SAVE_ATTEMPTS} attempts")
+
+
+def _fold(
+    store: EventStore, config: Config, ticket_id: str, state: TicketState | None, todo: Sequence[Event]
+) -> TicketState:
+    """`state` with `todo` folded in; a replay of every stored event if one arrives out of order."""
+    folded = state
+    try:
+        for event in sorted(todo, key=lambda e: e.key):
+            folded = apply_event(config, folded, event)
+    except OutOfOrderEvent:
+        log.info("out-of-order event; replaying the ticket")
+        # The batch is added in case the store's query does not see this call's puts yet.
+        return replay_ticket(config, [*store.ticket_events(ticket_id), *todo])
+    assert folded is not None  # todo is not empty
+    return folded
+
+
+def _armed_instant(
+    stored: StoredTicket | None, view: TicketView, prev_view: TicketView | None, now: datetime
+) -> datetime | None:
+    """The instant the ticket's schedule should be armed for after this delivery (module docstring)."""
+    if stored is not None and stored.next_check_at is not None and stored.next_check_at <= now:
+        return stored.next_check_at  # a check is due and not done: it will see the new state
+    candidates: list[datetime] = []
+    if view.next_check_at is not None:
+        candidates.append(view.next_check_at)
+    owed_before = {n.key for n in prev_view.notices} if prev_view is not None else set()
+    if any(n.key not in owed_before for n in view.notices):
+        candidates.append(now)  # this delivery made a notice owed: check at the next minute
+    armed = round_up_to_minute(min(candidates)) if candidates else None
+    if stored is not None and stored.retry_at is not None and (armed is None or stored.retry_at < armed):
+        armed = stored.retry_at
+    return armed
+
+
+def _record(c: Clock) -> tuple[object, ...]:
+    """What a stored clock record holds (counted time only once stopped: it moves with `now` before)."""
+    return (
+        c.level, c.calendar, c.started_at, c.due_at, c.stopped_at, c.status, c.target_seconds,
+        c.business_seconds if c.stopped_at is not None else None,
+    )  # fmt: skip
+
+
+RECORD_FIELDS = ("requester", "department", "assignee")
+"""Ticket fields a clock record carries (reports group by them)."""
+
+
+def changed_clocks(before: TicketView | None, after: TicketView) -> list[Clock]:
+    """Clocks of `after` whose stored record differs from `before`'s (both evaluated at the same now).
+
+    A running clock is also rewritten when a field its record carries (`RECORD_FIELDS`) changed, so a
+    reassigned ticket's open clocks follow the new agent; a decided clock keeps the agent that met or
+    missed it."""
+    if before is None:
+        return list(after.clocks)
+    old = {(c.metric, c.cycle): _record(c) for c in before.clocks}
+    moved = any(before.fields.get(f) != after.fields.get(f) for f in RECORD_FIELDS)
+    return [c for c in after.clocks if old.get((c.metric, c.cycle)) != _record(c) or (moved and c.running)]
+
+
+def _touch_schedule(
+    scheduler: Scheduler, ticket_id: str, was: datetime | None, armed: datetime | None, now: datetime
+) -> str:
+    """Arm, move or disarm the schedule when the armed instant changed; never raises for a refusal."""
+    if armed == was:
+        return "unchanged"
+    try:
+        if armed is None:
+            scheduler.disarm(ticket_id)
+            return "disarmed"
+        # A schedule armed for a future instant still exists (one update call); otherwise create.
+        scheduler.arm(ticket_id, armed, exists=was is not None and was > now)
+        return "armed"
+    except ServiceUnavailable as exc:
+        # The saved next_check_at stays authoritative: the sweeper fires the ticket at that instant.
+        log.warning("scheduler refused; the sweeper will catch the ticket", extra={"error": str(exc)})
+        return "failed"

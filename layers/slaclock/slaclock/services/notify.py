@@ -1,0 +1,170 @@
+"""What a notice says and to whom: recipients resolution and the e-mail / integration renderings.
+
+Pure functions (no I/O). `run_check` (slaclock.services.check) calls them for every notice it claims.
+
+Recipients (DESIGN §5) are tokens of the level's `notify` / `escalations` lists:
+
+- ``assignee``: the ticket's `assignee` field, when it is an e-mail address (a helpdesk that sends an
+  agent id instead gives no address: the token then resolves to nobody);
+- ``lead:<department>``: every address `config.leads[<department>]` lists (none if the department has
+  no lead);
+- anything containing ``@``: that literal address.
+
+Addresses are deduplicated case-insensitively, first spelling kept, in token order.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slaclock.engine.clocks import Notice, StepKind
+from slaclock.engine.config import Config
+from slaclock.engine.events import format_instant
+
+DETAIL_TYPES: Mapping[StepKind, str] = {
+    StepKind.WARNING: "SLA Warning",
+    StepKind.BREACH: "SLA Breached",
+    StepKind.ESCALATION: "SLA Escalation",
+}
+"""EventBridge detail type per step kind (source ``slaclock``). Escalation rungs get their own type so a
+rule can route them apart; the rung is in the detail's ``step`` (``escalation-1`` is the first)."""
+
+_METRIC_WORDS = {
+    "first_response": "first response",
+    "next_response": "next response",
+    "resolution": "resolution",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One rendered e-mail."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def resolve_recipients(
+    tokens: Iterable[str], fields: Mapping[str, Any], leads: Mapping[str, Iterable[str]]
+) -> tuple[str, ...]:
+    """The e-mail addresses `tokens` name for a ticket with `fields` (see the module docstring).
+
+    >>> resolve_recipients(["assignee", "lead:billing", "Ana@x.test"], {"assignee": "ana@x.test"},
+    ...                    {"billing": ["lea@x.test"]})
+    ('ana@x.test', 'lea@x.test')
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def add(address: Any) -> None:
+        if isinstance(address, str) and "@" in address and address.strip().lower() not in seen:
+            seen.add(address.strip().lower())
+            out.append(address.strip())
+
+    for recipient in tokens:
+        if recipient == "assignee":
+            add(fields.get("assignee"))
+        elif recipient.startswith("lead:"):
+            for address in leads.get(recipient.removeprefix("lead:"), ()):
+                add(address)
+        else:
+            add(recipient)
+    return tuple(out)
+
+
+def seconds_past_due(notice: Notice, now: datetime) -> float:
+    """How late the clock is at `now`, in seconds: negative before its due instant (a warning)."""
+    return (now - notice.due_at).total_seconds()
+
+
+def human_duration(seconds: float) -> str:
+    """A short English duration: ``45 s``, ``12 min``, ``3 h 5 min``, ``2 d 4 h`` (rounded down)."""
+    total = int(abs(seconds))
+    if total < 60:
+        return f"{total} s"
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+def local_time(t: datetime, timezone: str) -> str:
+    """`t` as the calendar's wall clock, seconds shown only when not zero:
+    ``Fri 20 Nov 2026 16:45 CET (Europe/Paris)``, ``Fri 20 Nov 2026 11:00:20 UTC``."""
+    local = t.astimezone(ZoneInfo(timezone))
+    clock = f"{local:%H:%M:%S}" if local.second or local.microsecond else f"{local:%H:%M}"
+    zone = local.tzname()
+    return f"{local:%a %d %b %Y} {clock} {zone}" + ("" if zone == timezone else f" ({timezone})")
+
+
+def _lateness(notice: Notice, now: datetime) -> str:
+    late = seconds_past_due(notice, now)
+    if late > 0:
+        return f"overdue by {human_duration(late)}"
+    if late == 0:
+        return "due now"
+    return f"due in {human_duration(late)}"
+
+
+def render_notice(config: Config, notice: Notice, now: datetime) -> Message:
+    """The e-mail for `notice` sent at `now`: ticket, level, metric, step, due instant in the level's
+    calendar time zone, and how late (or how long until due, for a warning). No ticket fields beyond
+    the id: the helpdesk link is where agents read the conversation."""
+    metric = _METRIC_WORDS.get(notice.metric.value, notice.metric.value)
+    level = config.levels.get(notice.level)
+    timezone = config.calendars[level.calendar].timezone if level is not None else "UTC"
+    due = local_time(notice.due_at, timezone)
+    lateness = _lateness(notice, now)
+    kind = notice.step.kind
+    if kind is StepKind.WARNING:
+        headline = f"SLA warning: ticket {notice.ticket_id}, {metric} {lateness}"
+    elif kind is StepKind.BREACH:
+        headline = f"SLA breached: ticket {notice.ticket_id}, {metric} {lateness}"
+    else:
+        headline = f"SLA escalation {notice.step.index + 1}: ticket {notice.ticket_id}, {metric} {lateness}"
+    rows = [
+        ("Ticket", notice.ticket_id),
+        ("SLA level", notice.level),
+        ("Metric", f"{metric} (cycle {notice.cycle})" if notice.cycle > 1 else metric),
+        ("Step", notice.step.key),
+        ("Due", due),
+        ("Status", lateness),
+    ]
+    text = headline + "\n\n" + "\n".join(f"{name}: {value}" for name, value in rows) + "\n"
+    cells = "".join(
+        f"<tr><th align='left'>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>"
+        for name, value in rows
+    )
+    body = (
+        "<!doctype html><html><body>"
+        f"<p><strong>{html.escape(headline)}</strong></p><table>{cells}</table>"
+        "<p style='color:#666'>Sent by slaclock.</p></body></html>"
+    )
+    return Message(subject=headline, text=text, html=body)
+
+
+def notice_detail(notice: Notice, now: datetime) -> dict[str, Any]:
+    """The JSON detail of the EventBridge event and of the outgoing webhook for `notice` (ids, levels
+    and instants only: no e-mail address, no ticket field)."""
+    return {
+        "notice": notice.key,
+        "ticket_id": notice.ticket_id,
+        "level": notice.level,
+        "metric": notice.metric.value,
+        "cycle": notice.cycle,
+        "step": notice.step.key,
+        "step_at": format_instant(notice.step.at),
+        "due_at": format_instant(notice.due_at),
+        "sent_at": format_instant(now),
+        "seconds_past_due": round(seconds_past_due(notice, now), 3),
+    }

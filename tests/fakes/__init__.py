@@ -1,0 +1,261 @@
+"""In-memory fakes of every port in `slaclock.ports`, for unit tests of the use cases.
+
+They keep the ports' contracts (conditional writes, versions, leases) and add switches to inject the
+failures the use cases must survive: `FakeTicketStore.before_save` (a concurrent writer),
+`FakeScheduler.fail_next` (throttling), `FakeMailer.fail_next` (SES refusing), `FakeTicketStore.crash`
+(a Lambda dying between two writes). States are stored as JSON (`to_dict`) like the real store, so a
+state that does not round-trip fails here first. Every fake is thread-safe.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slaclock.engine.clocks import Clock, Notice, TicketState
+from slaclock.engine.config import Config
+from slaclock.engine.events import Event
+from slaclock.ports import ClaimOutcome, ConflictError, ServiceUnavailable, StoredTicket
+
+
+class Crash(Exception):  # noqa: N818 - simulates a Lambda dying
+    """Raised by a fake where a test asked the process to 'die'."""
+
+
+class StaticConfig:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.loads = 0
+
+    def load(self) -> Config:
+        self.loads += 1
+        return self.config
+
+
+class FakeSecrets:
+    def __init__(self, secrets: Mapping[str, str] | None = None) -> None:
+        self.secrets = dict(secrets or {})
+        self.reads: list[str] = []
+
+    def secret(self, name: str) -> str:
+        self.reads.append(name)
+        return self.secrets[name]
+
+
+class FakeEventStore:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.puts = 0
+        self.queries = 0
+        self._lock = threading.Lock()
+
+    def put_if_new(self, event: Event) -> bool:
+        with self._lock:
+            self.puts += 1
+            key = (event.ticket_id, event.id)
+            if key in self.items:
+                return False
+            self.items[key] = event.to_dict()
+            return True
+
+    def ticket_events(self, ticket_id: str) -> list[Event]:
+        from slaclock.engine.events import parse_event
+
+        with self._lock:
+            self.queries += 1
+            return [parse_event(d) for (tid, _), d in self.items.items() if tid == ticket_id]
+
+
+@dataclass
+class _TicketItem:
+    state: str
+    version: int
+    next_check_at: datetime | None
+    retry_at: datetime | None
+
+
+class FakeTicketStore:
+    def __init__(self) -> None:
+        self.items: dict[str, _TicketItem] = {}
+        self.clock_records: dict[tuple[str, str, int], Clock] = {}
+        self.gets = 0
+        self.saves = 0
+        self.conflicts = 0
+        self.before_save: Callable[[str], None] | None = None
+        """Called with the ticket id before each save (outside the lock): lets a test write first."""
+        self.crash = False
+        """If True, the next save raises `Crash` without writing (a Lambda dying before the write)."""
+        self._lock = threading.RLock()
+
+    def get(self, ticket_id: str) -> StoredTicket | None:
+        with self._lock:
+            self.gets += 1
+            item = self.items.get(ticket_id)
+            if item is None:
+                return None
+            state = TicketState.from_dict(json.loads(item.state))
+            return StoredTicket(state, item.version, item.next_check_at, item.retry_at)
+
+    def save(
+        self,
+        state: TicketState,
+        *,
+        expected_version: int | None,
+        next_check_at: datetime | None,
+        clocks: Iterable[Clock],
+        retry_at: datetime | None = None,
+    ) -> int:
+        hook = self.before_save
+        if hook is not None:
+            hook(state.ticket_id)
+        with self._lock:
+            if self.crash:
+                self.crash = False
+                raise Crash("died before saving the ticket")
+            self.saves += 1
+            current = self.items.get(state.ticket_id)
+            if (current.version if current else None) != expected_version:
+                self.conflicts += 1
+                raise ConflictError(state.ticket_id)
+            version = (expected_version or 0) + 1
+            self.items[state.ticket_id] = _TicketItem(
+                json.dumps(state.to_dict()), version, next_check_at, retry_at
+            )
+            for c in clocks:
+                self.clock_records[(c.ticket_id, c.metric.value, c.cycle)] = c
+            return version
+
+    def due_before(self, instant: datetime) -> Iterator[str]:
+        with self._lock:
+            due = sorted(
+                (item.next_check_at, tid)
+                for tid, item in self.items.items()
+                if item.next_check_at is not None and item.next_check_at <= instant
+            )
+        return iter([tid for _, tid in due])
+
+    # test helpers
+    def armed(self, ticket_id: str) -> datetime | None:
+        return self.items[ticket_id].next_check_at
+
+    def force(self, ticket_id: str, **changes: Any) -> None:
+        """Overwrite stored attributes (next_check_at, retry_at) without a version bump."""
+        with self._lock:
+            for name, value in changes.items():
+                setattr(self.items[ticket_id], name, value)
+
+
+@dataclass
+class _Claim:
+    claimed_until: datetime
+    sent_at: datetime | None = None
+    claims: int = 1
+
+
+class FakeLedger:
+    def __init__(self) -> None:
+        self.records: dict[str, _Claim] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, notice: Notice, *, now: datetime, lease: timedelta) -> ClaimOutcome:
+        with self._lock:
+            record = self.records.get(notice.key)
+            if record is None:
+                self.records[notice.key] = _Claim(now + lease)
+                return ClaimOutcome.CLAIMED
+            if record.sent_at is not None:
+                return ClaimOutcome.SENT
+            if record.claimed_until <= now:
+                record.claimed_until = now + lease
+                record.claims += 1
+                return ClaimOutcome.CLAIMED
+            return ClaimOutcome.HELD
+
+    def mark_sent(self, notice: Notice, *, now: datetime) -> None:
+        with self._lock:
+            self.records[notice.key].sent_at = now
+
+    def unsent(self) -> list[str]:
+        return sorted(k for k, r in self.records.items() if r.sent_at is None)
+
+
+@dataclass
+class FakeScheduler:
+    """Schedules by ticket id -> armed instant. `fail_next`: how many next calls raise ServiceUnavailable."""
+
+    schedules: dict[str, datetime] = field(default_factory=dict)
+    calls: list[tuple[str, str, datetime | None]] = field(default_factory=list)
+    hints: list[bool | None] = field(default_factory=list)
+    fail_next: int = 0
+
+    def _maybe_fail(self) -> None:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise ServiceUnavailable("scheduler: ThrottlingException")
+
+    def arm(self, ticket_id: str, at: datetime, *, exists: bool | None = None) -> None:
+        assert at.second == 0 and at.microsecond == 0, "arm() takes a whole minute"
+        self.calls.append(("arm", ticket_id, at))
+        self.hints.append(exists)
+        self._maybe_fail()
+        self.schedules[ticket_id] = at
+
+    def disarm(self, ticket_id: str) -> None:
+        self.calls.append(("disarm", ticket_id, None))
+        self._maybe_fail()
+        self.schedules.pop(ticket_id, None)
+
+    def fire(self, ticket_id: str) -> datetime:
+        """The scheduler runs the schedule: it is deleted after completion; returns its instant."""
+        return self.schedules.pop(ticket_id)
+
+
+@dataclass
+class SentMail:
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass
+class FakeMailer:
+    sent: list[SentMail] = field(default_factory=list)
+    fail_next: int = 0
+    attempts: int = 0
+
+    def send(self, to: Iterable[str], subject: str, text: str, html: str) -> str:
+        self.attempts += 1
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise ServiceUnavailable("sesv2: TooManyRequestsException")
+        self.sent.append(SentMail(tuple(to), subject, text, html))
+        return f"msg-{len(self.sent)}"
+
+
+@dataclass
+class FakePublisher:
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    fail_next: int = 0
+
+    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise ServiceUnavailable("events: ThrottlingException")
+        self.events.append((detail_type, dict(detail)))
+
+
+@dataclass
+class FakeWebhooks:
+    posts: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)
+    fail_next: int = 0
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise ServiceUnavailable("webhook: 503")
+        self.posts.append((url, body, dict(headers)))

@@ -1,0 +1,87 @@
+"""functions/sweeper on moto: lost, throttled and failed schedules caught through the due-checks index."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from slaclock.runtime import wiring
+
+from tests.fakes.world import T0
+from tests.integration._handlers import (  # noqa: F401 - fixtures
+    Pipeline,
+    pipeline,
+    ses_outage,
+    throttled_scheduler,
+)
+
+pytestmark = pytest.mark.integration
+MIN = timedelta(minutes=1)
+
+
+def test_a_deleted_schedule_is_caught_by_the_next_sweep(pipeline: Pipeline, api_calls):
+    p = pipeline
+    p.now = T0 + MIN
+    p.deliver(p.event("created", at=T0))
+    schedule = p.schedule()
+    p.aws.client("scheduler").delete_schedule(Name=schedule["Name"], GroupName=p.aws.schedule_group)
+
+    p.now = T0 + 29 * MIN
+    assert p.sweep()["checked"] == 0
+    p.now = T0 + 35 * MIN
+    api_calls.clear()
+    result = p.sweep()
+
+    assert result == {"checked": 1, "failed": [], "truncated": False}
+    assert [m.subject.split(":")[0] for m in p.emails()] == ["SLA warning"]
+    assert p.armed_for() == "2026-11-20T11:00:00Z"
+    assert ("dynamodb", "Scan") not in api_calls and ("dynamodb", "Query") in api_calls
+
+
+def test_a_throttled_scheduler_at_ingest_is_caught_by_the_sweeper(pipeline: Pipeline, throttled_scheduler):
+    p = pipeline
+    p.now = T0 + MIN
+    assert p.deliver(p.event("created", at=T0))[0] == 202
+    assert p.schedule() is None
+
+    throttled_scheduler["on"] = False
+    p.now = T0 + 32 * MIN
+    assert p.sweep()["checked"] == 1
+    assert len(p.emails()) == 1 and p.armed_for() == "2026-11-20T11:00:00Z"
+
+
+def test_a_failed_email_whose_schedule_is_lost_is_retried_by_the_sweeper_once(pipeline: Pipeline, ses_outage):
+    p = pipeline
+    p.now = T0 + MIN
+    p.deliver(p.event("created", at=T0))
+    p.fire()  # SES refuses: claimed, not sent, retry armed for 10:36
+    schedule = p.schedule()
+    p.aws.client("scheduler").delete_schedule(Name=schedule["Name"], GroupName=p.aws.schedule_group)
+    ses_outage["on"] = False
+
+    p.now = T0 + 34 * MIN
+    assert p.sweep()["checked"] == 0  # not due before the lease ends
+    p.now = T0 + 40 * MIN
+    assert p.sweep()["checked"] == 1
+    p.now = T0 + 45 * MIN
+    p.sweep()
+    assert [m.subject.split(":")[0] for m in p.emails()] == ["SLA warning"]
+
+
+def test_work_per_sweep_is_bounded(pipeline: Pipeline, monkeypatch):
+    p = pipeline
+    p.now = T0 + MIN
+    for n in range(3):
+        p.deliver(p.event("created", at=T0, ticket_id=f"t{n}"))
+    client = p.aws.client("scheduler")
+    for s in client.list_schedules(GroupName=p.aws.schedule_group)["Schedules"]:
+        client.delete_schedule(Name=s["Name"], GroupName=p.aws.schedule_group)
+    monkeypatch.setenv("SLACLOCK_SWEEP_MAX_TICKETS", "2")
+    wiring.reset()
+    p.now = T0 + 31 * MIN
+
+    assert p.sweep() == {"checked": 2, "failed": [], "truncated": True}
+    assert p.sweep(remaining_ms=1_000) == {"checked": 0, "failed": [], "truncated": True}  # out of time
+    assert p.sweep()["checked"] == 1
+    assert len(p.emails()) == 3
