@@ -36,7 +36,6 @@ import businesstimedelta as btd  # noqa: E402
 import holidays  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytz  # noqa: E402
-
 from slaclock.calendar import BusinessCalendar  # noqa: E402
 
 NEW_YORK = "America/New_York"
@@ -68,8 +67,12 @@ def main() -> None:
 
     rules = btd.Rules(
         [
-            btd.WorkDayRule(start_time=dt.time(9), end_time=dt.time(17), working_days=[0, 1, 2, 3, 4],
-                            tz=pytz.timezone(NEW_YORK)),  # fmt: skip
+            btd.WorkDayRule(
+                start_time=dt.time(9),
+                end_time=dt.time(17),
+                working_days=[0, 1, 2, 3, 4],
+                tz=pytz.timezone(NEW_YORK),
+            ),  # fmt: skip
             btd.HolidayRule(us_holidays, tz=pytz.timezone(NEW_YORK)),
         ]
     )
@@ -107,7 +110,8 @@ def main() -> None:
         base.setdefault("add", ours_add)
         base.setdefault("elapsed", ours_el)
         print(
-            f"{h:>5} h | {ours_add:>10.2f}µs {btd_add:>8.1f}µs {pd_add:>9.1f}µs {min(btd_add, pd_add) / ours_add:>6.0f}× |"
+            f"{h:>5} h | {ours_add:>10.2f}µs {btd_add:>8.1f}µs {pd_add:>9.1f}µs"
+            f" {min(btd_add, pd_add) / ours_add:>6.0f}× |"
             f" {ours_el:>14.2f}µs {btd_el:>9.1f}µs {'n/a':>6} {btd_el / ours_el:>6.0f}×"
         )
         base[f"add {h}"], base[f"elapsed {h}"] = ours_add, ours_el

@@ -23,20 +23,23 @@ timed): the memory the events hold once read, and the peak while replaying and w
 
 from __future__ import annotations
 
+import os.path
 import sys
 
 # `python bench/replay.py` puts bench/ first on sys.path, where bench/calendar.py would shadow the
 # standard library's `calendar` (which `_strptime`, `holidays`, ... import): take bench/ off the path.
-if sys.path and sys.path[0] and __file__.startswith(sys.path[0]):  # noqa: E402 - must run first
+if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.dirname(os.path.realpath(__file__)):
     del sys.path[0]
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import os
 import pstats
 import resource
+import shutil
 import subprocess
 import tempfile
 import time
@@ -72,6 +75,7 @@ def replay_once(events_path: Path, out_dir: Path) -> dict[str, float]:
     events = read_events(events_path, strict=False, report=lambda m: None, progress=progress, stats=read)
     c1 = time.process_time()
     held = _rss_now_mb()
+    gc.freeze()  # as the command does once the events are read
     run = Replay(config, events, None)
     del events
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -206,6 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="slaclock-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        _run(sizes, work, profile=args.profile, trace=not args.no_trace)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def _run(sizes: list[int], work: Path, *, profile: bool, trace: bool) -> None:
     print(f"python {sys.version.split()[0]} on {os.uname().machine}, config {CONFIG.relative_to(ROOT)}")
     columns = [  # (title, width, value of a result row)
         ("tickets", 8, lambda r: f"{r['tickets']:,.0f}"),
@@ -236,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "met" if worst >= GOAL else "MISSED"
     print(f"goal >= {GOAL:,} events/s on one core: {verdict} (slowest size: {worst:,.0f} events/s)")
     smallest = min(sizes)
-    if not args.no_trace:
+    if trace:
         t = _child(work / f"events-{smallest}.jsonl", work / "out-traced", "--traced-child")
         mib = 2**20
         print(
@@ -245,14 +258,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{t['rows']:,.0f} rows {t['peak'] / mib:.1f} MiB "
             f"(+{(t['peak'] - t['held']) / mib:.1f} MiB over the events held)"
         )
-    if args.profile:
+    if profile:
         print(f"\ncProfile, {smallest:,} tickets:")
         _profile(work / f"events-{smallest}.jsonl", work / "out-profile")
-    if not args.keep:
-        for f in sorted(work.rglob("*"), reverse=True):
-            f.unlink() if f.is_file() else f.rmdir()
-        work.rmdir()
-    return 0
 
 
 if __name__ == "__main__":

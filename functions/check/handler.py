@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
-
 from slaclock.engine.events import format_instant
 from slaclock.runtime import wiring
 from slaclock.runtime.models import CheckFiring
@@ -26,7 +25,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     firing = parse(event=event, model=CheckFiring)
     result = run_check(wiring.check_ports(), firing.ticket_id, wiring.clock(), firing.armed_for)
     record_check(result)
-    logger.info("checked", extra={"stale": result.stale, "sent": len(result.sent), "pending": len(result.pending)})
+    logger.info(
+        "checked", extra={"stale": result.stale, "sent": len(result.sent), "pending": len(result.pending)}
+    )
     return {
         "ticket_id": result.ticket_id,
         "stale": result.stale,

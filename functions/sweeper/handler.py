@@ -28,5 +28,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for checked in result.checked:
         record_check(checked)
     count("SweptTickets", len(result.checked), always=True)
-    logger.info("swept", extra={"checked": len(result.checked), "failed": len(result.failed), "truncated": result.truncated})
+    logger.info(
+        "swept",
+        extra={"checked": len(result.checked), "failed": len(result.failed), "truncated": result.truncated},
+    )
     return {"checked": len(result.checked), "failed": list(result.failed), "truncated": result.truncated}

@@ -9,7 +9,6 @@ import base64
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-
 from slaclock.runtime import wiring
 from slaclock.runtime.http import error_body, json_body
 from slaclock.runtime.observability import count, logger, metrics, traced
@@ -36,7 +35,7 @@ def refuse(exc: Exception) -> Response[str]:
     status, answer, headers = error_body(exc)
     if status >= 500:
         count("WebhookErrors")
-        logger.exception("webhook failed", extra={"status": status})
+        logger.error("webhook failed", exc_info=exc, extra={"status": status})
     else:
         count("WebhooksRefused")
         logger.info("webhook refused", extra={"status": status, "error": type(exc).__name__})

@@ -1,9 +1,9 @@
 """Builders of the AWS events the functions receive, from the JSON files next to this module.
 
-    webhook_event("custom", body, headers)          # API Gateway HTTP API (payload v2) POST /webhooks/{source}
-    check_event("4711", armed_for)                  # the scheduler's input to the check function
-    sweep_event(at)                                  # the EventBridge rate rule's event
-    LambdaContext()                                  # what Powertools reads from the context
+webhook_event("custom", body, headers)          # API Gateway HTTP API (payload v2) POST /webhooks/{source}
+check_event("4711", armed_for)                  # the scheduler's input to the check function
+sweep_event(at)                                  # the EventBridge rate rule's event
+LambdaContext()                                  # what Powertools reads from the context
 """
 
 from __future__ import annotations

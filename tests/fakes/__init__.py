@@ -76,6 +76,7 @@ class _TicketItem:
     version: int
     next_check_at: datetime | None
     retry_at: datetime | None
+    notified: frozenset[str] = frozenset()
 
 
 class FakeTicketStore:
@@ -98,7 +99,7 @@ class FakeTicketStore:
             if item is None:
                 return None
             state = TicketState.from_dict(json.loads(item.state))
-            return StoredTicket(state, item.version, item.next_check_at, item.retry_at)
+            return StoredTicket(state, item.version, item.next_check_at, item.retry_at, item.notified)
 
     def save(
         self,
@@ -108,6 +109,7 @@ class FakeTicketStore:
         next_check_at: datetime | None,
         clocks: Iterable[Clock],
         retry_at: datetime | None = None,
+        notified: Iterable[str] = (),
     ) -> int:
         hook = self.before_save
         if hook is not None:
@@ -123,7 +125,7 @@ class FakeTicketStore:
                 raise ConflictError(state.ticket_id)
             version = (expected_version or 0) + 1
             self.items[state.ticket_id] = _TicketItem(
-                json.dumps(state.to_dict()), version, next_check_at, retry_at
+                json.dumps(state.to_dict()), version, next_check_at, retry_at, frozenset(notified)
             )
             for c in clocks:
                 self.clock_records[(c.ticket_id, c.metric.value, c.cycle)] = c

@@ -11,7 +11,6 @@ import boto3
 import pytest
 from moto import mock_aws
 from pydantic_settings import BaseSettings
-
 from slaclock.local.resources import StackResources, create_from_template, load_template
 from slaclock.runtime.settings import CheckSettings, SweeperSettings, WebhookSettings
 
@@ -32,7 +31,9 @@ def env_name(field: str) -> str:
 @pytest.fixture(scope="module")
 def stack() -> Iterator[StackResources]:
     saved = dict(os.environ)
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1")
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1"
+    )
     try:
         with mock_aws():
             session = boto3.session.Session(region_name="eu-west-1")
@@ -63,9 +64,9 @@ def test_the_settings_validate_from_the_resolved_environment(stack, function, mo
 
 @pytest.mark.parametrize(("function", "model"), FUNCTIONS.items())
 def test_a_variable_set_on_the_function_itself_is_one_its_settings_read(function, model):
-    own = ((load_template(TEMPLATE)["Resources"][function].get("Properties") or {}).get("Environment") or {}).get(
-        "Variables"
-    ) or {}
+    own = (
+        (load_template(TEMPLATE)["Resources"][function].get("Properties") or {}).get("Environment") or {}
+    ).get("Variables") or {}
     known = {env_name(name) for name in model.model_fields}
     assert sorted(n for n in own if n.startswith(PREFIX) and n not in known) == []
 

@@ -14,14 +14,13 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
-
 from slaclock.engine.events import Event, parse_event
 from slaclock.helpdesk.signing import sign
 from slaclock.runtime import wiring
@@ -29,7 +28,7 @@ from slaclock.runtime.outgoing import UrllibWebhookPoster
 from slaclock.scheduling import schedule_name
 
 from tests.events.builders import LambdaContext, check_event, sweep_event, webhook_event
-from tests.fakes.world import CONFIG_DOC, SOURCE_SECRET, WEBHOOK_SECRET, T0
+from tests.fakes.world import CONFIG_DOC, NEW_TICKET, SOURCE_SECRET, T0, WEBHOOK_SECRET
 from tests.integration.conftest import AwsStack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,18 +74,27 @@ class Pipeline:
         self.clock.now = value
 
     # -- building inputs
-    def event(self, type: str, *, at: datetime, ticket_id: str = "4711", id: str | None = None, **fields: Any) -> Event:
+    def event(
+        self, type: str, *, at: datetime, ticket_id: str = "4711", id: str | None = None, **fields: Any
+    ) -> Event:
         self._n += 1
         if type == "created" and not fields:
-            fields = {"status": "open", "priority": "normal", "channel": "email", "tags": [],
-                      "department": "billing", "assignee": "ana@example.com", "requester": "bob@client.test"}  # fmt: skip
-        doc = {"id": id or f"evt-{self._n}", "ticket_id": ticket_id, "type": type, "at": at.isoformat(), "ticket": fields}
+            fields = dict(NEW_TICKET)
+        doc = {
+            "id": id or f"evt-{self._n}",
+            "ticket_id": ticket_id,
+            "type": type,
+            "at": at.isoformat(),
+            "ticket": fields,
+        }
         return parse_event(doc)
 
     def body(self, *events: Event) -> bytes:
         return json.dumps([e.to_dict() for e in events]).encode()
 
-    def signed(self, body: bytes, *, at: datetime | None = None, secret: str = SOURCE_SECRET) -> dict[str, str]:
+    def signed(
+        self, body: bytes, *, at: datetime | None = None, secret: str = SOURCE_SECRET
+    ) -> dict[str, str]:
         return {"content-type": "application/json", **sign(secret, body, at or self.now)}
 
     # -- invoking the functions
@@ -94,7 +102,9 @@ class Pipeline:
         self, source: str, body: bytes, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Invoke the webhook function; returns (status, JSON body, headers)."""
-        answer = self.webhook.lambda_handler(webhook_event(source, body, headers, **kwargs), LambdaContext("webhook"))
+        answer = self.webhook.lambda_handler(
+            webhook_event(source, body, headers, **kwargs), LambdaContext("webhook")
+        )
         return answer["statusCode"], json.loads(answer["body"] or "null"), answer.get("headers") or {}
 
     def deliver(self, *events: Event, source: str = "custom") -> tuple[int, dict[str, Any]]:
@@ -120,14 +130,18 @@ class Pipeline:
         return self.invoke_check(check_event(ticket_id, armed_for))
 
     def sweep(self, **context: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self.sweeper.lambda_handler(sweep_event(self.now), LambdaContext("sweeper", **context))
+        result: dict[str, Any] = self.sweeper.lambda_handler(
+            sweep_event(self.now), LambdaContext("sweeper", **context)
+        )
         return result
 
     # -- reading back
     def schedule(self, ticket_id: str = "4711") -> dict[str, Any] | None:
         client = self.aws.client("scheduler")
         try:
-            found: dict[str, Any] = client.get_schedule(Name=schedule_name(ticket_id), GroupName=self.aws.schedule_group)
+            found: dict[str, Any] = client.get_schedule(
+                Name=schedule_name(ticket_id), GroupName=self.aws.schedule_group
+            )
         except client.exceptions.ResourceNotFoundException:
             return None
         return found
@@ -201,7 +215,9 @@ def pipeline(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipelin
     ssm.put_parameter(Name="/slaclock/outgoing-webhook", Value=WEBHOOK_SECRET, Type="SecureString")
     sqs = aws.client("sqs")
     queue_url = sqs.create_queue(QueueName="slaclock-events-probe")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     events = aws.client("events")
     bus = aws.env.get("SLACLOCK_EVENT_BUS", "default")
     events.put_rule(Name="probe", EventBusName=bus, EventPattern=json.dumps({"source": ["slaclock"]}))
@@ -246,12 +262,16 @@ def throttled_scheduler(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, b
         return call
 
     for name in ("create_schedule", "update_schedule", "delete_schedule"):
-        monkeypatch.setattr(EventBridgeSchedulerBackend, name, throttling(getattr(EventBridgeSchedulerBackend, name)))
+        monkeypatch.setattr(
+            EventBridgeSchedulerBackend, name, throttling(getattr(EventBridgeSchedulerBackend, name))
+        )
     no_sleep = types.SimpleNamespace(**{k: getattr(time, k) for k in dir(time) if not k.startswith("_")})
     no_sleep.sleep = lambda seconds: None
     monkeypatch.setattr(botocore.endpoint, "time", no_sleep)
     # adaptive mode's client-side rate limiter would pace the retries too
-    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "acquire", lambda self, amount=1, block=True: True)
+    monkeypatch.setattr(
+        botocore.retries.bucket.TokenBucket, "acquire", lambda self, amount=1, block=True: True
+    )
     yield state
 
 

@@ -19,7 +19,6 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-
 from slaclock.local.resources import StackResources, create_from_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +107,9 @@ def boto_session() -> boto3.session.Session:
 
 
 @pytest.fixture
-def aws(aws_credentials: None, boto_session: boto3.session.Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
+def aws(
+    aws_credentials: None, boto_session: boto3.session.Session, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AwsStack]:
     """A fresh mocked account with template.yaml's resources and every function's environment set."""
     with mock_aws():
         session = boto_session

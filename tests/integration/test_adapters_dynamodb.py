@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
 from slaclock.adapters.dynamodb import (
     DUE_INDEX,
     DynamoClockRecords,
@@ -29,8 +28,12 @@ pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 20, 15, 45, tzinfo=UTC)
 
 
-def event(ticket_id: str, event_id: str, minutes: float, type_: EventType = EventType.UPDATED, **fields: Any) -> Event:
-    return Event(id=event_id, ticket_id=ticket_id, type=type_, at=T0 + timedelta(minutes=minutes), ticket=fields)
+def event(
+    ticket_id: str, event_id: str, minutes: float, type_: EventType = EventType.UPDATED, **fields: Any
+) -> Event:
+    return Event(
+        id=event_id, ticket_id=ticket_id, type=type_, at=T0 + timedelta(minutes=minutes), ticket=fields
+    )
 
 
 def state(ticket_id: str, *, seen: int = 1, **fields: Any) -> TicketState:
@@ -78,9 +81,11 @@ def ledger(aws):
 
 
 def raw_item(aws, pk: str, sk: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = aws.client("dynamodb").get_item(
-        TableName=aws.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}
-    ).get("Item")
+    item: dict[str, Any] | None = (
+        aws.client("dynamodb")
+        .get_item(TableName=aws.table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+        .get("Item")
+    )
     return item
 
 
@@ -130,11 +135,23 @@ def test_a_new_ticket_is_saved_with_version_1_and_read_back_equal(tickets):
     assert tickets.get("4712") is None
 
 
+def test_the_notified_keys_are_stored_with_the_ticket_and_empty_is_fine(tickets):
+    tickets.save(state("4711"), expected_version=None, next_check_at=None, clocks=[])
+    assert tickets.get("4711").notified == frozenset()
+    keys = {"4711#first_response#0#warning", "4711#first_response#0#breach"}
+    tickets.save(state("4711"), expected_version=1, next_check_at=None, clocks=[], notified=keys)
+    assert tickets.get("4711").notified == frozenset(keys)
+    tickets.save(state("4711"), expected_version=2, next_check_at=None, clocks=[], notified=())
+    assert tickets.get("4711").notified == frozenset()
+
+
 def test_optimistic_locking_refuses_a_stale_or_duplicate_writer(tickets):
     tickets.save(state("4711"), expected_version=None, next_check_at=None, clocks=[])
     with pytest.raises(ConflictError):
         tickets.save(state("4711"), expected_version=None, next_check_at=None, clocks=[])
-    assert tickets.save(state("4711", status="pending"), expected_version=1, next_check_at=None, clocks=[]) == 2
+    assert (
+        tickets.save(state("4711", status="pending"), expected_version=1, next_check_at=None, clocks=[]) == 2
+    )
     with pytest.raises(ConflictError):  # a writer that read version 1 lost the race
         tickets.save(state("4711", status="solved"), expected_version=1, next_check_at=None, clocks=[])
     stored = tickets.get("4711")
@@ -169,13 +186,25 @@ def test_a_clock_record_carries_the_sla_log_fields(tickets, records):
     assert (row.ticket_id, row.requester, row.department, row.agent) == (
         "4711", "bob@client.test", "billing", "ana@example.com",
     )  # fmt: skip
-    assert (row.level, row.metric, row.cycle, row.status) == ("urgent", Metric.FIRST_RESPONSE, 0, ClockStatus.MET)
-    assert (row.started_at, row.due_at, row.stopped_at, row.outcome_at) == (T0, T0 + timedelta(hours=1), stop, stop)
+    assert (row.level, row.metric, row.cycle, row.status) == (
+        "urgent",
+        Metric.FIRST_RESPONSE,
+        0,
+        ClockStatus.MET,
+    )
+    assert (row.started_at, row.due_at, row.stopped_at, row.outcome_at) == (
+        T0,
+        T0 + timedelta(hours=1),
+        stop,
+        stop,
+    )
     assert (row.business_seconds, row.remaining_seconds, row.target_seconds) == (600.0, 3000.0, 3600.0)
     assert (row.calendar, row.time_zone) == ("paris-office", "Europe/Paris")
 
 
-def test_many_changed_clocks_are_split_into_transactions_of_at_most_100_items(aws, tickets, records, api_calls):
+def test_many_changed_clocks_are_split_into_transactions_of_at_most_100_items(
+    aws, tickets, records, api_calls
+):
     many = [clock("4711", Metric.NEXT_RESPONSE, n, status=ClockStatus.MET, stopped=T0 + timedelta(minutes=n))
             for n in range(101)]  # fmt: skip
     tickets.save(state("4711"), expected_version=None, next_check_at=None, clocks=many)
@@ -192,7 +221,9 @@ def test_due_before_lists_exactly_the_tickets_armed_at_or_before_the_instant_old
     for ticket_id, at in armed.items():
         tickets.save(state(ticket_id), expected_version=None, next_check_at=at, clocks=[])
     tickets.save(state("never-armed"), expected_version=None, next_check_at=None, clocks=[])
-    tickets.save(state("t3"), expected_version=1, next_check_at=now + timedelta(hours=1), clocks=[])  # moved later
+    tickets.save(
+        state("t3"), expected_version=1, next_check_at=now + timedelta(hours=1), clocks=[]
+    )  # moved later
     tickets.save(state("t4"), expected_version=1, next_check_at=None, clocks=[])  # disarmed
     due = list(tickets.due_before(now))
     assert due == [f"t{n}" for n in range(11) if n not in (3, 4)]
@@ -202,7 +233,9 @@ def test_due_before_queries_the_index_page_by_page_and_never_scans(aws, tickets,
     now = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
     ids = [f"ticket-{n}" for n in range(24)]
     for n, ticket_id in enumerate(ids):
-        tickets.save(state(ticket_id), expected_version=None, next_check_at=now - timedelta(minutes=n), clocks=[])
+        tickets.save(
+            state(ticket_id), expected_version=None, next_check_at=now - timedelta(minutes=n), clocks=[]
+        )
     api_calls.clear()
     due = list(tickets.due_before(now, page_size=2))
     assert sorted(due) == sorted(ids)
@@ -215,7 +248,9 @@ def test_due_before_queries_the_index_page_by_page_and_never_scans(aws, tickets,
 def test_due_before_is_lazy(aws, tickets, api_calls):
     now = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
     for n in range(30):
-        tickets.save(state(f"x{n}"), expected_version=None, next_check_at=now - timedelta(minutes=n), clocks=[])
+        tickets.save(
+            state(f"x{n}"), expected_version=None, next_check_at=now - timedelta(minutes=n), clocks=[]
+        )
     api_calls.clear()
     first = next(iter(tickets.due_before(now, page_size=2)))
     assert first == "x29"  # the oldest
@@ -245,8 +280,8 @@ def test_clock_records_are_queried_by_outcome_range_across_days_in_outcome_order
              else clock(ticket_id, status=status, stopped=at, due=at + timedelta(hours=1)))  # fmt: skip
         tickets.save(state(ticket_id), expected_version=None, next_check_at=None, clocks=[c])
     tickets.save(state("f"), expected_version=None, next_check_at=None, clocks=[clock("f")])  # running
-    tickets.save(state("g"), expected_version=None, next_check_at=None,
-                 clocks=[clock("g", status=ClockStatus.CANCELLED, stopped=day + timedelta(hours=2))])  # fmt: skip
+    cancelled = clock("g", status=ClockStatus.CANCELLED, stopped=day + timedelta(hours=2))
+    tickets.save(state("g"), expected_version=None, next_check_at=None, clocks=[cancelled])
     rows = list(records.query(day, day + timedelta(days=3)))
     assert [r.ticket_id for r in rows] == ["a", "b", "c"]
     assert [r.outcome_at for r in rows] == [plan[t][1] for t in "abc"]
@@ -332,14 +367,16 @@ def _throttle(monkeypatch, operation: str) -> None:
 
     def failing(self, name, params):
         if name == operation:
-            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
-                               "ResponseMetadata": {"HTTPStatusCode": 400}}, name)  # fmt: skip
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}, name)
         return original(self, name, params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", failing)
 
 
-def test_throttling_that_survives_the_retries_is_service_unavailable(aws, events, tickets, ledger, monkeypatch):
+def test_throttling_that_survives_the_retries_is_service_unavailable(
+    aws, events, tickets, ledger, monkeypatch
+):
     tickets.save(state("4711"), expected_version=None, next_check_at=T0, clocks=[])
     _throttle(monkeypatch, "PutItem")
     with pytest.raises(ServiceUnavailable, match="dynamodb"):

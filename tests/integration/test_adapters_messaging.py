@@ -7,7 +7,6 @@ import json
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
-
 from slaclock.adapters.events import SLA_BREACHED, SLA_WARNING, EventBridgePublisher
 from slaclock.adapters.ses import SesMailer
 from slaclock.ports import ServiceUnavailable
@@ -83,7 +82,9 @@ def subscriber(aws):
     url = sqs.create_queue(QueueName="integration")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     pattern = {"source": ["slaclock"], "detail-type": [SLA_WARNING, SLA_BREACHED]}
-    events.put_rule(Name="sla-events", EventPattern=json.dumps(pattern), EventBusName=aws.env["SLACLOCK_EVENT_BUS"])
+    events.put_rule(
+        Name="sla-events", EventPattern=json.dumps(pattern), EventBusName=aws.env["SLACLOCK_EVENT_BUS"]
+    )
     events.put_targets(Rule="sla-events", Targets=[{"Id": "q", "Arn": arn}])
 
     def received():
@@ -107,7 +108,10 @@ def test_a_failed_entry_is_service_unavailable(aws, monkeypatch):
     monkeypatch.setattr(
         publisher.client,
         "put_events",
-        lambda **_: {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "ThrottlingException", "ErrorMessage": "x"}]},
+        lambda **_: {
+            "FailedEntryCount": 1,
+            "Entries": [{"ErrorCode": "ThrottlingException", "ErrorMessage": "x"}],
+        },
     )
     with pytest.raises(ServiceUnavailable, match="ThrottlingException"):
         publisher.publish(SLA_WARNING, {"ticket_id": "4711"})

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from botocore.config import Config
 from moto.core.exceptions import JsonRESTError
-
 from slaclock.adapters.scheduler import RETRY_POLICY, EventBridgeScheduler
 from slaclock.ports import ServiceUnavailable
 from slaclock.scheduling import schedule_name
@@ -83,7 +82,9 @@ def test_tickets_with_any_id_get_their_own_valid_schedule(aws):
     ids = ["4711", "Ticket #1/é", "a" * 200, "ZD-😀", "a/b", "a_b"]
     for i, ticket_id in enumerate(ids):
         scheduler.arm(ticket_id, T + timedelta(minutes=i))
-    names = [s["Name"] for s in aws.client("scheduler").list_schedules(GroupName=aws.schedule_group)["Schedules"]]
+    names = [
+        s["Name"] for s in aws.client("scheduler").list_schedules(GroupName=aws.schedule_group)["Schedules"]
+    ]
     assert sorted(names) == sorted(schedule_name(i) for i in ids)
     for ticket_id in ids:
         assert json.loads(stored(aws, ticket_id)["Target"]["Input"])["ticket_id"] == ticket_id
@@ -92,7 +93,7 @@ def test_tickets_with_any_id_get_their_own_valid_schedule(aws):
 # ----------------------------------------------------------------------------------- throttling
 
 
-class _Throttled(JsonRESTError):
+class _ThrottledError(JsonRESTError):
     code = 429
 
     def __init__(self) -> None:
@@ -117,7 +118,7 @@ def throttle(monkeypatch):
                 attempts.append(_operation)
                 if left["n"] > 0:
                     left["n"] -= 1
-                    raise _Throttled()
+                    raise _ThrottledError()
                 return _original(self, *args, **kwargs)
 
             monkeypatch.setattr(EventBridgeSchedulerBackend, operation, failing)

@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from botocore.config import Config
-
 from slaclock.adapters.config_store import ConfigNotFound, S3ConfigStore
 from slaclock.adapters.s3 import S3ReportSink
 from slaclock.adapters.secrets import ParameterSecretStore
@@ -149,13 +148,14 @@ def cloudformation(aws, monkeypatch):
     """A stubbed CloudFormation client (botocore Stubber) handed to the command's deployment lookup;
     moto's CloudFormation would import every service's backend just to answer DescribeStacks."""
     from botocore.stub import Stubber
-
     from slaclock.adapters import _aws
 
     client = aws.session.client("cloudformation", region_name=aws.region)
     stubber = Stubber(client)
     real = _aws.client
-    monkeypatch.setattr(_aws, "client", lambda service, **kw: client if service == "cloudformation" else real(service, **kw))
+    monkeypatch.setattr(
+        _aws, "client", lambda service, **kw: client if service == "cloudformation" else real(service, **kw)
+    )
     monkeypatch.delenv("SLACLOCK_CONFIG_BUCKET")
     with stubber:
         yield stubber
@@ -163,7 +163,9 @@ def cloudformation(aws, monkeypatch):
 
 def test_config_commands_without_a_deployment_say_so(aws, cloudformation, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("SLACLOCK_STACK", "no-such-stack")
-    cloudformation.add_client_error("describe_stacks", "ValidationError", "Stack with id no-such-stack does not exist")
+    cloudformation.add_client_error(
+        "describe_stacks", "ValidationError", "Stack with id no-such-stack does not exist"
+    )
     good = tmp_path / "sla.yaml"
     good.write_text(VALID_YAML)
     assert config_push.run(argparse.Namespace(file=str(good))) == 2
@@ -208,9 +210,9 @@ def test_a_report_streams_to_s3_encrypted_and_is_shared_by_an_expiring_link(aws)
 
 
 def test_a_large_report_is_uploaded_in_parts_without_holding_it(aws, api_calls):
-    MiB = 1024 * 1024
+    mib = 1024 * 1024
     sink = S3ReportSink(bucket=aws.bucket, prefix="reports/", client=aws.client("s3"),
-                        part_size=5 * MiB, multipart_threshold=5 * MiB)  # fmt: skip
+                        part_size=5 * mib, multipart_threshold=5 * mib)  # fmt: skip
     chunk = b"x" * (256 * 1024)
     sink.put("big.csv", (chunk for _ in range(48)), "text/csv")  # 12 MiB in 256 KiB chunks
     assert ("s3", "CreateMultipartUpload") in api_calls

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from _handlers are bound again as test parameters (pytest injection)
 """functions/check on moto: scheduler payloads in; SES e-mails, EventBridge events, the notice ledger and
 the re-armed schedule read back."""
 
@@ -7,7 +8,6 @@ import json
 from datetime import timedelta
 
 import pytest
-
 from slaclock.helpdesk import signing
 
 from tests.events.builders import LambdaContext

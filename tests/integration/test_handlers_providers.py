@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from _handlers are bound again as test parameters (pytest injection)
 """Every provider's authentication through the real webhook function on moto: good (202, stored),
 wrong secret (401, nothing stored), and for schemes that sign a timestamp, an expired one (401).
 
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from slaclock.helpdesk import PROVIDER_NAMES
 
 from tests.fakes.world import CONFIG_DOC

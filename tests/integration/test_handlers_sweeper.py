@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from _handlers are bound again as test parameters (pytest injection)
 """functions/sweeper on moto: lost, throttled and failed schedules caught through the due-checks index."""
 
 from __future__ import annotations
@@ -5,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from slaclock.runtime import wiring
 
 from tests.fakes.world import T0

@@ -1,13 +1,15 @@
+# ruff: noqa: F811 - fixtures imported from _handlers are bound again as test parameters (pytest injection)
 """functions/webhook on moto: API Gateway HTTP API v2 events in, DynamoDB and schedules read back."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import threading
 from datetime import timedelta
 
 import pytest
-
 from slaclock.adapters.dynamodb import DynamoTicketStore
 from slaclock.engine.clocks import replay_ticket
 from slaclock.runtime import wiring
@@ -164,10 +166,44 @@ def test_a_server_fault_is_500_without_details(pipeline: Pipeline, monkeypatch):
     assert status == 500 and answer == {"error": "internal error"}
 
 
-def test_a_throttled_scheduler_still_answers_202_and_keeps_the_instant(pipeline: Pipeline, throttled_scheduler):
+def test_a_throttled_scheduler_still_answers_202_and_keeps_the_instant(
+    pipeline: Pipeline, throttled_scheduler
+):
     p = pipeline
     p.now = T0 + MIN
     status, _ = p.deliver(p.event("created", at=T0))
     assert status == 202
     assert p.schedule() is None
     assert p.ticket_item()["next_check_at"].startswith("2026-11-20T10:30:00")
+
+
+def test_another_method_or_path_is_not_routed(pipeline: Pipeline):
+    from tests.events.builders import LambdaContext, webhook_event
+
+    answer = pipeline.webhook.lambda_handler(
+        webhook_event("custom", b"", method="GET"), LambdaContext("webhook")
+    )
+    assert answer["statusCode"] == 404
+
+
+def test_logs_carry_ids_and_never_an_address_or_a_body(pipeline: Pipeline):
+    root = logging.getLogger("slaclock")  # the functions' Powertools logger
+    sink = io.StringIO()
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(root.handlers[0].formatter)
+    root.addHandler(handler)
+    try:
+        p = pipeline
+        p.now = T0 + MIN
+        p.deliver(p.event("created", at=T0))
+        p.fire()
+        bad = b'[{"id": "e9", "ticket_id": "4711", "type": "created", "at": "no", "ticket": {"requester": "x@y.z"}}]'  # noqa: E501
+        p.post("custom", bad, p.signed(bad))
+    finally:
+        root.removeHandler(handler)
+    out = sink.getvalue()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) >= 3, out
+    assert "@" not in out  # no e-mail address (assignee, requester, lead, sender) anywhere
+    assert '"ticket":' not in out and "requester" not in out
+    assert any(line.get("correlation_id") == "4711" for line in lines)

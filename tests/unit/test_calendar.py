@@ -441,3 +441,17 @@ def test_to_dict_is_canonical():
         "hours": {"tue": ["09:00-12:00", "13:00-17:00"], "fri": ["22:00-24:00"]},
         "holidays": {"country": None, "subdivision": None, "dates": ["2026-12-24"], "closures": []},
     }
+
+
+def test_a_day_left_empty_in_yaml_is_closed():
+    c = cal({"mon": ["09:00-17:00"], "sat": None})
+    assert c.to_dict()["hours"] == {"mon": ["09:00-17:00"]}
+    assert not c.is_open(paris(2026, 11, 21, 10))
+
+
+def test_arguments_of_the_wrong_type_are_type_errors():
+    c = office()
+    with pytest.raises(TypeError, match="aware datetime"):
+        c.add("2026-11-20T10:00:00Z", H)
+    with pytest.raises(TypeError, match="timedelta"):
+        c.add(paris(2026, 11, 20, 10), 3600)

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import holidays
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from slaclock.calendar import BusinessCalendar
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -35,6 +34,10 @@ WINDOW_MIN = 7 * 1440  # the reference's view: 7 days from `origin`
 
 def fmt(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def minutes(text: str) -> int:
+    return int(text[:2]) * 60 + int(text[3:])
 
 
 @st.composite
@@ -60,7 +63,11 @@ def calendars(draw):
                 week[wd].append((start, 1440 + end) if end < start else (start, 1440))
         if not any(week):
             week[0] = [(540, 1020)]
-        hours = {DAYS[wd]: [f"{fmt(s)}-{fmt(e % 1440)}" for s, e in day] for wd, day in enumerate(week) if day}
+        hours = {
+            DAYS[wd]: [f"{fmt(s)}-{fmt(e if e <= 1440 else e - 1440)}" for s, e in day]
+            for wd, day in enumerate(week)
+            if day
+        }
     local_days = [(origin + timedelta(days=i)).astimezone(ZoneInfo(tz)).date() for i in range(9)]
     dates = draw(st.lists(st.sampled_from(local_days), max_size=2, unique=True))
     closures = []
@@ -85,7 +92,10 @@ class Reference:
             closed |= set(holidays.country_holidays(spec["country"], years=[2025, 2026, 2027]))
         closures: dict[date, list[tuple[int, int]]] = {}
         for c in spec.get("closures", []):
-            window = (int(c["from"][:2]) * 60 + int(c["from"][3:]), int(c["until"][:2]) * 60 + int(c["until"][3:]))
+            window = (
+                int(c["from"][:2]) * 60 + int(c["from"][3:]),
+                int(c["until"][:2]) * 60 + int(c["until"][3:]),
+            )
             closures.setdefault(date.fromisoformat(c["date"]), []).append(window)
         self.origin = origin
         self.week, self.closed, self.closures = week, closed, closures
@@ -163,7 +173,9 @@ def test_calendar_matches_the_minute_stepping_reference(case, data):
                 assert cal.next_close(t) == close
 
 
-instants = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC))
+instants = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)
+)
 durations = st.one_of(
     st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=50)),
     st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3 * 365)),

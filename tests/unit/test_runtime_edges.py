@@ -7,7 +7,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from pydantic import ValidationError as SettingsError
-
 from slaclock.engine.errors import SlaclockError, ValidationError
 from slaclock.helpdesk import AuthError, PayloadError
 from slaclock.ports import ConflictError, ServiceUnavailable
@@ -36,8 +35,22 @@ def test_every_error_has_one_status(exc, status):
     assert status_for(exc) == status
 
 
+def test_a_domain_error_may_declare_its_own_status():
+    class GoneError(SlaclockError):
+        http_status = 404
+
+    class SillyError(SlaclockError):
+        http_status = 200  # not an error status: ignored
+
+    assert status_for(GoneError("no such report")) == 404
+    assert error_body(GoneError("no such report"))[1] == {"error": "no such report"}
+    assert status_for(SillyError("x")) == 500
+
+
 def test_a_400_lists_every_problem_and_a_500_says_nothing():
-    status, body, _ = error_body(PayloadError([("body[0].type", "'x' is not one"), ("body[0].at", "required")]))
+    status, body, _ = error_body(
+        PayloadError([("body[0].type", "'x' is not one"), ("body[0].at", "required")])
+    )
     assert status == 400 and body["problems"] == ["body[0].type: 'x' is not one", "body[0].at: required"]
     status, body, headers = error_body(RuntimeError("/var/task/secret.py line 3"))
     assert (status, body, headers) == (500, {"error": "internal error"}, {})
@@ -58,7 +71,14 @@ def test_settings_name_every_missing_and_malformed_variable(monkeypatch):
     with pytest.raises(SettingsError) as info:
         CheckSettings()  # type: ignore[call-arg]
     bad = {e["loc"][0] for e in info.value.errors()}
-    assert bad == {"table", "sender", "config_bucket", "schedule_group", "scheduler_role_arn", "notice_lease_seconds"}
+    assert bad == {
+        "table",
+        "sender",
+        "config_bucket",
+        "schedule_group",
+        "scheduler_role_arn",
+        "notice_lease_seconds",
+    }
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -112,4 +132,6 @@ def test_a_refused_outgoing_webhook_is_not_retried(receiver):
 
 def test_an_unreachable_receiver_raises_service_unavailable():
     with pytest.raises(ServiceUnavailable):
-        UrllibWebhookPoster(backoff_seconds=0.01, timeout_seconds=0.5).post("http://127.0.0.1:9/hook", b"{}", {})
+        UrllibWebhookPoster(backoff_seconds=0.01, timeout_seconds=0.5).post(
+            "http://127.0.0.1:9/hook", b"{}", {}
+        )

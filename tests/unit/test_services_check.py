@@ -190,3 +190,28 @@ def test_a_refused_rearm_is_reported_and_the_saved_instant_stays_for_the_sweeper
     result = w.fire()
     assert result.schedule == "failed" and "4711" not in w.scheduler.schedules
     assert w.tickets.armed("4711") == T0 + minutes(60)
+
+
+def test_notices_known_as_sent_are_not_claimed_again():
+    w = created_world()
+    w.fire()  # warning
+    assert w.tickets.get("4711").notified == {"4711#first_response#1#warning"}
+    claims = []
+    real_claim = w.ledger.claim
+
+    def spy(notice, **kwargs):
+        claims.append(notice.key)
+        return real_claim(notice, **kwargs)
+
+    w.ledger.claim = spy  # type: ignore[method-assign]
+    w.fire()  # breach: only the breach is claimed
+    assert claims == ["4711#first_response#1#breach"]
+
+
+def test_a_sent_notice_missing_from_the_ticket_cache_is_learnt_from_the_ledger():
+    w = created_world()
+    w.fire()
+    w.tickets.force("4711", notified=frozenset())  # e.g. a save lost to a concurrent writer
+    result = w.check(now=T0 + minutes(31), armed_for=None)
+    assert result.sent == () and len(w.mailer.sent) == 1
+    assert w.tickets.get("4711").notified == {"4711#first_response#1#warning"}

@@ -286,3 +286,11 @@ def test_clock_records_are_written_only_when_they_change():
     w.ingest(w.event("updated", at=T0 + minutes(6), assignee="bo@example.com"), now=T0 + minutes(7))
     # reassigned: the running resolution clock follows the new agent; the met one keeps its agent
     assert set(w.tickets.clock_records) == {("4711", "resolution", 1)}
+
+
+def test_ingest_carries_the_notice_retry_and_sent_cache_over():
+    w = World()
+    w.ingest(w.event("created", at=T0), now=T0 + minutes(1))
+    w.fire()  # the warning is sent and cached on the ticket
+    w.ingest(w.event("updated", at=T0 + minutes(40), priority="high"), now=T0 + minutes(41))
+    assert w.tickets.get("4711").notified == {"4711#first_response#1#warning"}

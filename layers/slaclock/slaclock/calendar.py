@@ -1,5 +1,11 @@
 """Public home of the business-time calendar (the implementation lives in the pure engine)."""
 
-from slaclock.engine.calendar import BusinessCalendar, CalendarError
+from slaclock.engine.calendar import (
+    NEVER,
+    BusinessCalendar,
+    CalendarError,
+    CalendarInputError,
+    NaiveDatetimeError,
+)
 
-__all__ = ["BusinessCalendar", "CalendarError"]
+__all__ = ["NEVER", "BusinessCalendar", "CalendarError", "CalendarInputError", "NaiveDatetimeError"]

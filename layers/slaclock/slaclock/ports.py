@@ -34,12 +34,17 @@ class StoredTicket:
     `retry_at`: when a claimed-but-unsent notice must be tried again (a send failed, or another
     check held its lease); None when no notice is pending. When set, `next_check_at <= retry_at`.
     Ingest carries `retry_at` over unchanged and never arms the schedule later than it.
+    `notified`: keys (`Notice.key`) of the notices known to be sent, a cache of the `NoticeLedger`
+    kept on the ticket so a check does not claim them again (one conditional write and one read
+    saved per past notice and per check). The ledger stays the authority: a key missing here is
+    claimed, and the ledger answers SENT. Ingest carries it over unchanged.
     """
 
     state: TicketState
     version: int
     next_check_at: datetime | None
     retry_at: datetime | None = None
+    notified: frozenset[str] = frozenset()
 
 
 class ConflictError(SlaclockError):
@@ -97,12 +102,14 @@ class TicketStore(Protocol):
         next_check_at: datetime | None,
         clocks: Iterable[Clock],
         retry_at: datetime | None = None,
+        notified: Iterable[str] = (),
     ) -> int:
         """Write the state if the stored version is still `expected_version` (None: must not exist).
 
         Returns the new version (expected_version + 1, or 1); raises ConflictError otherwise.
         `next_check_at` (rounded up to the minute, or None) is what `due_before` indexes; `retry_at`
-        is stored as given (see `StoredTicket`). `clocks` are only the clock records that CHANGED
+        and `notified` are stored as given (see `StoredTicket`; `get` returns them, `notified` as a
+        frozenset, empty when never written). `clocks` are only the clock records that CHANGED
         (the use case filters them): upsert one record per (ticket_id, metric, cycle). Ingest passes
         none when only the ticket fields moved, so a webhook costs as few writes as possible.
         """

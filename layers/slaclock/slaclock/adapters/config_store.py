@@ -42,11 +42,13 @@ def format_of(key: str) -> str:
     return "json" if key.lower().endswith(".json") else "yaml"
 
 
-class ConfigNotFound(ConfigError):
+class ConfigNotFound(ConfigError):  # noqa: N818 - a condition, like ServiceUnavailable
     """No configuration has been pushed yet (the object does not exist)."""
 
     def __init__(self, bucket: str, key: str) -> None:
-        super().__init__([("", f"no configuration at s3://{bucket}/{key}: run `slaclock config push --file ...`")])
+        super().__init__(
+            [("", f"no configuration at s3://{bucket}/{key}: run `slaclock config push --file ...`")]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,11 @@ class S3ConfigStore:
         """The configuration in force (cached; re-checked with a conditional GET at most every
         `recheck_seconds`). Raises `ConfigNotFound` / `ConfigError` only when no good one is cached."""
         now = self._monotonic()
-        if self._config is not None and self._checked_at is not None and now - self._checked_at < self.recheck_seconds:
+        if (
+            self._config is not None
+            and self._checked_at is not None
+            and now - self._checked_at < self.recheck_seconds
+        ):
             return self._config
         try:
             stored = self._get(if_none_match=self._etag if self._config is not None else None)

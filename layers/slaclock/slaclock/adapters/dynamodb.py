@@ -14,7 +14,7 @@ diagram and the reasoning. Keys (``<tid>`` is the ticket id as given, any Unicod
   events come back with one Query on ``begins_with(sk, "E#")`` and are sorted by (`at`, `id`) here.
 - The ticket state is versioned: `save` puts it with ``attribute_not_exists(pk)`` (new ticket) or
   ``version = :expected``; a failed condition raises `ConflictError`. The state JSON is
-  zlib-compressed above 1 KiB (`state_z`), which keeps a typical ticket item under 1 KiB, i.e. 1 WCU
+  zlib-compressed above 512 bytes (`state_z`), which keeps a typical ticket item under 1 KiB, i.e. 1 WCU
   per save and 1 RCU per strongly consistent read.
 - Changed clock records are written in the SAME TransactWriteItems as the state (all or nothing, and
   only by the writer whose version condition held). A save with no changed clock is a plain PutItem.
@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import (
     GetError,
@@ -72,8 +72,8 @@ DUE_INDEX = "due-checks"
 OUTCOME_INDEX = "clocks-by-outcome"
 DUE_SHARDS = 4
 RUNNING = "running"
-#: State JSON longer than this is stored zlib-compressed.
-COMPRESS_OVER = 1024
+#: State JSON longer than this is stored zlib-compressed (keeps a typical ticket item under 1 KiB).
+COMPRESS_OVER = 512
 #: DynamoDB's limit of items in one TransactWriteItems.
 MAX_TRANSACTION_ITEMS = 100
 _KEY_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -137,9 +137,10 @@ def table_models(
     """Model classes for `table_name` (the name comes from settings at run time, never from code).
 
     Retries: pynamodb's clients use botocore's ``standard`` retry mode with `max_retry_attempts`."""
-    meta = {"table_name": table_name, "region": region, "host": host, "max_retry_attempts": max_retry_attempts}
+    # Each model's Meta reads these (a class body sees the enclosing function's names, not its own).
+    _table, _region, _host, _attempts = table_name, region, host, max_retry_attempts
 
-    class DueIndex(GlobalSecondaryIndex[Any]):
+    class DueIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
         class Meta:
             index_name = DUE_INDEX
             projection = KeysOnlyProjection()
@@ -147,7 +148,7 @@ def table_models(
         due_shard = UnicodeAttribute(hash_key=True)
         next_check_at = UnicodeAttribute(range_key=True)
 
-    class OutcomeIndex(GlobalSecondaryIndex[Any]):
+    class OutcomeIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
         class Meta:
             index_name = OUTCOME_INDEX
             projection = AllProjection()
@@ -156,7 +157,12 @@ def table_models(
         outcome_at = UnicodeAttribute(range_key=True)
 
     class TicketItem(Model):
-        Meta = type("Meta", (), dict(meta))
+        class Meta:
+            table_name = _table
+            region = _region
+            host = _host
+            max_retry_attempts = _attempts
+
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
         ticket_id = UnicodeAttribute()
@@ -166,11 +172,17 @@ def table_models(
         next_check_at = UnicodeAttribute(null=True)
         due_shard = UnicodeAttribute(null=True)
         retry_at = UnicodeAttribute(null=True)
+        notified = UnicodeSetAttribute(null=True)
         saved_at = UnicodeAttribute()
         due_index = DueIndex()
 
     class EventItem(Model):
-        Meta = type("Meta", (), dict(meta))
+        class Meta:
+            table_name = _table
+            region = _region
+            host = _host
+            max_retry_attempts = _attempts
+
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
         event = UnicodeAttribute()
@@ -178,7 +190,12 @@ def table_models(
         stored_at = UnicodeAttribute()
 
     class ClockItem(Model):
-        Meta = type("Meta", (), dict(meta))
+        class Meta:
+            table_name = _table
+            region = _region
+            host = _host
+            max_retry_attempts = _attempts
+
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
         ticket_id = UnicodeAttribute()
@@ -204,7 +221,12 @@ def table_models(
         outcome_index = OutcomeIndex()
 
     class NoticeItem(Model):
-        Meta = type("Meta", (), dict(meta))
+        class Meta:
+            table_name = _table
+            region = _region
+            host = _host
+            max_retry_attempts = _attempts
+
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
         notice_key = UnicodeAttribute(null=True)
@@ -272,7 +294,9 @@ class DynamoEventStore:
         try:
             docs = [
                 json.loads(item.event)
-                for item in item_cls.query(ticket_pk(ticket_id), item_cls.sk.startswith(EVENT), consistent_read=True)
+                for item in item_cls.query(
+                    ticket_pk(ticket_id), item_cls.sk.startswith(EVENT), consistent_read=True
+                )
             ]
         except QueryError as err:
             _reraise(err, "query events")
@@ -327,6 +351,7 @@ class DynamoTicketStore:
             version=int(item.version),
             next_check_at=_opt_instant(item.next_check_at),
             retry_at=_opt_instant(item.retry_at),
+            notified=frozenset(item.notified or ()),
         )
 
     # -- write
@@ -339,14 +364,18 @@ class DynamoTicketStore:
         next_check_at: datetime | None,
         clocks: Iterable[Clock],
         retry_at: datetime | None = None,
+        notified: Iterable[str] = (),
     ) -> int:
         """Write the state if the stored version is still `expected_version` (None: must not exist),
         with the given (changed) clock records in the same transaction. Returns the new version;
-        raises `ConflictError` if someone else wrote first."""
+        raises `ConflictError` if someone else wrote first. `retry_at` and `notified` (notice keys known
+        as sent) are stored as given."""
         new_version = 1 if expected_version is None else expected_version + 1
         m = self.models
-        item = self._ticket_item(state, new_version, next_check_at, retry_at)
-        condition = m.ticket.pk.does_not_exist() if expected_version is None else m.ticket.version == expected_version
+        item = self._ticket_item(state, new_version, next_check_at, retry_at, notified)
+        condition = (
+            m.ticket.pk.does_not_exist() if expected_version is None else m.ticket.version == expected_version
+        )
         clock_items = [self._clock_item(c, state, new_version) for c in clocks]
         if not clock_items:
             try:
@@ -386,7 +415,12 @@ class DynamoTicketStore:
             _reraise(err, "save ticket")
 
     def _ticket_item(
-        self, state: TicketState, version: int, next_check_at: datetime | None, retry_at: datetime | None
+        self,
+        state: TicketState,
+        version: int,
+        next_check_at: datetime | None,
+        retry_at: datetime | None,
+        notified: Iterable[str] = (),
     ) -> Any:
         text = json.dumps(state.to_dict(), separators=(",", ":"), ensure_ascii=False)
         raw = text.encode("utf-8")
@@ -401,6 +435,7 @@ class DynamoTicketStore:
             next_check_at=_opt_key(next_check_at),
             due_shard=None if next_check_at is None else due_shard(state.ticket_id),
             retry_at=_opt_key(retry_at),
+            notified=set(notified) or None,  # DynamoDB has no empty set: absent means none
             saved_at=instant_key(self._now()),
         )
 

@@ -40,5 +40,7 @@ class EventBridgePublisher:
         except (ClientError, BotoCoreError) as err:
             raise _aws.unavailable("events", "put_events", err) from err
         if answer.get("FailedEntryCount", 0):
-            code = next((e.get("ErrorCode") for e in answer.get("Entries", []) if e.get("ErrorCode")), "unknown")
+            code = next(
+                (e.get("ErrorCode") for e in answer.get("Entries", []) if e.get("ErrorCode")), "unknown"
+            )
             raise _aws.unavailable("events", "put_events", code=f"entry failed: {code}")

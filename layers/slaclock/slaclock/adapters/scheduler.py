@@ -74,7 +74,9 @@ class EventBridgeScheduler:
         `exists`: a hint only (True: the ticket had an armed instant still in the future, so try
         UpdateSchedule first; False/None: try CreateSchedule first). Raises `ServiceUnavailable`."""
         params = self.request(ticket_id, at)
-        first, second = ("update_schedule", "create_schedule") if exists else ("create_schedule", "update_schedule")
+        first, second = (
+            ("update_schedule", "create_schedule") if exists else ("create_schedule", "update_schedule")
+        )
         try:
             try:
                 getattr(self.client, first)(**params)

@@ -33,7 +33,9 @@ class ParameterSecretStore:
         self.max_age = max_age
         self._ssm = SSMProvider(boto3_client=ssm_client) if ssm_client else SSMProvider(boto_config=_RETRIES)
         self._secrets = (
-            SecretsProvider(boto3_client=secrets_client) if secrets_client else SecretsProvider(boto_config=_RETRIES)
+            SecretsProvider(boto3_client=secrets_client)
+            if secrets_client
+            else SecretsProvider(boto_config=_RETRIES)
         )
 
     def secret(self, name: str) -> str:

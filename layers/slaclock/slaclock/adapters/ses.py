@@ -43,7 +43,10 @@ class SesMailer:
                 "Content": {
                     "Simple": {
                         "Subject": {"Data": subject, "Charset": "UTF-8"},
-                        "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
+                        "Body": {
+                            "Text": {"Data": text, "Charset": "UTF-8"},
+                            "Html": {"Data": html, "Charset": "UTF-8"},
+                        },
                     }
                 },
             }

@@ -18,7 +18,7 @@ DEFAULT_STACK = "slaclock"
 DEFAULT_KEY = "config/sla.yaml"
 
 
-class DeploymentNotFound(SlaclockError):
+class DeploymentNotFound(SlaclockError):  # noqa: N818 - a condition, like ServiceUnavailable
     """Neither the environment nor a deployed stack names the configuration bucket."""
 
 

@@ -31,7 +31,10 @@ def run(args: argparse.Namespace) -> int:
         bucket, key = config_location()
         stored = S3ConfigStore(bucket=bucket, key=key).push(text, fmt)
     except ConfigError as err:
-        print(f"{path}: {err.what} ({len(err.errors)} error{'s' if len(err.errors) != 1 else ''})", file=sys.stderr)
+        print(
+            f"{path}: {err.what} ({len(err.errors)} error{'s' if len(err.errors) != 1 else ''})",
+            file=sys.stderr,
+        )
         for line in err.messages():
             print(line, file=sys.stderr)
         print("nothing was uploaded: the configuration in force is unchanged", file=sys.stderr)

@@ -59,6 +59,7 @@ NEVER: Final = datetime.max.replace(tzinfo=UTC)
 
 _DAY_S: Final = 86_400
 _US: Final = timedelta(microseconds=1)
+_ZERO: Final = timedelta(0)
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE: Final = datetime(1970, 1, 1)
 _MAX_US: Final = (NEVER - _EPOCH) // _US
@@ -67,6 +68,8 @@ _MIN_US: Final = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _US
 _BLOCK_US: Final = (1 << 25) * 1_000_000
 #: Safety stops for walks over blocks (never reached by a calendar that has opening hours).
 _MAX_EMPTY_BLOCKS: Final = 40
+#: Durations above this (~50 years) are checked for a result past year 9999 before walking.
+_LONG_US: Final = 50 * 365 * _DAY_S * 1_000_000
 _NEVER_CLOSES_AFTER_BLOCKS: Final = 100
 
 _CLOCK_RE: Final = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -209,6 +212,8 @@ def _parse_timezone(value: Any, path: str, errors: _Errors) -> ZoneInfo | None:
 
 def _parse_day(value: Any, path: str, errors: _Errors) -> list[tuple[int, _Range]]:
     """One day's list of ranges -> (index in the document, range), sorted by start."""
+    if value is None:  # `sat:` left empty in YAML: closed, like `sat: []`
+        return []
     if not isinstance(value, list | tuple):
         errors.append((path, f"expected a list of time ranges like ['09:00-17:00'], got {value!r}"))
         return []
@@ -532,63 +537,72 @@ class BusinessCalendar:
 
     def elapsed(self, a: datetime, b: datetime) -> timedelta:
         """Open time in ``[a, b)`` (real elapsed time, exact to the µs); zero when ``b <= a``."""
-        xa, xb = _to_us(a, "a"), _to_us(b, "b")
+        try:
+            xa = (a - _EPOCH) // _US
+            xb = (b - _EPOCH) // _US
+        except TypeError:
+            raise _instant_error(a=a, b=b) from None
         if xb <= xa:
-            return timedelta(0)
-        ka, kb = xa // _BLOCK_US, xb // _BLOCK_US
-        blk = self._blocks.get(ka) or self._block(ka)
+            return _ZERO
+        ka = xa // _BLOCK_US
+        kb = xb // _BLOCK_US
+        blocks = self._blocks
+        blk = blocks.get(ka) or self._block(ka)
         if ka == kb:
-            return timedelta(microseconds=blk.open_before(xb) - blk.open_before(xa))
+            return (blk.open_before(xb) - blk.open_before(xa)) * _US
         total = blk.total - blk.open_before(xa)
         for k in range(ka + 1, kb):
-            total += self._block(k).total
-        last = self._blocks.get(kb) or self._block(kb)
-        return timedelta(microseconds=total + last.open_before(xb))
+            total += (blocks.get(k) or self._block(k)).total
+        last = blocks.get(kb) or self._block(kb)
+        return (total + last.open_before(xb)) * _US
 
     def add(self, t: datetime, d: timedelta) -> datetime:
         """The EARLIEST instant ``u >= t`` with ``elapsed(t, u) >= d`` (UTC).
 
         So a duration that ends exactly at closing time returns the closing instant (Friday 17:00, not
         Monday 09:00), ``add(t, 0) == t`` even while closed, and a positive duration started while
-        closed first waits for the next opening. Raises `CalendarInputError` for a negative duration.
+        closed first waits for the next opening. Raises `CalendarInputError` for a negative duration
+        or a result past year 9999.
         """
-        x = _to_us(t, "t")
         try:
+            x = (t - _EPOCH) // _US
             need = d // _US
         except TypeError:
-            raise TypeError(f"d must be a timedelta, got {d!r}") from None
+            raise _instant_error(t=t, d=d) from None
         if need <= 0:
             if need < 0:
                 raise CalendarInputError("d", f"a business duration cannot be negative, got {d}")
-            return _from_us(x)
+            return _EPOCH + x * _US
         k = x // _BLOCK_US
-        blk = self._blocks.get(k) or self._block(k)
+        blocks = self._blocks
+        blk = blocks.get(k) or self._block(k)
         need += blk.open_before(x)
-        if need > blk.total:
-            blk, need = self._walk(t, d, k, blk, need)
+        total = blk.total
+        if need > total:
+            # Walk whole blocks (one subtraction per ~388 days), never days or minutes.
+            if need > _LONG_US:
+                self._check_reachable(t, d)
+            empty = 0
+            while need > total:
+                need -= total
+                k += 1
+                blk = blocks.get(k) or self._block(k)
+                total = blk.total
+                if not total:
+                    empty += 1
+                    if empty > _MAX_EMPTY_BLOCKS:
+                        raise CalendarInputError("t", f"no open time for decades after {t.isoformat()}")
         cum = blk.cum
         i = bisect_left(cum, need) - 1
-        return _EPOCH + timedelta(microseconds=blk.starts[i] + need - cum[i])
+        return _EPOCH + (blk.starts[i] + need - cum[i]) * _US
 
-    def _walk(self, t: datetime, d: timedelta, k: int, blk: _Block, need: int) -> tuple[_Block, int]:
-        """Skip whole blocks until the one where `need` µs of open time (counted from its start) end."""
-        # Cheap guard against results past year 9999: a week holds at most `weekly open + 2 h` (DST) of
-        # open time, so `d` needs at least `weeks(d) - 1` real weeks.
+    def _check_reachable(self, t: datetime, d: timedelta) -> None:
+        """Refuse at once a result past year 9999 (instead of building blocks up to there): a week
+        holds at most `weekly open hours + 2 h` (DST) of open time, so `d` needs at least that many weeks."""
         week_us = 7 * _DAY_S * 1_000_000
         weeks = (d // _US) // ((self._weekly_open_s + 7200) * 1_000_000)
-        if _to_us(t, "t") + max(0, weeks - 1) * week_us >= _MAX_US:
+        if (t - _EPOCH) // _US + max(0, weeks - 1) * week_us >= _MAX_US:
             raise CalendarInputError("d", f"{t.isoformat()} + {d} of business time is past year 9999")
-        empty = 0
-        while need > blk.total:
-            need -= blk.total
-            k += 1
-            blk = self._block(k)
-            empty = empty + 1 if blk.total == 0 else 0
-            if empty > _MAX_EMPTY_BLOCKS:
-                raise CalendarInputError(
-                    "t", f"the calendar has no open time for decades after {t.isoformat()}"
-                )
-        return blk, need
 
     def is_open(self, t: datetime) -> bool:
         """Whether `t` lies in an open interval ``[start, end)`` (open at 09:00, closed at 17:00)."""
@@ -719,6 +733,23 @@ class BusinessCalendar:
         return after_s * 1_000_000
 
 
+def _instant_error(**args: Any) -> Exception:
+    """The error for arguments that broke the arithmetic: a naive datetime, or not a datetime/timedelta."""
+    for name, value in args.items():
+        if isinstance(value, datetime) and value.utcoffset() is None:
+            return NaiveDatetimeError(
+                name,
+                f"{value.isoformat()} is a naive datetime; pass an aware one (tzinfo=ZoneInfo(...) or UTC)",
+            )
+    for name, value in args.items():
+        expected = timedelta if name == "d" else datetime
+        if not isinstance(value, expected):
+            return TypeError(
+                f"{name} must be {'a timedelta' if name == 'd' else 'an aware datetime'}, got {value!r}"
+            )
+    return TypeError(f"unusable arguments: {args!r}")
+
+
 def _to_us(t: datetime, name: str) -> int:
     """Epoch microseconds of an aware datetime; a naive one names no instant and is refused."""
     try:
@@ -733,4 +764,4 @@ def _to_us(t: datetime, name: str) -> int:
 
 
 def _from_us(x: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=x)
+    return _EPOCH + x * _US

@@ -35,6 +35,7 @@ import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -417,6 +418,17 @@ def check_group_by(group_by: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _group_reader(group_by: tuple[str, ...]) -> Callable[[SlaLogRow], tuple[str, ...]]:
+    """A fast reader of a row's group values, as a tuple in `group_by` order."""
+    if not group_by:
+        return lambda row: ()
+    if len(group_by) == 1:
+        name = group_by[0]
+        return lambda row: (getattr(row, name),)
+    reader = attrgetter(*group_by)
+    return lambda row: tuple(reader(row))
+
+
 def compliance_columns(group_by: Sequence[str]) -> tuple[str, ...]:
     """The compliance header: ``date``, the group fields, then the figures."""
     return (COMPLIANCE_COLUMNS[0], *group_by, *COMPLIANCE_COLUMNS[1:])
@@ -435,6 +447,7 @@ class ComplianceAccumulator:
         self.group_by: tuple[str, ...] = check_group_by(group_by)
         self._tallies: dict[tuple[date, tuple[str, ...]], Tally] = {}
         self._zones: dict[str, ZoneInfo] = {}
+        self._groups_of = _group_reader(self.group_by)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -459,17 +472,19 @@ class ComplianceAccumulator:
         """Count `row` if its outcome is decided (met, or missed even while running); True if counted.
 
         `day` may pass `day_of(row)` when the caller already computed it."""
-        if not (row.met or row.missed):
+        status = row.status
+        met = status == "met"
+        if not met and status != "missed":
             return False
         if day is None:
             day = self.day_of(row)
             if day is None:
                 return False
-        key = (day, tuple(row.group_value(g) for g in self.group_by))
+        key = (day, self._groups_of(row))
         tally = self._tallies.get(key)
         if tally is None:
             tally = self._tallies[key] = Tally()
-        tally.add(row.met, micros_of(row.business_seconds))
+        tally.add(met, round(row.business_seconds * 1_000_000))
         return True
 
     def rows(self) -> Iterator[ComplianceRow]:

@@ -9,6 +9,9 @@ any other JSON value as a 200) becomes the HTTP response. Like the service: no r
 ``{"message":"Not Found"}``, a handler error -> 500 ``{"message":"Internal Server Error"}``, a body over
 10 MB -> 413. A body is passed as text when it is UTF-8 and its content type is textual, else base64.
 
+Routes of an API with IAM authorization get ``requestContext.authorizer.iam`` as API Gateway adds it;
+the SigV4 signature itself is NOT verified locally (anyone on this machine may call them).
+
 Paths under ``/_local/`` are the local stack's own endpoints (e-mails, tickets, clock); they do not
 exist in AWS. Listens on 127.0.0.1 only; one connection per request (HTTP/1.0), so stopping joins
 every request thread.
@@ -17,7 +20,9 @@ every request thread.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import logging
 import re
 import threading
 import time
@@ -33,10 +38,14 @@ from slaclock.local.functions import FunctionRunner, Route
 
 __all__ = ["LocalFront", "LocalResponse", "build_http_api_event", "match_route"]
 
+log = logging.getLogger(__name__)
+
 MAX_BODY = 10 * 1024 * 1024
 """An HTTP API's payload limit (10 MB)."""
 LOCAL_PREFIX = "/_local/"
-_TEXT_TYPES = re.compile(r"^(text/|application/(json|.*\+json|xml|.*\+xml|x-www-form-urlencoded|javascript))", re.I)
+_TEXT_TYPES = re.compile(
+    r"^(text/|application/(json|.*\+json|xml|.*\+xml|x-www-form-urlencoded|javascript))", re.I
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +149,18 @@ def build_http_api_event(
         },
         "isBase64Encoded": False,
     }
+    if route.iam_auth:
+        # What API Gateway adds after verifying a SigV4 signature (not verified locally).
+        event["requestContext"]["authorizer"] = {
+            "iam": {
+                "accessKey": "LOCAL",
+                "accountId": account_id,
+                "callerId": "LOCAL",
+                "principalOrgId": None,
+                "userArn": f"arn:aws:iam::{account_id}:user/local",
+                "userId": "LOCAL",
+            }
+        }
     if cookies:
         event["cookies"] = cookies
     if query:
@@ -215,7 +236,15 @@ class LocalFront:
                 pass  # requests are reported through on_request
 
             def _serve(self) -> None:
-                front._serve(self)
+                try:
+                    front._serve(self)
+                except (ConnectionError, TimeoutError):
+                    pass  # the client went away
+                except Exception:  # noqa: BLE001 - a broken request must not kill the front
+                    log.exception("local front: %s %s failed", self.command, self.path)
+                    with contextlib.suppress(OSError):
+                        front._send(self, 500, {"Content-Type": "application/json"}, [],
+                                    b'{"message":"Internal Server Error"}')  # fmt: skip
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
 
@@ -232,7 +261,9 @@ class LocalFront:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="slaclock-local-front", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="slaclock-local-front", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -252,7 +283,9 @@ class LocalFront:
         function: str | None = None
         length = int(h.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
-            self._send(h, 413, {"Content-Type": "application/json"}, [], b'{"message":"Request Entity Too Large"}')
+            self._send(
+                h, 413, {"Content-Type": "application/json"}, [], b'{"message":"Request Entity Too Large"}'
+            )
             self._report(method, path, 413, None, started)
             return
         body = h.rfile.read(length) if length else b""
@@ -276,9 +309,13 @@ class LocalFront:
             api_id=self.api_id, account_id=self.account_id, now=self.now(),
         )  # fmt: skip
         invocation = self.runner.invoke(function, event)
+        cookies: list[str]
         if invocation.error is not None:
-            status, headers, cookies, payload = 500, {"Content-Type": "application/json"}, [], (
-                b'{"message":"Internal Server Error"}'
+            status, headers, cookies, payload = (
+                500,
+                {"Content-Type": "application/json"},
+                [],
+                (b'{"message":"Internal Server Error"}'),
             )
         else:
             status, headers, cookies, payload = _http_response(invocation.result)
@@ -286,7 +323,9 @@ class LocalFront:
         self._report(method, path, status, function, started)
 
     @staticmethod
-    def _send(h: BaseHTTPRequestHandler, status: int, headers: Mapping[str, str], cookies: list[str], body: bytes) -> None:
+    def _send(
+        h: BaseHTTPRequestHandler, status: int, headers: Mapping[str, str], cookies: list[str], body: bytes
+    ) -> None:
         h.send_response(status)
         lowered = {k.lower() for k in headers}
         for name, value in headers.items():
@@ -301,4 +340,6 @@ class LocalFront:
 
     def _report(self, method: str, path: str, status: int, function: str | None, started: float) -> None:
         if self.on_request is not None:
-            self.on_request(RequestRecord(method, path, status, function, (time.perf_counter() - started) * 1000))
+            self.on_request(
+                RequestRecord(method, path, status, function, (time.perf_counter() - started) * 1000)
+            )

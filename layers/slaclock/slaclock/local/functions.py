@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
@@ -47,6 +48,7 @@ __all__ = [
     "FunctionSpec",
     "Invocation",
     "LambdaContext",
+    "QueueSource",
     "Route",
     "ScheduleEvent",
     "functions_of",
@@ -71,6 +73,9 @@ class Route:
     method: str
     path: str
     function: str
+    iam_auth: bool = False
+    """The route's API authorizes callers with IAM (SigV4): the event then carries
+    ``requestContext.authorizer.iam`` (the local front does not verify signatures)."""
 
     @property
     def route_key(self) -> str:
@@ -91,6 +96,19 @@ class ScheduleEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueSource:
+    """An SQS event source of a function (a SAM ``SQS`` event or an ``AWS::Lambda::EventSourceMapping``):
+    `batch_size` messages per invocation; with `report_failures` the function answers
+    ``{"batchItemFailures": [{"itemIdentifier": <messageId>}]}`` and only those stay in the queue."""
+
+    function: str
+    queue_arn: str
+    batch_size: int = 10
+    report_failures: bool = False
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionSpec:
     logical_id: str
     name: str
@@ -103,6 +121,7 @@ class FunctionSpec:
     dead_letter_arn: str | None
     routes: tuple[Route, ...] = ()
     schedules: tuple[ScheduleEvent, ...] = ()
+    queues: tuple[QueueSource, ...] = ()
 
 
 def _global_function(stack: StackResources) -> dict[str, Any]:
@@ -132,12 +151,19 @@ def functions_of(stack: StackResources, root: Path) -> dict[str, FunctionSpec]:
         dlq = props.get("DeadLetterQueue") or {}
         routes: list[Route] = []
         schedules: list[ScheduleEvent] = []
+        queues: list[QueueSource] = _event_source_mappings(stack, logical)
         for event_name, event in (props.get("Events") or {}).items():
             etype, eprops = event.get("Type"), event.get("Properties") or {}
             if etype == "HttpApi":
                 method = str(_resolved(stack, eprops.get("Method"), "ANY")).upper()
                 path = str(_resolved(stack, eprops.get("Path"), "$default"))
-                routes.append(Route("ANY" if method in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD") else method, path, logical))
+                routes.append(
+                    Route(
+                        "ANY" if method in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD") else method,
+                        path,
+                        logical,
+                    )
+                )
             elif etype in ("Schedule", "ScheduleV2"):
                 expression = _resolved(stack, eprops.get("Schedule") or eprops.get("ScheduleExpression"))
                 state = str(_resolved(stack, eprops.get("State"), "ENABLED")).upper()
@@ -160,16 +186,69 @@ def functions_of(stack: StackResources, root: Path) -> dict[str, FunctionSpec]:
             arn=stack.get_att(logical, "Arn"),
             module_path=module_path,
             handler_name=attr,
-            timeout=int(_resolved(stack, props.get("Timeout"), _resolved(stack, glob.get("Timeout"), DEFAULT_TIMEOUT))),
-            memory=int(
-                _resolved(stack, props.get("MemorySize"), _resolved(stack, glob.get("MemorySize"), DEFAULT_MEMORY))
+            timeout=int(
+                _resolved(stack, props.get("Timeout"), _resolved(stack, glob.get("Timeout"), DEFAULT_TIMEOUT))
             ),
-            async_retries=int(_resolved(stack, invoke_config.get("MaximumRetryAttempts"), DEFAULT_ASYNC_RETRIES)),
+            memory=int(
+                _resolved(
+                    stack, props.get("MemorySize"), _resolved(stack, glob.get("MemorySize"), DEFAULT_MEMORY)
+                )
+            ),
+            async_retries=int(
+                _resolved(stack, invoke_config.get("MaximumRetryAttempts"), DEFAULT_ASYNC_RETRIES)
+            ),
             dead_letter_arn=_resolved(stack, dlq.get("TargetArn")) if dlq else None,
             routes=tuple(routes),
             schedules=tuple(schedules),
+            queues=tuple(queues),
         )
     return out
+
+
+def _iam_auth(stack: StackResources, event_props: dict[str, Any]) -> bool:
+    """Whether an HttpApi event's route is authorized with AWS_IAM (its own Auth, else its API's default)."""
+    own = (event_props.get("Auth") or {}).get("Authorizer")
+    if own is not None:
+        return str(own) == "AWS_IAM"
+    api = event_props.get("ApiId")
+    api_id = api.get("Ref") if isinstance(api, dict) else None
+    if not api_id or api_id not in stack.template["Resources"]:
+        return False
+    auth = (stack.resource(api_id).get("Properties") or {}).get("Auth") or {}
+    return str(auth.get("DefaultAuthorizer", "")) == "AWS_IAM"
+
+
+def _event_source_mappings(stack: StackResources, logical: str) -> list[QueueSource]:
+    """The template's `AWS::Lambda::EventSourceMapping`s of SQS queues onto function `logical`."""
+    out = []
+    for mapping_id, res in stack.template["Resources"].items():
+        if res.get("Type") != "AWS::Lambda::EventSourceMapping":
+            continue
+        props = res.get("Properties") or {}
+        target = props.get("FunctionName")
+        refs = target.get("Ref") if isinstance(target, dict) else None
+        if refs != logical and str(_resolved(stack, target, "")) not in (stack.ref(logical), logical):
+            continue
+        arn = str(_resolved(stack, props.get("EventSourceArn"), ""))
+        if ":sqs:" not in arn:
+            log.warning("%s: only SQS event sources run locally (%s)", mapping_id, arn)
+            continue
+        out.append(
+            QueueSource(
+                function=logical,
+                queue_arn=arn,
+                batch_size=int(_resolved(stack, props.get("BatchSize"), 10)),
+                report_failures="ReportBatchItemFailures"
+                in (_resolved(stack, props.get("FunctionResponseTypes"), []) or []),
+                enabled=bool(_resolved(stack, props.get("Enabled"), True)),
+            )
+        )
+    return out
+
+
+def _restore_stream(name: str, routed: object, original: object) -> None:
+    if getattr(sys, name) is routed:
+        setattr(sys, name, original)
 
 
 class LambdaContext:
@@ -203,12 +282,10 @@ class Invocation:
     attempts: int = 1
 
 
-class _RoutedStdout(io.TextIOBase):
-    """`sys.stdout` while the stack runs: what a thread inside a handler writes goes to that
-    invocation's log; everything else (the CLI's own output) passes through unchanged."""
+class _OutputRouter:
+    """Which file the current thread's output goes to: the function log while a handler runs in it."""
 
-    def __init__(self, default: IO[str]) -> None:
-        self.default = default
+    def __init__(self) -> None:
         self._local = threading.local()
 
     @contextmanager
@@ -220,9 +297,21 @@ class _RoutedStdout(io.TextIOBase):
         finally:
             self._local.target = previous
 
-    def _target(self) -> IO[str]:
+    def target(self) -> IO[str] | None:
         target: IO[str] | None = getattr(self._local, "target", None)
-        return target if target is not None else self.default
+        return target
+
+
+class _RoutedStream(io.TextIOBase):
+    """`sys.stdout` / `sys.stderr` while the stack runs: what a thread inside a handler writes goes to
+    the function log; everything else (the CLI's own output) passes through unchanged."""
+
+    def __init__(self, default: IO[str], router: _OutputRouter) -> None:
+        self.default = default
+        self.router = router
+
+    def _target(self) -> IO[str]:
+        return self.router.target() or self.default
 
     def write(self, s: str) -> int:
         return self._target().write(s)
@@ -232,6 +321,9 @@ class _RoutedStdout(io.TextIOBase):
 
     def isatty(self) -> bool:
         return self.default.isatty()
+
+    def fileno(self) -> int:
+        return self.default.fileno()
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -255,7 +347,7 @@ class FunctionRunner:
     history: list[Invocation] = field(default_factory=list)
     _modules: dict[str, ModuleType] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
-    _stdout: _RoutedStdout | None = None
+    _router: _OutputRouter | None = None
     _restore: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -266,7 +358,7 @@ class FunctionRunner:
     def load(self) -> None:
         """Route handler output to the log file, then import every handler (each validates its
         settings at import, as at a cold start: a bad environment fails here)."""
-        self._install_stdout()
+        self._install_router()
         for logical, spec in self.specs.items():
             if not spec.module_path.is_file():
                 raise SlaclockError(f"{logical}: handler file {spec.module_path} not found")
@@ -291,34 +383,35 @@ class FunctionRunner:
                 undo()
             self._restore.clear()
             self._modules.clear()
-            self._stdout = None
+            self._router = None
 
-    def _install_stdout(self) -> None:
-        if self._stdout is not None:
+    def _install_router(self) -> None:
+        if self._router is not None:
             return
-        original = sys.stdout
-        routed = _RoutedStdout(original)
-        sys.stdout = routed
-        self._stdout = routed
-
-        def restore_stdout() -> None:
-            if sys.stdout is routed:
-                sys.stdout = original
-
-        self._restore.append(restore_stdout)
-        # Powertools' Logger binds sys.stdout when it is created: point an existing one at the router.
-        for name in ("slaclock", "aws_lambda_powertools"):
-            for handler in logging.getLogger(name).handlers:
-                if isinstance(handler, logging.StreamHandler) and handler.stream in (original, sys.__stdout__):
-                    previous = handler.setStream(routed)
-                    self._restore.append(lambda h=handler, p=previous: h.setStream(p))
+        router = _OutputRouter()
+        self._router = router
+        for name in ("stdout", "stderr"):
+            original = getattr(sys, name)
+            routed = _RoutedStream(original, router)
+            setattr(sys, name, routed)
+            self._restore.append(partial(_restore_stream, name, routed, original))
+            # Powertools' Logger binds sys.stdout when it is created: point an existing one at the router.
+            for logger_name in ("slaclock", "aws_lambda_powertools"):
+                for handler in logging.getLogger(logger_name).handlers:
+                    stream = getattr(handler, "stream", None)
+                    if isinstance(handler, logging.StreamHandler) and stream in (
+                        original,
+                        getattr(sys, f"__{name}__"),
+                    ):
+                        previous = handler.setStream(routed)
+                        self._restore.append(partial(handler.setStream, previous))
 
     @contextmanager
     def _captured(self) -> Iterator[None]:
-        if self._stdout is None:
+        if self._router is None:
             yield
             return
-        with self._stdout.to(self.log_file):
+        with self._router.to(self.log_file):
             try:
                 yield
             finally:
@@ -355,7 +448,9 @@ class FunctionRunner:
                 duration = (time.perf_counter() - started) * 1000
                 print(f"END RequestId: {context.aws_request_id}")
                 print(f"REPORT RequestId: {context.aws_request_id}\tDuration: {duration:.2f} ms")
-            invocation = Invocation(logical_id, event, context.aws_request_id, started, duration, result, error)
+            invocation = Invocation(
+                logical_id, event, context.aws_request_id, started, duration, result, error
+            )
             self.history.append(invocation)
             for observer in list(self.observers):
                 observer(invocation)

@@ -66,10 +66,12 @@ class OutgoingCapture:
                     original(poster, url, body, headers)
             finally:
                 with capture._lock:
-                    capture.sent.append(CapturedWebhook(capture.now(), url, dict(headers), bytes(body), loopback))
+                    capture.sent.append(
+                        CapturedWebhook(capture.now(), url, dict(headers), bytes(body), loopback)
+                    )
 
         self._original = original
-        outgoing.UrllibWebhookPoster.post = post  # type: ignore[method-assign]
+        outgoing.UrllibWebhookPoster.post = post  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         from slaclock.runtime import outgoing

@@ -38,7 +38,8 @@ class CapturedEmail:
 
     @property
     def text(self) -> str:
-        """The body as plain text (tags stripped, table rows as ``Name: value`` lines)."""
+        """The body as plain text (tags stripped, table rows as ``Name: value`` lines, links as
+        ``text <url>``)."""
         return html_to_text(self.body) if "<" in self.body else self.body
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +63,7 @@ class _TextExtractor(HTMLParser):
         self.lines: list[str] = []
         self._line: list[str] = []
         self._cell = 0
+        self._href: str | None = None
 
     def _flush(self) -> None:
         text = re.sub(r"\s+", " ", "".join(self._line)).strip()
@@ -70,6 +72,8 @@ class _TextExtractor(HTMLParser):
         self._line = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href")
         if tag in ("p", "tr", "br", "div", "h1", "h2", "h3", "li"):
             self._flush()
             self._cell = 0
@@ -79,6 +83,9 @@ class _TextExtractor(HTMLParser):
             self._cell += 1
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href:
+            self._line.append(f" <{self._href}>")
+            self._href = None
         if tag in ("p", "tr", "div", "h1", "h2", "h3", "li", "table"):
             self._flush()
 

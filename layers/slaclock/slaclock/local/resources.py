@@ -11,9 +11,9 @@ SSE, point-in-time recovery, TTL), S3 buckets (encryption, public access block, 
 lifecycle), SQS queues, EventBridge Scheduler schedule groups, SES e-mail identities, SNS topics.
 Everything else is not created: functions, the HTTP API, alarms and log groups (the local stack calls
 the handlers in process), and access policies (IAM roles, bucket and queue policies: only AWS enforces
-them, and moto ignores their conditions, so a TLS-only Deny would turn into deny-all). Those resources still get a physical
-name and ARN, built the way CloudFormation builds them, so `!Ref` and `!GetAtt` in environment
-variables resolve.
+them, and moto ignores their conditions, so a TLS-only Deny would turn into deny-all). Those resources
+still get a physical name and ARN, built the way CloudFormation builds them, so `!Ref` and `!GetAtt`
+in environment variables resolve.
 
 The template is read with PyYAML and a loader that turns the short intrinsic tags (`!Ref`, `!GetAtt`,
 `!Sub`, ...) into their long form. The resolver implements Ref, Fn::GetAtt, Fn::Sub, Fn::Join,
@@ -215,7 +215,10 @@ class StackResources:
 
     def _sub(self, arg: Any) -> str:
         if isinstance(arg, list):
-            text, variables = arg[0], {k: self.resolve(v) for k, v in (arg[1] if len(arg) > 1 else {}).items()}
+            text, variables = (
+                arg[0],
+                {k: self.resolve(v) for k, v in (arg[1] if len(arg) > 1 else {}).items()},
+            )
         else:
             text, variables = arg, {}
 
@@ -234,16 +237,22 @@ class StackResources:
 
     def environment(self, function_logical_id: str) -> dict[str, str]:
         """The environment variables the template gives a function (Globals merged with its own)."""
-        globals_env = (((self.template.get("Globals") or {}).get("Function") or {}).get("Environment") or {})
+        globals_env = ((self.template.get("Globals") or {}).get("Function") or {}).get("Environment") or {}
         own_env = (self.resource(function_logical_id).get("Properties") or {}).get("Environment") or {}
         merged = {**(globals_env.get("Variables") or {}), **(own_env.get("Variables") or {})}
         return {k: str(v) for k, v in self.resolve(merged).items()}
 
     def functions(self) -> list[str]:
-        return [lid for lid, r in self.template["Resources"].items() if r.get("Type") == "AWS::Serverless::Function"]
+        return [
+            lid
+            for lid, r in self.template["Resources"].items()
+            if r.get("Type") == "AWS::Serverless::Function"
+        ]
 
     def outputs(self) -> dict[str, str]:
-        return {name: str(self.resolve(o["Value"])) for name, o in (self.template.get("Outputs") or {}).items()}
+        return {
+            name: str(self.resolve(o["Value"])) for name, o in (self.template.get("Outputs") or {}).items()
+        }
 
 
 # ------------------------------------------------------------------------------------------ naming
@@ -336,7 +345,12 @@ def _table(stack: StackResources, logical: str, props: dict[str, Any], client: _
         "AttributeDefinitions": props["AttributeDefinitions"],
         "BillingMode": props.get("BillingMode", "PROVISIONED"),
     }
-    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "ProvisionedThroughput", "StreamSpecification"):
+    for key in (
+        "GlobalSecondaryIndexes",
+        "LocalSecondaryIndexes",
+        "ProvisionedThroughput",
+        "StreamSpecification",
+    ):
         if key in props:
             kwargs[key] = props[key]
     if "SSESpecification" in props:

@@ -12,8 +12,12 @@ Sources of firings, read every time it looks:
    handed the event to Lambda (an asynchronous invoke), so a check that re-arms its own ticket's
    schedule keeps the new one.
 2. The template's ``Schedule`` / ``ScheduleV2`` events of each function (the sweeper's
-   ``rate(5 minutes)``), with the EventBridge "Scheduled Event" envelope (Schedule) or the input
-   (ScheduleV2).
+   ``rate(5 minutes)``, the report subscriptions' crons), with the EventBridge "Scheduled Event"
+   envelope (Schedule) or the input with the scheduler's context attributes replaced
+   (``<aws.scheduler.scheduled-time>``, ...).
+3. The SQS event sources of the functions (SAM ``SQS`` events, ``AWS::Lambda::EventSourceMapping``):
+   queued messages are delivered in batches, as Lambda's poller does, each time the scheduler looks and
+   after every firing (so a job a firing queues runs at that virtual instant).
 
 Occurrences of ``rate(n unit)`` are aligned to whole multiples of the period since the Unix epoch
 (10:00, 10:05, ...; the service counts from the rule's creation instead). ``cron(...)`` follows the
@@ -36,16 +40,18 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slaclock.engine.errors import SlaclockError
 from slaclock.local.clock import VirtualClock
-from slaclock.local.functions import FunctionRunner, Invocation, ScheduleEvent
+from slaclock.local.functions import FunctionRunner, Invocation, QueueSource, ScheduleEvent
 
 __all__ = [
     "Firing",
@@ -72,6 +78,21 @@ class ScheduleExpressionError(SlaclockError):
 
 
 # ------------------------------------------------------------------------------------- expressions
+
+
+def with_context(text: str, *, scheduled_at: datetime, schedule_arn: str, attempt: int = 1) -> str:
+    """`text` with EventBridge Scheduler's context attributes replaced, as the service does in a
+    target's Input: ``<aws.scheduler.scheduled-time>`` (ISO 8601 UTC), ``<aws.scheduler.schedule-arn>``,
+    ``<aws.scheduler.execution-id>``, ``<aws.scheduler.attempt-number>``."""
+    values = {
+        "<aws.scheduler.scheduled-time>": scheduled_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "<aws.scheduler.schedule-arn>": schedule_arn,
+        "<aws.scheduler.execution-id>": str(uuid.uuid4()),
+        "<aws.scheduler.attempt-number>": str(attempt),
+    }
+    for name, value in values.items():
+        text = text.replace(name, value)
+    return text
 
 
 def parse_at(expression: str, timezone: str = "UTC") -> datetime:
@@ -242,20 +263,40 @@ class LocalScheduler:
     _wake: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _service_recurring: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    _queues: list[QueueSource] = field(default_factory=list)
+    _queue_urls: dict[str, str] = field(default_factory=dict)
+    _sqs: Any = None
+    _listing: list[OneTimeSchedule] | None = None
+    _listed_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        # Any function may create, move or delete schedules: re-read the service after each invocation.
+        self.runner.observers.append(lambda _invocation: self.refresh())
+
+    def refresh(self) -> None:
+        """Forget the last listing: the next look reads the service again (call it after changing
+        schedules through the API directly, e.g. deleting one to simulate a lost schedule)."""
+        self._listing = None
 
     # ----------------------------------------------------------------------------- setup
 
-    def add_template_schedules(self, events: Iterable[ScheduleEvent], skip_if: dict[str, Callable[[datetime], bool]]) -> None:
+    def add_template_schedules(
+        self, events: Iterable[ScheduleEvent], skip_if: Mapping[str, Callable[[datetime], bool]]
+    ) -> None:
         """Register the template's Schedule/ScheduleV2 events (`skip_if` by function logical id)."""
         now = self.clock.now()
         for ev in events:
             if not ev.enabled:
                 continue
-            rule_arn = f"arn:aws:events:{self.region}:{self.account_id}:rule/{ev.name.replace('.', '-')}"
+            resource = ev.name.replace(".", "-")
+            if ev.kind == "Schedule":
+                rule_arn = f"arn:aws:events:{self.region}:{self.account_id}:rule/{resource}"
+            else:
+                rule_arn = f"arn:aws:scheduler:{self.region}:{self.account_id}:schedule/default/{resource}"
 
             def make_event(at: datetime, ev: ScheduleEvent = ev, rule_arn: str = rule_arn) -> Any:
                 if ev.input is not None:
-                    return json.loads(ev.input)
+                    return json.loads(with_context(ev.input, scheduled_at=at, schedule_arn=rule_arn))
                 return {
                     "version": "0",
                     "id": str(uuid.uuid4()),
@@ -276,7 +317,15 @@ class LocalScheduler:
     # ----------------------------------------------------------------------------- reading the service
 
     def service_schedules(self) -> list[OneTimeSchedule]:
-        """Every schedule of the service (all groups), re-reading only the new or modified ones."""
+        """Every schedule of the service (all groups). The listing is reused until a function runs,
+        `refresh` is called or `poll_seconds` pass; only new or modified schedules are read in full."""
+        if self._listing is not None and time.monotonic() - self._listed_at < self.poll_seconds:
+            return self._listing
+        self._listing = self._list()
+        self._listed_at = time.monotonic()
+        return self._listing
+
+    def _list(self) -> list[OneTimeSchedule]:
         seen: set[tuple[str, str]] = set()
         out: list[OneTimeSchedule] = []
         for page in self.client.get_paginator("list_schedules").paginate():
@@ -308,7 +357,9 @@ class LocalScheduler:
             del self._cache[gone]
         return out
 
-    def pending(self, schedules: list[OneTimeSchedule] | None = None) -> list[tuple[datetime, OneTimeSchedule]]:
+    def pending(
+        self, schedules: list[OneTimeSchedule] | None = None
+    ) -> list[tuple[datetime, OneTimeSchedule]]:
         """The service's enabled one-time schedules not fired yet, with their instants, soonest first."""
         out = []
         for s in self.service_schedules() if schedules is None else schedules:
@@ -329,7 +380,7 @@ class LocalScheduler:
         pending = self.pending(schedules)
         if pending and pending[0][0] <= until:
             at, first = pending[0]
-            candidates.append(((at, 0, f"{first.group}/{first.name}"), lambda t, s=first: self._fire_service(t, s)))
+            candidates.append(((at, 0, f"{first.group}/{first.name}"), partial(self._fire_service, s=first)))
         live = set()
         for s in schedules:
             if s.state != "ENABLED" or s.expression.startswith("at("):
@@ -343,12 +394,14 @@ class LocalScheduler:
                     continue
                 self._service_recurring[key] = nxt
             if nxt <= until:
-                candidates.append(((nxt, 1, f"{s.group}/{s.name}"), lambda t, s=s: self._fire_service_recurring(t, s)))
+                candidates.append(
+                    ((nxt, 1, f"{s.group}/{s.name}"), partial(self._fire_service_recurring, s=s))
+                )
         for gone in set(self._service_recurring) - live:
             del self._service_recurring[gone]
         for rec in self._recurring:
             if rec.next_at is not None and rec.next_at <= until:
-                candidates.append(((rec.next_at, 1, rec.source), lambda t, r=rec: self._fire_template(t, r)))
+                candidates.append(((rec.next_at, 1, rec.source), partial(self._fire_template, rec=rec)))
         if not candidates:
             return None
         (at, _, _), fire = min(candidates, key=lambda c: c[0])
@@ -360,7 +413,9 @@ class LocalScheduler:
             log.warning("%s targets %s, which is not a function of the template: dropped", source, target_arn)
             firing = Firing(at, source, "", event)
         else:
-            firing = Firing(at, source, spec.logical_id, event, self.runner.invoke_async(spec.logical_id, event))
+            firing = Firing(
+                at, source, spec.logical_id, event, self.runner.invoke_async(spec.logical_id, event)
+            )
         self._record(firing)
         return firing
 
@@ -376,14 +431,18 @@ class LocalScheduler:
                 self.client.delete_schedule(GroupName=s.group, Name=s.name)
             except self.client.exceptions.ResourceNotFoundException:
                 pass
-        event = json.loads(s.input) if s.input else {}
-        return self._invoke(at, f"schedule:{s.group}/{s.name}", s.target_arn, event)
+        return self._invoke(at, f"schedule:{s.group}/{s.name}", s.target_arn, self._input(s, at))
+
+    def _input(self, s: OneTimeSchedule, at: datetime) -> Any:
+        if not s.input:
+            return {}
+        arn = f"arn:aws:scheduler:{self.region}:{self.account_id}:schedule/{s.group}/{s.name}"
+        return json.loads(with_context(s.input, scheduled_at=at, schedule_arn=arn))
 
     def _fire_service_recurring(self, at: datetime, s: OneTimeSchedule) -> Firing | None:
         after = next_occurrence(s.expression, at, s.timezone)
         self._service_recurring[(s.group, s.name)] = after or datetime.max.replace(tzinfo=UTC)
-        event = json.loads(s.input) if s.input else {}
-        return self._invoke(at, f"schedule:{s.group}/{s.name}", s.target_arn, event)
+        return self._invoke(at, f"schedule:{s.group}/{s.name}", s.target_arn, self._input(s, at))
 
     def _fire_template(self, at: datetime, rec: _Recurring) -> Firing | None:
         rec.next_at = next_occurrence(rec.expression, at, rec.timezone)
@@ -394,10 +453,91 @@ class LocalScheduler:
         self._record(firing)
         return firing
 
+    # ----------------------------------------------------------------------------- SQS sources
+
+    def add_queue_sources(self, sources: Iterable[QueueSource], sqs: Any) -> None:
+        """Poll these SQS event sources (`sqs`: a boto3 client on the local endpoint)."""
+        self._sqs = sqs
+        self._queues.extend(q for q in sources if q.enabled)
+
+    def _queue_url(self, arn: str) -> str:
+        if arn not in self._queue_urls:
+            self._queue_urls[arn] = self._sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
+        return self._queue_urls[arn]
+
+    def drain_queues(self) -> int:
+        """Deliver every visible message of the SQS event sources to their functions, as Lambda's poller
+        does: batches of up to `batch_size`; a successful batch is deleted, except the messages a
+        function reports in ``batchItemFailures``; a failed batch stays (visible again after the
+        queue's visibility timeout, real time). Returns the number of invocations."""
+        invocations = 0
+        for q in self._queues:
+            url = self._queue_url(q.queue_arn)
+            while True:
+                answer = self._sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=max(1, min(q.batch_size, 10)), WaitTimeSeconds=0,
+                    AttributeNames=["All"], MessageAttributeNames=["All"],
+                )  # fmt: skip
+                messages = answer.get("Messages") or []
+                if not messages:
+                    break
+                event = {"Records": [self._sqs_record(m, q.queue_arn) for m in messages]}
+                at = self.clock.now()
+                firing = Firing(at, f"sqs:{q.queue_arn.rsplit(':', 1)[-1]}", q.function, event)
+                invocation = self.runner.invoke(q.function, event)
+                invocations += 1
+                self._record(Firing(at, firing.source, q.function, event, invocation))
+                if invocation.error is not None:
+                    break  # the batch stays in the queue (Lambda retries it after the visibility timeout)
+                failed: set[str] = set()
+                if q.report_failures and isinstance(invocation.result, dict):
+                    failed = {
+                        str(f.get("itemIdentifier")) for f in invocation.result.get("batchItemFailures") or []
+                    }
+                done = [m for m in messages if m["MessageId"] not in failed]
+                if done:
+                    self._sqs.delete_message_batch(
+                        QueueUrl=url,
+                        Entries=[
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                        ],
+                    )
+                if failed:
+                    break
+        return invocations
+
+    def _sqs_record(self, m: dict[str, Any], arn: str) -> dict[str, Any]:
+        attributes = {k: str(v) for k, v in (m.get("Attributes") or {}).items()}
+        message_attributes = {
+            k: {
+                "stringValue": v.get("StringValue"),
+                "binaryValue": v.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": v.get("DataType"),
+            }
+            for k, v in (m.get("MessageAttributes") or {}).items()
+        }
+        return {
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m.get("Body", ""),
+            "attributes": attributes,
+            "messageAttributes": message_attributes,
+            "md5OfBody": m.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": self.region,
+        }
+
+    # ----------------------------------------------------------------------------- running
+
     def run_due(self) -> int:
-        """Fire everything due at the clock's current instant, in order; returns how many ran."""
+        """Deliver queued messages and fire everything due at the clock's current instant, in order;
+        returns how many invocations ran."""
         count = 0
         with self._lock:
+            count += self.drain_queues()
             while True:
                 now = self.clock.now()
                 nxt = self._next(now)
@@ -405,7 +545,7 @@ class LocalScheduler:
                     return count
                 at, fire = nxt
                 if fire(at) is not None:
-                    count += 1
+                    count += 1 + self.drain_queues()
 
     def fast_forward(self, to: datetime) -> list[Firing]:
         """Advance the clock to `to`, stopping at each due instant on the way to fire what is due
@@ -413,13 +553,16 @@ class LocalScheduler:
         was already past it)."""
         with self._lock:
             start = len(self.fired)
+            self.refresh()
+            self.drain_queues()
             while True:
                 nxt = self._next(to)
                 if nxt is None:
                     break
                 at, fire = nxt
                 self.clock.advance_to(at)
-                fire(at)
+                if fire(at) is not None:
+                    self.drain_queues()
             self.clock.advance_to(to)
             self.run_due()
             return self.fired[start:]

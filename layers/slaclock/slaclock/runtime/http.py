@@ -6,6 +6,8 @@
     404     UnknownSourceError                       {"error": "..."}
     413     PayloadTooLargeError                     {"error": "..."}
     503     ConflictError, ServiceUnavailable        {"error": "..."} + Retry-After: 5 (the sender retries)
+    4xx     a SlaclockError with `http_status`       {"error": "..."}
+    4xx     the router's own (no route: 404)         {"error": "..."}
     500     anything else                            {"error": "internal error"}: no message, no trace
 
 The sender's mistake is never a 500, and a 500 never shows a stack trace or an exception's text (it
@@ -18,7 +20,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slaclock.engine.errors import ValidationError
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+
+from slaclock.engine.errors import SlaclockError, ValidationError
 from slaclock.helpdesk import AuthError
 from slaclock.ports import ConflictError, ServiceUnavailable
 from slaclock.services.ingest import PayloadTooLargeError, UnknownSourceError
@@ -36,7 +40,16 @@ RETRY_AFTER_SECONDS = 5
 
 
 def status_for(exc: BaseException) -> int:
-    """The HTTP status of an exception (500 for anything that is not a mapped domain error)."""
+    """The HTTP status of an exception (500 for anything that is not a mapped domain error).
+
+    A domain error of another use case may declare its own status as a class attribute
+    (``class ReportNotFound(SlaclockError): http_status = 404``) rather than being listed here, so
+    this module does not import every use case (each function imports only its own)."""
+    if isinstance(exc, ServiceError):  # the router's own answers: no route (404), method (405) ...
+        return exc.status_code
+    declared = getattr(exc, "http_status", None)
+    if isinstance(exc, SlaclockError) and isinstance(declared, int) and 400 <= declared <= 599:
+        return declared
     for cls, status in _STATUS:
         if isinstance(exc, cls):
             return status
@@ -58,6 +71,8 @@ def error_body(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, str]]
         )
     if status == 500:
         return status, {"error": "internal error"}, {}
+    if isinstance(exc, ServiceError):
+        return status, {"error": exc.msg}, {}
     return status, {"error": str(exc)}, {}
 
 

@@ -5,7 +5,8 @@
 1. loads the ticket; an unknown ticket (never stored) does nothing;
 2. evaluates it at `now` (at `armed_for` if this Lambda's clock lags the scheduler's: the scheduler
    never fires early, so the step it was armed for is always seen);
-3. for each notice the view owes (`TicketView.notices`, every reached step), claims it in the
+3. for each notice the view owes (`TicketView.notices`, every reached step) and the ticket does not
+   already list as sent (`StoredTicket.notified`, a cache of the ledger), claims it in the
    `NoticeLedger` with a lease; only the claimer sends it: e-mail (SES), then `mark_sent`, then the
    EventBridge event and the step's signed outgoing webhook. A notice sent before is skipped, so a stale
    firing (the ticket was answered, moved or deleted) sends nothing twice;
@@ -13,9 +14,9 @@
    claimed-but-unsent and the ticket's `retry_at` is set to the lease's end: the schedule is armed no
    later than that, and the sweeper's index sees it too. The retry re-claims it once the lease ended.
    Never lost, never sent twice (except a sender dying between the e-mail and `mark_sent`);
-5. saves the ticket (same state, new `next_check_at` / `retry_at`, the clock records) with optimistic
-   locking when anything changed, re-running from 1 on `ConflictError` (already-sent notices are
-   skipped on the re-run);
+5. saves the ticket (same state; new `next_check_at`, `retry_at`, `notified`; the clock records)
+   with optimistic locking when anything changed, re-running from 1 on `ConflictError`
+   (already-sent notices are skipped on the re-run);
 6. re-syncs the schedule with the saved armed instant (a firing consumed the one-time schedule;
    re-arming an existing one for the same instant is harmless). A refusal is reported, not raised:
    the saved `next_check_at` lets the sweeper catch the ticket.
@@ -112,6 +113,7 @@ class CheckResult:
 class _Delivery:
     sent: list[Notice] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
+    known_sent: set[str] = field(default_factory=set)  # the ledger said SENT: cache them on the ticket
     integration_failures: int = 0
 
 
@@ -134,16 +136,19 @@ def run_check(
         current = armed_for is None or armed_for == stored.next_check_at
         at = max(now, armed_for) if armed_for is not None and current else now
         view = evaluate(config, stored.state, at)
-        delivery = _deliver_all(ports, config, view, at)
+        delivery = _deliver_all(ports, config, view, at, stored.notified)
         retry_at = round_up_to_minute(at + ports.lease) if delivery.pending else None
         armed = _armed_instant(view, retry_at)
-        if delivery.sent or delivery.pending or (armed, retry_at) != (stored.next_check_at, stored.retry_at):
+        notified = stored.notified | delivery.known_sent | {n.key for n in delivery.sent}
+        changed = (armed, retry_at, notified) != (stored.next_check_at, stored.retry_at, stored.notified)
+        if delivery.sent or delivery.pending or changed:
             try:
                 ports.tickets.save(
                     stored.state,
                     expected_version=stored.version,
                     next_check_at=armed,
                     retry_at=retry_at,
+                    notified=notified,
                     clocks=view.clocks,
                 )
             except ConflictError:
@@ -173,11 +178,17 @@ def _armed_instant(view: TicketView, retry_at: datetime | None) -> datetime | No
     return armed
 
 
-def _deliver_all(ports: CheckPorts, config: Config, view: TicketView, now: datetime) -> _Delivery:
+def _deliver_all(
+    ports: CheckPorts, config: Config, view: TicketView, now: datetime, notified: frozenset[str]
+) -> _Delivery:
+    """Claim, send and record every owed notice not already known as sent (`notified`)."""
     out = _Delivery()
     for notice in view.notices:
+        if notice.key in notified:
+            continue
         outcome = ports.ledger.claim(notice, now=now, lease=ports.lease)
         if outcome is ClaimOutcome.SENT:
+            out.known_sent.add(notice.key)
             continue
         if outcome is ClaimOutcome.HELD:
             out.pending.append(notice.key)

@@ -213,6 +213,7 @@ def ingest_ticket_events(
                 expected_version=stored.version if stored is not None else None,
                 next_check_at=armed,
                 retry_at=stored.retry_at if stored is not None else None,
+                notified=stored.notified if stored is not None else (),
                 clocks=changed_clocks(prev_view, view),
             )
         except ConflictError:

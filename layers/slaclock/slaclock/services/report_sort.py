@@ -12,8 +12,8 @@ per row (1,000,000 rows: ~150 MB of the function's ephemeral storage); the files
 merge ends, even on an error.
 
 Distinct tickets (`DistinctCounter`): each ticket id is hashed to 64 bits (BLAKE2b); hashes are held in
-an ``array('Q')`` up to `chunk` entries, then sorted, de-duplicated and spilled; the count merges the
-runs. Exact up to a 64-bit hash collision (for a million tickets, a chance of about 3 in 100 million).
+an ``array('Q')`` up to `chunk` (100,000) entries, then sorted, de-duplicated and spilled (sorting makes
+Python ints: ~10 MB for a chunk, so the chunk stays small); the count merges the runs. Exact up to a 64-bit hash collision (for a million tickets, a chance of about 3 in 100 million).
 """
 
 from __future__ import annotations
@@ -88,7 +88,9 @@ def _write_run(rows: list[SlaLogRow], directory: str | None) -> str:
     handle, path = tempfile.mkstemp(prefix="slaclock-run-", suffix=".bin", dir=directory)
     with os.fdopen(handle, "wb") as out:
         for i in range(0, len(rows), BATCH_ROWS):
-            pickle.dump([_as_tuple(r) for r in rows[i : i + BATCH_ROWS]], out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(
+                [_as_tuple(r) for r in rows[i : i + BATCH_ROWS]], out, protocol=pickle.HIGHEST_PROTOCOL
+            )
     return path
 
 
@@ -100,6 +102,12 @@ def _read_run(handle: BinaryIO) -> Iterator[SlaLogRow]:
             return
         for values in batch:
             yield SlaLogRow(*values)
+
+
+def _remove(paths: list[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 @contextlib.contextmanager
@@ -120,7 +128,7 @@ def external_sort(
     key = sort_key(by)
     paths: list[str] = []
     with contextlib.ExitStack() as cleanup:
-        cleanup.callback(lambda: [os.unlink(p) for p in paths if os.path.exists(p)])
+        cleanup.callback(_remove, paths)
         chunk: list[SlaLogRow] = []
         for row in rows:
             chunk.append(row)
@@ -143,7 +151,9 @@ def external_sort(
 
 
 def _hash64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+    return int.from_bytes(
+        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"
+    )
 
 
 class DistinctCounter:
@@ -151,7 +161,7 @@ class DistinctCounter:
     spilled to sorted run files in `directory`. Call `count()` once, at the end; `close()` (or the
     context manager) removes the files."""
 
-    def __init__(self, *, chunk: int = 1_000_000, directory: str | None = None) -> None:
+    def __init__(self, *, chunk: int = 100_000, directory: str | None = None) -> None:
         self.chunk = chunk
         self.directory = directory
         self._hashes = array.array("Q")

@@ -1,0 +1,204 @@
+"""template.yaml: cfn-lint clean, and the security and runtime properties the deployment promises."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slaclock.local.resources import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE)
+
+
+def resources(template: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == rtype}
+
+
+def test_cfn_lint_reports_nothing():
+    from cfnlint.api import ManualArgs, lint_file
+
+    matches = lint_file(TEMPLATE, config=ManualArgs(regions=["eu-west-1", "us-east-1"], include_checks=["I"]))
+    assert [str(m) for m in matches] == []
+
+
+def test_cfn_lint_would_catch_a_broken_template(tmp_path):
+    from cfnlint.api import ManualArgs, lint_file
+
+    broken = tmp_path / "template.yaml"
+    broken.write_text(
+        TEMPLATE.read_text().replace("BillingMode: PAY_PER_REQUEST", "BillingMode: PAY_AS_YOU_GO")
+    )
+    assert lint_file(broken, config=ManualArgs(regions=["eu-west-1"]))
+
+
+def test_functions_run_python312_on_arm64_with_powertools_settings(template):
+    glob = template["Globals"]["Function"]
+    assert glob["Runtime"] == "python3.12"
+    assert glob["Architectures"] == ["arm64"]
+    env = glob["Environment"]["Variables"]
+    assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"} <= set(env)
+    functions = resources(template, "AWS::Serverless::Function")
+    assert {"WebhookFunction", "CheckFunction", "SweeperFunction"} <= set(functions)
+    for name, fn in functions.items():
+        props = fn["Properties"]
+        assert "Runtime" not in props and "Architectures" not in props, name
+        assert props["CodeUri"].startswith("functions/"), name
+        assert (ROOT / props["CodeUri"]).is_dir(), name
+    layer = template["Resources"]["SlaclockLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert layer["Properties"]["ContentUri"] == "layers/slaclock"
+
+
+def test_tracing_is_off_unless_asked_for(template):
+    assert template["Parameters"]["EnableTracing"]["Default"] == "false"
+    assert template["Globals"]["Function"]["Tracing"] == {
+        "Fn::If": ["TracingEnabled", "Active", "PassThrough"]
+    }
+
+
+def test_the_webhook_route_and_the_sweeper_schedule(template):
+    fns = template["Resources"]
+    (webhook,) = fns["WebhookFunction"]["Properties"]["Events"].values()
+    assert webhook["Type"] == "HttpApi"
+    assert (webhook["Properties"]["Method"], webhook["Properties"]["Path"]) == ("POST", "/webhooks/{source}")
+    (sweep,) = fns["SweeperFunction"]["Properties"]["Events"].values()
+    assert sweep["Properties"]["Schedule"] == "rate(5 minutes)"
+
+
+def test_tables_are_on_demand_encrypted_and_recoverable(template):
+    tables = resources(template, "AWS::DynamoDB::Table")
+    assert tables
+    for name, table in tables.items():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST", name
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
+        assert props["SSESpecification"]["SSEEnabled"] is True, name
+        assert table["DeletionPolicy"] == "Retain", name
+
+
+def test_the_sweeper_and_report_indexes_exist(template):
+    gsis = {
+        g["IndexName"]: g for g in template["Resources"]["SlaTable"]["Properties"]["GlobalSecondaryIndexes"]
+    }
+    assert [k["AttributeName"] for k in gsis["due-checks"]["KeySchema"]] == ["due_shard", "next_check_at"]
+    assert [k["AttributeName"] for k in gsis["clocks-by-outcome"]["KeySchema"]] == [
+        "outcome_day",
+        "outcome_at",
+    ]
+
+
+def test_buckets_are_private_encrypted_versioned_and_tls_only(template):
+    buckets = resources(template, "AWS::S3::Bucket")
+    policies = resources(template, "AWS::S3::BucketPolicy")
+    for name, bucket in buckets.items():
+        props = bucket["Properties"]
+        block = props["PublicAccessBlockConfiguration"]
+        assert set(block) == {
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        }
+        assert all(v is True for v in block.values()), name
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"], name
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}, name
+        guarding = [p for p in policies.values() if p["Properties"]["Bucket"] == {"Ref": name}]
+        statements = [s for p in guarding for s in p["Properties"]["PolicyDocument"]["Statement"]]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
+        ), name
+
+
+def test_queues_are_encrypted(template):
+    for name, queue in resources(template, "AWS::SQS::Queue").items():
+        props = queue["Properties"]
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
+
+
+def _statements(node: Any) -> Iterator[dict[str, Any]]:
+    """Every IAM policy statement anywhere in the template (function policies, roles, role policies)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Statement" and isinstance(value, list):
+                yield from (s for s in value if isinstance(s, dict) and "Effect" in s)
+            else:
+                yield from _statements(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _statements(item)
+
+
+def test_no_allow_statement_grants_every_resource_or_every_action(template):
+    allows = [
+        s for s in _statements(template["Resources"]) if s["Effect"] == "Allow" and "Principal" not in s
+    ]
+    assert len(allows) >= 10
+    for s in allows:
+        targets = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+        assert "*" not in targets, s
+        actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+        assert not any(a == "*" or a.endswith(":*") for a in actions), s
+
+
+def test_least_privilege_scopes(template):
+    allows = [
+        s for s in _statements(template["Resources"]) if s["Effect"] == "Allow" and "Principal" not in s
+    ]
+    by_action: dict[str, list[Any]] = {}
+    for s in allows:
+        for action in s["Action"] if isinstance(s["Action"], list) else [s["Action"]]:
+            by_action.setdefault(action, []).append(s)
+    for s in by_action["scheduler:CreateSchedule"]:
+        assert s["Resource"]["Fn::Sub"].endswith(":schedule/${CheckScheduleGroup}/*")
+    for s in by_action["iam:PassRole"]:
+        assert s["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
+    for s in by_action["ses:SendEmail"]:
+        assert s["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
+    for s in by_action["ssm:GetParameter"]:
+        assert s["Resource"]["Fn::Sub"].endswith(":parameter/slaclock/*")
+    readable = [{"Fn::Sub": "${DataBucket.Arn}/${ConfigKey}"}, {"Fn::Sub": "${DataBucket.Arn}/reports/*"}]
+    for s in by_action["s3:GetObject"]:
+        assert s["Resource"] in readable, s  # the configuration document, or the reports
+    for s in by_action["events:PutEvents"]:
+        assert s["Resource"]["Fn::Sub"].endswith(":event-bus/${EventBusName}")
+    (invoke,) = by_action["lambda:InvokeFunction"]
+    assert {"Fn::GetAtt": ["CheckFunction", "Arn"]} in invoke["Resource"]
+
+
+def test_the_scheduler_role_trusts_only_the_scheduler_of_this_account(template):
+    role = template["Resources"]["SchedulerRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    (dlq,) = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert dlq["Action"] == "sqs:SendMessage" and dlq["Resource"] == {
+        "Fn::GetAtt": ["DeadLetterQueue", "Arn"]
+    }
+
+
+def test_alarms_watch_the_dead_letter_queue_and_every_function(template):
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    watched_functions = {
+        a["Properties"]["Dimensions"][0]["Value"]["Ref"]
+        for a in alarms
+        if a["Properties"]["MetricName"] == "Errors" and a["Properties"]["Namespace"] == "AWS/Lambda"
+    }
+    assert watched_functions == set(resources(template, "AWS::Serverless::Function"))
+    (dlq,) = [a for a in alarms if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"]
+    assert (
+        dlq["Properties"]["Threshold"] == 0
+        and dlq["Properties"]["ComparisonOperator"] == "GreaterThanThreshold"
+    )
+
+
+def test_outputs_name_the_api_table_and_bucket(template):
+    assert {"WebhookUrl", "TableName", "DataBucketName", "ConfigKey"} <= set(template["Outputs"])
