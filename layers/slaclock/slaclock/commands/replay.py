@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import gc
 import json
+import json.scanner
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -31,6 +32,8 @@ from slaclock.engine.errors import SlaclockError, ValidationError
 from slaclock.engine.events import Event, parse_event, parse_instant
 from slaclock.engine.replay import Replay, ReplayStats, write_reports
 from slaclock.engine.reports import check_group_by, format_instant, parse_sort
+
+_JSON_SPACE = " \t\n\r"  # the whitespace JSON allows around a value
 
 MAX_REPORTED = 20
 """Malformed lines printed one by one; beyond that they are only counted."""
@@ -171,8 +174,12 @@ def _json_lines(
     handle: IO[bytes], size: int, progress: Progress, stats: ReadStats
 ) -> Iterator[tuple[int, Any]]:
     # Lines are decoded one by one (so a bad byte is blamed on its line) and parsed as text, which is
-    # faster than handing bytes to json.loads.
-    decode = json.JSONDecoder().decode
+    # faster than handing bytes to json.loads. A line is read with the decoder's scanner directly (what
+    # `JSONDecoder.decode` calls after skipping whitespace), then checked to end with JSON whitespace
+    # only; any other line goes through `decode` itself, which raises exactly the error it would.
+    decoder = json.JSONDecoder()
+    decode = decoder.decode
+    scan = json.scanner.make_scanner(decoder)
     read = 0
     for number, raw in enumerate(handle, 1):
         stats.lines = number
@@ -185,7 +192,14 @@ def _json_lines(
                 text = text.lstrip("\ufeff")
             if text.isspace() or not text:
                 continue
-            yield number, decode(text)
+            try:
+                doc, end = scan(text, 0)
+            except (StopIteration, ValueError):
+                end = -1
+            if end == len(text) or (end > 0 and not text[end:].strip(_JSON_SPACE)):
+                yield number, doc
+            else:
+                yield number, decode(text)
         except ValueError as e:  # UnicodeDecodeError and JSONDecodeError
             yield number, e
 

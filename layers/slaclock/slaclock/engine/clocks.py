@@ -43,10 +43,10 @@ from enum import StrEnum
 from typing import Any
 
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.config import Condition, Config, Metric, Not, Predicate, SlaLevel, Target
+from slaclock.engine.config import Config, Metric, SlaLevel, Target
 from slaclock.engine.errors import ValidationError
-from slaclock.engine.events import Event, EventType, format_instant, merge_fields
-from slaclock.engine.rules import choose_level
+from slaclock.engine.events import Event, EventType, format_instant
+from slaclock.engine.rules import RuleInputs, choose_level, rule_inputs
 
 
 class ClockStatus(StrEnum):
@@ -297,7 +297,7 @@ class _Fold:
 
     __slots__ = (
         "ticket_id", "last_key", "fields", "seen", "created_at", "deleted_at", "level", "matched",
-        "timeline", "clocks", "chosen_with",
+        "timeline", "clocks", "chosen_with", "chosen_key",
     )  # fmt: skip
 
     def __init__(self, state: TicketState) -> None:
@@ -313,6 +313,25 @@ class _Fold:
         self.clocks: list[ClockRecord] = list(state.clocks)
         # The configuration `level`/`matched` were chosen with during THIS fold (never a stored one).
         self.chosen_with: Config | None = None
+        self.chosen_key: tuple[Any, ...] | None = None  # its `rules.decision_key` (None: not keyed)
+
+    @classmethod
+    def fresh(cls, ticket_id: str) -> _Fold:
+        """The fold of a ticket with no event yet (`_Fold(TicketState(ticket_id))`, without the state)."""
+        fold = cls.__new__(cls)
+        fold.ticket_id = ticket_id
+        fold.last_key = None
+        fold.fields = {}
+        fold.seen = set()
+        fold.created_at = None
+        fold.deleted_at = None
+        fold.level = None
+        fold.matched = ()
+        fold.timeline = []
+        fold.clocks = []
+        fold.chosen_with = None
+        fold.chosen_key = None
+        return fold
 
     def freeze(self) -> TicketState:
         return TicketState(
@@ -322,31 +341,72 @@ class _Fold:
             clocks=tuple(self.clocks),
         )  # fmt: skip
 
-    # -- one event ---------------------------------------------------------------------------------
+    # -- events ------------------------------------------------------------------------------------
 
-    def fold(self, config: Config, event: Event) -> None:
-        """Fold one event that sorts after every folded one and whose id is new."""
+    def fold_all(self, config: Config, ordered: Iterable[Event]) -> None:
+        """Fold events sorted by (`at`, `id`), all after every folded one; a repeated id is skipped and
+        an event of another ticket raises `ValidationError`."""
+        inputs = rule_inputs(config)
+        # The decision can be reused without even computing its key when the event's update sets no
+        # field the rules read, and the fields the merge may set besides (status, deleted) and the
+        # event instant are not read either.
+        reads = inputs.fields if inputs is not None else None
+        if inputs is None or inputs.reads_at or "status" in inputs.fields or "deleted" in inputs.fields:
+            reads = None
+        ticket_id = self.ticket_id
+        seen = self.seen
+        for event in ordered:
+            if event.ticket_id != ticket_id:
+                raise ValidationError(
+                    [("ticket_id", f"events of tickets {ticket_id!r} and {event.ticket_id!r} mixed")],
+                    "invalid replay",
+                )
+            if event.id not in seen:
+                self.fold(config, event, inputs, reads)
+
+    def fold(
+        self,
+        config: Config,
+        event: Event,
+        inputs: RuleInputs | None,
+        reads: frozenset[str] | None = None,
+    ) -> None:
+        """Fold one event that sorts after every folded one and whose id is new. `inputs` are
+        `rule_inputs(config)`; `reads` their fields when the quick reuse test applies (see `fold_all`)."""
         at = event.at
         kind = event.type
-        self.seen.add(event.id)
-        self.last_key = (at, event.id)
-        was_solved = self.timeline[-1].solved if self.timeline else False
-        previous = self.fields
-        fields, solved = self._merge(event, was_solved)
+        event_id = event.id
+        self.seen.add(event_id)
+        self.last_key = (at, event_id)
+        timeline = self.timeline
+        was_solved = timeline[-1].solved if timeline else False
 
-        # The level the event brings takes effect at its instant, before its lifecycle effect. The rules
-        # are a function of (fields, at), and of `at` only through older_than/newer_than: with the same
-        # fields and configuration and no such test, the outcome is the one already chosen.
-        if self.chosen_with is config and fields == previous and _time_free(config):
-            level = self.level
+        update = event.ticket
+        fields = self.fields  # this fold's own dict (see __init__): updated in place
+        _merge_into(fields, kind, update)
+        solved = _solved_after(was_solved, kind, update, fields)
+        if solved != was_solved and kind is _CUSTOMER_REPLIED and "status" not in update:
+            fields["status"] = "open"  # a customer writing back reopens a solved ticket
+
+        # The level the event brings takes effect at its instant, before its lifecycle effect. The walk
+        # is a function of the values of the fields the rules read and of the outcome of their date
+        # tests at `at` (`rules.RuleInputs.key`): when that key is the one the level was chosen with in
+        # this fold, under the same configuration, the walk would choose the same again.
+        if self.chosen_with is config and reads is not None and reads.isdisjoint(update):
+            level = self.level  # no field the key reads changed: same key
         else:
-            level, matched = choose_level(config, fields, at)
-            self.matched = tuple(matched)
-            self.chosen_with = config
-        if level != self.level:
-            if self.created_at is not None and self.deleted_at is None:
-                self._change_level(config, level, at)
-            self.level = level
+            key = None if inputs is None else inputs.key(fields, at)
+            if key is not None and self.chosen_with is config and key == self.chosen_key:
+                level = self.level
+            else:
+                level, matched = choose_level(config, fields, at)
+                self.matched = tuple(matched)
+                self.chosen_with = config
+                self.chosen_key = key
+            if level != self.level:
+                if self.created_at is not None and self.deleted_at is None:
+                    self._change_level(config, level, at)
+                self.level = level
 
         if self.deleted_at is not None:
             return  # nothing starts, stops or resumes after a deletion
@@ -357,24 +417,6 @@ class _Fold:
                 self.deleted_at = at  # deleted before it was created: it never gets clocks
             return
         self._lifecycle(kind, at, fields, solved, was_solved)
-
-    def _merge(self, event: Event, was_solved: bool) -> tuple[dict[str, Any], bool]:
-        """Merge the event's fields (with the status its type implies) and tell whether the ticket is
-        solved after it."""
-        kind = event.type
-        update = event.ticket
-        fields = merge_fields(self.fields, update) if update else dict(self.fields)
-        if "status" not in update:
-            implied = _IMPLIED_STATUS.get(kind)
-            if implied is not None:
-                fields["status"] = implied
-        if kind is _DELETED and "deleted" not in update:
-            fields["deleted"] = True
-        solved = _solved_after(was_solved, kind, update, fields)
-        if solved != was_solved and kind is _CUSTOMER_REPLIED and "status" not in update:
-            fields["status"] = "open"  # a customer writing back reopens a solved ticket
-        self.fields = fields
-        return fields, solved
 
     def _create(self, at: datetime, fields: Mapping[str, Any], level: str | None) -> None:
         status = _status_of(fields)
@@ -453,45 +495,25 @@ class _Fold:
                 clocks[i] = ClockRecord(c.metric, c.cycle, c.started_at, level, at, None, False, False)
 
 
-_TIME_FREE_OPS = frozenset(
-    {
-        "is",
-        "is_not",
-        "in",
-        "not_in",
-        "contains",
-        "not_contains",
-        "starts_with",
-        "matches",
-        "gt",
-        "lt",
-        "exists",
-    }
-)
-_TIME_FREE: dict[int, tuple[Config, bool]] = {}
-
-
-def _time_free(config: Config) -> bool:
-    """Whether every rule condition of `config` uses only operators that do not read the event instant
-    (an unknown operator counts as reading it). Cached per configuration object."""
-    cached = _TIME_FREE.get(id(config))
-    if cached is not None and cached[0] is config:
-        return cached[1]
-
-    def free(cond: Condition | None) -> bool:
-        if cond is None:
-            return True
-        if isinstance(cond, Predicate):
-            return cond.op in _TIME_FREE_OPS
-        if isinstance(cond, Not):
-            return free(cond.item)
-        return all(free(c) for c in cond.items)
-
-    result = all(free(rule.when) for rule in config.rules)
-    if len(_TIME_FREE) >= 64:
-        _TIME_FREE.clear()
-    _TIME_FREE[id(config)] = (config, result)
-    return result
+def _merge_into(fields: dict[str, Any], kind: EventType, update: Mapping[str, Any]) -> None:
+    """Merge the event's fields into `fields` as `events.merge_fields` does, then set the status its type
+    implies and ``deleted`` for a deletion (unless the event carries them)."""
+    if update:
+        if "custom" in update:
+            for name, value in update.items():
+                custom = fields.get("custom")
+                if name == "custom" and isinstance(value, Mapping) and isinstance(custom, Mapping):
+                    fields["custom"] = {**custom, **value}
+                else:
+                    fields[name] = value
+        else:
+            fields.update(update)
+    if "status" not in update:
+        implied = _IMPLIED_STATUS.get(kind)
+        if implied is not None:
+            fields["status"] = implied
+    if kind is _DELETED and "deleted" not in update:
+        fields["deleted"] = True
 
 
 def _status_of(fields: Mapping[str, Any]) -> str | None:
@@ -543,21 +565,16 @@ def replay_ticket(config: Config, events: Iterable[Event]) -> TicketState:
     """Fold all of one ticket's events, in any order and with duplicates: they are sorted by (`at`, `id`)
     and a repeated id is ignored (the first copy in that order is kept). Raises `ValidationError` if
     there is no event or the events belong to several tickets."""
+    return _fold_events(config, events).freeze()
+
+
+def _fold_events(config: Config, events: Iterable[Event]) -> _Fold:
     ordered = sorted(events, key=_event_key)
     if not ordered:
         raise ValidationError([("events", "no event to replay")], "invalid replay")
-    ticket_id = ordered[0].ticket_id
-    fold = _Fold(TicketState(ticket_id=ticket_id))
-    seen = fold.seen
-    for event in ordered:
-        if event.ticket_id != ticket_id:
-            raise ValidationError(
-                [("ticket_id", f"events of tickets {ticket_id!r} and {event.ticket_id!r} mixed")],
-                "invalid replay",
-            )
-        if event.id not in seen:
-            fold.fold(config, event)
-    return fold.freeze()
+    fold = _Fold.fresh(ordered[0].ticket_id)
+    fold.fold_all(config, ordered)
+    return fold
 
 
 def apply_event(config: Config, state: TicketState | None, event: Event) -> TicketState:
@@ -578,7 +595,7 @@ def apply_event(config: Config, state: TicketState | None, event: Event) -> Tick
             f"event {event.id} at {format_instant(event.at)} sorts before {state.last_key[1]}"
         )
     fold = _Fold(state)
-    fold.fold(config, event)
+    fold.fold(config, event, rule_inputs(config))
     return fold.freeze()
 
 
@@ -623,6 +640,53 @@ def evaluate(config: Config, state: TicketState, now: datetime) -> TicketView:
         notices=tuple(notices),
         next_check_at=pending,
     )
+
+
+ClockOutcome = tuple[
+    Metric, int, str, str, datetime, "datetime | None", "datetime | None", ClockStatus, float, float
+]
+"""What a report shows of one clock: (metric, cycle, level, calendar, started_at, due_at, stopped_at,
+status, business_seconds, remaining_seconds), as in `Clock`."""
+
+
+def clock_outcomes(
+    config: Config, events: Iterable[Event], now: datetime
+) -> tuple[str, Mapping[str, Any], list[ClockOutcome]]:
+    """``evaluate(config, replay_ticket(config, events), now)`` reduced to what the reports show: the
+    ticket id, its fields, and for each of its clocks, in the view's order (cancelled ones included),
+    the `ClockOutcome` holding the same values as the view's `Clock`. Same errors as `replay_ticket`.
+
+    For offline replays of many tickets: it computes no warning or escalation instant, no notice and
+    no next check (so one calendar `add` per clock, for its due instant), and builds no state or view.
+    """
+    fold = _fold_events(config, events)
+    timeline = fold.timeline
+    out: list[ClockOutcome] = []
+    records = fold.clocks
+    if len(records) > 1:
+        records = sorted(records, key=_clock_order)
+    for record in records:
+        resolved = _resolve(config, record.level, record.metric)
+        if resolved is None:
+            continue
+        level, target, cal = resolved
+        intervals, projected_from = _spans(record, target, timeline, now)
+        stop = record.stopped_at
+        reached, _, counted = _walk(
+            cal, intervals, (target.within,), now if stop is None else stop, projected_from,
+            None if stop is None else 0,
+        )  # fmt: skip
+        due = reached[0] if reached else None
+        target_seconds = target.within.total_seconds()
+        business_seconds = counted.total_seconds()
+        out.append(
+            (
+                record.metric, record.cycle, level.name, level.calendar, record.started_at, due, stop,
+                _clock_status(record, target, due, timeline, now), business_seconds,
+                target_seconds - business_seconds,
+            )
+        )  # fmt: skip
+    return fold.ticket_id, fold.fields, out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -762,17 +826,7 @@ def _evaluate_clock(
     """The clock at `now`, and its earliest pending step instant after `now` (None if none)."""
     start = record.started_at
     stop = record.stopped_at
-    intervals, paused_since = _counting_intervals(timeline, start, stop, target.pause_when_status)
-    projected_from: datetime | None = None
-    if stop is not None:
-        # Stopped: where its steps would have fallen had it kept counting from its stop.
-        projected_from = stop
-    elif paused_since is not None:
-        # Paused at the end of what is known: its instants if it resumed at `now`.
-        projected_from = now if now > paused_since else paused_since
-    if projected_from is not None:
-        intervals.append((projected_from, None))
-
+    intervals, projected_from = _spans(record, target, timeline, now)
     amounts, rungs, breach = _plan(level, record.metric, target)
     limit = now if stop is None else stop
     # A stopped clock's steps after its stop are never owed nor armed: only its due instant is computed.
@@ -795,16 +849,7 @@ def _evaluate_clock(
                 next_at = at
                 break
 
-    if record.cancelled:
-        status = _CANCELLED
-    elif stop is not None:
-        status = _MET if due is None or stop <= due else _MISSED
-    elif due is not None and now > due:
-        status = _MISSED
-    elif _paused_at(timeline, now, start, target.pause_when_status):
-        status = _PAUSED
-    else:
-        status = _OPEN
+    status = _clock_status(record, target, due, timeline, now)
     target_seconds = target.within.total_seconds()
     business_seconds = counted.total_seconds()
     clock = Clock(
@@ -824,6 +869,41 @@ def _evaluate_clock(
         adopted_at=record.adopted_at,
     )
     return clock, next_at
+
+
+def _spans(
+    record: ClockRecord, target: Target, timeline: Sequence[StatusChange], now: datetime
+) -> tuple[list[tuple[datetime, datetime | None]], datetime | None]:
+    """The intervals a clock counts in (`_counting_intervals` from its start to its stop), ending with an
+    unbounded one: the last counting interval of a running clock, or the projection from its stop (a
+    stopped clock: where its instants would have fallen had it kept counting) or from `now` (a clock
+    paused at the end of what is known: its instants if it resumed at `now`). Second item: where the
+    projection starts (None without one)."""
+    stop = record.stopped_at
+    intervals, paused_since = _counting_intervals(timeline, record.started_at, stop, target.pause_when_status)
+    projected_from: datetime | None = None
+    if stop is not None:
+        projected_from = stop
+    elif paused_since is not None:
+        projected_from = now if now > paused_since else paused_since
+    if projected_from is not None:
+        intervals.append((projected_from, None))
+    return intervals, projected_from
+
+
+def _clock_status(
+    record: ClockRecord, target: Target, due: datetime | None, timeline: Sequence[StatusChange], now: datetime
+) -> ClockStatus:
+    stop = record.stopped_at
+    if record.cancelled:
+        return _CANCELLED
+    if stop is not None:
+        return _MET if due is None or stop <= due else _MISSED
+    if due is not None and now > due:
+        return _MISSED
+    if _paused_at(timeline, now, record.started_at, target.pause_when_status):
+        return _PAUSED
+    return _OPEN
 
 
 def _walk(

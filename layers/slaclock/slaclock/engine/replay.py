@@ -16,18 +16,32 @@ rows are streamed to the writers, and only bounded aggregates are kept for compl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import csv
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
-from slaclock.engine.clocks import TicketView, evaluate, replay_ticket
+from slaclock.engine.clocks import (
+    ClockOutcome,
+    ClockStatus,
+    TicketView,
+    clock_outcomes,
+    evaluate,
+    replay_ticket,
+)
 from slaclock.engine.config import Config
 from slaclock.engine.events import Event
 from slaclock.engine.reports import (
+    SLA_LOG_COLUMNS,
     ComplianceAccumulator,
     SlaLogRow,
+    _cell,
+    _text,
     check_group_by,
+    format_instant,
+    format_seconds,
     parse_sort,
     pct,
     sla_log_rows,
@@ -35,7 +49,12 @@ from slaclock.engine.reports import (
     write_compliance,
     write_sla_log,
 )
-from slaclock.engine.summary import SummaryAccumulator, render_summary
+from slaclock.engine.summary import SummaryAccumulator, _Overdue, render_summary
+
+_CANCELLED = ClockStatus.CANCELLED
+_PAUSED = ClockStatus.PAUSED
+_MET = ClockStatus.MET
+_MISSED = ClockStatus.MISSED
 
 
 @dataclass(slots=True)
@@ -119,16 +138,36 @@ class Replay:
         now = self.now
         if now is None:
             return
+        config = self.config
+        for evs in self._take():
+            yield evaluate(config, replay_ticket(config, evs), now)
+
+    def outcomes(self) -> Iterator[tuple[str, Mapping[str, Any], list[ClockOutcome]]]:
+        """What iterating yields, reduced to what the reports show: per ticket, in the same order and
+        with the same bookkeeping, ``(ticket_id, fields, outcomes)`` from `clocks.clock_outcomes` (the
+        values of the view's clocks, without their steps and notices; much cheaper)."""
+        now = self.now
+        if now is None:
+            return
+        config = self.config
+        for evs in self._take():
+            yield clock_outcomes(config, evs, now)
+
+    def _take(self) -> Iterator[list[Event]]:
+        """Each ticket's events, earliest-starting ticket first, released as they are taken; counts
+        them in `stats` and reports progress once the consumer has handled each ticket."""
         tickets = self._tickets
         # Order tickets by when they began; only (instant, id) pairs are built (O(tickets) memory).
         order = [tid for _, tid in sorted((min(e.at for e in evs), tid) for tid, evs in tickets.items())]
         total = len(order)
+        progress = self._progress
+        stats = self.stats
         for done, tid in enumerate(order, 1):
             evs = tickets.pop(tid)
-            self.stats.events += len(evs)
-            yield evaluate(self.config, replay_ticket(self.config, evs), now)
-            if self._progress is not None:
-                self._progress(done, total)
+            stats.events += len(evs)
+            yield evs
+            if progress is not None:
+                progress(done, total)
 
 
 def replay(config: Config, events: Iterable[Event], now: datetime | None = None) -> Iterator[TicketView]:
@@ -165,6 +204,10 @@ def write_reports(
     stats = stats if stats is not None else ReplayStats(now=now)
     acc = ComplianceAccumulator(groups)
     page = SummaryAccumulator()
+    if isinstance(views, Replay) and not sort_keys:
+        # The same rows, straight from the clocks' outcomes: no views, row objects or notices.
+        _write_outcomes(config, views, sla_log, acc, page, stats)
+        return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now)
 
     def rows() -> Iterator[SlaLogRow]:
         zones = {name: cal.timezone for name, cal in config.calendars.items()}
@@ -191,7 +234,102 @@ def write_reports(
         write_sla_log(sort_sla_log(rows(), sort_keys), sla_log)
     else:
         write_sla_log(rows(), sla_log)
+    return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now)
+
+
+def _finish(
+    acc: ComplianceAccumulator,
+    page: SummaryAccumulator,
+    compliance: TextIO,
+    summary: TextIO | None,
+    groups: tuple[str, ...],
+    stats: ReplayStats,
+    title: str,
+    subtitle: str,
+    now: datetime | None,
+) -> ReplayStats:
     stats.compliance_rows = write_compliance(acc.rows(), compliance, groups)
     if summary is not None:
         summary.write(render_summary(page, title=title, subtitle=subtitle, now=now or stats.now))
     return stats
+
+
+def _write_outcomes(
+    config: Config,
+    replay: Replay,
+    sla_log: TextIO,
+    acc: ComplianceAccumulator,
+    page: SummaryAccumulator,
+    stats: ReplayStats,
+) -> None:
+    """`write_reports`' SLA log and accumulators for a `Replay`, from `Replay.outcomes`: exactly what
+    the rows of its views give (`reports.clock_row`, `sla_log_record`, `ComplianceAccumulator.add`,
+    `SummaryAccumulator.add`), with the rows' values as plain locals. A row object is built only for
+    a clock that enters the summary's longest-overdue list."""
+    zones = {name: cal.timezone for name, cal in config.calendars.items()}
+    zone_of: dict[str, ZoneInfo] = {}  # calendar name -> the zone its compliance days are counted in
+    pick = acc.group_picker()
+    count_day = acc.count
+    count_page_day = page.days.count
+    count_page = page.count
+    writer = csv.writer(sla_log)
+    writer.writerow(SLA_LOG_COLUMNS)
+    write = writer.writerows
+    fmt = format_instant
+    secs = format_seconds
+    for ticket_id, fields, outcomes in replay.outcomes():
+        page.note_ticket()
+        stats.tickets += 1
+        requester = _text(fields.get("requester"))
+        department = _text(fields.get("department"))
+        agent = _text(fields.get("assignee"))
+        cells = (_cell(ticket_id), _cell(requester), _cell(department), _cell(agent))
+        records = []
+        for metric, cycle, level, calendar, started, due, stopped, status, business, remaining in outcomes:
+            if status is _CANCELLED:
+                stats.cancelled += 1
+                continue
+            state = status.value
+            metric_name = metric.value
+            stats.clocks += 1
+            page.clocks += 1
+            records.append(
+                (*cells, level, metric_name, str(cycle), fmt(started), fmt(due), fmt(stopped), state,
+                 secs(business), secs(remaining))
+            )  # fmt: skip
+            if stopped is None:
+                page.running += 1
+                if status is _PAUSED:
+                    page.paused += 1
+            if status is _MET:
+                stats.met += 1
+                met = True
+                decided = stopped
+            elif status is _MISSED:
+                stats.missed += 1
+                met = False
+                decided = due
+            else:
+                stats.running += 1
+                continue
+            if decided is None:
+                continue
+            zone = zone_of.get(calendar)
+            if zone is None:
+                zone = zone_of[calendar] = ZoneInfo(zones.get(calendar, "UTC"))
+            day = decided.astimezone(zone).date()
+            micros = round(business * 1_000_000)
+            count_day(day, pick(department, agent, level, metric_name), met, micros)
+            count_page_day(day, (), met, micros)
+            count_page(met, micros, level, department, metric_name)
+            if not met:
+                if stopped is None:
+                    page.running_missed += 1
+                overdue = -round(remaining * 1_000_000)
+                if page.would_keep(overdue, (ticket_id, metric_name, cycle)):
+                    row = SlaLogRow(
+                        ticket_id, requester, department, agent, level, metric_name, cycle, started, due,
+                        stopped, state, business, remaining, zones.get(calendar, "UTC"), decided,
+                    )  # fmt: skip
+                    page.note_overdue(_Overdue(row))
+        write(records)

@@ -35,7 +35,7 @@ import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -480,12 +480,29 @@ class ComplianceAccumulator:
             day = self.day_of(row)
             if day is None:
                 return False
-        key = (day, self._groups_of(row))
+        self.count(day, self._groups_of(row), met, round(row.business_seconds * 1_000_000))
+        return True
+
+    def count(self, day: date, groups: tuple[str, ...], met: bool, micros: int) -> None:
+        """Count one decided clock (met, else missed) that counted `micros` business microseconds, on
+        `day`, in the group whose `group_by` values are `groups`: what `add` does with a row."""
+        key = (day, groups)
         tally = self._tallies.get(key)
         if tally is None:
             tally = self._tallies[key] = Tally()
-        tally.add(met, round(row.business_seconds * 1_000_000))
-        return True
+        tally.add(met, micros)
+
+    def group_picker(self) -> Callable[[str, str, str, str], tuple[str, ...]]:
+        """``pick(department, agent, level, metric)``: the `groups` tuple `count` wants for a row with
+        those values (what `add` reads from the row)."""
+        if not self.group_by:
+            return lambda department, agent, level, metric: ()
+        at = tuple(GROUP_FIELDS.index(name) for name in self.group_by)
+        if len(at) == 1:
+            (i,) = at
+            return lambda *values: (values[i],)
+        pick = itemgetter(*at)
+        return lambda *values: pick(values)  # type: ignore[no-any-return]
 
     def rows(self) -> Iterator[ComplianceRow]:
         """The compliance rows by date, then group values; only (day, group)s with a decided clock."""

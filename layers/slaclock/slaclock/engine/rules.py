@@ -33,8 +33,10 @@ compiled then, and nothing is parsed per call except date field values.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from slaclock.engine.config import AllOf, AnyOf, Condition, Config, Not, Predicate
@@ -81,35 +83,190 @@ def choose_level(
     return level, tuple(applied)
 
 
+DecisionKey = Callable[[Mapping[str, Any], datetime], tuple[Any, ...]]
+"""``key(fields, at)``: see `RuleInputs`."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInputs:
+    """What the rule walk of one configuration reads, for caching the level decision while a ticket's
+    events are folded (most events change no field a rule reads). See `rule_inputs`.
+
+    `key(fields, at)`: equal keys imply equal `choose_level(config, fields, at)` results. It holds, in
+    a type-strict form, the value of every field the rules read (``1``, ``1.0`` and ``true``, which
+    Python finds equal but the rules tell apart, give different keys; a value of an unexpected type
+    equals nothing, so it is never reused), then the outcome at `at` of every `older_than` /
+    `newer_than` predicate: the only way `at` enters the walk.
+
+    `fields`: the top-level ticket fields the rules read (``custom`` for any ``custom.<name>``): fields
+    outside it never change the decision. `reads_at`: whether a rule has a date test (then the decision
+    can change with `at` alone).
+    """
+
+    key: DecisionKey
+    fields: frozenset[str]
+    reads_at: bool
+
+
+def rule_inputs(config: Config) -> RuleInputs | None:
+    """The `RuleInputs` of `config`, built once per configuration object and cached.
+
+    None when the decision cannot be keyed: a hand-built rule whose `matcher` is not the compiled form
+    of its own `when` (it could read anything), or a condition that does not compile.
+    """
+    cached = _RULE_INPUTS.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    try:
+        inputs = _build_inputs(config)
+    except (ValueError, TypeError, re.error):  # a hand-built rule that does not compile: walk it every time
+        inputs = None
+    if len(_RULE_INPUTS) >= 64:
+        _RULE_INPUTS.clear()
+    _RULE_INPUTS[id(config)] = (config, inputs)  # holds the config: its id cannot be reused meanwhile
+    return inputs
+
+
+_RULE_INPUTS: dict[int, tuple[Config, RuleInputs | None]] = {}
+_TIMED_OPS = frozenset({"older_than", "newer_than"})
+
+
+def _build_inputs(config: Config) -> RuleInputs | None:
+    names: list[str] = []  # top-level fields read, in first-use order
+    custom: list[str] = []  # keys of the `custom.<key>` fields read
+    timed: list[Test] = []  # the predicates that read `at`
+    for rule in config.rules:
+        if rule.when is None:
+            continue
+        if rule.matcher is not None:
+            source = _COMPILED.get(rule.matcher)
+            if source is None or (source is not rule.when and source != rule.when):
+                return None
+        for p in _predicates(rule.when):
+            if p.field.startswith("custom."):
+                if p.field[len("custom.") :] not in custom:
+                    custom.append(p.field[len("custom.") :])
+            elif p.field not in names:
+                names.append(p.field)
+            if p.op in _TIMED_OPS:
+                timed.append(_compile_predicate(p))
+    return RuleInputs(
+        key=_keyer(tuple(names), tuple(custom), tuple(timed)),
+        fields=frozenset(names + (["custom"] if custom else [])),
+        reads_at=bool(timed),
+    )
+
+
+def _predicates(cond: Condition) -> Iterator[Predicate]:
+    if isinstance(cond, Predicate):
+        yield cond
+    elif isinstance(cond, Not):
+        yield from _predicates(cond.item)
+    else:
+        for item in cond.items:
+            yield from _predicates(item)
+
+
+def _keyer(names: tuple[str, ...], custom_keys: tuple[str, ...], tests: tuple[Test, ...]) -> DecisionKey:
+    no_custom = [None] * len(custom_keys)  # what `custom.<key>` reads when `custom` is not a mapping
+
+    def key(fields: Mapping[str, Any], at: datetime) -> tuple[Any, ...]:
+        get = fields.get
+        out = [v if (v := get(n)) is None or v.__class__ is str else _strict(v) for n in names]
+        if custom_keys:
+            c = get("custom")
+            if isinstance(c, Mapping):
+                sub = c.get
+                out += [v if (v := sub(k)) is None or v.__class__ is str else _strict(v) for k in custom_keys]
+            else:
+                out += no_custom
+        if tests:
+            out += [test(fields, at) for test in tests]
+        return tuple(out)
+
+    return key
+
+
+_SCALARS = frozenset({int, float, bool, datetime, date, timedelta})
+
+
+def _strict(v: Any) -> Any:
+    """A value that equals `_strict(w)` only if the rules cannot tell `v` and `w` apart: strings and
+    None as they are, other scalars tagged with their exact class, lists, tuples and dicts element by
+    element; anything else a fresh object (equal to nothing: never cached)."""
+    cls = v.__class__
+    if cls is str or v is None:
+        return v
+    if cls in _SCALARS:
+        return (cls, v)
+    if cls is list or cls is tuple:
+        return (cls, *[_strict(x) for x in v])
+    if cls is dict:
+        return (cls, *[(_strict(k), _strict(x)) for k, x in v.items()])
+    return object()
+
+
 def compile_condition(cond: Condition) -> Test:
     """Turn a condition tree into one closure ``test(fields, at) -> bool`` (see module docstring)."""
+    test = _compile(cond)
+    _COMPILED[test] = cond
+    return test
+
+
+# Which condition each closure `compile_condition` returned was compiled from: `rule_inputs` trusts a
+# rule's `matcher` only when it is the compiled form of the rule's own `when`.
+_COMPILED: weakref.WeakKeyDictionary[Test, Condition] = weakref.WeakKeyDictionary()
+
+
+def _compile(cond: Condition) -> Test:
     if isinstance(cond, Predicate):
         return _compile_predicate(cond)
     if isinstance(cond, Not):
-        inner = compile_condition(cond.item)
+        inner = _compile(cond.item)
         return lambda fields, at: not inner(fields, at)
-    tests = tuple(compile_condition(c) for c in cond.items)
+    tests = tuple(_compile(c) for c in cond.items)
     if len(tests) == 1:
         return tests[0]
     if isinstance(cond, AllOf):
-
-        def all_of(fields: Mapping[str, Any], at: datetime) -> bool:
-            for test in tests:
-                if not test(fields, at):
-                    return False
-            return True
-
-        return all_of
+        return _all_of(tests)
     if isinstance(cond, AnyOf):
-
-        def any_of(fields: Mapping[str, Any], at: datetime) -> bool:
-            for test in tests:
-                if test(fields, at):
-                    return True
-            return False
-
-        return any_of
+        return _any_of(tests)
     raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover - the union above is exhaustive
+
+
+def _all_of(tests: tuple[Test, ...]) -> Test:
+    # Two or three tests (the common case) are chained with `and` in one closure, no loop.
+    if len(tests) == 2:
+        first, second = tests
+        return lambda fields, at: first(fields, at) and second(fields, at)
+    if len(tests) == 3:
+        first, second, third = tests
+        return lambda fields, at: first(fields, at) and second(fields, at) and third(fields, at)
+
+    def all_of(fields: Mapping[str, Any], at: datetime) -> bool:
+        for test in tests:
+            if not test(fields, at):
+                return False
+        return True
+
+    return all_of
+
+
+def _any_of(tests: tuple[Test, ...]) -> Test:
+    if len(tests) == 2:
+        first, second = tests
+        return lambda fields, at: first(fields, at) or second(fields, at)
+    if len(tests) == 3:
+        first, second, third = tests
+        return lambda fields, at: first(fields, at) or second(fields, at) or third(fields, at)
+
+    def any_of(fields: Mapping[str, Any], at: datetime) -> bool:
+        for test in tests:
+            if test(fields, at):
+                return True
+        return False
+
+    return any_of
 
 
 # -- predicates ----------------------------------------------------------------------------------------
@@ -127,6 +284,10 @@ def _compile_predicate(p: Predicate) -> Test:
 
         return exists
     positive = _compile_positive(p.op if p.op not in _NEGATIVE else _NEGATIVE[p.op], p.value)
+    if not p.field.startswith("custom."):
+        fast = _text_predicate(p.field, p.op, p.value, positive)
+        if fast is not None:
+            return fast
     if p.op in _NEGATIVE:
 
         def negative(fields: Mapping[str, Any], at: datetime) -> bool:
@@ -140,6 +301,70 @@ def _compile_predicate(p: Predicate) -> Test:
         return v is not None and positive(v, at)
 
     return predicate
+
+
+def _text_predicate(  # noqa: C901 - one closure per operator, written out for speed
+    name: str, op: str, value: Any, positive: Callable[[Any, datetime], bool]
+) -> Test | None:
+    """`is`, `in`, `contains` and their negatives on a top-level field, with the common cases written
+    out in one closure (a plain string value; a plain list for `contains`): the same results as the
+    general form, which handles every other value. None for other operators and values."""
+    if op in ("is", "is_not") and isinstance(value, str):
+        want = value.casefold()
+        if op == "is":
+
+            def is_(fields: Mapping[str, Any], at: datetime) -> bool:
+                v = fields.get(name)
+                if v.__class__ is str:
+                    return v.casefold() == want
+                return v is not None and positive(v, at)
+
+            return is_
+
+        def is_not(fields: Mapping[str, Any], at: datetime) -> bool:
+            v = fields.get(name)
+            if v.__class__ is str:
+                return v.casefold() != want
+            return v is None or not positive(v, at)
+
+        return is_not
+    if op in ("in", "not_in") and all(isinstance(x, str) for x in value):
+        wanted = frozenset(x.casefold() for x in value)
+        if op == "in":
+
+            def in_(fields: Mapping[str, Any], at: datetime) -> bool:
+                v = fields.get(name)
+                if v.__class__ is str:
+                    return v.casefold() in wanted
+                return v is not None and positive(v, at)
+
+            return in_
+
+        def not_in(fields: Mapping[str, Any], at: datetime) -> bool:
+            v = fields.get(name)
+            if v.__class__ is str:
+                return v.casefold() not in wanted
+            return v is None or not positive(v, at)
+
+        return not_in
+    if op in ("contains", "not_contains") and isinstance(value, str):
+        part = value.casefold()
+
+        def contains(fields: Mapping[str, Any], at: datetime) -> bool:
+            v = fields.get(name)
+            if v.__class__ is list:  # element membership
+                for x in v:
+                    if (x.casefold() if x.__class__ is str else _text(x)) == part:
+                        return True
+                return False
+            if v.__class__ is str:  # substring
+                return part in v.casefold()
+            return v is not None and positive(v, at)
+
+        if op == "contains":
+            return contains
+        return lambda fields, at: not contains(fields, at)
+    return None
 
 
 def _reader(name: str) -> Callable[[Mapping[str, Any]], Any]:
@@ -270,4 +495,4 @@ def _instant(v: Any) -> datetime | None:
     return None
 
 
-__all__ = ["Test", "choose_level", "compile_condition", "matches"]
+__all__ = ["DecisionKey", "RuleInputs", "Test", "choose_level", "compile_condition", "matches", "rule_inputs"]

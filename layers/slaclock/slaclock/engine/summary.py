@@ -79,27 +79,43 @@ class SummaryAccumulator:
                 self.paused += 1
         if not self.days.add(row, day):
             return
-        micros = micros_of(row.business_seconds)
         met = row.met
+        self.count(met, micros_of(row.business_seconds), row.level, row.department, row.metric)
+        if not met:
+            if row.stopped_at is None:
+                self.running_missed += 1
+            if self.top_n > 0:
+                self.note_overdue(_Overdue(row))
+
+    def count(self, met: bool, micros: int, level: str, department: str, metric: str) -> None:
+        """The totals and breakdowns of one decided clock (what `add` counts after the daily tally)."""
         self.total.add(met, micros)
         for table, key in (
-            (self.by_level, row.level),
-            (self.by_department, row.department),
-            (self.by_metric, row.metric),
+            (self.by_level, level),
+            (self.by_department, department),
+            (self.by_metric, metric),
         ):
             tally = table.get(key)
             if tally is None:
                 tally = table[key] = Tally()
             tally.add(met, micros)
-        if not met:
-            if row.stopped_at is None:
-                self.running_missed += 1
-            if self.top_n > 0:
-                entry = _Overdue(row)
-                if len(self._overdue) < self.top_n:
-                    heapq.heappush(self._overdue, entry)
-                elif self._overdue[0] < entry:
-                    heapq.heapreplace(self._overdue, entry)
+
+    def note_overdue(self, entry: _Overdue) -> None:
+        if len(self._overdue) < self.top_n:
+            heapq.heappush(self._overdue, entry)
+        elif self._overdue[0] < entry:
+            heapq.heapreplace(self._overdue, entry)
+
+    def would_keep(self, overdue_micros: int, tie: tuple[str, str, int]) -> bool:
+        """Whether a missed clock `overdue_micros` past due (its `remaining_seconds` negated, in
+        microseconds) with `tie` (ticket id, metric, cycle) would enter the longest-overdue list now:
+        lets a caller build its row only then."""
+        if self.top_n <= 0:
+            return False
+        if len(self._overdue) < self.top_n:
+            return True
+        first = self._overdue[0]
+        return first.overdue < overdue_micros or (first.overdue == overdue_micros and first.tie > tie)
 
     def add_all(self, rows: Iterable[SlaLogRow]) -> None:
         for row in rows:
