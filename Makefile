@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help demo test lint typecheck cfn-lint bench pr clean replay-demo
+.PHONY: help demo test lint bench pr clean
 
 help:
 	@echo "make demo   - run slaclock end to end on the local embedded stack (no AWS account)"

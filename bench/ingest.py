@@ -121,11 +121,15 @@ class Meter:
     def __init__(self) -> None:
         self.function = "setup"
         self.calls: dict[str, Counter[str]] = defaultdict(Counter)
-        self.rru: Counter[str] = Counter()
+        self.rru: defaultdict[str, float] = defaultdict(float)
         self.wru: Counter[str] = Counter()
         self.parts: dict[str, Counter[str]] = defaultdict(Counter)  # write units by item kind
-        self.in_calls: Counter[str] = Counter()  # seconds spent inside AWS calls (moto), per function
-        self.reported: Counter[str] = Counter()  # moto's ConsumedCapacity (constants), for the record
+        self.in_calls: defaultdict[str, float] = defaultdict(
+            float
+        )  # seconds spent inside AWS calls (moto), per function
+        self.reported: defaultdict[str, float] = defaultdict(
+            float
+        )  # moto's ConsumedCapacity (constants), for the record
         self.shadow: dict[tuple[str, str], dict[str, Any]] = {}
         self._pending: dict[int, dict[str, Any]] = {}
 
@@ -142,7 +146,7 @@ class Meter:
             client.meta.events.register("after-call.*.*", meter.after)
             return client
 
-        botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+        botocore.session.Session.create_client = create_client  # type: ignore[method-assign,assignment]
 
     def before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         if model.service_model.service_name == "dynamodb" and model.name in READS | WRITES:
@@ -301,10 +305,10 @@ def run_cost(n_tickets: int, seed: int) -> dict[str, Any]:
     UrllibWebhookPoster.post = lambda self, url, body, headers: None  # type: ignore[method-assign]
 
     now = {"t": datetime(2026, 1, 5, tzinfo=UTC)}
-    wiring.clock = lambda: now["t"]  # type: ignore[assignment]
+    wiring.clock = lambda: now["t"]
     webhook, check = _load_handler("webhook"), _load_handler("check")
     group = scheduler_backends[stack.account_id][REGION].schedule_groups[stack.ref("CheckScheduleGroup")]
-    seconds: Counter[str] = Counter()
+    seconds: defaultdict[str, float] = defaultdict(float)
     invocations: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
 
@@ -364,7 +368,9 @@ def run_cost(n_tickets: int, seed: int) -> dict[str, Any]:
 
 
 def _webhook_event(source: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    event = json.loads((ROOT / "tests" / "events" / "apigateway-http-v2-webhook.json").read_text())
+    event: dict[str, Any] = json.loads(
+        (ROOT / "tests" / "events" / "apigateway-http-v2-webhook.json").read_text()
+    )
     event["rawPath"] = event["requestContext"]["http"]["path"] = f"/webhooks/{source}"
     event["pathParameters"] = {"source": source}
     event["headers"].update(headers)

@@ -21,7 +21,6 @@ from slaclock.runtime.http import error_body, json_body
 from slaclock.runtime.observability import count, logger, metrics, traced
 from slaclock.runtime.report_models import ReportJobMessage, ScheduledReports
 from slaclock.services.report import (
-    ReportNotFound,
     ReportRequestError,
     report_status,
     request_report,
@@ -60,8 +59,6 @@ def get_report(report_id: str) -> Response[str]:
 
 @app.exception_handler(Exception)
 def refuse(exc: Exception) -> Response[str]:
-    if isinstance(exc, ReportNotFound):
-        return Response(404, "application/json", json_body({"error": str(exc)}))
     status, answer, headers = error_body(exc)
     if status >= 500:
         logger.exception("report request failed", extra={"status": status})

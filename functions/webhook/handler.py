@@ -30,7 +30,7 @@ def webhook(source: str) -> Response[str]:
     return Response(202, "application/json", json_body(answer))
 
 
-@app.exception_handler(Exception)
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def refuse(exc: Exception) -> Response[str]:
     status, answer, headers = error_body(exc)
     if status >= 500:

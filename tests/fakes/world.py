@@ -87,6 +87,16 @@ def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
 
 
+def canonical_event(type: str, *, at: datetime, ticket_id: str, id: str, fields: Mapping[str, Any]) -> Event:
+    """A canonical event (through the engine's `parse_event`); a `created` one without fields gets
+    `NEW_TICKET`."""
+    if type == "created" and not fields:
+        fields = NEW_TICKET
+    return parse_event(
+        {"id": id, "ticket_id": ticket_id, "type": type, "at": at.isoformat(), "ticket": dict(fields)}
+    )
+
+
 class World:
     def __init__(self, doc: Mapping[str, Any] = CONFIG_DOC) -> None:
         self.config: Config = load_config(doc)
@@ -118,17 +128,7 @@ class World:
     ) -> Event:
         """A canonical event; a `created` one gets a full ticket unless fields are given."""
         self._n += 1
-        if type == "created" and not fields:
-            fields = dict(NEW_TICKET)
-        return parse_event(
-            {
-                "id": id or f"evt-{self._n}",
-                "ticket_id": ticket_id,
-                "type": type,
-                "at": at.isoformat(),
-                "ticket": fields,
-            }
-        )
+        return canonical_event(type, at=at, ticket_id=ticket_id, id=id or f"evt-{self._n}", fields=fields)
 
     def signed(self, body: bytes, now: datetime, secret: str = SOURCE_SECRET) -> dict[str, str]:
         return {

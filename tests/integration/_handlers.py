@@ -21,14 +21,14 @@ from typing import Any
 
 import pytest
 import yaml
-from slaclock.engine.events import Event, parse_event
+from slaclock.engine.events import Event
 from slaclock.helpdesk.signing import sign
 from slaclock.runtime import wiring
 from slaclock.runtime.outgoing import UrllibWebhookPoster
 from slaclock.scheduling import schedule_name
 
 from tests.events.builders import LambdaContext, check_event, sweep_event, webhook_event
-from tests.fakes.world import CONFIG_DOC, NEW_TICKET, SOURCE_SECRET, T0, WEBHOOK_SECRET
+from tests.fakes.world import CONFIG_DOC, SOURCE_SECRET, T0, WEBHOOK_SECRET, canonical_event
 from tests.integration.conftest import AwsStack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,16 +78,7 @@ class Pipeline:
         self, type: str, *, at: datetime, ticket_id: str = "4711", id: str | None = None, **fields: Any
     ) -> Event:
         self._n += 1
-        if type == "created" and not fields:
-            fields = dict(NEW_TICKET)
-        doc = {
-            "id": id or f"evt-{self._n}",
-            "ticket_id": ticket_id,
-            "type": type,
-            "at": at.isoformat(),
-            "ticket": fields,
-        }
-        return parse_event(doc)
+        return canonical_event(type, at=at, ticket_id=ticket_id, id=id or f"evt-{self._n}", fields=fields)
 
     def body(self, *events: Event) -> bytes:
         return json.dumps([e.to_dict() for e in events]).encode()

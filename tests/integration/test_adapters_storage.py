@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from botocore.config import Config
-from slaclock.adapters.config_store import ConfigNotFound, S3ConfigStore
+from slaclock.adapters.config_store import ConfigNotFound, S3ConfigStore, StoredConfigInvalid
 from slaclock.adapters.s3 import S3ReportSink
 from slaclock.adapters.secrets import ParameterSecretStore
 from slaclock.commands import config_push, config_show
@@ -110,13 +110,23 @@ def test_a_hand_uploaded_invalid_document_does_not_replace_the_cached_good_one(a
     aws.client("s3").put_object(Bucket=s.bucket, Key=s.key, Body=b"calendars: [")
     clock.t += 61
     assert s.load() is good
-    with pytest.raises(ConfigError):  # a cold container has nothing good to fall back on
+    # a cold container has nothing good to fall back on: a server-side condition (503), never a 400
+    with pytest.raises(StoredConfigInvalid) as caught:
         store(aws).load()
+    assert isinstance(caught.value, ServiceUnavailable)
+    assert caught.value.errors
 
 
 def test_no_configuration_pushed_yet_is_a_clear_error(aws):
-    with pytest.raises(ConfigNotFound, match="config push"):
+    with pytest.raises(ConfigNotFound, match="config push") as caught:
         store(aws).load()
+    assert isinstance(caught.value, ServiceUnavailable)  # 503: the helpdesk retries, nothing is lost
+
+
+def test_a_yaml_document_pushed_to_a_json_key_still_loads(aws):
+    s = S3ConfigStore(bucket=aws.bucket, key="config/sla.json", client=aws.client("s3"))
+    s.push(VALID_YAML, "yaml")
+    assert s.load().levels
 
 
 def test_json_documents_are_read_as_json(aws):
@@ -240,6 +250,12 @@ def test_secrets_manager_arns_are_read_from_secrets_manager(aws):
     arn = aws.client("secretsmanager").create_secret(Name="slaclock/jira", SecretString="t0ken")["ARN"]
     secrets = ParameterSecretStore(ssm_client=aws.client("ssm"), secrets_client=aws.client("secretsmanager"))
     assert secrets.secret(arn) == "t0ken"
+
+
+def test_secrets_manager_names_are_read_from_secrets_manager_too(aws):
+    aws.client("secretsmanager").create_secret(Name="slaclock/freshdesk", SecretString="fr3sh")
+    secrets = ParameterSecretStore(ssm_client=aws.client("ssm"), secrets_client=aws.client("secretsmanager"))
+    assert secrets.secret("slaclock/freshdesk") == "fr3sh"
 
 
 def test_a_missing_secret_is_service_unavailable_naming_the_parameter_only(aws):

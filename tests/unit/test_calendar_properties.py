@@ -204,5 +204,19 @@ def test_elapsed_is_additive_and_add_inverts_it(case, a, b, c):
     back = cal.add(a, cal.elapsed(a, c))
     assert back <= c
     assert cal.elapsed(back, c) == timedelta(0)
-    if cal.is_open(c):
+    if cal.elapsed(c - timedelta(microseconds=1), c):
+        # open just before c: the earliest instant with that much open time is c itself. (At the very
+        # instant a stretch opens, `is_open(c)` is true but the earliest such instant is the previous
+        # close: add returns the EARLIEST u, DESIGN §2.)
         assert back == c
+
+
+def test_add_returns_the_previous_close_when_the_target_ends_exactly_where_a_stretch_opens():
+    # Found by hypothesis: Sunday 21:00-00:30 in Santiago; c is the instant a stretch opens.
+    cal = BusinessCalendar.from_dict({"timezone": "America/Santiago", "hours": {"sun": ["21:00-00:30"]}})
+    a = datetime(2020, 1, 1, tzinfo=UTC)
+    c = datetime(2035, 1, 1, tzinfo=UTC)  # Sunday 31 Dec 2034, 21:00 in Santiago (UTC-3)
+    assert cal.is_open(c)
+    back = cal.add(a, cal.elapsed(a, c))
+    assert back == datetime(2034, 12, 25, 3, 30, tzinfo=UTC)  # Monday 00:30 local: the previous close
+    assert cal.elapsed(back, c) == timedelta(0)

@@ -911,3 +911,25 @@ def test_an_error_free_document_is_not_mutated():
     before = copy.deepcopy(doc)
     load_config(doc)
     assert doc == before
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        ({"ssm_parameter": "slaclock/zendesk"}, "is a path like /slaclock/<source>"),
+        ({"secrets_manager": "/slaclock/zendesk"}, "not a path"),
+    ],
+)
+def test_secret_names_say_which_store_they_live_in(secret, message):
+    doc = base()
+    doc["sources"]["zendesk-main"]["secret"] = secret
+    path, error = the_error(doc)
+    assert path.startswith("sources.zendesk-main.secret.")
+    assert message in error
+
+
+def test_a_parameter_outside_slaclock_loads_with_a_warning_about_iam():
+    doc = base()
+    doc["sources"]["zendesk-main"]["secret"] = {"ssm_parameter": "/team/zendesk"}
+    config = load_config(doc)
+    assert [p for p, m in config.warnings if "IAM" in m] == ["sources.zendesk-main.secret.ssm_parameter"]

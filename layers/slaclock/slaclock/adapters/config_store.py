@@ -42,13 +42,24 @@ def format_of(key: str) -> str:
     return "json" if key.lower().endswith(".json") else "yaml"
 
 
-class ConfigNotFound(ConfigError):  # noqa: N818 - a condition, like ServiceUnavailable
-    """No configuration has been pushed yet (the object does not exist)."""
+class ConfigNotFound(ServiceUnavailable):  # noqa: N818 - a condition, like ServiceUnavailable
+    """No configuration has been pushed yet (the object does not exist).
+
+    A server-side condition, not the sender's mistake: a webhook gets 503 (the helpdesk retries), not
+    400, so nothing is lost while the operator runs `slaclock config push`."""
 
     def __init__(self, bucket: str, key: str) -> None:
-        super().__init__(
-            [("", f"no configuration at s3://{bucket}/{key}: run `slaclock config push --file ...`")]
-        )
+        super().__init__(f"no configuration at s3://{bucket}/{key}: run `slaclock config push --file ...`")
+
+
+class StoredConfigInvalid(ServiceUnavailable):  # noqa: N818 - a condition, like ServiceUnavailable
+    """The stored document does not validate (pushed around `config push`) and no good one is cached.
+
+    Also 503, never 400: the sender did nothing wrong. `errors` lists the problems for the logs."""
+
+    def __init__(self, err: ConfigError) -> None:
+        self.errors = err.errors
+        super().__init__(f"the stored configuration is invalid ({len(err.errors)} errors)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +117,12 @@ class S3ConfigStore:
             assert self._config is not None
             return self._config
         try:
-            config = load_config_text(stored.text, format_of(self.key))
+            # YAML 1.2 is a superset of JSON, so the stored text parses whatever its key's extension says
+            # (`config push` validated it in its own file's format before storing it).
+            config = load_config_text(stored.text, "yaml")
         except ConfigError as err:
             if self._config is None:
-                raise
+                raise StoredConfigInvalid(err) from err
             log.error("stored configuration is invalid (%d errors); keeping the cached one", len(err.errors))
             return self._config
         self._config, self._etag = config, stored.etag

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
@@ -130,6 +130,18 @@ class TableModels:
     connection: Connection
 
 
+def model_meta(table_name: str, region: str | None, host: str | None, max_retry_attempts: int = 5) -> Any:
+    """A new pynamodb ``Meta`` class binding a model to `table_name` (one per model: pynamodb writes
+    its defaults into the class it is given)."""
+    attrs = {
+        "table_name": table_name,
+        "region": region,
+        "host": host,
+        "max_retry_attempts": max_retry_attempts,
+    }
+    return type("Meta", (), attrs)
+
+
 @lru_cache(maxsize=16)
 def table_models(
     table_name: str, region: str | None = None, host: str | None = None, max_retry_attempts: int = 5
@@ -137,8 +149,6 @@ def table_models(
     """Model classes for `table_name` (the name comes from settings at run time, never from code).
 
     Retries: pynamodb's clients use botocore's ``standard`` retry mode with `max_retry_attempts`."""
-    # Each model's Meta reads these (a class body sees the enclosing function's names, not its own).
-    _table, _region, _host, _attempts = table_name, region, host, max_retry_attempts
 
     class DueIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
         class Meta:
@@ -157,12 +167,7 @@ def table_models(
         outcome_at = UnicodeAttribute(range_key=True)
 
     class TicketItem(Model):
-        class Meta:
-            table_name = _table
-            region = _region
-            host = _host
-            max_retry_attempts = _attempts
-
+        Meta = model_meta(table_name, region, host, max_retry_attempts)
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
         ticket_id = UnicodeAttribute()
@@ -177,12 +182,7 @@ def table_models(
         due_index = DueIndex()
 
     class EventItem(Model):
-        class Meta:
-            table_name = _table
-            region = _region
-            host = _host
-            max_retry_attempts = _attempts
-
+        Meta = model_meta(table_name, region, host, max_retry_attempts)
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
         event = UnicodeAttribute()
@@ -190,12 +190,7 @@ def table_models(
         stored_at = UnicodeAttribute()
 
     class ClockItem(Model):
-        class Meta:
-            table_name = _table
-            region = _region
-            host = _host
-            max_retry_attempts = _attempts
-
+        Meta = model_meta(table_name, region, host, max_retry_attempts)
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
         ticket_id = UnicodeAttribute()
@@ -221,12 +216,7 @@ def table_models(
         outcome_index = OutcomeIndex()
 
     class NoticeItem(Model):
-        class Meta:
-            table_name = _table
-            region = _region
-            host = _host
-            max_retry_attempts = _attempts
-
+        Meta = model_meta(table_name, region, host, max_retry_attempts)
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
         notice_key = UnicodeAttribute(null=True)
@@ -240,11 +230,12 @@ def table_models(
     return TableModels(TicketItem, EventItem, ClockItem, NoticeItem, connection)
 
 
-def _failed_condition(err: PynamoDBException) -> bool:
+def failed_condition(err: PynamoDBException) -> bool:
+    """True when a conditional write was refused because its condition did not hold."""
     return err.cause_response_code == "ConditionalCheckFailedException"
 
 
-def _reraise(err: PynamoDBException, operation: str) -> None:
+def reraise(err: PynamoDBException, operation: str) -> NoReturn:
     """Throttling / service faults after retries -> ServiceUnavailable; anything else propagates."""
     cause = err.cause
     if cause is not None and _aws.is_transient(cause):
@@ -252,6 +243,19 @@ def _reraise(err: PynamoDBException, operation: str) -> None:
     if err.cause_response_code in _aws.TRANSIENT_CODES:
         raise _aws.unavailable("dynamodb", operation, code=err.cause_response_code) from err
     raise err
+
+
+def put_new(item: Any, operation: str) -> bool:
+    """Put `item` unless an item with its key is stored already (one PutItem conditioned on
+    ``attribute_not_exists(pk)``): True if written, False if the key was taken (nothing is written,
+    whatever the stored item holds)."""
+    try:
+        item.save(condition=type(item).pk.does_not_exist())
+    except PutError as err:
+        if failed_condition(err):
+            return False
+        reraise(err, operation)
+    return True
 
 
 def _utcnow() -> datetime:
@@ -272,21 +276,14 @@ class DynamoEventStore:
     def put_if_new(self, event: Event) -> bool:
         """Append `event` (one conditional PutItem); False if an event with this id is stored for
         this ticket already (whatever its content)."""
-        item_cls = self.models.event
-        item = item_cls(
+        item = self.models.event(
             ticket_pk(event.ticket_id),
             EVENT + event.id,
             event=json.dumps(event.to_dict(), separators=(",", ":"), ensure_ascii=False),
             at=instant_key(event.at),
             stored_at=instant_key(self._now()),
         )
-        try:
-            item.save(condition=item_cls.pk.does_not_exist())
-        except PutError as err:
-            if _failed_condition(err):
-                return False
-            _reraise(err, "put event")
-        return True
+        return put_new(item, "put event")
 
     def ticket_events(self, ticket_id: str) -> list[Event]:
         """Every stored event of the ticket, in (`at`, `id`) order (one paginated Query)."""
@@ -299,8 +296,7 @@ class DynamoEventStore:
                 )
             ]
         except QueryError as err:
-            _reraise(err, "query events")
-            raise  # pragma: no cover - _reraise always raises
+            reraise(err, "query events")
         events = [parse_event(d) for d in docs]
         return sorted(events, key=lambda e: e.key)
 
@@ -340,8 +336,7 @@ class DynamoTicketStore:
         except item_cls.DoesNotExist:
             return None
         except GetError as err:
-            _reraise(err, "get ticket")
-            raise  # pragma: no cover
+            reraise(err, "get ticket")
         if item.state_z is not None:
             doc = json.loads(zlib.decompress(item.state_z).decode("utf-8"))
         else:
@@ -381,9 +376,9 @@ class DynamoTicketStore:
             try:
                 item.save(condition=condition)
             except PutError as err:
-                if _failed_condition(err):
+                if failed_condition(err):
                     raise ConflictError(f"ticket version {expected_version} is stale") from err
-                _reraise(err, "save ticket")
+                reraise(err, "save ticket")
             return new_version
         first, rest = clock_items[: MAX_TRANSACTION_ITEMS - 1], clock_items[MAX_TRANSACTION_ITEMS - 1 :]
         self._transact(item, condition, first, expected_version)
@@ -412,7 +407,7 @@ class DynamoTicketStore:
             codes = [r.code if r is not None else None for r in err.cancellation_reasons]
             if codes and codes[0] == "ConditionalCheckFailed" or "TransactionConflict" in codes:
                 raise ConflictError(f"ticket version {expected_version} is stale") from err
-            _reraise(err, "save ticket")
+            reraise(err, "save ticket")
 
     def _ticket_item(
         self,
@@ -491,7 +486,7 @@ class DynamoTicketStore:
             for item in item_cls.due_index.query(shard, item_cls.next_check_at <= bound, page_size=page_size):
                 yield item.next_check_at, item.pk[len(TICKET) :]
         except QueryError as err:
-            _reraise(err, "query due checks")
+            reraise(err, "query due checks")
 
 
 def _text(value: Any) -> str | None:
@@ -551,7 +546,7 @@ class DynamoClockRecords:
             for item in item_cls.outcome_index.query(day, condition, page_size=page_size):
                 yield _row(item)
         except QueryError as err:
-            _reraise(err, "query clock records")
+            reraise(err, "query clock records")
 
 
 def _row(item: Any) -> SlaLogRow:
@@ -614,8 +609,8 @@ class DynamoNoticeLedger:
         try:
             self._item(notice).update(actions=actions, condition=condition)
         except UpdateError as err:
-            if not _failed_condition(err):
-                _reraise(err, "claim notice")
+            if not failed_condition(err):
+                reraise(err, "claim notice")
             return self._outcome_of(notice)
         return ClaimOutcome.CLAIMED
 
@@ -626,8 +621,7 @@ class DynamoNoticeLedger:
         except n.DoesNotExist:  # deleted between the two calls: nobody holds it
             return ClaimOutcome.HELD
         except GetError as err:
-            _reraise(err, "read notice")
-            raise  # pragma: no cover
+            reraise(err, "read notice")
         return ClaimOutcome.SENT if stored.status == "sent" else ClaimOutcome.HELD
 
     def mark_sent(self, notice: Notice, *, now: datetime) -> None:
@@ -637,7 +631,7 @@ class DynamoNoticeLedger:
                 actions=[n.notice_key.set(notice.key), n.status.set("sent"), n.sent_at.set(instant_key(now))]
             )
         except UpdateError as err:
-            _reraise(err, "mark notice sent")
+            reraise(err, "mark notice sent")
 
     def status(self, notice: Notice) -> dict[str, Any] | None:
         """The stored record of a notice (for tests and operators), or None."""

@@ -1,7 +1,8 @@
 """`EventPublisher` port on EventBridge ``PutEvents`` (source ``slaclock``).
 
 Integrations subscribe with a rule on ``{"source": ["slaclock"], "detail-type": ["SLA Warning",
-"SLA Breached"]}``. PutEvents can answer 200 and still fail an entry, so `FailedEntryCount` is checked;
+"SLA Breached", "SLA Escalation"]}`` (the detail types come from `slaclock.services.notify.DETAIL_TYPES`).
+PutEvents can answer 200 and still fail an entry, so `FailedEntryCount` is checked;
 a failed entry or an error that survives botocore's retries raises `ServiceUnavailable`.
 """
 

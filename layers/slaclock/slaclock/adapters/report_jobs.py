@@ -28,11 +28,18 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import GetError, PutError, PynamoDBException, UpdateError
+from pynamodb.exceptions import GetError, UpdateError
 from pynamodb.models import Model
 
 from slaclock.adapters import _aws
-from slaclock.adapters.dynamodb import instant_key, parse_instant_key
+from slaclock.adapters.dynamodb import (
+    failed_condition,
+    instant_key,
+    model_meta,
+    parse_instant_key,
+    put_new,
+    reraise,
+)
 from slaclock.ports import ReportJob, ReportJobStatus
 
 JOB_PREFIX = "R#"
@@ -44,10 +51,8 @@ MAX_ERROR_CHARS = 500
 def job_model(table_name: str, region: str | None = None, host: str | None = None) -> Any:
     """The pynamodb model of a report job item, bound to `table_name`."""
 
-    meta = {"table_name": table_name, "region": region, "host": host, "max_retry_attempts": 5}
-
     class ReportJobItem(Model):
-        Meta = type("Meta", (), meta)  # type: ignore[assignment]
+        Meta = model_meta(table_name, region, host)
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
         status = UnicodeAttribute()
@@ -61,18 +66,6 @@ def job_model(table_name: str, region: str | None = None, host: str | None = Non
         claimed_until = UnicodeAttribute(null=True)
 
     return ReportJobItem
-
-
-def _failed_condition(err: PynamoDBException) -> bool:
-    return err.cause_response_code == "ConditionalCheckFailedException"
-
-
-def _reraise(err: PynamoDBException, operation: str) -> None:
-    """Throttling / service faults after retries -> ServiceUnavailable; anything else propagates."""
-    cause = err.cause
-    if (cause is not None and _aws.is_transient(cause)) or err.cause_response_code in _aws.TRANSIENT_CODES:
-        raise _aws.unavailable("dynamodb", operation, cause, code=err.cause_response_code or None) from err
-    raise err
 
 
 def _dumps(value: Any) -> str:
@@ -100,8 +93,7 @@ class DynamoReportJobs:
         )
 
     def create(self, job: ReportJob) -> bool:
-        m = self.model
-        item = m(
+        item = self.model(
             JOB_PREFIX + job.id,
             JOB_SK,
             status=job.status.value,
@@ -110,13 +102,7 @@ class DynamoReportJobs:
             updated_at=instant_key(job.updated_at),
             attempts=job.attempts,
         )
-        try:
-            item.save(condition=m.pk.does_not_exist())
-        except PutError as err:
-            if _failed_condition(err):
-                return False
-            _reraise(err, "create report job")
-        return True
+        return put_new(item, "create report job")
 
     def get(self, job_id: str) -> ReportJob | None:
         m = self.model
@@ -125,8 +111,7 @@ class DynamoReportJobs:
         except m.DoesNotExist:
             return None
         except GetError as err:
-            _reraise(err, "get report job")
-            raise  # pragma: no cover - _reraise always raises
+            reraise(err, "get report job")
 
     def claim(self, job_id: str, *, now: datetime, lease: timedelta) -> ReportJob | None:
         m = self.model
@@ -148,9 +133,9 @@ class DynamoReportJobs:
                 condition=condition,
             )
         except UpdateError as err:
-            if _failed_condition(err):
+            if failed_condition(err):
                 return None
-            _reraise(err, "claim report job")
+            reraise(err, "claim report job")
         return self._to_job(item)
 
     def _update(self, job_id: str, actions: list[Any], operation: str) -> None:
@@ -158,7 +143,7 @@ class DynamoReportJobs:
         try:
             item.update(actions=actions, condition=self.model.pk.exists())
         except UpdateError as err:
-            _reraise(err, operation)
+            reraise(err, operation)
 
     def save_built(
         self, job_id: str, *, now: datetime, keys: tuple[str, ...], figures: Mapping[str, Any]

@@ -1,6 +1,6 @@
 """`SecretStore` port on Powertools parameters: SSM Parameter Store (SecureString, decrypted) or, for a
-name that is a Secrets Manager ARN, Secrets Manager. Values are cached per container for
-`max_age` seconds (default 300), so a webhook does not pay an SSM call each time, and a rotated
+secret named in a source's `secrets_manager` (an ARN or a name), Secrets Manager. Values are cached per
+container for `max_age` seconds (default 300), so a webhook does not pay an SSM call each time, and a rotated
 secret is picked up within five minutes.
 
 The IAM policy of the functions allows ``parameter/slaclock/*`` and ``secret:slaclock/*`` only: name
@@ -22,8 +22,10 @@ from slaclock.adapters import _aws
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
 
 
-def is_secrets_manager_arn(name: str) -> bool:
-    return name.startswith("arn:") and ":secretsmanager:" in name
+def is_secrets_manager(name: str) -> bool:
+    """SSM parameter names are paths (``/slaclock/zendesk-main``, enforced by the configuration);
+    anything else is a Secrets Manager secret, by ARN or by name (``slaclock/zendesk-main``)."""
+    return not name.startswith("/")
 
 
 class ParameterSecretStore:
@@ -41,7 +43,7 @@ class ParameterSecretStore:
     def secret(self, name: str) -> str:
         """The secret's text: an SSM parameter name (``/slaclock/zendesk-main``) or a Secrets Manager ARN."""
         try:
-            if is_secrets_manager_arn(name):
+            if is_secrets_manager(name):
                 value = self._secrets.get(name, max_age=self.max_age)
             else:
                 value = self._ssm.get(name, max_age=self.max_age, decrypt=True)

@@ -142,27 +142,35 @@ def _read(
         size = os.fstat(handle.fileno()).st_size
         head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
         handle.seek(0)
-        if head.startswith(b"["):
-            items = _json_array(handle, path)
-            where = "item"
-        else:
-            items = _json_lines(handle, size, progress, stats)
-            where = "line"
         events: list[Event] = []
         append = events.append
-        for number, item in items:
-            try:
-                if isinstance(item, Exception):
-                    raise item
-                append(parse_event(item))
-            except ValueError as e:  # JSON, UTF-8 and EventError are all ValueErrors
-                label = f"{path}:{number}" if where == "line" else f"{path}: item {number}"
-                message = f"{label}: {_describe(e)}"
-                if strict:
-                    raise _FatalError(message + " (--strict: stopping)") from None
-                stats.malformed += 1
-                if stats.malformed <= MAX_REPORTED:
-                    report(f"skipped {message}")
+
+        def malformed(number: int, e: ValueError) -> None:
+            label = f"{path}:{number}" if where == "line" else f"{path}: item {number}"
+            message = f"{label}: {_describe(e)}"
+            if strict:
+                raise _FatalError(message + " (--strict: stopping)") from None
+            stats.malformed += 1
+            if stats.malformed <= MAX_REPORTED:
+                report(f"skipped {message}")
+
+        if head.startswith(b"["):
+            where = "item"
+            for number, item in _json_array(handle, path):
+                try:
+                    append(parse_event(item))
+                except ValueError as e:  # EventError is a ValueError
+                    malformed(number, e)
+        else:
+            where = "line"
+            for number, item in _json_lines(handle, size, progress, stats):
+                if isinstance(item, ValueError):  # a line that is not UTF-8 or not JSON
+                    malformed(number, item)
+                    continue
+                try:
+                    append(parse_event(item))
+                except ValueError as e:  # EventError is a ValueError
+                    malformed(number, e)
         stats.events = len(events)
     progress.done()
     if stats.malformed > MAX_REPORTED:
@@ -173,35 +181,47 @@ def _read(
 def _json_lines(
     handle: IO[bytes], size: int, progress: Progress, stats: ReadStats
 ) -> Iterator[tuple[int, Any]]:
-    # Lines are decoded one by one (so a bad byte is blamed on its line) and parsed as text, which is
-    # faster than handing bytes to json.loads. A line is read with the decoder's scanner directly (what
-    # `JSONDecoder.decode` calls after skipping whitespace), then checked to end with JSON whitespace
-    # only; any other line goes through `decode` itself, which raises exactly the error it would.
+    """(line number, decoded document) for every non-blank line, or (line number, the `ValueError`)
+    for a line that is not UTF-8 or not one JSON document; `stats.lines` counts the lines.
+
+    Lines are decoded one by one (so a bad byte is blamed on its line) and parsed as text, which is
+    faster than handing bytes to json.loads. A line is read with the decoder's scanner directly (what
+    `JSONDecoder.decode` calls after skipping whitespace), then checked to end with JSON whitespace
+    only; any other line goes through `decode` itself, which raises exactly the error it would."""
     decoder = json.JSONDecoder()
     decode = decoder.decode
     scan = json.scanner.make_scanner(decoder)
-    read = 0
-    for number, raw in enumerate(handle, 1):
-        stats.lines = number
-        read += len(raw)
-        if number % 2048 == 0:
-            progress.show("reading", read, size, f"{number:,} lines")
-        try:
-            text = raw.decode("utf-8")
+    number = 0
+    try:
+        for number, raw in enumerate(handle, 1):
+            if not number & 2047:
+                stats.lines = number
+                progress.show("reading", handle.tell(), size, f"{number:,} lines")
+            try:
+                text = raw.decode("utf-8")
+            except ValueError as e:  # UnicodeDecodeError
+                yield number, e
+                continue
             if number == 1:
                 text = text.lstrip("\ufeff")
-            if text.isspace() or not text:
+            if not text or text.isspace():
                 continue
             try:
                 doc, end = scan(text, 0)
             except (StopIteration, ValueError):
                 end = -1
-            if end == len(text) or (end > 0 and not text[end:].strip(_JSON_SPACE)):
+            last = len(text) - 1
+            if end == last + 1 or (end == last and text[last] == "\n"):
+                yield number, doc
+            elif end > 0 and not text[end:].strip(_JSON_SPACE):
                 yield number, doc
             else:
-                yield number, decode(text)
-        except ValueError as e:  # UnicodeDecodeError and JSONDecodeError
-            yield number, e
+                try:
+                    yield number, decode(text)
+                except ValueError as e:  # JSONDecodeError
+                    yield number, e
+    finally:
+        stats.lines = number
 
 
 def _json_array(handle: IO[bytes], path: Path) -> Iterator[tuple[int, Any]]:

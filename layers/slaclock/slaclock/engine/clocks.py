@@ -46,7 +46,7 @@ from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.config import Config, Metric, SlaLevel, Target
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.events import Event, EventType, format_instant
-from slaclock.engine.rules import RuleInputs, choose_level, rule_inputs
+from slaclock.engine.rules import choose_level, rule_inputs
 
 
 class ClockStatus(StrEnum):
@@ -292,6 +292,46 @@ _TERMINAL_STATUSES = frozenset({"solved", "closed"})
 _IMPLIED_STATUS = {_SOLVED: "solved", _CLOSED: "closed", _REOPENED: "open"}
 
 
+class _Clock:
+    """The fold's mutable working copy of a `ClockRecord` (same attributes): stopping, cancelling or
+    re-levelling a clock updates it in place instead of building a new frozen record each time."""
+
+    __slots__ = ("metric", "cycle", "started_at", "level", "adopted_at", "stopped_at", "frozen", "cancelled")
+
+    def __init__(
+        self,
+        metric: Metric,
+        cycle: int,
+        started_at: datetime,
+        level: str | None,
+        adopted_at: datetime,
+        stopped_at: datetime | None = None,
+        frozen: bool = False,
+        cancelled: bool = False,
+    ) -> None:
+        self.metric = metric
+        self.cycle = cycle
+        self.started_at = started_at
+        self.level = level
+        self.adopted_at = adopted_at
+        self.stopped_at = stopped_at
+        self.frozen = frozen
+        self.cancelled = cancelled
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None and not self.cancelled
+
+    def record(self) -> ClockRecord:
+        return ClockRecord(
+            self.metric, self.cycle, self.started_at, self.level, self.adopted_at, self.stopped_at,
+            self.frozen, self.cancelled,
+        )  # fmt: skip
+
+
+_ClockLike = ClockRecord | _Clock
+
+
 class _Fold:
     """Mutable working copy of a `TicketState` while events are folded (cheap: no copies per event)."""
 
@@ -310,10 +350,15 @@ class _Fold:
         self.level = state.level
         self.matched = state.matched_rules
         self.timeline: list[StatusChange] = list(state.timeline)
-        self.clocks: list[ClockRecord] = list(state.clocks)
+        self.clocks: list[_Clock] = [
+            _Clock(
+                c.metric, c.cycle, c.started_at, c.level, c.adopted_at, c.stopped_at, c.frozen, c.cancelled
+            )
+            for c in state.clocks
+        ]
         # The configuration `level`/`matched` were chosen with during THIS fold (never a stored one).
         self.chosen_with: Config | None = None
-        self.chosen_key: tuple[Any, ...] | None = None  # its `rules.decision_key` (None: not keyed)
+        self.chosen_key: tuple[Any, ...] | None = None  # its `rules.RuleInputs.key` (None: not keyed)
 
     @classmethod
     def fresh(cls, ticket_id: str) -> _Fold:
@@ -338,144 +383,188 @@ class _Fold:
             ticket_id=self.ticket_id, last_key=self.last_key, fields=self.fields,
             seen_ids=frozenset(self.seen), created_at=self.created_at, deleted_at=self.deleted_at,
             level=self.level, matched_rules=self.matched, timeline=tuple(self.timeline),
-            clocks=tuple(self.clocks),
+            clocks=tuple(c.record() for c in self.clocks),
         )  # fmt: skip
 
     # -- events ------------------------------------------------------------------------------------
 
-    def fold_all(self, config: Config, ordered: Iterable[Event]) -> None:
+    def fold_all(self, config: Config, ordered: Iterable[Event]) -> None:  # noqa: C901 - the hot loop
         """Fold events sorted by (`at`, `id`), all after every folded one; a repeated id is skipped and
-        an event of another ticket raises `ValidationError`."""
+        an event of another ticket raises `ValidationError`. (One loop, with the common steps written
+        out: replays fold millions of events.)"""
         inputs = rule_inputs(config)
         # The decision can be reused without even computing its key when the event's update sets no
-        # field the rules read, and the fields the merge may set besides (status, deleted) and the
-        # event instant are not read either.
-        reads = inputs.fields if inputs is not None else None
-        if inputs is None or inputs.reads_at or "status" in inputs.fields or "deleted" in inputs.fields:
-            reads = None
+        # field the rules read, and neither the fields the merge may set besides (status, deleted) nor
+        # the event instant are read.
+        reads = None
+        if not (inputs is None or inputs.reads_at or "status" in inputs.fields or "deleted" in inputs.fields):
+            reads = inputs.fields
         ticket_id = self.ticket_id
         seen = self.seen
+        fields = self.fields  # this fold's own dict (see __init__): updated in place
+        timeline = self.timeline  # appended to in place
         for event in ordered:
             if event.ticket_id != ticket_id:
                 raise ValidationError(
                     [("ticket_id", f"events of tickets {ticket_id!r} and {event.ticket_id!r} mixed")],
                     "invalid replay",
                 )
-            if event.id not in seen:
-                self.fold(config, event, inputs, reads)
+            event_id = event.id
+            if event_id in seen:
+                continue
+            seen.add(event_id)
+            at = event.at
+            kind = event.type
+            self.last_key = (at, event_id)
+            was_solved = timeline[-1].solved if timeline else False
 
-    def fold(
-        self,
-        config: Config,
-        event: Event,
-        inputs: RuleInputs | None,
-        reads: frozenset[str] | None = None,
-    ) -> None:
-        """Fold one event that sorts after every folded one and whose id is new. `inputs` are
-        `rule_inputs(config)`; `reads` their fields when the quick reuse test applies (see `fold_all`)."""
-        at = event.at
-        kind = event.type
-        event_id = event.id
-        self.seen.add(event_id)
-        self.last_key = (at, event_id)
-        timeline = self.timeline
-        was_solved = timeline[-1].solved if timeline else False
+            # The quick test of the level decision (below) needs the key it was chosen with before the
+            # fields change: a decision made in this fold is keyed lazily, when first compared.
+            update = event.ticket
+            same = False
+            if reads is not None and self.chosen_with is config:
+                if reads.isdisjoint(update):
+                    same = True
+                elif self.chosen_key is None:  # no field it reads changed since it was chosen
+                    self.chosen_key = inputs.key(fields, at)  # type: ignore[union-attr]
 
-        update = event.ticket
-        fields = self.fields  # this fold's own dict (see __init__): updated in place
-        _merge_into(fields, kind, update)
-        solved = _solved_after(was_solved, kind, update, fields)
-        if solved != was_solved and kind is _CUSTOMER_REPLIED and "status" not in update:
-            fields["status"] = "open"  # a customer writing back reopens a solved ticket
-
-        # The level the event brings takes effect at its instant, before its lifecycle effect. The walk
-        # is a function of the values of the fields the rules read and of the outcome of their date
-        # tests at `at` (`rules.RuleInputs.key`): when that key is the one the level was chosen with in
-        # this fold, under the same configuration, the walk would choose the same again.
-        if self.chosen_with is config and reads is not None and reads.isdisjoint(update):
-            level = self.level  # no field the key reads changed: same key
-        else:
-            key = None if inputs is None else inputs.key(fields, at)
-            if key is not None and self.chosen_with is config and key == self.chosen_key:
-                level = self.level
+            # Merge the event's fields (`events.merge_fields`), with the status its type implies.
+            if update:
+                if "custom" in update:
+                    _merge_with_custom(fields, update)
+                else:
+                    fields.update(update)
+                status_set = "status" in update
             else:
-                level, matched = choose_level(config, fields, at)
-                self.matched = tuple(matched)
-                self.chosen_with = config
-                self.chosen_key = key
-            if level != self.level:
-                if self.created_at is not None and self.deleted_at is None:
-                    self._change_level(config, level, at)
-                self.level = level
+                status_set = False
+            if not status_set:
+                implied = _IMPLIED_STATUS.get(kind)
+                if implied is not None:
+                    fields["status"] = implied
+            if kind is _DELETED and "deleted" not in update:
+                fields["deleted"] = True
+            # Solved after it? The event type wins over an explicit status.
+            if kind is _SOLVED or kind is _CLOSED:
+                solved = True
+            elif kind is _REOPENED:
+                solved = False
+            elif status_set:
+                status = fields.get("status")
+                solved = status is not None and str(status) in _TERMINAL_STATUSES
+            elif kind is _CUSTOMER_REPLIED:
+                solved = False
+                if was_solved:
+                    fields["status"] = "open"  # a customer writing back reopens a solved ticket
+            else:
+                solved = was_solved
 
-        if self.deleted_at is not None:
-            return  # nothing starts, stops or resumes after a deletion
-        if self.created_at is None:
-            if kind is _CREATED:
-                self._create(at, fields, level)
+            # The level the event brings takes effect at its instant, before its lifecycle effect. The
+            # walk is a function of the values of the fields the rules read and of the outcome of their
+            # date tests at `at` (`rules.RuleInputs.key`): when that key is the one the level was chosen
+            # with in this fold, under the same configuration, the walk would choose the same again.
+            if same:
+                level = self.level  # no field the key reads changed: the same key
+            else:
+                if inputs is not None and self.chosen_with is config:
+                    key = inputs.key(fields, at)
+                    same = key == self.chosen_key
+                else:  # first decision in this fold (keyed lazily when the quick test applies)
+                    key = None if inputs is None or reads is not None else inputs.key(fields, at)
+                if same:
+                    level = self.level
+                else:
+                    level, matched = choose_level(config, fields, at)
+                    self.matched = tuple(matched)
+                    self.chosen_with = config
+                    self.chosen_key = key
+                if level != self.level:
+                    if self.created_at is not None and self.deleted_at is None:
+                        self._change_level(config, level, at)
+                    self.level = level
+
+            if self.deleted_at is not None:
+                continue  # nothing starts, stops or resumes after a deletion
+            if self.created_at is None:
+                if kind is _CREATED:
+                    self._create(at, fields, level)
+                elif kind is _DELETED:
+                    self.deleted_at = at  # deleted before it was created: it never gets clocks
+                continue
+            if kind is _AGENT_REPLIED:
+                self._answer(at)
+            elif kind is _CUSTOMER_REPLIED:
+                if not solved and self._waiting() is None:
+                    clocks = self.clocks
+                    cycle = 1 + sum(1 for c in clocks if c.metric is _NR)
+                    clocks.append(_Clock(_NR, cycle, at, self.level, at))
             elif kind is _DELETED:
-                self.deleted_at = at  # deleted before it was created: it never gets clocks
-            return
-        self._lifecycle(kind, at, fields, solved, was_solved)
+                self._delete(at, fields, was_solved)
+                continue
+            if solved is not was_solved:
+                if solved:
+                    self._solve(at)
+                else:  # reopened: resolution resumes
+                    for c in self.clocks:
+                        if c.metric is _RES and not c.cancelled:
+                            c.stopped_at = None
+            # A change of status or of the solved flag at `at` (nothing if neither changed).
+            status = fields.get("status")
+            if status is not None:
+                status = str(status)
+            last = timeline[-1]
+            if last.status != status or last.solved is not solved:
+                self._note_status(at, status, solved)
 
     def _create(self, at: datetime, fields: Mapping[str, Any], level: str | None) -> None:
         status = _status_of(fields)
         solved = status in _TERMINAL_STATUSES
         self.created_at = at
         self.timeline.append(StatusChange(at, status, solved))
-        self.clocks.append(ClockRecord(_FR, 1, at, level, at))
-        self.clocks.append(ClockRecord(_RES, 1, at, level, at))
+        self.clocks.append(_Clock(_FR, 1, at, level, at))
+        self.clocks.append(_Clock(_RES, 1, at, level, at))
         if solved:  # created already solved: stops at once
             self._solve(at)
 
-    def _lifecycle(
-        self, kind: EventType, at: datetime, fields: Mapping[str, Any], solved: bool, was_solved: bool
-    ) -> None:
-        if kind is _AGENT_REPLIED:
-            self._answer(at)
-        elif kind is _CUSTOMER_REPLIED and not solved and self._waiting() is None:
-            cycle = 1 + sum(1 for c in self.clocks if c.metric is _NR)
-            self.clocks.append(ClockRecord(_NR, cycle, at, self.level, at))
-        elif kind is _DELETED:
-            self.deleted_at = at
-            self.clocks = [_replace_stop(c, at, cancelled=True) if c.running else c for c in self.clocks]
-            self._note_status(at, fields, was_solved)
-            return
-        if solved and not was_solved:
-            self._solve(at)
-        elif was_solved and not solved:
-            self.clocks = [
-                _replace_stop(c, None) if c.metric is _RES and not c.cancelled else c for c in self.clocks
-            ]
-        self._note_status(at, fields, solved)
+    def _delete(self, at: datetime, fields: Mapping[str, Any], was_solved: bool) -> None:
+        """`deleted` cancels every running clock."""
+        self.deleted_at = at
+        for c in self.clocks:
+            if c.stopped_at is None and not c.cancelled:
+                c.stopped_at = at
+                c.cancelled = True
+        status = _status_of(fields)
+        last = self.timeline[-1]
+        if last.status != status or last.solved is not was_solved:
+            self._note_status(at, status, was_solved)
 
     def _waiting(self) -> int | None:
         """Index of the response clock waiting for an agent, if any."""
         clocks = self.clocks
-        if clocks[0].running:
+        c = clocks[0]
+        if c.stopped_at is None and not c.cancelled:
             return 0
         last = len(clocks) - 1
-        if clocks[last].metric is _NR and clocks[last].running:
+        c = clocks[last]
+        if c.metric is _NR and c.stopped_at is None and not c.cancelled:
             return last
         return None
 
     def _answer(self, at: datetime) -> None:
         i = self._waiting()
         if i is not None:
-            self.clocks[i] = _replace_stop(self.clocks[i], at)
+            self.clocks[i].stopped_at = at
 
     def _solve(self, at: datetime) -> None:
         self._answer(at)
-        self.clocks = [_replace_stop(c, at) if c.metric is _RES and c.running else c for c in self.clocks]
+        for c in self.clocks:
+            if c.metric is _RES and c.stopped_at is None and not c.cancelled:
+                c.stopped_at = at
 
-    def _note_status(self, at: datetime, fields: Mapping[str, Any], solved: bool) -> None:
-        """Record a change of status or of the solved flag at `at` (nothing if neither changed)."""
-        status = _status_of(fields)
+    def _note_status(self, at: datetime, status: str | None, solved: bool) -> None:
+        """Record that from `at` the status is `status` and the ticket `solved` or not: a change from the
+        last entry of the timeline."""
         timeline = self.timeline
-        last = timeline[-1]
-        if last.status == status and last.solved == solved:
-            return
-        if last.at == at:  # several events at one instant: the last one's status holds from `at`
+        if timeline[-1].at == at:  # several events at one instant: the last one's status holds from `at`
             timeline.pop()
             if timeline and timeline[-1].status == status and timeline[-1].solved == solved:
                 return
@@ -484,36 +573,23 @@ class _Fold:
     def _change_level(self, config: Config, level: str | None, at: datetime) -> None:
         """The level changes at `at`: each running clock not breached at `at` adopts it (for its whole
         history); the others (stopped, or breached under their old level) are frozen on their level."""
-        clocks = self.clocks
-        for i, c in enumerate(clocks):
+        for c in self.clocks:
             if c.frozen or c.cancelled:
                 continue
             if c.stopped_at is not None or _breached_before(config, self.timeline, c, at):
-                clocks[i] = ClockRecord(c.metric, c.cycle, c.started_at, c.level, c.adopted_at, c.stopped_at,
-                                        True, c.cancelled)  # fmt: skip
+                c.frozen = True
             else:
-                clocks[i] = ClockRecord(c.metric, c.cycle, c.started_at, level, at, None, False, False)
+                c.level = level
+                c.adopted_at = at
 
 
-def _merge_into(fields: dict[str, Any], kind: EventType, update: Mapping[str, Any]) -> None:
-    """Merge the event's fields into `fields` as `events.merge_fields` does, then set the status its type
-    implies and ``deleted`` for a deletion (unless the event carries them)."""
-    if update:
-        if "custom" in update:
-            for name, value in update.items():
-                custom = fields.get("custom")
-                if name == "custom" and isinstance(value, Mapping) and isinstance(custom, Mapping):
-                    fields["custom"] = {**custom, **value}
-                else:
-                    fields[name] = value
-        else:
-            fields.update(update)
-    if "status" not in update:
-        implied = _IMPLIED_STATUS.get(kind)
-        if implied is not None:
-            fields["status"] = implied
-    if kind is _DELETED and "deleted" not in update:
-        fields["deleted"] = True
+def _merge_with_custom(fields: dict[str, Any], update: Mapping[str, Any]) -> None:
+    """`events.merge_fields` in place, for an update that has `custom` (merged key by key)."""
+    custom = fields.get("custom")
+    fields.update(update)
+    value = update["custom"]
+    if isinstance(value, Mapping) and isinstance(custom, Mapping):
+        fields["custom"] = {**custom, **value}
 
 
 def _status_of(fields: Mapping[str, Any]) -> str | None:
@@ -521,26 +597,7 @@ def _status_of(fields: Mapping[str, Any]) -> str | None:
     return None if status is None else str(status)
 
 
-def _solved_after(
-    was_solved: bool, kind: EventType, update: Mapping[str, Any], fields: Mapping[str, Any]
-) -> bool:
-    """Whether the ticket is solved after this event (the event type wins over an explicit status)."""
-    if kind is _SOLVED or kind is _CLOSED:
-        return True
-    if kind is _REOPENED:
-        return False
-    if "status" in update:
-        return _status_of(fields) in _TERMINAL_STATUSES
-    if kind is _CUSTOMER_REPLIED:
-        return False
-    return was_solved
-
-
-def _replace_stop(c: ClockRecord, stop: datetime | None, cancelled: bool = False) -> ClockRecord:
-    return ClockRecord(c.metric, c.cycle, c.started_at, c.level, c.adopted_at, stop, c.frozen, cancelled)
-
-
-def _breached_before(config: Config, timeline: Sequence[StatusChange], c: ClockRecord, at: datetime) -> bool:
+def _breached_before(config: Config, timeline: Sequence[StatusChange], c: _ClockLike, at: datetime) -> bool:
     """Whether running clock `c` was already past its due instant (under its current level) before `at`."""
     resolved = _resolve(config, c.level, c.metric)
     if resolved is None:
@@ -595,7 +652,7 @@ def apply_event(config: Config, state: TicketState | None, event: Event) -> Tick
             f"event {event.id} at {format_instant(event.at)} sorts before {state.last_key[1]}"
         )
     fold = _Fold(state)
-    fold.fold(config, event, rule_inputs(config))
+    fold.fold_all(config, (event,))
     return fold.freeze()
 
 
@@ -672,11 +729,9 @@ def clock_outcomes(
         level, target, cal = resolved
         intervals, projected_from = _spans(record, target, timeline, now)
         stop = record.stopped_at
-        reached, _, counted = _walk(
-            cal, intervals, (target.within,), now if stop is None else stop, projected_from,
-            None if stop is None else 0,
-        )  # fmt: skip
-        due = reached[0] if reached else None
+        due, counted = _due_and_counted(
+            cal, intervals, target.within, now if stop is None else stop, projected_from
+        )
         target_seconds = target.within.total_seconds()
         business_seconds = counted.total_seconds()
         out.append(
@@ -701,7 +756,7 @@ def _event_key(e: Event) -> tuple[datetime, str]:
     return (e.at, e.id)
 
 
-def _clock_order(c: ClockRecord) -> tuple[int, int]:
+def _clock_order(c: _ClockLike) -> tuple[int, int]:
     return (_METRIC_ORDER[c.metric], c.cycle)
 
 
@@ -872,7 +927,7 @@ def _evaluate_clock(
 
 
 def _spans(
-    record: ClockRecord, target: Target, timeline: Sequence[StatusChange], now: datetime
+    record: _ClockLike, target: Target, timeline: Sequence[StatusChange], now: datetime
 ) -> tuple[list[tuple[datetime, datetime | None]], datetime | None]:
     """The intervals a clock counts in (`_counting_intervals` from its start to its stop), ending with an
     unbounded one: the last counting interval of a running clock, or the projection from its stop (a
@@ -892,7 +947,7 @@ def _spans(
 
 
 def _clock_status(
-    record: ClockRecord, target: Target, due: datetime | None, timeline: Sequence[StatusChange], now: datetime
+    record: _ClockLike, target: Target, due: datetime | None, timeline: Sequence[StatusChange], now: datetime
 ) -> ClockStatus:
     stop = record.stopped_at
     if record.cancelled:
@@ -951,6 +1006,35 @@ def _walk(
             counted += seg if b <= limit else cal.elapsed(a, limit)
         acc += seg
     return reached, first_projected, counted
+
+
+def _due_and_counted(
+    cal: BusinessCalendar,
+    intervals: Sequence[tuple[datetime, datetime | None]],
+    within: timedelta,
+    limit: datetime,
+    projected_from: datetime | None,
+) -> tuple[datetime | None, timedelta]:
+    """`_walk` for the one amount `within` (the due instant), as ``(reached[0], counted)``: the same
+    walk without the bookkeeping of several amounts (the due instant of a stopped clock falls in its
+    projection or before its stop either way)."""
+    due = None
+    acc = _ZERO
+    counted = _ZERO
+    for a, b in intervals:
+        if b is None:
+            if a != projected_from and a < limit:
+                counted += cal.elapsed(a, limit)
+            if due is None:
+                due = _utc(cal.add(a, within - acc))
+            break
+        seg = cal.elapsed(a, b)
+        if due is None and acc + seg >= within:
+            due = _utc(cal.add(a, within - acc))
+        if a < limit:
+            counted += seg if b <= limit else cal.elapsed(a, limit)
+        acc += seg
+    return due, counted
 
 
 def _paused_at(

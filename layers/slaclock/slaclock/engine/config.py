@@ -885,6 +885,21 @@ class _Loader:
             v = d[key]
             if not isinstance(v, str) or not v.strip() or any(c.isspace() for c in v):
                 self.err(f"{path}.{key}", f"must be a parameter name or ARN without spaces, not {v!r}")
+            elif key == "ssm_parameter" and not v.startswith("/"):
+                self.err(
+                    f"{path}.{key}", f"an SSM parameter name is a path like /slaclock/<source>, not {v!r}"
+                )
+            elif key == "secrets_manager" and v.startswith("/"):
+                self.err(f"{path}.{key}", f"a Secrets Manager secret is an ARN or a name, not a path: {v!r}")
+            elif key == "ssm_parameter" and not v.startswith("/slaclock/"):
+                # template.yaml grants ssm:GetParameter on parameter/slaclock/* only
+                self.warnings.append(
+                    (
+                        f"{path}.{key}",
+                        f"{v!r} is outside /slaclock/: the functions' IAM "
+                        "policy cannot read it unless you widen it",
+                    )
+                )
         return d.get("ssm_parameter"), d.get("secrets_manager")
 
     def jmespath_mapping(self, value: Any, path: str) -> dict[str, str] | None:

@@ -7,8 +7,8 @@ previous state (a key absent from `ticket` keeps its previous value; ``null`` cl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -151,44 +151,67 @@ def _parse_plain(d: dict[str, Any]) -> Event | None:
     """`parse_event` of a well-formed event as `json` decodes one (plain dicts, lists and strings), or
     None when anything is unusual: then the full validation decides (and lists every problem). Accepts
     only documents the full validation accepts, and builds the same event from them."""
-    ev_id = d.get("id")
-    ticket_id = d.get("ticket_id")
-    raw_type = d.get("type")
-    raw_at = d.get("at")
+    try:
+        ev_id = d["id"]
+        ticket_id = d["ticket_id"]
+        ev_type = _TYPES[d["type"]]
+        at = datetime.fromisoformat(d["at"])
+    except (KeyError, TypeError, ValueError):  # missing, unhashable, not a type, not an ISO 8601 text
+        return None
     if not (
         ev_id.__class__ is str
         and ev_id
         and ticket_id.__class__ is str
         and ticket_id
-        and raw_type.__class__ is str
-        and raw_at.__class__ is str
         and _EVENT_KEYS.issuperset(d)
     ):
         return None
-    ev_type = _TYPES.get(raw_type)
-    if ev_type is None:
-        return None
-    try:
-        at = datetime.fromisoformat(raw_at)
-    except ValueError:
-        return None
-    if at.tzinfo is not UTC:
-        if at.tzinfo is None:
+    tz = at.tzinfo
+    if tz is not UTC:
+        if tz is None:
             return None
         at = at.astimezone(UTC)
     ticket = d.get("ticket")
     if ticket is None:
-        ticket = {}
-    elif ticket.__class__ is not dict or not TICKET_FIELDS.issuperset(ticket):
+        return _make_event(ev_id, ticket_id, ev_type, at, {})
+    if ticket.__class__ is not dict or not TICKET_FIELDS.issuperset(ticket):
         return None
-    else:
-        tags = ticket.get("tags")
-        if tags is not None and not (tags.__class__ is list and all(x.__class__ is str for x in tags)):
+    tags = ticket.get("tags")
+    if tags is not None:
+        if tags.__class__ is not list:
             return None
-        custom = ticket.get("custom")
-        if custom is not None and custom.__class__ is not dict:
+        try:
+            "".join(tags)  # a TypeError unless every element is a str, as the full check wants
+        except TypeError:
             return None
-    return Event(ev_id, ticket_id, ev_type, at, dict(ticket))
+    custom = ticket.get("custom")
+    if custom is not None and custom.__class__ is not dict:
+        return None
+    return _make_event(ev_id, ticket_id, ev_type, at, dict(ticket))
+
+
+def _event_factory() -> Callable[[str, str, EventType, datetime, dict[str, Any]], Event]:
+    """``make(id, ticket_id, type, at, ticket)``: the same as ``Event(...)``, about twice as fast (the
+    frozen dataclass's ``__init__`` goes through ``object.__setattr__``; this sets the slots directly)."""
+    names = tuple(f.name for f in fields(Event))
+    if names != ("id", "ticket_id", "type", "at", "ticket"):  # pragma: no cover - kept in step by a test
+        return Event
+    set_id, set_ticket_id, set_type, set_at, set_ticket = (Event.__dict__[n].__set__ for n in names)
+    new = object.__new__
+
+    def make(ev_id: str, ticket_id: str, ev_type: EventType, at: datetime, ticket: dict[str, Any]) -> Event:
+        event = new(Event)
+        set_id(event, ev_id)
+        set_ticket_id(event, ticket_id)
+        set_type(event, ev_type)
+        set_at(event, at)
+        set_ticket(event, ticket)
+        return event
+
+    return make
+
+
+_make_event = _event_factory()
 
 
 def merge_fields(previous: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:

@@ -31,13 +31,15 @@ from slaclock.engine.clocks import (
     evaluate,
     replay_ticket,
 )
-from slaclock.engine.config import Config
+from slaclock.engine.config import Config, Metric
 from slaclock.engine.events import Event
 from slaclock.engine.reports import (
     SLA_LOG_COLUMNS,
     ComplianceAccumulator,
     SlaLogRow,
+    Tally,
     _cell,
+    _csv_text,
     _text,
     check_group_by,
     format_instant,
@@ -254,7 +256,19 @@ def _finish(
     return stats
 
 
-def _write_outcomes(
+class _Memo(dict[str, Any]):
+    """``memo[key]``: ``compute(key)``, computed once."""
+
+    def __init__(self, compute: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, key: str) -> Any:
+        value = self[key] = self.compute(key)
+        return value
+
+
+def _write_outcomes(  # noqa: C901 - the hot loop, written out
     config: Config,
     replay: Replay,
     sla_log: TextIO,
@@ -267,69 +281,96 @@ def _write_outcomes(
     `SummaryAccumulator.add`), with the rows' values as plain locals. A row object is built only for
     a clock that enters the summary's longest-overdue list."""
     zones = {name: cal.timezone for name, cal in config.calendars.items()}
-    zone_of: dict[str, ZoneInfo] = {}  # calendar name -> the zone its compliance days are counted in
+    zone_of = _Memo(lambda calendar: ZoneInfo(zones.get(calendar, "UTC")))  # compliance days' zone
+    level_cell = _Memo(_csv_text)  # level name -> its CSV text
     pick = acc.group_picker()
-    count_day = acc.count
-    count_page_day = page.days.count
-    count_page = page.count
-    writer = csv.writer(sla_log)
-    writer.writerow(SLA_LOG_COLUMNS)
-    write = writer.writerows
+    # (day, groups, level, department, metric) -> the six tallies a decided clock with those values is
+    # counted in: compliance's (day, groups), the summary's day, total, level, department and metric.
+    tallies: dict[tuple[Any, ...], tuple[Tally, ...]] = {}
+    csv.writer(sla_log).writerow(SLA_LOG_COLUMNS)
+    write = sla_log.write
     fmt = format_instant
     secs = format_seconds
+    # Each row is one CSV line as `csv.writer` writes `sla_log_record(row)` (excel dialect): the cells
+    # that may hold a comma, a quote or a line break go through `_csv_text`; the others (instants,
+    # numbers, metric and status names) never do.
     for ticket_id, fields, outcomes in replay.outcomes():
         page.note_ticket()
         stats.tickets += 1
         requester = _text(fields.get("requester"))
         department = _text(fields.get("department"))
         agent = _text(fields.get("assignee"))
-        cells = (_cell(ticket_id), _cell(requester), _cell(department), _cell(agent))
-        records = []
+        head = ",".join([_csv_text(_cell(text)) for text in (ticket_id, requester, department, agent)])
+        lines = []
         for metric, cycle, level, calendar, started, due, stopped, status, business, remaining in outcomes:
             if status is _CANCELLED:
                 stats.cancelled += 1
                 continue
-            state = status.value
-            metric_name = metric.value
+            state = _STATUS_TEXT[status]
+            metric_name = _METRIC_TEXT[metric]
             stats.clocks += 1
             page.clocks += 1
-            records.append(
-                (*cells, level, metric_name, str(cycle), fmt(started), fmt(due), fmt(stopped), state,
-                 secs(business), secs(remaining))
-            )  # fmt: skip
+            lines.append(
+                f"{head},{level_cell[level]},{metric_name},{cycle},{fmt(started)},{fmt(due)},"
+                f"{fmt(stopped)},{state},"
+                f"{str(int(business)) if business.is_integer() else secs(business)},"
+                f"{str(int(remaining)) if remaining.is_integer() else secs(remaining)}\r\n"
+            )
             if stopped is None:
                 page.running += 1
                 if status is _PAUSED:
                     page.paused += 1
             if status is _MET:
                 stats.met += 1
-                met = True
                 decided = stopped
             elif status is _MISSED:
                 stats.missed += 1
-                met = False
                 decided = due
             else:
                 stats.running += 1
                 continue
             if decided is None:
                 continue
-            zone = zone_of.get(calendar)
-            if zone is None:
-                zone = zone_of[calendar] = ZoneInfo(zones.get(calendar, "UTC"))
-            day = decided.astimezone(zone).date()
+            day = decided.astimezone(zone_of[calendar]).date()
             micros = round(business * 1_000_000)
-            count_day(day, pick(department, agent, level, metric_name), met, micros)
-            count_page_day(day, (), met, micros)
-            count_page(met, micros, level, department, metric_name)
-            if not met:
-                if stopped is None:
-                    page.running_missed += 1
-                overdue = -round(remaining * 1_000_000)
-                if page.would_keep(overdue, (ticket_id, metric_name, cycle)):
-                    row = SlaLogRow(
-                        ticket_id, requester, department, agent, level, metric_name, cycle, started, due,
-                        stopped, state, business, remaining, zones.get(calendar, "UTC"), decided,
-                    )  # fmt: skip
-                    page.note_overdue(_Overdue(row))
-        write(records)
+            key = (day, pick(department, agent, level, metric_name), level, department, metric_name)
+            counted_in = tallies.get(key)
+            if counted_in is None:
+                if len(tallies) >= 4096:
+                    tallies.clear()
+                counted_in = tallies[key] = (
+                    acc.tally(day, key[1]),
+                    page.days.tally(day, ()),
+                    *page.tallies(level, department, metric_name),
+                )
+            if status is _MET:  # Tally.add(True, micros) on each
+                for t in counted_in:
+                    if t.met == 0 or micros > t.met_max:
+                        t.met_max = micros
+                    if t.met == 0 or micros < t.met_min:
+                        t.met_min = micros
+                    t.met += 1
+                    t.met_sum += micros
+                continue
+            for t in counted_in:  # Tally.add(False, micros)
+                if t.missed == 0 or micros > t.missed_max:
+                    t.missed_max = micros
+                if t.missed == 0 or micros < t.missed_min:
+                    t.missed_min = micros
+                t.missed += 1
+                t.missed_sum += micros
+            # What SummaryAccumulator.add does with a missed row; the row is built only if kept.
+            if stopped is None:
+                page.running_missed += 1
+            if page.would_keep(-round(remaining * 1_000_000), (ticket_id, metric_name, cycle)):
+                row = SlaLogRow(
+                    ticket_id, requester, department, agent, level, metric_name, cycle, started, due,
+                    stopped, state, business, remaining, zones.get(calendar, "UTC"), decided,
+                )  # fmt: skip
+                page.note_overdue(_Overdue(row))
+        if lines:
+            write("".join(lines))
+
+
+_STATUS_TEXT = {s: s.value for s in ClockStatus}
+_METRIC_TEXT = {m: m.value for m in Metric}

@@ -187,12 +187,30 @@ def sla_log_rows(view: TicketView, config: Config | Mapping[str, str]) -> Iterat
 
 
 def format_instant(t: datetime | None) -> str:
-    """ISO 8601 in UTC with ``Z``; microseconds only when present; ``""`` for None."""
+    """ISO 8601 in UTC with ``Z``; microseconds only when present; ``""`` for None.
+
+    >>> format_instant(datetime(2026, 3, 2, 9, 5, tzinfo=UTC))
+    '2026-03-02T09:05:00Z'
+    """
     if t is None:
         return ""
     if t.tzinfo is not UTC:
         t = t.astimezone(UTC)
-    return t.isoformat()[:-6] + "Z"  # isoformat of a UTC datetime ends with "+00:00"
+    # What ``t.isoformat()[:-6] + "Z"`` gives, built from cached pieces (isoformat is slow).
+    ordinal = t.toordinal()
+    day = _DAY_PREFIX.get(ordinal)
+    if day is None:
+        if len(_DAY_PREFIX) >= 100_000:
+            _DAY_PREFIX.clear()
+        day = _DAY_PREFIX[ordinal] = t.date().isoformat() + "T"
+    us = t.microsecond
+    if us:
+        return f"{day}{_TWO_DIGITS[t.hour]}:{_TWO_DIGITS[t.minute]}:{_TWO_DIGITS[t.second]}.{us:06d}Z"
+    return f"{day}{_TWO_DIGITS[t.hour]}:{_TWO_DIGITS[t.minute]}:{_TWO_DIGITS[t.second]}Z"
+
+
+_DAY_PREFIX: dict[int, str] = {}  # proleptic ordinal -> "YYYY-MM-DDT"
+_TWO_DIGITS = tuple(f"{i:02d}" for i in range(60))
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -214,6 +232,16 @@ def format_seconds(seconds: float | None) -> str:
 def _cell(value: str) -> str:
     if value and value.startswith(_FORMULA_STARTS):
         return "'" + value
+    return value
+
+
+def _csv_text(value: str) -> str:
+    """`value` as the `csv` module writes one cell of a row of several cells (excel dialect, minimal
+    quoting): quoted when it holds a comma, a quote (doubled) or a line break (\\r, \\n)."""
+    if '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    if "," in value or "\n" in value or "\r" in value:
+        return '"' + value + '"'
     return value
 
 
@@ -486,11 +514,15 @@ class ComplianceAccumulator:
     def count(self, day: date, groups: tuple[str, ...], met: bool, micros: int) -> None:
         """Count one decided clock (met, else missed) that counted `micros` business microseconds, on
         `day`, in the group whose `group_by` values are `groups`: what `add` does with a row."""
+        self.tally(day, groups).add(met, micros)
+
+    def tally(self, day: date, groups: tuple[str, ...]) -> Tally:
+        """The `Tally` of (`day`, `groups`), created empty if there is none yet."""
         key = (day, groups)
         tally = self._tallies.get(key)
         if tally is None:
             tally = self._tallies[key] = Tally()
-        tally.add(met, micros)
+        return tally
 
     def group_picker(self) -> Callable[[str, str, str, str], tuple[str, ...]]:
         """``pick(department, agent, level, metric)``: the `groups` tuple `count` wants for a row with

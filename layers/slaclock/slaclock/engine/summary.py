@@ -89,7 +89,13 @@ class SummaryAccumulator:
 
     def count(self, met: bool, micros: int, level: str, department: str, metric: str) -> None:
         """The totals and breakdowns of one decided clock (what `add` counts after the daily tally)."""
-        self.total.add(met, micros)
+        for tally in self.tallies(level, department, metric):
+            tally.add(met, micros)
+
+    def tallies(self, level: str, department: str, metric: str) -> tuple[Tally, Tally, Tally, Tally]:
+        """The total, and the breakdowns' tallies of `level`, `department` and `metric` (created empty
+        if there are none yet): where `count` counts a decided clock."""
+        out = [self.total]
         for table, key in (
             (self.by_level, level),
             (self.by_department, department),
@@ -98,7 +104,8 @@ class SummaryAccumulator:
             tally = table.get(key)
             if tally is None:
                 tally = table[key] = Tally()
-            tally.add(met, micros)
+            out.append(tally)
+        return out[0], out[1], out[2], out[3]
 
     def note_overdue(self, entry: _Overdue) -> None:
         if len(self._overdue) < self.top_n:

@@ -163,6 +163,33 @@ def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+def signature_header(headers: Mapping[str, str], name: str) -> str:
+    """The value of the signature header `name`, stripped; `AuthError` ``missing <name>`` when it is
+    absent or blank."""
+    value = (Headers(headers).get(name) or "").strip()
+    if not value:
+        raise AuthError(f"missing {name}")
+    return value
+
+
+def check_hex_signature(signature: str, secret: str, body: bytes, algorithm: str, header: str) -> None:
+    """`AuthError` unless `signature` is ``<algorithm>=<hex HMAC-<algorithm>(secret, body)>`` (the
+    ``X-Hub-Signature`` form, e.g. ``sha256=5d7f...``). Surrounding blanks and the case of the hex
+    digits are ignored; compared in constant time. `header` names the header in the error."""
+    expected = f"{algorithm}=" + hmac_digest(secret, body, algorithm).hex()
+    if not same(signature.strip().lower(), expected):
+        raise AuthError(f"{header} does not match")
+
+
+def check_base64_signature(signature: str, secret: str, message: bytes, algorithm: str, header: str) -> None:
+    """`AuthError` unless `signature` is base64(HMAC-<algorithm>(secret, message)) (standard alphabet,
+    padded). Surrounding blanks are ignored; compared in constant time. `header` names the header in
+    the error."""
+    expected = base64.b64encode(hmac_digest(secret, message, algorithm)).decode()
+    if not same(signature.strip(), expected):
+        raise AuthError(f"{header} does not match")
+
+
 def check_token(headers: Mapping[str, str], secret: str) -> None:
     """Per-source shared token, for helpdesks that do not sign. Accepted forms:
     ``Authorization: Bearer <secret>``, ``X-Slaclock-Token: <secret>``, or HTTP Basic auth whose
@@ -327,6 +354,22 @@ def digest(*parts: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:24]
 
 
+EVENT_TYPES = frozenset(t.value for t in EventType)
+"""The canonical event type names (``created``, ``agent_replied``, ...)."""
+
+
+def event_type(raw: str) -> EventType | None:
+    """`raw` as a canonical event type, case-insensitively (``Agent_Replied`` -> agent_replied); None if
+    it names none."""
+    lowered = raw.lower()
+    return EventType(lowered) if lowered in EVENT_TYPES else None
+
+
+def not_an_event_type(raw: str) -> str:
+    """The error message for a value that `event_type` refuses, listing the canonical types."""
+    return f"{raw!r} is not one of {', '.join(sorted(EVENT_TYPES))}"
+
+
 def make_event(
     event_id: str, ticket_id: str, event_type: EventType | str, at: datetime, ticket: Mapping[str, Any]
 ) -> Event:
@@ -376,6 +419,34 @@ def received_at(headers: Mapping[str, str]) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def change_instant(
+    record: Mapping[str, Any],
+    stamp: str,
+    fallback: str,
+    *,
+    source: Source,
+    headers: Mapping[str, str],
+    errors: list[tuple[str, str]],
+    prefix: str = "",
+    form: str = "an ISO 8601 instant",
+) -> datetime | None:
+    """When the change a webhook reports happened, for payloads that carry a ticket time stamp.
+
+    ``record[stamp]``, or ``record[fallback]`` when that is missing or empty, read by `to_instant`
+    (a time without offset is in the source's `options.timezone`); when the payload has neither, when
+    the request arrived (`received_at`). None after appending an error at ``prefix + stamp`` when the
+    value is not readable (``'<value>' is not <form>``) or no instant is known at all."""
+    raw_at = record.get(stamp) or record.get(fallback)
+    at = to_instant(raw_at, source_timezone(source))
+    if raw_at is not None and at is None:
+        errors.append((f"{prefix}{stamp}", f"{raw_at!r} is not {form}"))
+    elif at is None:
+        at = received_at(headers)
+        if at is None:
+            errors.append((f"{prefix}{stamp}", "required: the instant of the change"))
+    return at
 
 
 def canonical_json(doc: Any) -> str:

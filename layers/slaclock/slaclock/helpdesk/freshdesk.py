@@ -33,21 +33,21 @@ from slaclock.engine.events import Event, EventType
 from slaclock.helpdesk import PayloadError
 from slaclock.helpdesk._common import (
     canonical_json,
+    change_instant,
     channel,
     check_token,
     digest,
     email,
+    event_type,
     load_object,
     make_event,
+    not_an_event_type,
     priority,
     put,
-    received_at,
     scalar,
-    source_timezone,
     status,
     tag_list,
     text,
-    to_instant,
 )
 
 # Freshdesk's numeric codes, as sent in triggered_event and by the API
@@ -55,7 +55,6 @@ STATUS_CODES = {"2": "open", "3": "pending", "4": "solved", "5": "closed", "6": 
 PRIORITY_CODES = {"1": "low", "2": "normal", "3": "high", "4": "urgent"}
 SOURCE_CODES = {"1": "email", "2": "web", "3": "phone", "7": "chat", "9": "web", "10": "email"}
 
-CANONICAL_TYPES = {t.value for t in EventType}
 _TRIGGER = re.compile(r"^\{\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*)\}$", re.IGNORECASE | re.DOTALL)
 _CHANGE = re.compile(r"^\{\s*from\s*:(?P<from>.*?),\s*to\s*:(?P<to>.*)\}$", re.IGNORECASE | re.DOTALL)
 
@@ -84,14 +83,9 @@ class FreshdeskProvider:
         ev_type = _event_type(data, fields.get("status"), source, errors, prefix)
 
         stamp = "ticket_created_at" if ev_type is EventType.CREATED else "ticket_updated_at"
-        raw_at = data.get(stamp) or data.get("ticket_updated_at")
-        at = to_instant(raw_at, source_timezone(source))
-        if raw_at is not None and at is None:
-            errors.append((f"{prefix}{stamp}", f"{raw_at!r} is not an ISO 8601 instant"))
-        elif at is None:
-            at = received_at(headers)
-            if at is None:
-                errors.append((f"{prefix}{stamp}", "required: the instant of the change"))
+        at = change_instant(
+            data, stamp, "ticket_updated_at", source=source, headers=headers, errors=errors, prefix=prefix
+        )
         if errors or ticket_id is None or ev_type is None or at is None:
             raise PayloadError(errors)
         event_id = f"freshdesk:{ticket_id}:{digest(canonical_json(doc))}"
@@ -128,12 +122,10 @@ def _event_type(
 ) -> EventType | None:
     explicit = text(data.get("slaclock_event"))
     if explicit is not None:
-        if explicit.lower() in CANONICAL_TYPES:
-            return EventType(explicit.lower())
-        errors.append(
-            (f"{prefix}slaclock_event", f"{explicit!r} is not one of {', '.join(sorted(CANONICAL_TYPES))}")
-        )
-        return None
+        ev_type = event_type(explicit)
+        if ev_type is None:
+            errors.append((f"{prefix}slaclock_event", not_an_event_type(explicit)))
+        return ev_type
     trigger = text(data.get("triggered_event"))
     match = _TRIGGER.match(trigger) if trigger else None
     if match is None:

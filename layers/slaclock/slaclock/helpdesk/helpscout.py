@@ -19,20 +19,18 @@ departments (the 1.0 shape carries the name).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from slaclock.engine.config import Source
 from slaclock.engine.events import Event, EventType
-from slaclock.helpdesk import AuthError, PayloadError
+from slaclock.helpdesk import PayloadError
 from slaclock.helpdesk._common import (
     Headers,
     canonical_json,
     channel,
+    check_base64_signature,
     dig,
     digest,
     email,
@@ -41,8 +39,8 @@ from slaclock.helpdesk._common import (
     make_event,
     put,
     received_at,
-    same,
     scalar,
+    signature_header,
     status,
     tag_list,
     text,
@@ -65,12 +63,7 @@ class HelpScoutProvider:
     name = "helpscout"
 
     def authenticate(self, headers: Mapping[str, str], body: bytes, secret: str, now: datetime) -> None:
-        signature = (Headers(headers).get(SIGNATURE) or "").strip()
-        if not signature:
-            raise AuthError(f"missing {SIGNATURE}")
-        expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha1).digest()).decode()
-        if not same(signature, expected):
-            raise AuthError(f"{SIGNATURE} does not match")
+        check_base64_signature(signature_header(headers, SIGNATURE), secret, body, "sha1", SIGNATURE)
 
     def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str | None:
         return None  # Help Scout sends none; event ids carry the idempotency

@@ -19,8 +19,6 @@ and departments through `options.users` and `options.teams`.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -32,8 +30,8 @@ from slaclock.engine.config import Source
 from slaclock.engine.events import Event, EventType
 from slaclock.helpdesk import AuthError, PayloadError
 from slaclock.helpdesk._common import (
-    Headers,
     channel,
+    check_hex_signature,
     check_window,
     dig,
     email,
@@ -44,6 +42,7 @@ from slaclock.helpdesk._common import (
     put,
     pydantic_errors,
     scalar,
+    signature_header,
     status,
     tag_list,
     text,
@@ -94,12 +93,7 @@ class IntercomProvider:
     name = "intercom"
 
     def authenticate(self, headers: Mapping[str, str], body: bytes, secret: str, now: datetime) -> None:
-        signature = (Headers(headers).get(SIGNATURE) or "").strip()
-        if not signature:
-            raise AuthError(f"missing {SIGNATURE}")
-        expected = "sha1=" + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
-        if not hmac.compare_digest(signature.lower().encode(), expected.encode()):
-            raise AuthError(f"{SIGNATURE} does not match")
+        check_hex_signature(signature_header(headers, SIGNATURE), secret, body, "sha1", SIGNATURE)
         try:
             doc = json.loads(body)
         except ValueError:

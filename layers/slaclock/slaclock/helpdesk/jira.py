@@ -21,8 +21,6 @@ Source options: `users` (accountId -> e-mail, for sites that hide e-mail address
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -31,10 +29,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from slaclock.engine.config import Source
 from slaclock.engine.events import Event, EventType
-from slaclock.helpdesk import AuthError, PayloadError
+from slaclock.helpdesk import PayloadError
 from slaclock.helpdesk._common import (
     Headers,
     channel,
+    check_hex_signature,
     check_token,
     dig,
     email,
@@ -87,9 +86,7 @@ class JiraProvider:
         if signature is None:
             check_token(headers, secret)
             return
-        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(signature.strip().lower().encode(), expected.encode()):
-            raise AuthError(f"{SIGNATURE} does not match")
+        check_hex_signature(signature, secret, body, "sha256", SIGNATURE)
 
     def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str | None:
         identifier = Headers(headers).get(DELIVERY)

@@ -29,22 +29,22 @@ from slaclock.engine.events import Event, EventType
 from slaclock.helpdesk import PayloadError
 from slaclock.helpdesk._common import (
     canonical_json,
+    change_instant,
     channel,
     check_token,
     digest,
     email,
+    event_type,
     load_object,
     lookup,
     make_event,
+    not_an_event_type,
     priority,
     put,
-    received_at,
     scalar,
-    source_timezone,
     status,
     tag_list,
     text,
-    to_instant,
 )
 
 # LiveAgent API v3 ticket status and channel codes (Ticket.md above; L = closed in newer versions)
@@ -57,7 +57,6 @@ CHANNEL_CODES = {
     "e": "email", "b": "chat", "i": "chat", "m": "web", "q": "web", "s": "web", "c": "phone", "w": "phone",
     "f": "social", "a": "social", "t": "social", "h": "social", "j": "social", "d": "social", "n": "social",
 }  # fmt: skip
-CANONICAL_TYPES = {t.value for t in EventType}
 
 
 class LiveAgentProvider:
@@ -85,22 +84,17 @@ class LiveAgentProvider:
         raw_event = text(doc.get("event")) if wrapped else None
         ev_type: EventType | None
         if raw_event is not None:
-            ev_type = EventType(raw_event.lower()) if raw_event.lower() in CANONICAL_TYPES else None
+            ev_type = event_type(raw_event)
             if ev_type is None:
-                errors.append(("event", f"{raw_event!r} is not one of {', '.join(sorted(CANONICAL_TYPES))}"))
+                errors.append(("event", not_an_event_type(raw_event)))
         else:
             ev_type = _by_status(ticket_status, ticket)
 
-        tz = source_timezone(source)
         stamp = "date_created" if ev_type is EventType.CREATED else "date_changed"
-        raw_at = ticket.get(stamp) or ticket.get("date_changed")
-        at = to_instant(raw_at, tz)
-        if raw_at is not None and at is None:
-            errors.append((f"{prefix}{stamp}", f"{raw_at!r} is not a date and time"))
-        elif at is None:
-            at = received_at(headers)
-            if at is None:
-                errors.append((f"{prefix}{stamp}", "required: the instant of the change"))
+        at = change_instant(
+            ticket, stamp, "date_changed",
+            source=source, headers=headers, errors=errors, prefix=prefix, form="a date and time",
+        )  # fmt: skip
         if errors or ticket_id is None or ev_type is None or at is None:
             raise PayloadError(errors)
         event_id = f"liveagent:{ticket_id}:{digest(canonical_json(doc))}"

@@ -23,7 +23,6 @@ Two body formats are understood:
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -37,18 +36,19 @@ from slaclock.helpdesk import AuthError, PayloadError
 from slaclock.helpdesk._common import (
     Headers,
     channel,
+    check_base64_signature,
     check_window,
     dig,
     digest,
     email,
-    hmac_digest,
+    event_type,
     load_object,
     lookup,
     make_event,
+    not_an_event_type,
     priority,
     put,
     pydantic_errors,
-    same,
     scalar,
     source_timezone,
     status,
@@ -62,8 +62,6 @@ TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
 INVOCATION = "X-Zendesk-Webhook-Invocation-Id"
 EVENT_PREFIX = "zen:event-type:"
 TICKET_PREFIX = "zen:event-type:ticket."
-
-CANONICAL_TYPES = {t.value for t in EventType}
 
 
 class _Model(BaseModel):
@@ -104,9 +102,7 @@ class ZendeskProvider:
         if signed_at is None:
             raise AuthError(f"{TIMESTAMP} is not an ISO 8601 instant")
         check_window(signed_at, now, TIMESTAMP)
-        expected = base64.b64encode(hmac_digest(secret, timestamp.encode() + body, "sha256")).decode()
-        if not same(signature.strip(), expected):
-            raise AuthError(f"{SIGNATURE} does not match")
+        check_base64_signature(signature, secret, timestamp.encode() + body, "sha256", SIGNATURE)
 
     def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str | None:
         invocation = Headers(headers).get(INVOCATION)
@@ -262,8 +258,7 @@ def _trigger_body(
     raw_event = text(doc.get("event")) or "auto"
     ev_type = _trigger_type(raw_event, fields.get("status"))
     if ev_type is None:
-        allowed = ", ".join(sorted(CANONICAL_TYPES))
-        errors.append(("event", f"{raw_event!r} is not one of {allowed} or 'auto'"))
+        errors.append(("event", f"{not_an_event_type(raw_event)} or 'auto'"))
 
     stamp_field = "created_at" if ev_type is EventType.CREATED else "updated_at"
     raw_at = ticket.get(stamp_field) or ticket.get("updated_at")
@@ -288,7 +283,7 @@ def _trigger_body(
 
 def _trigger_type(raw: str, ticket_status: str | None) -> EventType | None:
     if raw.lower() != "auto":
-        return EventType(raw.lower()) if raw.lower() in CANONICAL_TYPES else None
+        return event_type(raw)
     if ticket_status == "solved":
         return EventType.SOLVED
     if ticket_status == "closed":

@@ -18,32 +18,22 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import TYPE_CHECKING
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from slaclock.runtime import clock as runtime_clock
+from slaclock.runtime.settings import NonEmpty, TableSettings
 from slaclock.services.report import MAX_LINK_SECONDS, ReportPorts
 
 if TYPE_CHECKING:  # adapters are imported on first use (cold-start budget)
     from slaclock.adapters.s3 import S3ReportSink
 
-NonEmpty = Annotated[str, Field(min_length=1)]
 
+class ReportSettings(TableSettings):
+    """Environment of ``functions/report`` (``SLACLOCK_*``), validated at cold start. It reads the table's
+    clock records (through the clocks-by-outcome index) and its report job records."""
 
-class ReportSettings(BaseSettings):
-    """Environment of ``functions/report`` (``SLACLOCK_*``), validated at cold start."""
-
-    model_config: ClassVar[SettingsConfigDict] = SettingsConfigDict(
-        env_prefix="SLACLOCK_", frozen=True, extra="ignore", case_sensitive=False
-    )
-
-    table: NonEmpty
-    """The DynamoDB table: clock records (read through the clocks-by-outcome index) and job records."""
-    config_bucket: NonEmpty
-    config_key: NonEmpty = "config/sla.yaml"
-    config_recheck_seconds: float = Field(default=60.0, ge=0)
     report_bucket: NonEmpty
     """Where the reports go (``reports/`` prefix)."""
     report_queue_url: NonEmpty

@@ -18,19 +18,24 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 Arn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:")]
 
 
-class _Base(BaseSettings):
+class TableSettings(BaseSettings):
+    """What every function reads: the table and the configuration document (``SLACLOCK_*``)."""
+
     model_config: ClassVar[SettingsConfigDict] = SettingsConfigDict(
         env_prefix="SLACLOCK_", frozen=True, extra="ignore", case_sensitive=False
     )
 
     table: NonEmpty
-    """The DynamoDB table (tickets, events, clock records, notice ledger)."""
+    """The DynamoDB table (tickets, events, clock records, notice ledger, report jobs)."""
     config_bucket: NonEmpty
     """Bucket holding the configuration document."""
     config_key: NonEmpty = "config/sla.yaml"
     """Key of the configuration document in `config_bucket`."""
     config_recheck_seconds: float = Field(default=60.0, ge=0)
     """How often a warm function asks S3 whether the configuration changed (conditional GET)."""
+
+
+class _Base(TableSettings):
     schedule_group: NonEmpty
     """EventBridge Scheduler group of the per-ticket check schedules."""
     scheduler_role_arn: Arn

@@ -120,6 +120,8 @@ class ReportRequestError(ValidationError):
 class ReportNotFound(SlaclockError):  # noqa: N818 - named after the HTTP answer it becomes (404)
     """No report job has this id."""
 
+    http_status = 404
+
 
 class ReportBusy(SlaclockError):  # noqa: N818 - a condition, like ServiceUnavailable
     """Another builder holds the job's lease: the queue should deliver the message again later."""

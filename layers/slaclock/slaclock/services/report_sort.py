@@ -13,7 +13,8 @@ merge ends, even on an error.
 
 Distinct tickets (`DistinctCounter`): each ticket id is hashed to 64 bits (BLAKE2b); hashes are held in
 an ``array('Q')`` up to `chunk` (100,000) entries, then sorted, de-duplicated and spilled (sorting makes
-Python ints: ~10 MB for a chunk, so the chunk stays small); the count merges the runs. Exact up to a 64-bit hash collision (for a million tickets, a chance of about 3 in 100 million).
+Python ints: ~10 MB for a chunk, so the chunk stays small); the count merges the runs. Exact up to a
+64-bit hash collision (for a million tickets, a chance of about 3 in 100 million).
 """
 
 from __future__ import annotations
