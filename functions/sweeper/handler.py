@@ -28,6 +28,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for checked in result.checked:
         record_check(checked)
     count("SweptTickets", len(result.checked), always=True)
+    count("CheckFailures", len(result.failed))  # a ticket whose check raised: alarmed (template.yaml)
     logger.info(
         "swept",
         extra={"checked": len(result.checked), "failed": len(result.failed), "truncated": result.truncated},

@@ -65,11 +65,11 @@ def test_every_helpdesk_format_is_accepted_when_signed_as_the_helpdesk_signs(wee
 def test_the_rules_choose_each_tickets_level(week, http):
     expected = {
         "35436": ("high", "Urgent or high priority"),
-        "11": ("standard", "Everyone else"),
-        "123": ("high", "Billing disputes on paid plans"),
-        "fp80688h": ("low", "Trials and free plans"),
-        "P-1001": ("low", "Low priority"),
-        "OPS-7": ("urgent", "Urgent tag, outages, urgent calls and chats"),
+        "fd-11": ("standard", "Everyone else"),  # each source but zendesk-main has a ticket_prefix
+        "hs-123": ("high", "Billing disputes on paid plans"),
+        "la-fp80688h": ("low", "Trials and free plans"),
+        "portal-P-1001": ("low", "Low priority"),
+        "jira-OPS-7": ("urgent", "Urgent tag, outages, urgent calls and chats"),
     }
     for ticket, (level, rule) in expected.items():
         answer = http.ticket(ticket)
@@ -80,12 +80,12 @@ def test_the_rules_choose_each_tickets_level(week, http):
 
 
 def test_a_breach_across_the_public_holiday_is_emailed_to_the_assignee(week, http, stack):
-    # Freshdesk ticket 11, level standard (8 h first response, paris-office), created Tuesday 15:00
-    # Paris: 3 h on Tuesday, Wednesday is Armistice Day, so it is due Thursday 15:00 (14:00Z) and
-    # warned at 75 % (6 h): Thursday 12:00 (11:00Z).
-    mails = _subjects(http.emails(to="bruno@example.com"), "11")
-    warning = next(e for s, e in mails.items() if s.startswith("SLA warning: ticket 11, first response"))
-    breach = next(e for s, e in mails.items() if s.startswith("SLA breached: ticket 11, first response"))
+    # Freshdesk ticket 11 (fd-11 in slaclock: its source's ticket_prefix), level standard (8 h first
+    # response, paris-office), created Tuesday 15:00 Paris: 3 h on Tuesday, Wednesday is Armistice Day,
+    # so it is due Thursday 15:00 (14:00Z) and warned at 75 % (6 h): Thursday 12:00 (11:00Z).
+    mails = _subjects(http.emails(to="bruno@example.com"), "fd-11")
+    warning = next(e for s, e in mails.items() if s.startswith("SLA warning: ticket fd-11, first response"))
+    breach = next(e for s, e in mails.items() if s.startswith("SLA breached: ticket fd-11, first response"))
     assert warning["sent_at"] == "2026-11-12T11:00:00Z"
     assert breach["sent_at"] == "2026-11-12T14:00:00Z"
     assert breach["to"] == ["bruno@example.com"]
@@ -103,15 +103,17 @@ def test_an_answer_after_the_warning_stops_the_clock_without_a_breach(week, http
 
 
 def test_the_outage_escalates_to_the_leads_and_its_webhook_is_signed(week, http, stack):
-    mails = _subjects(http.emails(), "OPS-7")
-    breach = next(e for s, e in mails.items() if s.startswith("SLA breached: ticket OPS-7, first response"))
+    mails = _subjects(http.emails(), "jira-OPS-7")
+    breach = next(
+        e for s, e in mails.items() if s.startswith("SLA breached: ticket jira-OPS-7, first response")
+    )
     assert breach["sent_at"] == "2026-11-13T10:00:00Z"  # 1 h after 09:00 London (extended-europe)
     assert set(breach["to"]) == {"dmitri@example.com", "head-of-support@example.com"}
-    second = next(e for s, e in mails.items() if s.startswith("SLA escalation 2: ticket OPS-7"))
+    second = next(e for s, e in mails.items() if s.startswith("SLA escalation 2: ticket jira-OPS-7"))
     assert {"tech-lead@example.com", "oncall@example.com"} <= set(second["to"])
 
     sent = http.get("/_local/webhooks-sent").json()["webhooks"]
-    hooks = [h for h in sent if json.loads(h["body"]).get("ticket_id") == "OPS-7"]
+    hooks = [h for h in sent if json.loads(h["body"]).get("ticket_id") == "jira-OPS-7"]
     assert [h["url"] for h in hooks] == ["https://hooks.example.com/sla"]
     hook = hooks[0]
     assert hook["at"] == "2026-11-13T12:00:00Z" and hook["delivered"] is False
@@ -195,7 +197,7 @@ def test_the_report_links_download_while_the_stack_runs(week, http, stack):
     assert log.status_code == 200
     header, *rows = log.text.splitlines()
     assert header.startswith("ticket_id,requester,department,agent,level,metric,cycle")
-    assert any(row.startswith("OPS-7,") for row in rows)
+    assert any(row.startswith("jira-OPS-7,") for row in rows)
     page = http.get(files["summary.html"])
     assert page.status_code == 200 and "<html" in page.text.lower()
 

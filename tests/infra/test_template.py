@@ -200,5 +200,37 @@ def test_alarms_watch_the_dead_letter_queue_and_every_function(template):
     )
 
 
+def test_alarms_watch_the_failures_that_raise_no_lambda_error(template):
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    alarms = {
+        a["Properties"]["MetricName"]: a["Properties"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
+    }
+    # webhook 5xx answers, a ticket whose check fails in every sweep, e-mails SES keeps refusing
+    assert set(alarms) == {"WebhookErrors", "CheckFailures", "NoticesPending"}
+    for props in alarms.values():
+        # Powertools' one default dimension: the metrics are published under service=<service name>
+        assert props["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
+        assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"
+        assert props["TreatMissingData"] == "notBreaching"  # emitted only when non-zero
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    # A pending notice is retried about every 6 minutes (5-minute lease, rounded up to the minute):
+    # the alarm needs it pending in every one of >= 2 consecutive periods, each longer than that
+    # spacing (so a lasting refusal leaves no empty period), over at least 15 minutes.
+    pending = alarms["NoticesPending"]
+    assert pending["EvaluationPeriods"] == pending["DatapointsToAlarm"] >= 2
+    assert pending["Period"] >= 7 * 60 and pending["Period"] * pending["EvaluationPeriods"] >= 15 * 60
+
+
+@pytest.mark.parametrize("metric", ["WebhookErrors", "CheckFailures", "NoticesPending"])
+def test_every_alarmed_metric_is_emitted_by_a_function(metric):
+    sources = [
+        *ROOT.glob("functions/*/handler.py"),
+        ROOT / "layers/slaclock/slaclock/runtime/observability.py",
+    ]
+    assert any(f'count("{metric}"' in path.read_text() for path in sources)
+
+
 def test_outputs_name_the_api_table_and_bucket(template):
     assert {"WebhookUrl", "TableName", "DataBucketName", "ConfigKey"} <= set(template["Outputs"])

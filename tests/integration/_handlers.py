@@ -178,6 +178,31 @@ class Pipeline:
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
 
 
+def emitted_metrics(stdout: str, aws: AwsStack) -> dict[str, float]:
+    """The metrics the functions published (Powertools' EMF lines on stdout), summed by name, that
+    template.yaml's alarms can see: namespace POWERTOOLS_METRICS_NAMESPACE, dimension service =
+    POWERTOOLS_SERVICE_NAME, as the template sets them."""
+    totals: dict[str, float] = {}
+    for line in stdout.splitlines():
+        if not line.startswith('{"_aws"'):
+            continue
+        doc = json.loads(line)
+        for directive in doc["_aws"]["CloudWatchMetrics"]:
+            if directive["Namespace"] != aws.env["POWERTOOLS_METRICS_NAMESPACE"]:
+                continue
+            if (
+                directive["Dimensions"] != [["service"]]
+                or doc.get("service") != aws.env["POWERTOOLS_SERVICE_NAME"]
+            ):
+                continue
+            for metric in directive["Metrics"]:
+                values = doc[metric["Name"]]
+                totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(
+                    values if isinstance(values, list) else [values]
+                )
+    return totals
+
+
 def put_config(aws: AwsStack, text: str) -> None:
     """Upload the configuration document where the functions read it."""
     s3 = aws.client("s3")

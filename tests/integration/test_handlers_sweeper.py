@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from slaclock.adapters.dynamodb import DynamoTicketStore
 from slaclock.runtime import wiring
 
 from tests.fakes.world import T0
 from tests.integration._handlers import (  # noqa: F401 - fixtures
     Pipeline,
+    emitted_metrics,
     pipeline,
     ses_outage,
     throttled_scheduler,
@@ -67,6 +69,44 @@ def test_a_failed_email_whose_schedule_is_lost_is_retried_by_the_sweeper_once(pi
     p.now = T0 + 45 * MIN
     p.sweep()
     assert [m.subject.split(":")[0] for m in p.emails()] == ["SLA warning"]
+
+
+def test_a_ticket_whose_check_fails_is_counted_for_its_alarm_and_the_others_are_checked(
+    pipeline: Pipeline, monkeypatch, capsys
+):
+    p = pipeline
+    p.now = T0 + MIN
+    for ticket_id in ("broken", "fine"):
+        p.deliver(p.event("created", at=T0, ticket_id=ticket_id))
+    client = p.aws.client("scheduler")
+    for s in client.list_schedules(GroupName=p.aws.schedule_group)["Schedules"]:
+        client.delete_schedule(Name=s["Name"], GroupName=p.aws.schedule_group)
+    original = DynamoTicketStore.get
+
+    def get(self, ticket_id):
+        if ticket_id == "broken":
+            raise RuntimeError("an item the code cannot read")
+        return original(self, ticket_id)
+
+    monkeypatch.setattr(DynamoTicketStore, "get", get)
+    p.now = T0 + 31 * MIN
+    capsys.readouterr()
+
+    assert p.sweep() == {"checked": 1, "failed": ["broken"], "truncated": False}
+    metrics = emitted_metrics(capsys.readouterr().out, p.aws)
+    assert metrics["CheckFailures"] == 1 and metrics["SweptTickets"] == 1 and metrics["Warnings"] == 1
+
+
+def test_an_unsent_notice_is_counted_for_its_alarm(pipeline: Pipeline, ses_outage, capsys):
+    p = pipeline
+    p.now = T0 + MIN
+    p.deliver(p.event("created", at=T0))
+    capsys.readouterr()
+
+    p.fire()  # SES refuses the warning: claimed, not sent, retried in about 6 minutes
+
+    assert emitted_metrics(capsys.readouterr().out, p.aws).get("NoticesPending") == 1
+    assert p.emails() == []
 
 
 def test_work_per_sweep_is_bounded(pipeline: Pipeline, monkeypatch):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import logging
@@ -14,8 +15,15 @@ from slaclock.adapters.dynamodb import DynamoTicketStore
 from slaclock.engine.clocks import replay_ticket
 from slaclock.runtime import wiring
 
-from tests.fakes.world import T0
-from tests.integration._handlers import Pipeline, pipeline, throttled_scheduler  # noqa: F401 - fixtures
+from tests.fakes.world import CONFIG_DOC, SOURCE_SECRET, T0
+from tests.integration._handlers import (  # noqa: F401 - fixtures
+    Pipeline,
+    config_yaml,
+    emitted_metrics,
+    pipeline,
+    put_config,
+    throttled_scheduler,
+)
 
 pytestmark = pytest.mark.integration
 MIN = timedelta(minutes=1)
@@ -104,6 +112,32 @@ def test_two_concurrent_deliveries_for_one_ticket_both_land(pipeline: Pipeline, 
     assert int(p.ticket_item()["version"]) == 3  # created, then one write each: no lost update
 
 
+def test_two_sources_with_their_own_ticket_prefix_keep_the_same_raw_id_apart(pipeline: Pipeline):
+    p = pipeline
+    doc = copy.deepcopy(CONFIG_DOC)
+    doc["sources"]["portal"] = {
+        "provider": "generic", "secret": {"ssm_parameter": "/slaclock/portal"}, "ticket_prefix": "portal-"
+    }  # fmt: skip
+    put_config(p.aws, config_yaml(doc))
+    p.aws.client("ssm").put_parameter(Name="/slaclock/portal", Value=SOURCE_SECRET, Type="SecureString")
+    p.now = T0 + MIN
+    ours = p.event("created", at=T0, id="created")
+    theirs = p.event("created", at=T0, id="created", tags=["URGENT"])  # same raw ticket id and event id
+
+    assert p.deliver(ours) == (202, {"event_ids": ["created"], "tickets": ["4711"]})
+    assert p.deliver(theirs, source="portal") == (202, {"event_ids": ["created"], "tickets": ["portal-4711"]})
+
+    assert [i["sk"] for i in p.items("4711", prefix="E#")] == ["E#created"]
+    assert [i["sk"] for i in p.items("portal-4711", prefix="E#")] == ["E#created"]
+    assert int(p.ticket_item("4711")["version"]) == int(p.ticket_item("portal-4711")["version"]) == 1
+    assert p.state("portal-4711").ticket_id == "portal-4711"
+    assert "URGENT" not in (p.state("4711").fields.get("tags") or [])
+    # two schedules, each naming its own ticket: standard warns at 10:30, urgent is due at 10:10
+    assert p.armed_for("4711") == "2026-11-20T10:30:00Z"
+    assert p.armed_for("portal-4711") == "2026-11-20T10:10:00Z"
+    assert json.loads(p.schedule("portal-4711")["Target"]["Input"])["ticket_id"] == "portal-4711"
+
+
 def test_an_unknown_source_is_404(pipeline: Pipeline):
     body = pipeline.body(pipeline.event("created", at=T0))
     status, answer, _ = pipeline.post("nope", body, pipeline.signed(body))
@@ -164,6 +198,20 @@ def test_a_server_fault_is_500_without_details(pipeline: Pipeline, monkeypatch):
     body = p.body(p.event("created", at=T0))
     status, answer, _ = p.post("custom", body, p.signed(body))
     assert status == 500 and answer == {"error": "internal error"}
+
+
+def test_5xx_answers_are_counted_for_their_alarm_and_4xx_answers_are_not(pipeline: Pipeline, capsys):
+    p = pipeline
+    body = p.body(p.event("created", at=T0))
+    p.aws.client("s3").delete_object(Bucket=p.aws.bucket, Key=p.aws.config_key)  # never pushed
+    status, answer, headers = p.post("custom", body, p.signed(body))
+
+    assert status == 503 and headers.get("Retry-After") == "5", answer
+    assert emitted_metrics(capsys.readouterr().out, p.aws) == {"WebhookErrors": 1}
+
+    put_config(p.aws, config_yaml())
+    assert p.post("custom", body, p.signed(body, secret="guess"))[0] == 401
+    assert emitted_metrics(capsys.readouterr().out, p.aws) == {"WebhooksRefused": 1}
 
 
 def test_a_throttled_scheduler_still_answers_202_and_keeps_the_instant(

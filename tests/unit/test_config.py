@@ -838,6 +838,79 @@ def test_generic_source_keeps_its_mapping_and_options():
     assert src.options == {"signature_header": "X-Sig"}
 
 
+def _two_sources(zendesk_prefix=None, helpscout_prefix=None):
+    doc = base()
+    doc["sources"]["helpscout-billing"] = {
+        "provider": "helpscout",
+        "secret": {"ssm_parameter": "/slaclock/hs"},
+    }
+    for name, prefix in (("zendesk-main", zendesk_prefix), ("helpscout-billing", helpscout_prefix)):
+        if prefix is not None:
+            doc["sources"][name]["ticket_prefix"] = prefix
+    return doc
+
+
+def test_a_source_has_no_ticket_prefix_unless_given():
+    cfg = load_config(_two_sources(helpscout_prefix="hs-"))
+    assert cfg.sources["zendesk-main"].ticket_prefix == ""
+    assert cfg.sources["helpscout-billing"].ticket_prefix == "hs-"
+    assert cfg.warnings == ()  # one source without a prefix, one with: nothing can collide
+
+
+@pytest.mark.parametrize("prefix", ["hs-", "HS_2.", "jira:", "a" * 32, ""])
+def test_a_ticket_prefix_of_up_to_32_safe_characters_is_accepted(prefix):
+    assert (
+        load_config(_two_sources(helpscout_prefix=prefix)).sources["helpscout-billing"].ticket_prefix
+        == prefix
+    )
+
+
+@pytest.mark.parametrize("prefix", ["hs/", "h s", "hs#", "é-", "a" * 33, 7, None, ["hs-"]])
+def test_a_bad_ticket_prefix_is_an_error_naming_the_rule(prefix):
+    doc = _two_sources()
+    doc["sources"]["helpscout-billing"]["ticket_prefix"] = prefix
+    path, message = the_error(doc)
+    assert path == "sources.helpscout-billing.ticket_prefix"
+    assert message == (
+        f"must be at most 32 letters, digits, '-', '_', '.' or ':' (e.g. \"hs-\"), not {prefix!r}"
+    )
+
+
+@pytest.mark.parametrize(("zendesk", "helpscout"), [(None, None), ("", None), ("x-", "x-")])
+def test_two_sources_sharing_a_ticket_prefix_load_with_a_warning_on_each(zendesk, helpscout):
+    cfg = load_config(_two_sources(zendesk, helpscout))
+    assert [p for p, _ in cfg.warnings] == [
+        "sources.zendesk-main.ticket_prefix",
+        "sources.helpscout-billing.ticket_prefix",
+    ]
+    shown = repr(helpscout) if helpscout else "not set"
+    zendesk_warning, helpscout_warning = (m for _, m in cfg.warnings)
+    assert zendesk_warning.startswith(f"{shown}, the same as helpscout-billing: the same ticket id ")
+    assert "becomes ONE ticket" in zendesk_warning and 'ticket_prefix: "zendesk-main-"' in zendesk_warning
+    assert helpscout_warning.startswith(f"{shown}, the same as zendesk-main:")
+    assert 'ticket_prefix: "helpscout-billing-"' in helpscout_warning
+
+
+def test_only_the_sources_that_share_a_prefix_are_warned_about():
+    doc = _two_sources(helpscout_prefix="hs-")
+    doc["sources"]["helpscout-2"] = {
+        "provider": "helpscout", "secret": {"ssm_parameter": "/slaclock/hs2"}, "ticket_prefix": "hs-"
+    }  # fmt: skip
+    doc["sources"]["intercom-chat"] = {
+        "provider": "intercom", "secret": {"ssm_parameter": "/slaclock/ic"}, "ticket_prefix": "ic-"
+    }  # fmt: skip
+    warnings = load_config(doc).warnings
+    assert [p for p, _ in warnings] == [
+        "sources.helpscout-billing.ticket_prefix",
+        "sources.helpscout-2.ticket_prefix",
+    ]
+    assert warnings[0][1].startswith("'hs-', the same as helpscout-2:")
+
+
+def test_a_single_source_needs_no_ticket_prefix():
+    assert load_config(base()).warnings == ()
+
+
 R = "reports[0]"
 
 

@@ -99,8 +99,13 @@ def test_the_design_example_loads():
     assert cfg.levels["urgent"].escalations[2].webhook == "https://hooks.example.com/sla"
     assert cfg.sources["custom"].mapping["ticket_id"] == "ticket.id"
     assert cfg.rules[0].when.items == (Predicate("tags", "contains", "URGENT"),)
-    # DESIGN's second rule does not stop, so the catch-all always replaces its level: a warning
-    assert [path for path, _ in cfg.warnings] == ["rules[1]"]
+    # DESIGN's second rule does not stop, so the catch-all always replaces its level: a warning; and its
+    # two sources have no ticket_prefix, so their ticket ids could collide: one warning per source
+    assert [path for path, _ in cfg.warnings] == [
+        "rules[1]",
+        "sources.zendesk-main.ticket_prefix",
+        "sources.custom.ticket_prefix",
+    ]
 
 
 def test_the_full_fixture_loads_without_warnings():
@@ -177,8 +182,11 @@ def test_validate_ok_prints_warnings_to_stderr(capsys):
     assert main(["validate", "--config", str(FIXTURES / "design-example.yaml")]) == 0
     out, err = capsys.readouterr()
     assert out == "OK: 2 calendars, 2 levels, 3 rules, 2 sources\n"
-    assert err.startswith("warning: rules[1]: 'VIP customers, high priority' sets a level that rules[2]")
-    assert err.count("\n") == 1
+    lines = err.splitlines()
+    assert lines[0].startswith("warning: rules[1]: 'VIP customers, high priority' sets a level that rules[2]")
+    assert lines[1].startswith("warning: sources.zendesk-main.ticket_prefix: not set, the same as custom: ")
+    assert lines[2].startswith("warning: sources.custom.ticket_prefix: not set, the same as zendesk-main: ")
+    assert len(lines) == 3
 
 
 def test_validate_lists_every_error_one_per_line_and_exits_1(capsys):

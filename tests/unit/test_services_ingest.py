@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from datetime import timedelta
@@ -16,10 +17,11 @@ from slaclock.services.ingest import (
     PayloadTooLargeError,
     UnknownSourceError,
     receive_webhook,
+    with_ticket_prefix,
 )
 
 from tests.fakes import Crash
-from tests.fakes.world import T0, World, minutes
+from tests.fakes.world import CONFIG_DOC, SOURCE_SECRET, T0, World, minutes
 
 
 def test_a_new_ticket_is_stored_folded_and_armed_at_its_first_step_rounded_up():
@@ -272,6 +274,68 @@ def test_a_malformed_body_names_every_problem():
     text = "\n".join(info.value.messages())
     assert "type" in text and "at" in text
     assert w.events.items == {}
+
+
+# -- ticket_prefix: one namespace per helpdesk --------------------------------------------------------
+
+
+def _two_helpdesks() -> World:
+    """`custom` (no prefix) and `portal` (ticket_prefix ``portal-``), both generic and signed alike."""
+    doc = copy.deepcopy(CONFIG_DOC)
+    doc["sources"]["portal"] = {
+        "provider": "generic", "secret": {"ssm_parameter": "/slaclock/portal"}, "ticket_prefix": "portal-"
+    }  # fmt: skip
+    w = World(doc)
+    w.secrets.secrets["/slaclock/portal"] = SOURCE_SECRET
+    return w
+
+
+def test_the_same_ticket_id_from_two_sources_makes_two_tickets():
+    w = _two_helpdesks()
+    ours = w.event("created", at=T0, ticket_id="11", id="created-11")
+    theirs = w.event("created", at=T0 + minutes(5), ticket_id="11", id="created-11", tags=["URGENT"])
+
+    first = w.deliver([ours], now=T0 + minutes(1), source="custom")
+    second = w.deliver([theirs], now=T0 + minutes(6), source="portal")
+
+    assert [t.ticket_id for t in first.tickets] == ["11"]
+    assert [t.ticket_id for t in second.tickets] == ["portal-11"]
+    assert second.event_ids == ("created-11",)  # event ids are kept: unique per ticket already
+    assert set(w.events.items) == {("11", "created-11"), ("portal-11", "created-11")}
+    bare, prefixed = w.state("11"), w.state("portal-11")
+    assert bare.ticket_id == "11" and prefixed.ticket_id == "portal-11"
+    assert bare.seen_ids == prefixed.seen_ids == {"created-11"}  # neither saw the other's event
+    assert "tags" not in bare.fields or bare.fields["tags"] == []
+    assert prefixed.fields["tags"] == ["URGENT"]
+    # each has its own schedule and clock records (standard warns at 10:30; urgent is due at 10:15)
+    assert w.scheduler.schedules == {"11": T0 + minutes(30), "portal-11": T0 + minutes(15)}
+    assert {tid for (tid, _, _) in w.tickets.clock_records} == {"11", "portal-11"}
+
+
+def test_a_prefixed_sources_redelivery_and_follow_up_land_on_its_ticket():
+    w = _two_helpdesks()
+    created = w.event("created", at=T0, ticket_id="11")
+    w.deliver([created], now=T0 + minutes(1), source="portal")
+    again = w.deliver([created], now=T0 + minutes(2), source="portal")
+    assert again.tickets[0].ticket_id == "portal-11" and again.tickets[0].duplicates == (created.id,)
+
+    w.deliver(
+        [w.event("agent_replied", at=T0 + minutes(3), ticket_id="11")], now=T0 + minutes(4), source="portal"
+    )
+
+    assert w.tickets.get("11") is None
+    clocks = {c.metric.value: c for c in w.tickets.clock_records.values() if c.stopped_at is not None}
+    assert clocks["first_response"].status.value == "met"
+
+
+def test_without_a_prefix_events_are_passed_on_untouched():
+    w = World()
+    events = [w.event("created", at=T0, ticket_id="11")]
+    assert with_ticket_prefix(events, "") is events
+    (prefixed,) = with_ticket_prefix(events, "hs-")
+    assert (prefixed.ticket_id, prefixed.id, prefixed.at, prefixed.ticket) == (
+        "hs-11", events[0].id, events[0].at, events[0].ticket
+    )  # fmt: skip
 
 
 def test_clock_records_are_written_only_when_they_change():

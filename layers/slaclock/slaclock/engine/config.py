@@ -122,6 +122,10 @@ class Source:
     `provider`: generic, zendesk, freshdesk, liveagent, intercom, jira, helpscout. The secret is never in
     the document: `secret_ssm_parameter` (SecureString) or `secret_arn` (Secrets Manager) names it.
     `mapping` (generic provider only) maps canonical field names to JMESPath expressions.
+    `ticket_prefix` (default ``""``: ids as the helpdesk sends them) is put in front of every ticket id
+    this source delivers, so tickets of two helpdesks never share an id (Freshdesk ticket 11 and Help
+    Scout ticket 11 become ``11`` and ``hs-11``); at most 32 of ``[A-Za-z0-9_.:-]``. Ingest applies it
+    once, right after the provider parsed the delivery; event ids are left as they are.
     """
 
     name: str
@@ -130,6 +134,7 @@ class Source:
     secret_arn: str | None = None
     mapping: Mapping[str, str] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    ticket_prefix: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,12 +195,13 @@ _NOTIFY_KEYS = ("warning", "breach")
 _ESCALATION_KEYS = ("at", "before_due", "after_due", "notify", "webhook")
 _RULE_KEYS = ("name", "when", "set_level", "stop")
 _PREDICATE_KEYS = ("field", "op", "value")
-_SOURCE_KEYS = ("provider", "secret", "mapping", "options")
+_SOURCE_KEYS = ("provider", "secret", "mapping", "options", "ticket_prefix")
 _SECRET_KEYS = ("ssm_parameter", "secrets_manager")
 _REPORT_KEYS = ("name", "period", "calendar", "group_by", "filters", "recipients")
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_TICKET_PREFIX = re.compile(r"[A-Za-z0-9_.:-]{0,32}")
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _CONDITION_SHAPES = "{all: [...]}, {any: [...]}, {not: ...} or {field, op, value}"
 
@@ -835,10 +841,40 @@ class _Loader:
             source = self.source(name, item, path)
             if source is not None:
                 out[name] = source
+        self.check_ticket_prefixes(out)
         return out
 
+    def check_ticket_prefixes(self, sources: Mapping[str, Source]) -> None:
+        """Warn about every source whose `ticket_prefix` another source shares (both empty included).
+
+        Their ticket ids share one namespace: ticket 11 of one helpdesk and ticket 11 of another would
+        be ONE slaclock ticket. A warning, not an error: a configuration that worked before the setting
+        existed keeps loading, and two sources of ONE helpdesk (a second webhook, a gap-free secret
+        rotation) must share their prefix."""
+        if len(sources) < 2:
+            return
+        by_prefix: dict[str, list[str]] = {}
+        for name, source in sources.items():
+            by_prefix.setdefault(source.ticket_prefix, []).append(name)
+        for prefix, names in by_prefix.items():
+            if len(names) < 2:
+                continue
+            shown = repr(prefix) if prefix else "not set"
+            for name in names:
+                others = ", ".join(n for n in names if n != name)
+                suggestion = name[:31] + ("" if name[:31].endswith(("-", "_")) else "-")
+                self.warnings.append(
+                    (
+                        f"sources.{name}.ticket_prefix",
+                        f"{shown}, the same as {others}: the same ticket id from two of these helpdesks "
+                        "becomes ONE ticket (their events mixed into one history); give each helpdesk its "
+                        f'own prefix, e.g. ticket_prefix: "{suggestion}" (sources of ONE helpdesk may '
+                        "share one)",
+                    )
+                )
+
     def source(self, name: str, value: Any, path: str) -> Source | None:
-        d = self.mapping(value, path, "a source: {provider, secret, mapping, options}")
+        d = self.mapping(value, path, "a source: {provider, secret, mapping, options, ticket_prefix}")
         if d is None:
             return None
         before = len(self.errors)
@@ -858,6 +894,12 @@ class _Loader:
         options: Mapping[str, Any] = {}
         if "options" in d:
             options = self.mapping(d["options"], f"{path}.options", "a mapping") or {}
+        prefix = d.get("ticket_prefix", "")
+        if not isinstance(prefix, str) or not _TICKET_PREFIX.fullmatch(prefix):
+            self.err(
+                f"{path}.ticket_prefix",
+                f"must be at most 32 letters, digits, '-', '_', '.' or ':' (e.g. \"hs-\"), not {prefix!r}",
+            )
         if len(self.errors) != before or not isinstance(provider, str):
             return None
         return Source(
@@ -867,6 +909,7 @@ class _Loader:
             secret_arn=arn,
             mapping=mapping,
             options=dict(options),
+            ticket_prefix=prefix,
         )
 
     def secret(self, value: Any, path: str) -> tuple[str | None, str | None]:

@@ -5,10 +5,12 @@ Logging: structured JSON on the ``slaclock`` logger; the use cases log on standa
 id the handler (or `correlate`) set: the ticket id. What is logged is ids, counts and error codes:
 never a message body, an e-mail address or a ticket field (the use cases pass only ids in ``extra``).
 
-Metrics (CloudWatch EMF, namespace from ``POWERTOOLS_METRICS_NAMESPACE``): ``EventsIngested``,
+Metrics (CloudWatch EMF, namespace from ``POWERTOOLS_METRICS_NAMESPACE``, one dimension ``service`` =
+``POWERTOOLS_SERVICE_NAME``, default ``slaclock``: template.yaml's alarms name both): ``EventsIngested``,
 ``DuplicateEvents``, ``Warnings``, ``Breaches``, ``Escalations``, ``CheckLatenessSeconds`` (now -
 the instant the schedule was armed for), ``NoticesPending`` (claimed but not sent yet),
-``IntegrationFailures``, ``ScheduleFailures``, ``SweptTickets``, ``WebhooksRefused`` (4xx answers).
+``IntegrationFailures``, ``ScheduleFailures``, ``SweptTickets``, ``CheckFailures`` (tickets whose
+check raised during a sweep), ``WebhooksRefused`` (4xx answers), ``WebhookErrors`` (5xx answers).
 
 Tracing stays off the cold-start path: `traced` imports the X-Ray tracer only when
 ``POWERTOOLS_TRACE_DISABLED`` is ``false`` (the template's EnableTracing parameter).
@@ -25,8 +27,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from slaclock.engine.clocks import StepKind
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "slaclock"), log_uncaught_exceptions=True)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SlaClock"))
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "slaclock")
+logger = Logger(service=SERVICE, log_uncaught_exceptions=True)
+# The service is passed, not left to Powertools' own environment lookup, so every metric carries the
+# ``service`` dimension the alarms filter on even where the variable is unset.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SlaClock"), service=SERVICE)
 
 _STEP_METRICS = {
     StepKind.WARNING: "Warnings",

@@ -1,7 +1,8 @@
 """Use case: a helpdesk webhook arrives (``POST /webhooks/{source}``) -> events stored, ticket folded.
 
 `receive_webhook` authenticates the delivery with its source's secret, turns it into canonical events,
-and hands each ticket's events to `ingest_ticket_events`, which:
+puts the source's `ticket_prefix` in front of their ticket ids (`with_ticket_prefix`: two helpdesks'
+ticket 11 stay two tickets), and hands each ticket's events to `ingest_ticket_events`, which:
 
 1. reads the stored ticket (1 read);
 2. appends each event the ticket has not folded yet to the event store (`put_if_new`, 1 conditional
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from slaclock.engine.clocks import (
@@ -148,7 +149,7 @@ def receive_webhook(
     provider = provider_for(source.provider)
     provider.authenticate(headers, body, ports.secrets.secret(_secret_name(source)), now)
     delivery = provider.delivery_id(headers, body)
-    events = provider.parse(headers, body, source)
+    events = with_ticket_prefix(provider.parse(headers, body, source), source.ticket_prefix)
     log.info(
         "delivery authenticated",
         extra={"source": source_name, "delivery_id": delivery, "events": len(events)},
@@ -160,6 +161,18 @@ def receive_webhook(
         event_ids=tuple(dict.fromkeys(e.id for e in events)),
         tickets=tuple(outcomes),
     )
+
+
+def with_ticket_prefix(events: Sequence[Event], prefix: str) -> Sequence[Event]:
+    """`events` with `prefix` put in front of each ticket id (the source's `ticket_prefix`).
+
+    The ONE place a source's namespace is applied: everything downstream (event store, ticket state,
+    clock records, schedules, notices, reports) sees ``hs-11``, never ``11``. Event ids are kept: the
+    event store keys an event by (ticket id, event id), so they only need to be unique per ticket.
+    """
+    if not prefix:
+        return events
+    return [replace(e, ticket_id=prefix + e.ticket_id) for e in events]
 
 
 def _secret_name(source: Source) -> str:
