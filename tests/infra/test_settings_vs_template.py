@@ -10,13 +10,12 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
-from pydantic_settings import BaseSettings
 from slaclock.local.resources import StackResources, create_from_template, load_template
-from slaclock.runtime.settings import CheckSettings, SweeperSettings, WebhookSettings
+from slaclock.runtime.settings import CheckSettings, EnvSettings, SweeperSettings, WebhookSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
-FUNCTIONS: dict[str, type[BaseSettings]] = {
+FUNCTIONS: dict[str, type[EnvSettings]] = {
     "WebhookFunction": WebhookSettings,
     "CheckFunction": CheckSettings,
     "SweeperFunction": SweeperSettings,

@@ -163,14 +163,7 @@ def _read(
                     malformed(number, e)
         else:
             where = "line"
-            for number, item in _json_lines(handle, size, progress, stats):
-                if isinstance(item, ValueError):  # a line that is not UTF-8 or not JSON
-                    malformed(number, item)
-                    continue
-                try:
-                    append(parse_event(item))
-                except ValueError as e:  # EventError is a ValueError
-                    malformed(number, e)
+            _read_lines(handle, size, append, malformed, progress, stats)
         stats.events = len(events)
     progress.done()
     if stats.malformed > MAX_REPORTED:
@@ -178,11 +171,16 @@ def _read(
     return events
 
 
-def _json_lines(
-    handle: IO[bytes], size: int, progress: Progress, stats: ReadStats
-) -> Iterator[tuple[int, Any]]:
-    """(line number, decoded document) for every non-blank line, or (line number, the `ValueError`)
-    for a line that is not UTF-8 or not one JSON document; `stats.lines` counts the lines.
+def _read_lines(
+    handle: IO[bytes],
+    size: int,
+    append: Callable[[Event], None],
+    malformed: Callable[[int, ValueError], None],
+    progress: Progress,
+    stats: ReadStats,
+) -> None:
+    """`append` the event of every non-blank line; `malformed(line number, error)` for a line that is
+    not UTF-8, not one JSON document or not a valid event. `stats.lines` counts the lines.
 
     Lines are decoded one by one (so a bad byte is blamed on its line) and parsed as text, which is
     faster than handing bytes to json.loads. A line is read with the decoder's scanner directly (what
@@ -190,7 +188,7 @@ def _json_lines(
     only; any other line goes through `decode` itself, which raises exactly the error it would."""
     decoder = json.JSONDecoder()
     decode = decoder.decode
-    scan = json.scanner.make_scanner(decoder)
+    scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]  # typeshed: a decoder is its context
     number = 0
     try:
         for number, raw in enumerate(handle, 1):
@@ -199,27 +197,22 @@ def _json_lines(
                 progress.show("reading", handle.tell(), size, f"{number:,} lines")
             try:
                 text = raw.decode("utf-8")
-            except ValueError as e:  # UnicodeDecodeError
-                yield number, e
-                continue
-            if number == 1:
-                text = text.lstrip("\ufeff")
-            if not text or text.isspace():
-                continue
-            try:
-                doc, end = scan(text, 0)
-            except (StopIteration, ValueError):
-                end = -1
-            last = len(text) - 1
-            if end == last + 1 or (end == last and text[last] == "\n"):
-                yield number, doc
-            elif end > 0 and not text[end:].strip(_JSON_SPACE):
-                yield number, doc
-            else:
+                if number == 1:
+                    text = text.lstrip("\ufeff")
+                if not text or text.isspace():
+                    continue
                 try:
-                    yield number, decode(text)
-                except ValueError as e:  # JSONDecodeError
-                    yield number, e
+                    doc, end = scan(text, 0)
+                except (StopIteration, ValueError):
+                    end = -1
+                last = len(text) - 1
+                if not (end == last + 1 or (end == last and text[last] == "\n")) and (
+                    end < 0 or text[end:].strip(_JSON_SPACE)
+                ):
+                    doc = decode(text)  # not one JSON document: raises why
+                append(parse_event(doc))
+            except ValueError as e:  # UnicodeDecodeError, JSONDecodeError, EventError
+                malformed(number, e)
     finally:
         stats.lines = number
 

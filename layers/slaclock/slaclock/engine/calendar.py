@@ -544,17 +544,35 @@ class BusinessCalendar:
             raise _instant_error(a=a, b=b) from None
         if xb <= xa:
             return _ZERO
+        return self.elapsed_us(xa, xb) * _US
+
+    def elapsed_us(self, xa: int, xb: int) -> int:
+        """`elapsed` for instants given as integer microseconds since the Unix epoch (UTC), in integer
+        microseconds (0 when ``xb <= xa``): for callers that keep instants as integers."""
+        if xb <= xa:
+            return 0
         ka = xa // _BLOCK_US
         kb = xb // _BLOCK_US
         blocks = self._blocks
         blk = blocks.get(ka) or self._block(ka)
-        if ka == kb:
-            return (blk.open_before(xb) - blk.open_before(xa)) * _US
+        if ka == kb:  # blk.open_before(xb) - blk.open_before(xa), written out (the common case)
+            starts = blk.starts
+            i = bisect_right(starts, xa) - 1
+            j = bisect_right(starts, xb) - 1
+            if j < 0:
+                return 0
+            ends = blk.ends
+            end = ends[j]
+            before_b = blk.cum[j] + (xb if xb < end else end) - starts[j]
+            if i < 0:
+                return before_b
+            end = ends[i]
+            return before_b - (blk.cum[i] + (xa if xa < end else end) - starts[i])
         total = blk.total - blk.open_before(xa)
         for k in range(ka + 1, kb):
             total += (blocks.get(k) or self._block(k)).total
         last = blocks.get(kb) or self._block(kb)
-        return (total + last.open_before(xb)) * _US
+        return total + last.open_before(xb)
 
     def add(self, t: datetime, d: timedelta) -> datetime:
         """The EARLIEST instant ``u >= t`` with ``elapsed(t, u) >= d`` (UTC).
@@ -569,19 +587,35 @@ class BusinessCalendar:
             need = d // _US
         except TypeError:
             raise _instant_error(t=t, d=d) from None
+        return _EPOCH + self.add_us(x, need, t=t, d=d) * _US
+
+    def add_us(self, x: int, need: int, *, t: datetime | None = None, d: timedelta | None = None) -> int:
+        """`add` for an instant and a duration given as integer microseconds (the instant since the Unix
+        epoch, UTC): the earliest ``u >= x`` with ``elapsed_us(x, u) >= need``. Same errors as `add`,
+        which names `t` and `d` in them when given (the instant and duration as the caller wrote them).
+        """
         if need <= 0:
             if need < 0:
-                raise CalendarInputError("d", f"a business duration cannot be negative, got {d}")
-            return _EPOCH + x * _US
+                raise CalendarInputError(
+                    "d", f"a business duration cannot be negative, got {d if d is not None else need * _US}"
+                )
+            return x
+        requested = need
         k = x // _BLOCK_US
         blocks = self._blocks
         blk = blocks.get(k) or self._block(k)
-        need += blk.open_before(x)
+        starts = blk.starts
+        i = bisect_right(starts, x) - 1
+        if i >= 0:  # need += blk.open_before(x), written out
+            end = blk.ends[i]
+            need += blk.cum[i] + (x if x < end else end) - starts[i]
         total = blk.total
         if need > total:
+            if t is None:
+                t = _from_us(x)
             # Walk whole blocks (one subtraction per ~388 days), never days or minutes.
             if need > _LONG_US:
-                self._check_reachable(t, d)
+                self._check_reachable(t, d if d is not None else requested * _US)
             empty = 0
             while need > total:
                 need -= total
@@ -594,7 +628,7 @@ class BusinessCalendar:
                         raise CalendarInputError("t", f"no open time for decades after {t.isoformat()}")
         cum = blk.cum
         i = bisect_left(cum, need) - 1
-        return _EPOCH + (blk.starts[i] + need - cum[i]) * _US
+        return blk.starts[i] + need - cum[i]
 
     def _check_reachable(self, t: datetime, d: timedelta) -> None:
         """Refuse at once a result past year 9999 (instead of building blocks up to there): a week

@@ -7,6 +7,7 @@ and the next instant a check must run.
     state = replay_ticket(config, events)           # any order, duplicates allowed
     state = apply_event(config, state, event)       # incremental; == replay_ticket(config, events + [event])
     view  = evaluate(config, state, now)            # clocks, notices owed, next_check_at
+    tid, fields, outcomes = clock_outcomes(config, events, now)   # replay + evaluate, for reports only
 
 `TicketState.to_dict()` / `TicketState.from_dict()` round-trip through JSON (it is what the DynamoDB
 adapter stores), so the webhook handler can work from the stored state plus one new event.
@@ -36,10 +37,13 @@ stepping time). The full semantics, with timelines, are in ``docs/clocks.md``; i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 from slaclock.engine.calendar import BusinessCalendar
@@ -292,6 +296,28 @@ _TERMINAL_STATUSES = frozenset({"solved", "closed"})
 _IMPLIED_STATUS = {_SOLVED: "solved", _CLOSED: "closed", _REOPENED: "open"}
 
 
+def _status_change_factory() -> Callable[[datetime, str | None, bool], StatusChange]:
+    """``make(at, status, solved)``: the same as ``StatusChange(...)``, faster (sets the slots directly
+    instead of going through the frozen dataclass's ``object.__setattr__``)."""
+    names = tuple(f.name for f in dataclass_fields(StatusChange))
+    if names != ("at", "status", "solved"):  # pragma: no cover - kept in step by a test
+        return StatusChange
+    set_at, set_status, set_solved = (StatusChange.__dict__[n].__set__ for n in names)
+    new = object.__new__
+
+    def make(at: datetime, status: str | None, solved: bool) -> StatusChange:
+        change = new(StatusChange)
+        set_at(change, at)
+        set_status(change, status)
+        set_solved(change, solved)
+        return change
+
+    return make
+
+
+_status_change = _status_change_factory()
+
+
 class _Clock:
     """The fold's mutable working copy of a `ClockRecord` (same attributes): stopping, cancelling or
     re-levelling a clock updates it in place instead of building a new frozen record each time."""
@@ -403,123 +429,139 @@ class _Fold:
         seen = self.seen
         fields = self.fields  # this fold's own dict (see __init__): updated in place
         timeline = self.timeline  # appended to in place
-        for event in ordered:
-            if event.ticket_id != ticket_id:
-                raise ValidationError(
-                    [("ticket_id", f"events of tickets {ticket_id!r} and {event.ticket_id!r} mixed")],
-                    "invalid replay",
-                )
-            event_id = event.id
-            if event_id in seen:
-                continue
-            seen.add(event_id)
-            at = event.at
-            kind = event.type
-            self.last_key = (at, event_id)
-            was_solved = timeline[-1].solved if timeline else False
+        last_folded: Event | None = None
+        try:
+            for event in ordered:
+                if event.ticket_id != ticket_id:
+                    raise ValidationError(
+                        [("ticket_id", f"events of tickets {ticket_id!r} and {event.ticket_id!r} mixed")],
+                        "invalid replay",
+                    )
+                event_id = event.id
+                if event_id in seen:
+                    continue
+                seen.add(event_id)
+                at = event.at
+                kind = event.type
+                last_folded = event
+                was_solved = timeline[-1].solved if timeline else False
 
-            # The quick test of the level decision (below) needs the key it was chosen with before the
-            # fields change: a decision made in this fold is keyed lazily, when first compared.
-            update = event.ticket
-            same = False
-            if reads is not None and self.chosen_with is config:
-                if reads.isdisjoint(update):
-                    same = True
-                elif self.chosen_key is None:  # no field it reads changed since it was chosen
-                    self.chosen_key = inputs.key(fields, at)  # type: ignore[union-attr]
+                # The quick test of the level decision (below) needs the key it was chosen with before the
+                # fields change: a decision made in this fold is keyed lazily, when first compared.
+                update = event.ticket
+                same = False
+                if reads is not None and self.chosen_with is config:
+                    if reads.isdisjoint(update):
+                        same = True
+                    elif self.chosen_key is None:  # no field it reads changed since it was chosen
+                        self.chosen_key = inputs.key(fields, at)  # type: ignore[union-attr]
 
-            # Merge the event's fields (`events.merge_fields`), with the status its type implies.
-            if update:
-                if "custom" in update:
-                    _merge_with_custom(fields, update)
+                # Merge the event's fields (`events.merge_fields`), with the status its type implies.
+                if update:
+                    if "custom" in update:
+                        _merge_with_custom(fields, update)
+                    else:
+                        fields.update(update)
+                    status_set = "status" in update
                 else:
-                    fields.update(update)
-                status_set = "status" in update
-            else:
-                status_set = False
-            if not status_set:
-                implied = _IMPLIED_STATUS.get(kind)
-                if implied is not None:
-                    fields["status"] = implied
-            if kind is _DELETED and "deleted" not in update:
-                fields["deleted"] = True
-            # Solved after it? The event type wins over an explicit status.
-            if kind is _SOLVED or kind is _CLOSED:
-                solved = True
-            elif kind is _REOPENED:
-                solved = False
-            elif status_set:
-                status = fields.get("status")
-                solved = status is not None and str(status) in _TERMINAL_STATUSES
-            elif kind is _CUSTOMER_REPLIED:
-                solved = False
-                if was_solved:
-                    fields["status"] = "open"  # a customer writing back reopens a solved ticket
-            else:
-                solved = was_solved
+                    status_set = False
+                if not status_set:
+                    implied = _IMPLIED_STATUS.get(kind)
+                    if implied is not None:
+                        fields["status"] = implied
+                if kind is _DELETED and "deleted" not in update:
+                    fields["deleted"] = True
+                # Solved after it? The event type wins over an explicit status.
+                if kind is _SOLVED or kind is _CLOSED:
+                    solved = True
+                elif kind is _REOPENED:
+                    solved = False
+                elif status_set:
+                    status = fields.get("status")
+                    solved = status is not None and str(status) in _TERMINAL_STATUSES
+                elif kind is _CUSTOMER_REPLIED:
+                    solved = False
+                    if was_solved:
+                        fields["status"] = "open"  # a customer writing back reopens a solved ticket
+                else:
+                    solved = was_solved
 
-            # The level the event brings takes effect at its instant, before its lifecycle effect. The
-            # walk is a function of the values of the fields the rules read and of the outcome of their
-            # date tests at `at` (`rules.RuleInputs.key`): when that key is the one the level was chosen
-            # with in this fold, under the same configuration, the walk would choose the same again.
-            if same:
-                level = self.level  # no field the key reads changed: the same key
-            else:
-                if inputs is not None and self.chosen_with is config:
-                    key = inputs.key(fields, at)
-                    same = key == self.chosen_key
-                else:  # first decision in this fold (keyed lazily when the quick test applies)
-                    key = None if inputs is None or reads is not None else inputs.key(fields, at)
+                # The level the event brings takes effect at its instant, before its lifecycle effect. The
+                # walk is a function of the values of the fields the rules read and of the outcome of their
+                # date tests at `at` (`rules.RuleInputs.key`): when that key is the one the level was chosen
+                # with in this fold, under the same configuration, the walk would choose the same again.
                 if same:
-                    level = self.level
+                    level = self.level  # no field the key reads changed: the same key
                 else:
-                    level, matched = choose_level(config, fields, at)
-                    self.matched = tuple(matched)
-                    self.chosen_with = config
-                    self.chosen_key = key
-                if level != self.level:
-                    if self.created_at is not None and self.deleted_at is None:
-                        self._change_level(config, level, at)
-                    self.level = level
+                    key: tuple[Any, ...] | None
+                    if inputs is not None and self.chosen_with is config:
+                        key = inputs.key(fields, at)
+                        same = key == self.chosen_key
+                    else:  # first decision in this fold (keyed lazily when the quick test applies)
+                        key = None if inputs is None or reads is not None else inputs.key(fields, at)
+                    if same:
+                        level = self.level
+                    else:
+                        level, matched = choose_level(config, fields, at)
+                        self.matched = tuple(matched)
+                        self.chosen_with = config
+                        self.chosen_key = key
+                    if level != self.level:
+                        if self.created_at is not None and self.deleted_at is None:
+                            self._change_level(config, level, at)
+                        self.level = level
 
-            if self.deleted_at is not None:
-                continue  # nothing starts, stops or resumes after a deletion
-            if self.created_at is None:
-                if kind is _CREATED:
-                    self._create(at, fields, level)
-                elif kind is _DELETED:
-                    self.deleted_at = at  # deleted before it was created: it never gets clocks
-                continue
-            if kind is _AGENT_REPLIED:
-                self._answer(at)
-            elif kind is _CUSTOMER_REPLIED:
-                if not solved and self._waiting() is None:
+                if self.deleted_at is not None:
+                    continue  # nothing starts, stops or resumes after a deletion
+                if self.created_at is None:
+                    if kind is _CREATED:
+                        self._create(at, fields, level)
+                    elif kind is _DELETED:
+                        self.deleted_at = at  # deleted before it was created: it never gets clocks
+                    continue
+                if kind is _AGENT_REPLIED:  # achieves the waiting response clock (`_answer`)
                     clocks = self.clocks
-                    cycle = 1 + sum(1 for c in clocks if c.metric is _NR)
-                    clocks.append(_Clock(_NR, cycle, at, self.level, at))
-            elif kind is _DELETED:
-                self._delete(at, fields, was_solved)
-                continue
-            if solved is not was_solved:
-                if solved:
-                    self._solve(at)
-                else:  # reopened: resolution resumes
-                    for c in self.clocks:
-                        if c.metric is _RES and not c.cancelled:
-                            c.stopped_at = None
-            # A change of status or of the solved flag at `at` (nothing if neither changed).
-            status = fields.get("status")
-            if status is not None:
-                status = str(status)
-            last = timeline[-1]
-            if last.status != status or last.solved is not solved:
-                self._note_status(at, status, solved)
+                    c = clocks[0]
+                    if c.stopped_at is None and not c.cancelled:
+                        c.stopped_at = at
+                    else:
+                        c = clocks[-1]
+                        if c.metric is _NR and c.stopped_at is None and not c.cancelled:
+                            c.stopped_at = at
+                elif kind is _CUSTOMER_REPLIED:
+                    if not solved and self._waiting() is None:
+                        clocks = self.clocks
+                        cycle = 1 + sum(1 for c in clocks if c.metric is _NR)
+                        clocks.append(_Clock(_NR, cycle, at, self.level, at))
+                elif kind is _DELETED:
+                    self._delete(at, fields, was_solved)
+                    continue
+                if solved is not was_solved:
+                    if solved:
+                        self._solve(at)
+                    else:  # reopened: resolution resumes
+                        for c in self.clocks:
+                            if c.metric is _RES and not c.cancelled:
+                                c.stopped_at = None
+                # A change of status or of the solved flag at `at` (nothing if neither changed).
+                status = fields.get("status")
+                if status is not None and status.__class__ is not str:
+                    status = str(status)
+                last = timeline[-1]
+                if last.status != status or last.solved is not solved:
+                    if last.at == at:  # several events at one instant: see `_note_status`
+                        self._note_status(at, status, solved)
+                    else:
+                        timeline.append(_status_change(at, status, solved))
+        finally:  # the (at, id) of the last folded event
+            if last_folded is not None:
+                self.last_key = (last_folded.at, last_folded.id)
 
     def _create(self, at: datetime, fields: Mapping[str, Any], level: str | None) -> None:
         status = _status_of(fields)
         solved = status in _TERMINAL_STATUSES
         self.created_at = at
-        self.timeline.append(StatusChange(at, status, solved))
+        self.timeline.append(_status_change(at, status, solved))
         self.clocks.append(_Clock(_FR, 1, at, level, at))
         self.clocks.append(_Clock(_RES, 1, at, level, at))
         if solved:  # created already solved: stops at once
@@ -568,7 +610,7 @@ class _Fold:
             timeline.pop()
             if timeline and timeline[-1].status == status and timeline[-1].solved == solved:
                 return
-        timeline.append(StatusChange(at, status, solved))
+        timeline.append(_status_change(at, status, solved))
 
     def _change_level(self, config: Config, level: str | None, at: datetime) -> None:
         """The level changes at `at`: each running clock not breached at `at` adopts it (for its whole
@@ -588,7 +630,9 @@ def _merge_with_custom(fields: dict[str, Any], update: Mapping[str, Any]) -> Non
     custom = fields.get("custom")
     fields.update(update)
     value = update["custom"]
-    if isinstance(value, Mapping) and isinstance(custom, Mapping):
+    if (value.__class__ is dict or isinstance(value, Mapping)) and (
+        custom.__class__ is dict or isinstance(custom, Mapping)
+    ):
         fields["custom"] = {**custom, **value}
 
 
@@ -626,7 +670,7 @@ def replay_ticket(config: Config, events: Iterable[Event]) -> TicketState:
 
 
 def _fold_events(config: Config, events: Iterable[Event]) -> _Fold:
-    ordered = sorted(events, key=_event_key)
+    ordered = sorted(events, key=_EVENT_KEY)
     if not ordered:
         raise ValidationError([("events", "no event to replay")], "invalid replay")
     fold = _Fold.fresh(ordered[0].ticket_id)
@@ -714,34 +758,186 @@ def clock_outcomes(
     the `ClockOutcome` holding the same values as the view's `Clock`. Same errors as `replay_ticket`.
 
     For offline replays of many tickets: it computes no warning or escalation instant, no notice and
-    no next check (so one calendar `add` per clock, for its due instant), and builds no state or view.
+    no next check (so one calendar `add` per clock, for its due instant), builds no state or view, and
+    does its arithmetic on integer microseconds (`BusinessCalendar.elapsed_us` / `add_us`): the same
+    walk as `evaluate`'s over the same intervals, exact, so the same instants and durations.
     """
     fold = _fold_events(config, events)
-    timeline = fold.timeline
-    out: list[ClockOutcome] = []
     records = fold.clocks
+    if not records:
+        return fold.ticket_id, fold.fields, []
     if len(records) > 1:
-        records = sorted(records, key=_clock_order)
+        if records[0].metric is _FR and records[1].metric is _RES:
+            # The fold creates first_response and resolution, then next_response cycles in order: the
+            # view's order (metric, cycle) is that with resolution moved last.
+            records = [records[0], *records[2:], records[1]]
+        else:  # pragma: no cover - not a fold's order
+            records = sorted(records, key=_clock_order)
+    # Instants as epoch µs, converted once per ticket (a clock starts and stops at event instants, most
+    # of them on the status timeline).
+    global _LAST_NOW  # noqa: PLW0603 - a one-entry cache: a replay evaluates every ticket at one `now`
+    micros = _Micros()
+    last_now, now_us = _LAST_NOW  # one immutable pair: consistent even if another thread replaces it
+    if now is last_now:
+        micros[now] = now_us
+    else:
+        now_us = micros[now]
+        _LAST_NOW = (now, now_us)
+    timeline = [(micros[c.at], c.status, c.solved) for c in fold.timeline]
+    ats = [at for at, _, _ in timeline]
+    targets = _targets(config)
+    out: list[ClockOutcome] = []
     for record in records:
-        resolved = _resolve(config, record.level, record.metric)
-        if resolved is None:
+        resolved = targets.get(record.level, _NO_TARGETS).get(record.metric)
+        if resolved is None:  # not an SLA clock (see `evaluate`)
             continue
-        level, target, cal = resolved
-        intervals, projected_from = _spans(record, target, timeline, now)
-        stop = record.stopped_at
-        due, counted = _due_and_counted(
-            cal, intervals, target.within, now if stop is None else stop, projected_from
+        level_name, calendar_name, cal, within, target_seconds, pause = resolved
+        started_at = record.started_at
+        start = micros[started_at]
+        stop_at = record.stopped_at
+        stop = None if stop_at is None else micros[stop_at]
+        intervals, paused_since = _counting_us(timeline, ats, start, stop, pause)
+        projected_from = stop if stop is not None else paused_since
+        if stop is None and paused_since is not None and now_us > paused_since:
+            projected_from = now_us  # paused at the end of what is known: as if it resumed at `now`
+        if projected_from is not None:
+            intervals.append((projected_from, None))
+        due, counted = _due_and_counted_us(
+            cal, intervals, within, now_us if stop is None else stop, projected_from
         )
-        target_seconds = target.within.total_seconds()
-        business_seconds = counted.total_seconds()
+        if record.cancelled:
+            status = _CANCELLED
+        elif stop is not None:
+            status = _MET if due is None or stop <= due else _MISSED
+        elif due is not None and now_us > due:
+            status = _MISSED
+        elif _paused_at_us(timeline, now_us, start, pause):
+            status = _PAUSED
+        else:
+            status = _OPEN
+        business_seconds = counted / 1_000_000  # == timedelta(microseconds=counted).total_seconds()
         out.append(
             (
-                record.metric, record.cycle, level.name, level.calendar, record.started_at, due, stop,
-                _clock_status(record, target, due, timeline, now), business_seconds,
+                record.metric, record.cycle, level_name, calendar_name, started_at,
+                None if due is None else _EPOCH + due * _US, stop_at, status, business_seconds,
                 target_seconds - business_seconds,
             )
         )  # fmt: skip
     return fold.ticket_id, fold.fields, out
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+_LAST_NOW: tuple[datetime | None, int] = (None, 0)  # the last `now` of `clock_outcomes`, in epoch µs
+
+
+class _Micros(dict[datetime, int]):
+    """``micros[t]``: the aware instant `t` as integer microseconds since the Unix epoch, computed once."""
+
+    def __missing__(self, t: datetime) -> int:
+        x = self[t] = (t - _EPOCH) // _US
+        return x
+
+
+_Resolved = tuple[str, str, BusinessCalendar, int, float, frozenset[str]]
+_NO_TARGETS: dict[Any, _Resolved] = {}
+_TARGETS: dict[int, tuple[Config, dict[Any, dict[Any, _Resolved]]]] = {}
+
+
+def _targets(config: Config) -> dict[Any, dict[Any, _Resolved]]:
+    """``targets[level name][metric]``: what `_resolve` finds for a clock of that level and metric, as
+    (level name, calendar name, calendar, `within` in µs, `within` in seconds, pause statuses); absent
+    where `_resolve` finds nothing. Built once per configuration object and cached."""
+    cached = _TARGETS.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    table: dict[Any, dict[Any, _Resolved]] = {}
+    for name, level in config.levels.items():
+        cal = config.calendars.get(level.calendar)
+        if cal is None:
+            continue
+        table[name] = {
+            metric: (
+                level.name, level.calendar, cal, target.within // _US, target.within.total_seconds(),
+                target.pause_when_status,
+            )
+            for metric, target in level.targets.items()
+            if target is not None
+        }  # fmt: skip
+    if len(_TARGETS) >= 64:
+        _TARGETS.clear()
+    _TARGETS[id(config)] = (config, table)  # holds the config: its id cannot be reused meanwhile
+    return table
+
+
+def _counting_us(
+    timeline: Sequence[tuple[int, str | None, bool]],
+    ats: Sequence[int],
+    start: int,
+    end: int | None,
+    pause: frozenset[str],
+) -> tuple[list[tuple[int, int | None]], int | None]:
+    """`_counting_intervals` over a timeline of (epoch µs, status, solved) and µs instants; `ats` holds
+    the timeline's instants (ascending)."""
+    n = len(timeline)
+    i = bisect_right(ats, start) - 1  # the last change at or before `start` (else the first)
+    if i < 0:
+        i = 0
+    out: list[tuple[int, int | None]] = []
+    paused_since: int | None = None
+    while i < n:
+        at, status, solved = timeline[i]
+        a = at if at > start else start
+        i += 1
+        b = ats[i] if i < n else None
+        if end is not None and (b is None or b > end):
+            b = end
+        if b is not None and b <= a:
+            if end is not None and b >= end:
+                break
+            continue
+        if not solved and status not in pause:
+            paused_since = None
+            if out and out[-1][1] == a:
+                out[-1] = (out[-1][0], b)
+            else:
+                out.append((a, b))
+        elif paused_since is None:
+            paused_since = a
+        if end is not None and b == end:
+            break
+    return out, (paused_since if end is None else None)
+
+
+def _due_and_counted_us(
+    cal: BusinessCalendar,
+    intervals: Sequence[tuple[int, int | None]],
+    within: int,
+    limit: int,
+    projected_from: int | None,
+) -> tuple[int | None, int]:
+    """`_walk` for the one amount `within` (the due instant), in µs, as ``(reached[0], counted)``: the
+    same walk without the bookkeeping of several amounts (the due instant of a stopped clock falls in
+    its projection or before its stop either way)."""
+    due = None
+    acc = 0
+    counted = 0
+    for a, b in intervals:
+        if b is None:
+            if a != projected_from and a < limit:
+                counted += cal.elapsed_us(a, limit)
+            if due is None:
+                due = cal.add_us(a, within - acc)
+            break
+        seg = cal.elapsed_us(a, b)
+        if due is None and acc + seg >= within:
+            due = cal.add_us(a, within - acc)
+        if a < limit:
+            counted += seg if b <= limit else cal.elapsed_us(a, limit)
+        acc += seg
+    return due, counted
 
 
 # --------------------------------------------------------------------------------------------------
@@ -750,6 +946,9 @@ def clock_outcomes(
 _ZERO = timedelta(0)
 _METRIC_ORDER = {_FR: 0, _NR: 1, _RES: 2}
 _KIND_ORDER = {_WARNING: 0, _BREACH: 1, _ESCALATION: 2}
+
+
+_EVENT_KEY = attrgetter("at", "id")  # (at, id): the order of a ticket's events, as Event.key
 
 
 def _event_key(e: Event) -> tuple[datetime, str]:
@@ -1008,35 +1207,6 @@ def _walk(
     return reached, first_projected, counted
 
 
-def _due_and_counted(
-    cal: BusinessCalendar,
-    intervals: Sequence[tuple[datetime, datetime | None]],
-    within: timedelta,
-    limit: datetime,
-    projected_from: datetime | None,
-) -> tuple[datetime | None, timedelta]:
-    """`_walk` for the one amount `within` (the due instant), as ``(reached[0], counted)``: the same
-    walk without the bookkeeping of several amounts (the due instant of a stopped clock falls in its
-    projection or before its stop either way)."""
-    due = None
-    acc = _ZERO
-    counted = _ZERO
-    for a, b in intervals:
-        if b is None:
-            if a != projected_from and a < limit:
-                counted += cal.elapsed(a, limit)
-            if due is None:
-                due = _utc(cal.add(a, within - acc))
-            break
-        seg = cal.elapsed(a, b)
-        if due is None and acc + seg >= within:
-            due = _utc(cal.add(a, within - acc))
-        if a < limit:
-            counted += seg if b <= limit else cal.elapsed(a, limit)
-        acc += seg
-    return due, counted
-
-
 def _paused_at(
     timeline: Sequence[StatusChange], now: datetime, start: datetime, pause: frozenset[str]
 ) -> bool:
@@ -1048,6 +1218,19 @@ def _paused_at(
         i -= 1
     change = timeline[i]
     return change.solved or change.status in pause
+
+
+def _paused_at_us(
+    timeline: Sequence[tuple[int, str | None, bool]], now: int, start: int, pause: frozenset[str]
+) -> bool:
+    """`_paused_at` over a timeline of (epoch µs, status, solved) and µs instants."""
+    if now < start:
+        return False
+    i = len(timeline) - 1
+    while i > 0 and timeline[i][0] > now:
+        i -= 1
+    _, status, solved = timeline[i]
+    return solved or status in pause
 
 
 def _utc(t: datetime) -> datetime:

@@ -27,7 +27,11 @@ Predicate semantics (`{field, op, value}` over the ticket's fields as of the eve
   ``at - field > 2h``, ``newer_than: 2h`` is ``at - field < 2h``; at exactly 2 h neither holds.
 
 Speed: `load_config` compiles each rule's condition once into a closure (`Rule.matcher`); regexes are
-compiled then, and nothing is parsed per call except date field values.
+compiled then, and nothing is parsed per call except date field values. `choose_level` runs the whole
+walk of a configuration as one function generated on first use (the same tests in the same order,
+without a call per condition; checked against the rule-by-rule walk by property tests). `rule_inputs`
+tells what the walk reads, so that the clocks engine can reuse a decision while a ticket's events
+change nothing the rules read.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ def matches(cond: Condition | None, fields: Mapping[str, Any], at: datetime) -> 
     """
     if cond is None:
         return True
-    return compile_condition(cond)(fields, at)
+    return _compile(cond)(fields, at)
 
 
 def choose_level(
@@ -67,7 +71,20 @@ def choose_level(
     Returns the level of the LAST applied rule that sets one (None only if no applied rule sets a
     level, which a loaded configuration rules out), and the names of every applied (matching) rule, in
     order, including a final `stop` rule without `set_level`.
+
+    Speed: the walk of a configuration is compiled once into one function (`_walker`): the same
+    tests, in the same order, without a function call per condition.
     """
+    walk = _walker(config)
+    if walk is not None:
+        return walk(fields, at)
+    return _walk_rules(config, fields, at)
+
+
+def _walk_rules(
+    config: Config, fields: Mapping[str, Any], at: datetime
+) -> tuple[str | None, tuple[str, ...]]:
+    """`choose_level` as the rules' compiled conditions say, one rule after the other."""
     level: str | None = None
     applied: list[str] = []
     for rule in config.rules:
@@ -81,6 +98,201 @@ def choose_level(
         if rule.stop:
             break
     return level, tuple(applied)
+
+
+Walk = Callable[[Mapping[str, Any], datetime], tuple[str | None, tuple[str, ...]]]
+
+
+def _walker(config: Config) -> Walk | None:
+    """`_walk_rules` of `config` as one generated function, built once per configuration object and
+    cached; None when a rule's `matcher` is not the compiled form of its `when` (then the rules are
+    walked one by one) or a condition does not compile."""
+    cached = _WALKERS.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    try:
+        walk = _generate_walk(config)
+    except (ValueError, TypeError, re.error):  # a hand-built rule that does not compile
+        walk = None
+    if len(_WALKERS) >= 64:
+        _WALKERS.clear()
+    _WALKERS[id(config)] = (config, walk)  # holds the config: its id cannot be reused meanwhile
+    return walk
+
+
+_WALKERS: dict[int, tuple[Config, Walk | None]] = {}
+
+
+class _WalkSource:
+    """Builds the source of a walk function. Every value from the configuration (field names, texts,
+    rule and level names, compiled tests) is a name bound in the function's namespace, never source
+    text. Each condition becomes one expression: `all`/`any`/`not` as ``and``/``or``/``not``, and the
+    common predicates written out exactly as `_text_predicate` / `_compile_predicate` compute them (a
+    string value inline, anything else through the same compiled test); other predicates call their
+    compiled test."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {
+            "_Mapping": Mapping,
+            "_fold_elements": _fold_elements,
+            "_text": _text,
+            "_SCALARS": frozenset({bool, int, float}),
+        }
+        self.prelude: list[str] = []
+        self.locals: dict[tuple[str, str], str] = {}  # (kind, field) -> local variable
+
+    def const(self, value: Any) -> str:
+        name = f"k{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def value_of(self, field: str) -> str:
+        """A local holding the field's value as `_reader(field)` reads it (read once per walk)."""
+        local = self.locals.get(("value", field))
+        if local is None:
+            local = self.locals["value", field] = f"v{len(self.locals)}"
+            if field.startswith("custom."):
+                custom = self.custom()
+                key = self.const(field[len("custom.") :])
+                self.prelude.append(f"{local} = None if {custom} is None else {custom}.get({key})")
+            else:
+                self.prelude.append(f"{local} = get({self.const(field)})")
+        return local
+
+    def custom(self) -> str:
+        local = self.locals.get(("custom", ""))
+        if local is None:
+            local = self.locals["custom", ""] = f"v{len(self.locals)}"
+            self.prelude.append(f"{local} = get({self.const('custom')})")
+            self.prelude.append(
+                f"{local} = {local} if {local}.__class__ is dict or isinstance({local}, _Mapping) else None"
+            )
+        return local
+
+    def folded(self, field: str) -> str:
+        """A local holding the field's value casefolded when it is a plain `str`, else None."""
+        local = self.locals.get(("folded", field))
+        if local is None:
+            value = self.value_of(field)
+            local = self.locals["folded", field] = f"v{len(self.locals)}"
+            self.prelude.append(f"{local} = {value}.casefold() if {value}.__class__ is str else None")
+        return local
+
+    def elements_of(self, field: str) -> str:
+        """A local holding the `_text` forms of the field's elements when its value is a list."""
+        local = self.locals.get(("elements", field))
+        if local is None:
+            value = self.value_of(field)
+            local = self.locals["elements", field] = f"v{len(self.locals)}"
+            self.prelude.append(f"{local} = _fold_elements({value}) if {value}.__class__ is list else None")
+        return local
+
+    def condition(self, cond: Condition) -> str:
+        if isinstance(cond, Predicate):
+            return self.predicate(cond)
+        if isinstance(cond, Not):
+            return f"(not {self.condition(cond.item)})"
+        parts = [self.condition(c) for c in cond.items]
+        if len(parts) == 1:
+            return parts[0]
+        return "(" + (" and " if isinstance(cond, AllOf) else " or ").join(parts) + ")"
+
+    def predicate(self, p: Predicate) -> str:  # noqa: C901 - one case per operator
+        op, value = p.op, p.value
+        if op == "exists":
+            v = self.value_of(p.field)
+            return f'(({v} is not None and {v} != "" and {v} != []) is {self.const(value is not False)})'
+        negative = op in _NEGATIVE
+        base = _NEGATIVE.get(op, op)
+        if base in ("gt", "lt") and not isinstance(value, str | datetime):
+            # A number (a loaded configuration's gt/lt value is a number or an aware datetime): an int
+            # or float field compares as `_number` reads it; anything else through the compiled test.
+            v = self.value_of(p.field)
+            bound = self.const(float(value))
+            test = f"float({v}) {'>' if base == 'gt' else '<'} {bound}"
+            other = f"{self.const(_compile_predicate(p))}(fields, at)"
+            return f"({test} if {v}.__class__ is int or {v}.__class__ is float else {other})"
+        inline = (
+            base == "is"
+            or (base == "contains" and isinstance(value, str))
+            or (base == "in" and all(isinstance(x, str) for x in value))
+            or (base in ("starts_with", "matches") and not negative)
+        )
+        if not inline:
+            return f"{self.const(_compile_predicate(p))}(fields, at)"
+        pos = self.const(_compile_positive(base, value))
+        v = self.value_of(p.field)
+        f = self.folded(p.field)
+        if negative:
+            other = f"({v} is None or not {pos}({v}, at))"
+        else:
+            other = f"({v} is not None and {pos}({v}, at))"
+        if base == "is":  # `(x.casefold() if isinstance(x, str) else _text(x)) == want`, value or elements
+            want = self.const(_text(value))
+            if negative:
+                test = f"{f} != {want}"
+                other = f"(_text({v}) != {want} if {v}.__class__ in _SCALARS else {other})"
+            else:
+                test = f"{f} == {want}"
+                other = f"(_text({v}) == {want} if {v}.__class__ in _SCALARS else {other})"
+        elif base == "in":
+            wanted = self.const(frozenset(x.casefold() for x in value))
+            test = f"{f} {'not in' if negative else 'in'} {wanted}"
+        elif base == "starts_with":
+            test = f"{f}.startswith({self.const(_text(value) or '')})"
+        elif base == "matches":
+            search = (value if isinstance(value, re.Pattern) else re.compile(value)).search
+            test = f"{self.const(search)}({v}) is not None"
+        else:  # contains
+            part = self.const(value.casefold())
+            elements = self.elements_of(p.field)
+            found = (
+                f"({part} in {elements} if {elements} is not None"
+                f" else ({part} in {f} if {f} is not None else {pos}({v}, at)))"
+            )
+            if negative:  # `v is None or not positive(v, at)`
+                return f"({v} is None or not {found})"
+            return f"({v} is not None and {found})"
+        return f"({test} if {f} is not None else {other})"
+
+
+def _fold_elements(values: list[Any]) -> frozenset[str | None]:
+    """The comparison forms (`_text`) of a list's elements, for `contains` on a list field."""
+    try:
+        return frozenset(map(str.casefold, values))  # every element a str (the common case)
+    except TypeError:
+        return frozenset(x.casefold() if isinstance(x, str) else _text(x) for x in values)
+
+
+def _generate_walk(config: Config) -> Walk | None:
+    source = _WalkSource()
+    body: list[str] = []
+    for rule in config.rules:
+        if rule.matcher is not None and rule.when is not None:
+            compiled = _COMPILED.get(rule.matcher)
+            if compiled is None or (compiled is not rule.when and compiled != rule.when):
+                return None
+        indent = "    "
+        if rule.when is not None:
+            body.append(f"    if {source.condition(rule.when)}:")
+            indent = "        "
+        body.append(f"{indent}applied.append({source.const(rule.name)})")
+        if rule.set_level is not None:
+            body.append(f"{indent}level = {source.const(rule.set_level)}")
+        if rule.stop:
+            body.append(f"{indent}return level, tuple(applied)")
+    lines = [
+        "def walk(fields, at):",
+        "    get = fields.get",
+        *(f"    {line}" for line in source.prelude),
+        "    level = None",
+        "    applied = []",
+        *body,
+        "    return level, tuple(applied)",
+    ]
+    exec(compile("\n".join(lines), "<slaclock rules walk>", "exec"), source.namespace)  # noqa: S102
+    walk: Walk = source.namespace["walk"]
+    return walk
 
 
 DecisionKey = Callable[[Mapping[str, Any], datetime], tuple[Any, ...]]
@@ -175,7 +387,7 @@ def _keyer(names: tuple[str, ...], custom_keys: tuple[str, ...], tests: tuple[Te
         out = [v if (v := get(n)) is None or v.__class__ is str else _strict(v) for n in names]
         if custom_keys:
             c = get("custom")
-            if isinstance(c, Mapping):
+            if c.__class__ is dict or isinstance(c, Mapping):
                 sub = c.get
                 out += [v if (v := sub(k)) is None or v.__class__ is str else _strict(v) for k in custom_keys]
             else:
@@ -373,7 +585,7 @@ def _reader(name: str) -> Callable[[Mapping[str, Any]], Any]:
 
         def read_custom(fields: Mapping[str, Any]) -> Any:
             custom = fields.get("custom")
-            return custom.get(key) if isinstance(custom, Mapping) else None
+            return custom.get(key) if custom.__class__ is dict or isinstance(custom, Mapping) else None
 
         return read_custom
     return lambda fields: fields.get(name)

@@ -5,25 +5,48 @@ of failing the first request half-way.
 `template.yaml` provides every variable without a default (tests/infra/test_settings_vs_template.py
 checks it). Powertools reads its own variables (``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``,
 ``POWERTOOLS_TRACE_DISABLED``, ``LOG_LEVEL``) itself.
+
+Why not pydantic-settings: it costs as much import time as boto3 itself (it pulls in asyncio and
+python-dotenv), and all slaclock needs is "the ``SLACLOCK_<FIELD>`` variables, validated by pydantic".
+`EnvSettings` does exactly that in a dozen lines, so cold start stays a budget.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 Arn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:")]
 
 
-class TableSettings(BaseSettings):
-    """What every function reads: the table and the configuration document (``SLACLOCK_*``)."""
+ENV_PREFIX = "SLACLOCK_"
 
-    model_config: ClassVar[SettingsConfigDict] = SettingsConfigDict(
-        env_prefix="SLACLOCK_", frozen=True, extra="ignore", case_sensitive=False
-    )
+
+class EnvSettings(BaseModel):
+    """A settings model filled from ``SLACLOCK_<FIELD>`` environment variables (names matched without
+    regard to case); keyword arguments win over the environment. Validation errors name every field."""
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_environment(cls, data: Any) -> Any:
+        given = dict(data) if isinstance(data, Mapping) else {}
+        return {**environment_values(os.environ), **given}
+
+
+def environment_values(environ: Mapping[str, str]) -> dict[str, str]:
+    """``SLACLOCK_TABLE=x`` -> ``{"table": "x"}`` for every ``SLACLOCK_*`` variable."""
+    n = len(ENV_PREFIX)
+    return {k[n:].lower(): v for k, v in environ.items() if k.upper().startswith(ENV_PREFIX)}
+
+
+class TableSettings(EnvSettings):
+    """What every function reads: the table and the configuration document (``SLACLOCK_*``)."""
 
     table: NonEmpty
     """The DynamoDB table (tickets, events, clock records, notice ledger, report jobs)."""
