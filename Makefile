@@ -34,6 +34,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/calendar.py
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/report.py
+	$(BIN)/python bench/ingest.py
 
 pr: lint test
 

@@ -220,3 +220,18 @@ def test_the_bundled_example_replays(capsys, tmp_path):
     assert "Replayed 300 tickets" in stdout
     page = (tmp_path / "summary.html").read_text(encoding="utf-8")
     assert "enterprise-24x7" in page and "Compliance per day" in page
+
+
+def test_a_lone_surrogate_in_a_ticket_value_is_replaced_not_a_crash(files, capsys, tmp_path):
+    config, _, out = files
+    events = tmp_path / "surrogate.jsonl"
+    # "\ud800" is a lone surrogate: valid JSON escape, not encodable as UTF-8
+    events.write_text(
+        '{"id": "s1", "ticket_id": "9", "type": "created", "at": "2026-01-05T08:00:00Z",'
+        ' "ticket": {"status": "open", "requester": "bad\\ud800x@client.test"}}\n',
+        encoding="utf-8",
+    )
+    code, _, _ = _run(capsys, "--config", config, "--events", events, "--out", out, "--quiet")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO((out / "sla_log.csv").read_text(encoding="utf-8"))))
+    assert [r["requester"] for r in rows] == ["bad?x@client.test"] * len(rows) and rows

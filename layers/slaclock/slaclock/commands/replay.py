@@ -323,7 +323,8 @@ def _write(
     try:
         with contextlib.ExitStack() as files:
             log, comp, page = (
-                files.enter_context(parts[name].open("w", encoding="utf-8", newline="")) for name in names
+                files.enter_context(parts[name].open("w", encoding="utf-8", errors="replace", newline=""))
+                for name in names
             )
             stats = write_reports(
                 config,
