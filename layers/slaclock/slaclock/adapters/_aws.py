@@ -42,7 +42,7 @@ def client(
     """A boto3 client with botocore's `mode` retries (`max_attempts` includes the first call).
     Region, credentials and endpoint (``AWS_ENDPOINT_URL``) come from the environment as usual."""
     cfg = Config(retries={"mode": mode, "max_attempts": max_attempts}, **config)
-    return (session or _default_session()).client(service, config=cfg)  # type: ignore[call-overload]
+    return (session or _default_session()).client(service, config=cfg)
 
 
 @lru_cache(maxsize=1)
