@@ -57,7 +57,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from slaclock.adapters import _aws
-from slaclock.engine.clocks import Clock, ClockStatus, Notice, TicketState
+from slaclock.engine.clocks import Clock, ClockStatus, Notice, TicketState, decided_at
 from slaclock.engine.config import Metric
 from slaclock.engine.events import Event, parse_event
 from slaclock.ports import ClaimOutcome, ConfigSource, ConflictError, SlaLogRow, StoredTicket
@@ -501,11 +501,7 @@ def _outcome(clock: Clock) -> tuple[str | None, str | None]:
     (sorted by due instant); a cancelled one not at all (it leaves the reports)."""
     if clock.status is ClockStatus.CANCELLED:
         return None, None
-    decided: datetime | None = None
-    if clock.status is ClockStatus.MET:
-        decided = clock.stopped_at
-    elif clock.status is ClockStatus.MISSED:
-        decided = clock.due_at
+    decided = decided_at(clock.status.value, clock.due_at, clock.stopped_at)
     if decided is not None:
         key = instant_key(decided)
         return key[:10], key

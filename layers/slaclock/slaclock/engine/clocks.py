@@ -120,6 +120,15 @@ class Clock:
         )
 
 
+def decided_at(status: str, due_at: datetime | None, stopped_at: datetime | None) -> datetime | None:
+    """The instant a clock's outcome was decided: the stop for met, the due instant for missed."""
+    if status == ClockStatus.MET.value:
+        return stopped_at
+    if status == ClockStatus.MISSED.value:
+        return due_at
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     """A step that has been reached by `now` and is owed exactly once. `key` is stable across

@@ -39,7 +39,7 @@ from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
-from slaclock.engine.clocks import ClockStatus
+from slaclock.engine.clocks import ClockStatus, decided_at
 from slaclock.engine.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -132,15 +132,6 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return str(value)
-
-
-def decided_at(status: str, due_at: datetime | None, stopped_at: datetime | None) -> datetime | None:
-    """The instant a clock's outcome was decided: the stop for met, the due instant for missed."""
-    if status == ClockStatus.MET.value:
-        return stopped_at
-    if status == ClockStatus.MISSED.value:
-        return due_at
-    return None
 
 
 def clock_row(view: TicketView, clock: Clock, timezone: str) -> SlaLogRow:
