@@ -1,5 +1,8 @@
 """``POST /webhooks/{source}``: a helpdesk delivery -> `receive_webhook` -> 202 with the event ids.
 
+The request is dated by API Gateway's ``requestContext.timeEpoch`` (when it reached the endpoint), for
+payloads that carry no time of their own.
+
 Errors become HTTP answers in `slaclock.runtime.http` (400/401/404/413/503; 500 without details).
 """
 
@@ -9,6 +12,7 @@ import base64
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from slaclock.helpdesk._common import to_instant
 from slaclock.runtime import wiring
 from slaclock.runtime.http import error_body, json_body
 from slaclock.runtime.observability import count, logger, metrics, traced
@@ -23,7 +27,9 @@ def webhook(source: str) -> Response[str]:
     event = app.current_event
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
-    receipt = receive_webhook(wiring.webhook_ports(), source, event.headers, body, wiring.clock())
+    now = wiring.clock()
+    received = to_instant(event.request_context.time_epoch) or now  # unix ms: API Gateway's receive time
+    receipt = receive_webhook(wiring.webhook_ports(), source, event.headers, body, now, received)
     count("EventsIngested", receipt.new_events)
     count("DuplicateEvents", sum(len(t.duplicates) for t in receipt.tickets))
     answer = {"event_ids": list(receipt.event_ids), "tickets": [t.ticket_id for t in receipt.tickets]}

@@ -12,7 +12,7 @@ import base64
 import copy
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,11 @@ def _load(name: str) -> dict[str, Any]:
 
 def webhook_event(
     source: str, body: bytes, headers: dict[str, str] | None = None, *, base64_encoded: bool = False,
-    method: str = "POST",
+    method: str = "POST", received: datetime | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """``POST /webhooks/{source}`` with `body` (sent base64-encoded, as API Gateway does for binary
-    content, when asked) and `headers` (lower-cased, as HTTP APIs deliver them)."""
+    content, when asked) and `headers` (lower-cased, as HTTP APIs deliver them); `received` sets the
+    instant API Gateway received it (``requestContext.time`` / ``timeEpoch``)."""
     event = copy.deepcopy(_load("apigateway-http-v2-webhook.json"))
     path = f"/webhooks/{source}"
     event["rawPath"] = event["requestContext"]["http"]["path"] = path
@@ -41,6 +42,9 @@ def webhook_event(
     event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} /webhooks/{{source}}"
     event["requestContext"]["requestId"] = uuid.uuid4().hex
     event["pathParameters"] = {"source": source}
+    if received is not None:
+        event["requestContext"]["timeEpoch"] = int(received.timestamp() * 1000)
+        event["requestContext"]["time"] = received.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
     event["headers"].update({k.lower(): v for k, v in (headers or {}).items()})
     event["headers"]["content-length"] = str(len(body))
     if base64_encoded:

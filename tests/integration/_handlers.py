@@ -92,7 +92,9 @@ class Pipeline:
     def post(
         self, source: str, body: bytes, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """Invoke the webhook function; returns (status, JSON body, headers)."""
+        """Invoke the webhook function, received by API Gateway at `now` (unless `received=` says
+        otherwise); returns (status, JSON body, headers)."""
+        kwargs.setdefault("received", self.now)
         answer = self.webhook.lambda_handler(
             webhook_event(source, body, headers, **kwargs), LambdaContext("webhook")
         )

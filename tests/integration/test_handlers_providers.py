@@ -46,7 +46,7 @@ CASES = {
     "generic": Case(("generic", "canonical_event"), generic_headers, T, True),
     "zendesk": Case(("zendesk", "ticket_comment_added"), zendesk_headers, T, True),
     "intercom": Case(("intercom", "conversation_admin_replied"), lambda b, at, s: intercom_headers(b, s),
-                     INTERCOM_CREATED, True),
+                     INTERCOM_CREATED, False),  # no signed time; Intercom itself delivers late
     "jira": Case(("jira", "comment_created"), lambda b, at, s: jira_headers(b, s), T, False),
     "helpscout": Case(("helpscout", "convo_agent_reply"),
                       lambda b, at, s: helpscout_headers(b, "convo.agent.reply.created", s), T, False),

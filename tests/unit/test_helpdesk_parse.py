@@ -192,6 +192,7 @@ CASES = [
         },
     ),
     # ------------------------------------------------------------ freshdesk
+    # Freshdesk has no time placeholder: every event is dated by the stamped receive instant.
     Case(
         "freshdesk",
         "ticket_created",
@@ -200,7 +201,7 @@ CASES = [
                 "id": Hashed("freshdesk:11:"),
                 "ticket_id": "11",
                 "type": "created",
-                "at": "2026-11-20T15:45:00Z",
+                "at": "2026-11-21T10:00:00Z",
                 "ticket": {
                     "status": "open",
                     "priority": "urgent",
@@ -214,6 +215,7 @@ CASES = [
                 },
             },
         ],
+        headers=RECEIVED,
     ),
     Case(
         "freshdesk",
@@ -223,7 +225,7 @@ CASES = [
                 "id": Hashed("freshdesk:11:"),
                 "ticket_id": "11",
                 "type": "solved",
-                "at": "2026-11-20T16:30:05Z",
+                "at": "2026-11-21T10:00:00Z",
                 "ticket": {
                     "status": "solved",
                     "priority": "urgent",
@@ -232,9 +234,36 @@ CASES = [
                     "department": "Billing",
                     "assignee": ANA,
                     "requester": BOB,
+                    "customer_group": "VIP",
+                    "custom": {"plan": "gold"},
                 },
             },
         ],
+        headers=RECEIVED,
+    ),
+    Case(
+        "freshdesk",
+        "agent_replied",
+        [
+            {
+                "id": Hashed("freshdesk:11:"),
+                "ticket_id": "11",
+                "type": "agent_replied",
+                "at": "2026-11-21T10:00:00Z",
+                "ticket": {
+                    "status": "pending",
+                    "priority": "urgent",
+                    "channel": "email",
+                    "tags": ["URGENT", "invoice"],
+                    "department": "Billing",
+                    "assignee": ANA,
+                    "requester": BOB,
+                    "customer_group": "VIP",
+                    "custom": {"plan": "gold"},
+                },
+            },
+        ],
+        headers=RECEIVED,
     ),
     Case(
         "freshdesk",
@@ -244,15 +273,16 @@ CASES = [
                 "id": Hashed("freshdesk:11:"),
                 "ticket_id": "11",
                 "type": "reopened",
-                "at": "2026-11-21T09:12:00Z",
+                "at": "2026-11-21T10:00:00Z",
                 "ticket": {"status": "pending", "priority": "low", "requester": "requester-bob@example.com"},
             },
         ],
+        headers=RECEIVED,
     ),
     Case(
         "freshdesk",
         "public_note",
-        [  # no time in the body: the receive time
+        [
             {
                 "id": Hashed("freshdesk:11:"),
                 "ticket_id": "11",
@@ -667,7 +697,7 @@ def test_event_ids_are_the_same_when_the_same_payload_is_delivered_again(case):
 @pytest.mark.parametrize(
     ("provider", "fixture", "path", "value", "headers"),
     [
-        ("freshdesk", "status_resolved", "freshdesk_webhook.ticket_updated_at", "2026-11-20T16:40:00Z", {}),
+        ("freshdesk", "status_resolved", "freshdesk_webhook.ticket_status", "Closed", RECEIVED),
         ("liveagent", "customer_replied", "ticket.date_changed", "2026-11-20 16:40:00", {}),
         (
             "helpscout",

@@ -401,6 +401,15 @@ def required(
 RECEIVED_AT_HEADER = "X-Slaclock-Received-At"
 
 
+def stamp_received(headers: Mapping[str, str], received: datetime) -> dict[str, str]:
+    """`headers` with ``X-Slaclock-Received-At`` set to `received` (ISO 8601 UTC);
+    a value the caller sent under that name, in any case, is dropped: only the webhook function dates
+    a request."""
+    stamped = {k: v for k, v in headers.items() if str(k).lower() != RECEIVED_AT_HEADER.lower()}
+    stamped[RECEIVED_AT_HEADER.lower()] = format_instant(received.astimezone(UTC))
+    return stamped
+
+
 def received_at(headers: Mapping[str, str]) -> datetime | None:
     """When the request arrived, for payloads that carry no time of their own: the webhook function's
     ``X-Slaclock-Received-At`` (ISO 8601 or unix time, set from API Gateway's ``requestContext.timeEpoch``),

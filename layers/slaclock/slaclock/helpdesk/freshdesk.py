@@ -6,19 +6,25 @@ the rule's webhook action sends the source's secret as a token: a custom header
 ``X-Slaclock-Token: <secret>`` or ``Authorization: Bearer <secret>``, or the action's "Requires
 authentication" with the secret as password (or as API key, which Freshdesk sends as ``<key>:X``).
 
-Body: the ``freshdesk_webhook`` object of Freshdesk's "Simple" JSON encoding, or an "Advanced" body in
-the same shape (recommended one in docs/helpdesks.md)::
+Body: the ``freshdesk_webhook`` object of Freshdesk's "Advanced" JSON content, with the placeholders
+of the recommended body in docs/helpdesks.md (keys as in Freshdesk's "Simple" content, which sends the
+same object; a bare object without the wrapper is read the same way)::
 
-    {"freshdesk_webhook": {"ticket_id": "11", "triggered_event": "{status:{from:Open,to:Resolved}}",
-      "ticket_status": "Resolved", "ticket_priority": "High", "ticket_source": "Email",
-      "ticket_tags": "billing,vip", "ticket_group_name": "Billing", "ticket_agent_email": "...",
-      "ticket_requester_email": "...", "ticket_company_name": "...", "ticket_updated_at": "...",
-      "ticket_cf_plan": "gold"}}
+    {"freshdesk_webhook": {"ticket_id": "{{ticket.id}}", "triggered_event": "{{triggered_event}}",
+      "slaclock_event": "agent_replied", "ticket_status": "{{ticket.status}}",
+      "ticket_priority": "{{ticket.priority}}", "ticket_source": "{{ticket.source}}",
+      "ticket_tags": "{{ticket.tags}}", "ticket_group_name": "{{ticket.group.name}}",
+      "ticket_agent_email": "{{ticket.agent.email}}", "ticket_requester_email": "{{ticket.requester.email}}",
+      "ticket_company_name": "{{ticket.company.name}}", "ticket_cf_plan": "{{ticket.cf_plan}}"}}
 
 The event type comes from ``slaclock_event`` when the rule sets one (needed to tell an agent's reply
 from a customer's: one rule per performer), else from ``triggered_event`` (``{ticket_action:created}``,
-``{status:{from:X,to:Y}}``, ...). Freshdesk sends no event id: the id is a hash of the ticket id and the
-body, so a redelivered body dedupes (include ``ticket_updated_at`` so distinct updates differ).
+``{status:{from:X,to:Y}}``, ...).
+
+Times: Freshdesk has no placeholder for when a change happened, so an event is dated by when the
+request reached slaclock (``X-Slaclock-Received-At``, stamped by the webhook function from API
+Gateway's ``requestContext.timeEpoch``). ``ticket_updated_at`` / ``ticket_created_at``, if a sender
+adds them, take precedence. Ids: Freshdesk sends none; see `_event_id`.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from slaclock.engine.config import Source
-from slaclock.engine.events import Event, EventType
+from slaclock.engine.events import Event, EventType, format_instant
 from slaclock.helpdesk import PayloadError
 from slaclock.helpdesk._common import (
     canonical_json,
@@ -44,6 +50,7 @@ from slaclock.helpdesk._common import (
     not_an_event_type,
     priority,
     put,
+    received_at,
     scalar,
     status,
     tag_list,
@@ -54,6 +61,8 @@ from slaclock.helpdesk._common import (
 STATUS_CODES = {"2": "open", "3": "pending", "4": "solved", "5": "closed", "6": "pending", "7": "on_hold"}
 PRIORITY_CODES = {"1": "low", "2": "normal", "3": "high", "4": "urgent"}
 SOURCE_CODES = {"1": "email", "2": "web", "3": "phone", "7": "chat", "9": "web", "10": "email"}
+
+REPLIES = frozenset({EventType.AGENT_REPLIED, EventType.CUSTOMER_REPLIED})
 
 _TRIGGER = re.compile(r"^\{\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*)\}$", re.IGNORECASE | re.DOTALL)
 _CHANGE = re.compile(r"^\{\s*from\s*:(?P<from>.*?),\s*to\s*:(?P<to>.*)\}$", re.IGNORECASE | re.DOTALL)
@@ -88,8 +97,29 @@ class FreshdeskProvider:
         )
         if errors or ticket_id is None or ev_type is None or at is None:
             raise PayloadError(errors)
-        event_id = f"freshdesk:{ticket_id}:{digest(canonical_json(doc))}"
-        return [make_event(event_id, ticket_id, ev_type, at, fields)]
+        return [make_event(_event_id(ticket_id, doc, data, ev_type, headers), ticket_id, ev_type, at, fields)]
+
+
+def _event_id(
+    ticket_id: str, doc: Any, data: Mapping[str, Any], ev_type: EventType, headers: Mapping[str, str]
+) -> str:
+    """``freshdesk:<ticket>:<hash of the body>``, and for a reply whose body carries no time of its own,
+    ``:<received instant>`` after it.
+
+    Freshdesk sends no delivery or comment id and no time placeholder, so two replies on one ticket
+    often have identical bodies (nothing in a "Reply is sent" body changes between replies). Those
+    must stay two replies: merging them would drop an answer (a breach that did not happen) or a
+    customer's message (a breach never measured). So a reply is dated and identified by its receive
+    instant; the price is that a redelivery of a reply (Freshdesk retries only after slaclock failed
+    to answer, 5, 35 and 95 minutes later) counts as one more reply, which changes nothing unless the
+    other side wrote in between. Every other kind (created, status changes, updates) describes a state:
+    an identical body is the same change, so it is one event however often it is delivered.
+    """
+    key = f"freshdesk:{ticket_id}:{digest(canonical_json(doc))}"
+    if ev_type not in REPLIES or data.get("ticket_updated_at"):
+        return key
+    received = received_at(headers)
+    return key if received is None else f"{key}:{format_instant(received)}"
 
 
 def _fields(data: Mapping[str, Any], source: Source) -> dict[str, Any]:

@@ -169,17 +169,41 @@ def _comment_event(
     comment_id = text(comment.get("id"))
     if comment_id is None:
         raise PayloadError([("comment.id", "required")])
-    author_type = dig(comment, "author.accountType")
-    author_id = text(dig(comment, "author.accountId"))
-    reporter_id = text(dig(issue.fields, "reporter.accountId"))
-    if author_type == "customer" or (author_id is not None and author_id == reporter_id):
-        ev_type = EventType.CUSTOMER_REPLIED
-    elif comment.get("jsdPublic") is False:
-        ev_type = EventType.UPDATED  # an internal comment answers nobody
-    else:
-        ev_type = EventType.AGENT_REPLIED
+    ev_type = _comment_type(issue, comment, source)
     at = to_instant(comment.get("created"), source_timezone(source)) or sent_at
     return _event(f"jira:{issue.id}:comment:{comment_id}", issue.key, ev_type, at, fields, "comment.created")
+
+
+def _comment_type(issue: _Issue, comment: Mapping[str, Any], source: Source) -> EventType:
+    """Who wrote a comment, on what Jira Cloud really sends.
+
+    A ``comment_created`` webhook carries a reduced issue (id, key and a few fields: no reporter) and,
+    on Jira Cloud, no e-mail addresses, so the comment's ``author`` is judged by its account:
+
+    1. an internal comment (``jsdPublic: false``) answers nobody: ``updated``;
+    2. ``author.accountType: customer`` (a Jira Service Management portal customer): ``customer_replied``;
+    3. the issue's reporter, when the payload names one (``jira:issue_updated`` carries the full
+       issue): ``customer_replied``;
+    4. the issue's assignee, or an account listed in `options.agents`: ``agent_replied``;
+    5. anyone else: ``agent_replied``, unless the source lists its agents (`options.agents`), in which
+       case an account not on the list is a customer (sites whose customers have Atlassian accounts);
+       an app account (automation) is never taken for the customer.
+    """
+    author_id = text(dig(comment, "author.accountId"))
+    if comment.get("jsdPublic") is False:
+        return EventType.UPDATED
+    if dig(comment, "author.accountType") == "customer":
+        return EventType.CUSTOMER_REPLIED
+    if author_id is not None and author_id == text(dig(issue.fields, "reporter.accountId")):
+        return EventType.CUSTOMER_REPLIED
+    agents = source.options.get("agents") if source.options else None
+    listed = {str(a) for a in agents} if isinstance(agents, list) else None
+    if author_id is not None and (
+        author_id == text(dig(issue.fields, "assignee.accountId")) or (listed and author_id in listed)
+    ):
+        return EventType.AGENT_REPLIED
+    customer = listed and dig(comment, "author.accountType") != "app"  # automation is never the customer
+    return EventType.CUSTOMER_REPLIED if customer else EventType.AGENT_REPLIED
 
 
 def _update_type(changelog: Mapping[str, Any] | None, fields: Mapping[str, Any], source: Source) -> EventType:
@@ -246,7 +270,10 @@ def _fields(issue: _Issue, source: Source) -> dict[str, Any]:
         if assignee and out["assignee"] is None:
             del out["assignee"]
             custom["jira_assignee_account_id"] = text(dig(assignee, "accountId"))
-    put(out, "requester", _person(f.get("reporter"), source))
+    reporter = f.get("reporter")
+    put(out, "requester", _person(reporter, source))
+    if isinstance(reporter, Mapping) and "requester" not in out:
+        custom["jira_reporter_account_id"] = text(reporter.get("accountId"))  # e-mail hidden, not mapped
 
     field_ids = {"department": "components"}
     configured = source.options.get("fields") if source.options else None

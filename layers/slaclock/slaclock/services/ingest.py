@@ -53,6 +53,7 @@ from slaclock.engine.config import Config, Source
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import Event
 from slaclock.helpdesk import provider_for
+from slaclock.helpdesk._common import stamp_received
 from slaclock.ports import (
     ConfigSource,
     ConflictError,
@@ -132,9 +133,19 @@ class WebhookReceipt:
 
 
 def receive_webhook(
-    ports: IngestPorts, source_name: str, headers: Mapping[str, str], body: bytes, now: datetime
+    ports: IngestPorts,
+    source_name: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+    received_at: datetime | None = None,
 ) -> WebhookReceipt:
     """Authenticate, parse and ingest one delivery to ``POST /webhooks/{source_name}`` at `now`.
+
+    `received_at` is when the request reached the endpoint (API Gateway's ``requestContext.timeEpoch``;
+    `now` when not given). It is handed to the provider as the ``X-Slaclock-Received-At`` header
+    (`stamp_received`), replacing any value the caller sent: payloads with no time of their own
+    (Freshdesk, Help Scout's ``convo.deleted``) are dated by it, and a caller cannot choose that date.
 
     Raises `UnknownSourceError` (404), `PayloadTooLargeError` (413), `AuthError` (401; nothing is read
     beyond the secret and nothing is stored), `PayloadError` / `ValidationError` (400, every problem
@@ -149,7 +160,8 @@ def receive_webhook(
     provider = provider_for(source.provider)
     provider.authenticate(headers, body, ports.secrets.secret(_secret_name(source)), now)
     delivery = provider.delivery_id(headers, body)
-    events = with_ticket_prefix(provider.parse(headers, body, source), source.ticket_prefix)
+    stamped = stamp_received(headers, received_at or now)
+    events = with_ticket_prefix(provider.parse(stamped, body, source), source.ticket_prefix)
     log.info(
         "delivery authenticated",
         extra={"source": source_name, "delivery_id": delivery, "events": len(events)},
