@@ -144,3 +144,18 @@ def test_the_full_issue_of_an_issue_commented_update_names_the_reporter():
     assert event.type is EventType.CUSTOMER_REPLIED
     # the reporter's e-mail is hidden and options.users does not map it: its account id is kept
     assert event.ticket["custom"]["jira_reporter_account_id"] == CUSTOMER
+
+
+# ---------------------------------------------------------------- Intercom
+
+
+@pytest.mark.parametrize("created_at", [10**20, -(10**20)])
+def test_an_intercom_created_at_out_of_range_is_a_payload_error_not_a_crash(created_at):
+    """Without the age window nothing else bounds created_at: it must still never raise past parse."""
+    from slaclock.helpdesk import PayloadError
+
+    doc = with_(load("intercom", "conversation_admin_replied"), "created_at", created_at)
+    doc = with_(doc, "data.item.conversation_parts.conversation_parts", [])
+    doc = with_(doc, "data.item.updated_at", None)
+    with pytest.raises(PayloadError, match="created_at"):
+        provider_for("intercom").parse({}, body(doc), source("intercom"))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -123,7 +123,9 @@ class IntercomProvider:
             raise PayloadError([("data.item.id", "required")])
         fields = _fields(item, source)
         ev_type = TOPIC_TYPES.get(note.topic, EventType.UPDATED)
-        fallback = datetime.fromtimestamp(note.created_at, UTC)
+        fallback = to_instant(note.created_at)
+        if fallback is None:  # out of datetime's range: no longer checked by an age window
+            raise PayloadError([("created_at", f"{note.created_at!r} is not a unix time")])
 
         if ev_type is EventType.CREATED:
             at = to_instant(item.get("created_at")) or fallback
