@@ -73,7 +73,7 @@ def test_the_same_freshdesk_reply_request_handled_twice_is_one_event():
     "fixture", ["ticket_created", "status_resolved", "status_codes_reopened", "public_note"]
 )
 def test_a_freshdesk_state_change_redelivered_later_is_the_same_event(fixture):
-    """Freshdesk retries a failed delivery 5, 30 and 60 minutes later with the same body."""
+    """Freshdesk retries a failed delivery 5, 35 and 95 minutes later with the same body."""
     first = freshdesk(fixture, "2026-11-20T16:10:00Z")
     retry = freshdesk(fixture, "2026-11-20T16:15:00Z")
     assert first.id == retry.id
@@ -159,3 +159,7 @@ def test_an_intercom_created_at_out_of_range_is_a_payload_error_not_a_crash(crea
     doc = with_(doc, "data.item.updated_at", None)
     with pytest.raises(PayloadError, match="created_at"):
         provider_for("intercom").parse({}, body(doc), source("intercom"))
+
+
+def test_a_single_jira_agent_written_without_brackets_is_a_list_of_one():
+    assert jira("comment_created_by_atlassian_account", agents=AGENT).type is EventType.CUSTOMER_REPLIED

@@ -197,6 +197,8 @@ def _comment_type(issue: _Issue, comment: Mapping[str, Any], source: Source) -> 
     if author_id is not None and author_id == text(dig(issue.fields, "reporter.accountId")):
         return EventType.CUSTOMER_REPLIED
     agents = source.options.get("agents") if source.options else None
+    if isinstance(agents, str):
+        agents = [agents]  # one agent written without brackets
     listed = {str(a) for a in agents} if isinstance(agents, list) else None
     if author_id is not None and (
         author_id == text(dig(issue.fields, "assignee.accountId")) or (listed and author_id in listed)
