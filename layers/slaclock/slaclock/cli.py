@@ -79,9 +79,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit status. Ctrl-C anywhere is a one-line stop with status 130 (128 +
+    SIGINT, what shells report), never a traceback."""
     args = _parser().parse_args(argv)
-    command = importlib.import_module(f"slaclock.commands.{args.module}")
-    code: int = command.run(args)
+    try:
+        command = importlib.import_module(f"slaclock.commands.{args.module}")
+        code: int = command.run(args)
+    except KeyboardInterrupt:
+        print("\nslaclock: interrupted", file=sys.stderr)
+        return 130
     return code
 
 
