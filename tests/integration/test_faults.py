@@ -29,7 +29,7 @@ from slaclock.adapters.ses import SesMailer
 from slaclock.commands import config_push
 from slaclock.engine.clocks import Notice, Step, StepKind
 from slaclock.engine.config import Metric
-from slaclock.ports import PartialDelivery, ServiceUnavailable
+from slaclock.ports import ServiceUnavailable
 
 from tests.fakes.world import CONFIG_DOC, T0
 from tests.integration._handlers import (  # noqa: F401 - fixtures
@@ -75,6 +75,8 @@ def sent_to(aws) -> list[str]:
 
 
 def test_ses_refusing_a_later_chunk_is_a_partial_delivery_naming_the_accepted_addresses(aws, ses_refuses_after):
+    from slaclock.ports import PartialDelivery
+
     mailer = SesMailer(sender=aws.sender, client=aws.client("sesv2"))
     with pytest.raises(PartialDelivery) as caught:
         mailer.send(MANY, "s", "t", "<p>h</p>")
@@ -84,6 +86,8 @@ def test_ses_refusing_a_later_chunk_is_a_partial_delivery_naming_the_accepted_ad
 
 
 def test_ses_refusing_the_first_chunk_is_plain_service_unavailable(aws, ses_refuses_after):
+    from slaclock.ports import PartialDelivery
+
     ses_refuses_after["accept"] = 0
     with pytest.raises(ServiceUnavailable) as caught:
         SesMailer(sender=aws.sender, client=aws.client("sesv2")).send(MANY, "s", "t", "<p>h</p>")

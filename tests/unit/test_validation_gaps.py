@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from slaclock.cli import main
-from slaclock.configfile import load_config_text, validate_document
-from slaclock.engine.config import STATUSES, ZONE_ABBREVIATIONS
+from slaclock import configfile
 from slaclock.engine.errors import ConfigError
 from slaclock.helpdesk._common import STATUS
 
@@ -30,6 +29,11 @@ def with_source(mapping: dict[str, Any]) -> dict[str, Any]:
         "mapping": mapping,
     }
     return doc
+
+
+def validate_document(doc: dict[str, Any]) -> Any:
+    """What `validate`, `config push` and the functions do with a document (JSON text, parsed)."""
+    return configfile.load_config_text(json.dumps(doc), "json")
 
 
 def errors_of(doc: dict[str, Any]) -> list[tuple[str, str]]:
@@ -78,7 +82,7 @@ def test_validate_and_config_push_read_through_the_same_check(tmp_path, capsys):
     assert main(["validate", "--config", str(path)]) == 1
     assert "sources.mapped.mapping.type: not a valid JMESPath expression" in capsys.readouterr().err
     with pytest.raises(ConfigError):
-        load_config_text(path.read_text(), "json")  # what config push and the functions call
+        configfile.load_config_text(path.read_text(), "json")  # what config push and the functions call
 
 
 # --------------------------------------------------------------------------- pause_when_status
@@ -93,6 +97,8 @@ def with_pause(*statuses: str, status_map: dict[str, str] | None = None) -> dict
 
 
 def test_the_status_vocabulary_is_the_one_providers_normalise_to():
+    from slaclock.engine.config import STATUSES
+
     assert set(STATUS.values()) == set(STATUSES)
 
 
@@ -157,6 +163,8 @@ def test_a_sources_timezone_option_is_checked_like_a_calendars():
 
 def test_every_suggested_zone_exists():
     from zoneinfo import ZoneInfo
+
+    from slaclock.engine.config import ZONE_ABBREVIATIONS
 
     for zone in ZONE_ABBREVIATIONS.values():
         ZoneInfo(zone)
