@@ -74,7 +74,9 @@ def sent_to(aws) -> list[str]:
 # --------------------------------------------------------------------- SES: more than 50 recipients
 
 
-def test_ses_refusing_a_later_chunk_is_a_partial_delivery_naming_the_accepted_addresses(aws, ses_refuses_after):
+def test_ses_refusing_a_later_chunk_is_a_partial_delivery_naming_the_accepted_addresses(
+    aws, ses_refuses_after
+):
     from slaclock.ports import PartialDelivery
 
     mailer = SesMailer(sender=aws.sender, client=aws.client("sesv2"))
@@ -108,7 +110,9 @@ def test_the_ledger_keeps_the_delivered_addresses_of_a_notice(aws):
     assert ledger.status(notice)["status"] == "claimed"
 
 
-def test_a_notice_to_120_people_reaches_each_once_through_a_refused_chunk(pipeline: Pipeline, ses_refuses_after):
+def test_a_notice_to_120_people_reaches_each_once_through_a_refused_chunk(
+    pipeline: Pipeline, ses_refuses_after
+):
     p = pipeline
     doc = copy.deepcopy(CONFIG_DOC)
     doc["levels"]["standard"]["notify"] = {"warning": MANY, "breach": ["assignee"]}

@@ -79,7 +79,9 @@ def test_a_json_array_on_standard_input(config_file, tmp_path, capsys, monkeypat
     assert main(["replay", "--config", str(config_file), "--events", "-", "--out", str(tmp_path / "o")]) == 0
 
 
-def test_ctrl_c_while_writing_stops_cleanly_and_leaves_no_part_file(config_file, tmp_path, capsys, monkeypatch):
+def test_ctrl_c_while_writing_stops_cleanly_and_leaves_no_part_file(
+    config_file, tmp_path, capsys, monkeypatch
+):
     import slaclock.commands.replay as replay
 
     events = tmp_path / "events.jsonl"
@@ -110,7 +112,9 @@ def test_ctrl_c_while_reading_stops_cleanly(config_file, tmp_path, capsys, monke
     monkeypatch.setattr(replay, "read_events", interrupted)
     events = tmp_path / "events.jsonl"
     events.write_bytes(jsonl())
-    code = main(["replay", "--config", str(config_file), "--events", str(events), "--out", str(tmp_path / "o")])
+    code = main(
+        ["replay", "--config", str(config_file), "--events", str(events), "--out", str(tmp_path / "o")]
+    )
     assert code == 130 and "Traceback" not in capsys.readouterr().err
 
 

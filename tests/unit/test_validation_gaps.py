@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
-from slaclock.cli import main
 from slaclock import configfile
+from slaclock.cli import main
 from slaclock.engine.errors import ConfigError
 from slaclock.helpdesk._common import STATUS
 

@@ -28,7 +28,9 @@ def _speed(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not (speed > 0 and math.isfinite(speed)):
-        raise argparse.ArgumentTypeError(f"{text} must be a finite number above 0 (1 = real time, 60 = 1 h/min)")
+        raise argparse.ArgumentTypeError(
+            f"{text} must be a finite number above 0 (1 = real time, 60 = 1 h/min)"
+        )
     return speed
 
 

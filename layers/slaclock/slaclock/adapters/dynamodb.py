@@ -78,7 +78,9 @@ COMPRESS_OVER = 512
 MAX_TRANSACTION_ITEMS = 100
 #: Cancellation reasons of a TransactWriteItems that mean "try again later" (the AWS API reference,
 #: TransactWriteItems > TransactionCanceledException): the whole transaction wrote nothing.
-TRANSIENT_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
+TRANSIENT_CANCELLATIONS = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
 _KEY_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 

@@ -23,7 +23,6 @@ from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.durations import format_duration, parse_duration, parse_share
 from slaclock.engine.errors import ConfigError, ValidationError
 
-
 STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
 """The canonical ticket statuses every provider's values are normalised to (docs/helpdesks.md); a
 source's ``options.status_map`` may add its own."""
@@ -520,7 +519,9 @@ class _Loader:
         if "unassigned" in d:
             unassigned = self.recipients(d["unassigned"], f"{path}.unassigned")
             if unassigned is not None and "assignee" in unassigned:
-                self.err(f"{path}.unassigned", "stands in for assignee: list e-mail addresses or lead:<department>")
+                self.err(
+                    f"{path}.unassigned", "stands in for assignee: list e-mail addresses or lead:<department>"
+                )
         if (
             len(self.errors) != before
             or calendar is None

@@ -48,16 +48,16 @@ from slaclock.engine.config import Config
 from slaclock.engine.errors import SlaclockError
 from slaclock.helpdesk.signing import sign
 from slaclock.ports import (
+    MAX_RECIPIENTS_PER_MESSAGE,
     ClaimOutcome,
     ConfigSource,
     ConflictError,
     EventPublisher,
     Mailer,
     NoticeLedger,
+    PartialDelivery,
     Scheduler,
     SecretStore,
-    MAX_RECIPIENTS_PER_MESSAGE,
-    PartialDelivery,
     ServiceUnavailable,
     StoredTicket,
     TicketStore,
