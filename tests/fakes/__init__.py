@@ -19,7 +19,14 @@ from typing import Any
 from slaclock.engine.clocks import Clock, Notice, TicketState
 from slaclock.engine.config import Config
 from slaclock.engine.events import Event
-from slaclock.ports import ClaimOutcome, ConflictError, ServiceUnavailable, StoredTicket
+from slaclock.ports import (
+    MAX_RECIPIENTS_PER_MESSAGE,
+    ClaimOutcome,
+    ConflictError,
+    PartialDelivery,
+    ServiceUnavailable,
+    StoredTicket,
+)
 
 
 class Crash(Exception):  # noqa: N818 - simulates a Lambda dying
@@ -156,6 +163,7 @@ class _Claim:
     claimed_until: datetime
     sent_at: datetime | None = None
     claims: int = 1
+    delivered: set[str] = field(default_factory=set)
 
 
 class FakeLedger:
@@ -180,6 +188,15 @@ class FakeLedger:
     def mark_sent(self, notice: Notice, *, now: datetime) -> None:
         with self._lock:
             self.records[notice.key].sent_at = now
+
+    def mark_delivered(self, notice: Notice, addresses: Iterable[str]) -> None:
+        with self._lock:
+            self.records[notice.key].delivered.update(a.strip().lower() for a in addresses if a.strip())
+
+    def delivered(self, notice: Notice) -> frozenset[str]:
+        with self._lock:
+            record = self.records.get(notice.key)
+            return frozenset(record.delivered) if record else frozenset()
 
     def unsent(self) -> list[str]:
         return sorted(k for k, r in self.records.items() if r.sent_at is None)
@@ -226,8 +243,13 @@ class SentMail:
 
 @dataclass
 class FakeMailer:
+    """Sends one `SentMail` per `MAX_RECIPIENTS_PER_MESSAGE` addresses, like SES. `fail_next`: how many
+    next calls are refused; `fail_chunk`: the index of a message (0 = first) refused once, after the
+    earlier ones of the same call were accepted (a `PartialDelivery`)."""
+
     sent: list[SentMail] = field(default_factory=list)
     fail_next: int = 0
+    fail_chunk: int | None = None
     attempts: int = 0
 
     def send(self, to: Iterable[str], subject: str, text: str, html: str) -> str:
@@ -235,7 +257,15 @@ class FakeMailer:
         if self.fail_next > 0:
             self.fail_next -= 1
             raise ServiceUnavailable("sesv2: TooManyRequestsException")
-        self.sent.append(SentMail(tuple(to), subject, text, html))
+        recipients = tuple(to)
+        if not recipients:
+            raise ValueError("an e-mail needs at least one recipient")
+        size = MAX_RECIPIENTS_PER_MESSAGE
+        for n, i in enumerate(range(0, len(recipients), size)):
+            if n == self.fail_chunk:
+                self.fail_chunk = None
+                raise PartialDelivery("sesv2: TooManyRequestsException", recipients[:i])
+            self.sent.append(SentMail(recipients[i : i + size], subject, text, html))
         return f"msg-{len(self.sent)}"
 
 

@@ -207,8 +207,9 @@ def test_alarms_watch_the_failures_that_raise_no_lambda_error(template):
         for a in resources(template, "AWS::CloudWatch::Alarm").values()
         if a["Properties"]["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
     }
-    # webhook 5xx answers, a ticket whose check fails in every sweep, e-mails SES keeps refusing
-    assert set(alarms) == {"WebhookErrors", "CheckFailures", "NoticesPending"}
+    # webhook 5xx answers, a ticket whose check fails in every sweep, e-mails SES keeps refusing,
+    # notices that had nobody to go to
+    assert set(alarms) == {"WebhookErrors", "CheckFailures", "NoticesPending", "NoticesWithoutRecipient"}
     for props in alarms.values():
         # Powertools' one default dimension: the metrics are published under service=<service name>
         assert props["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
@@ -223,7 +224,9 @@ def test_alarms_watch_the_failures_that_raise_no_lambda_error(template):
     assert pending["Period"] >= 7 * 60 and pending["Period"] * pending["EvaluationPeriods"] >= 15 * 60
 
 
-@pytest.mark.parametrize("metric", ["WebhookErrors", "CheckFailures", "NoticesPending"])
+@pytest.mark.parametrize(
+    "metric", ["WebhookErrors", "CheckFailures", "NoticesPending", "NoticesWithoutRecipient"]
+)
 def test_every_alarmed_metric_is_emitted_by_a_function(metric):
     sources = [
         *ROOT.glob("functions/*/handler.py"),

@@ -326,12 +326,12 @@ FR = "levels.urgent.targets.first_response"
         (
             "levels.urgent.colour",
             "red",
-            (f"{URGENT}.colour", "unknown key (allowed: calendar, targets, notify, escalations)"),
+            (f"{URGENT}.colour", "unknown key (allowed: calendar, targets, notify, escalations, unassigned)"),
         ),
         (
             "levels.urgent",
             "fast",
-            (URGENT, "must be a level: {calendar, targets, notify, escalations}, not 'fast'"),
+            (URGENT, "must be a level: {calendar, targets, notify, escalations, unassigned}, not 'fast'"),
         ),
         ("levels", {}, ("levels", "at least one level is needed")),
         ("leads.billing", [], ("leads.billing", "must be a non-empty list of e-mail addresses")),

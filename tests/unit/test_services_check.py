@@ -165,9 +165,11 @@ def test_a_webhook_that_keeps_failing_is_counted_once():
 
 def test_a_notice_with_no_resolvable_recipient_is_still_published_and_recorded():
     w = World()
-    w.ingest(w.event("created", at=T0, status="open", department="billing"), now=T0 + minutes(1))
-    result = w.fire()  # the warning goes to `assignee`, and there is none
+    # the warning goes to `assignee`, there is none, and the department has no lead to stand in
+    w.ingest(w.event("created", at=T0, status="open", department="sales"), now=T0 + minutes(1))
+    result = w.fire()
     assert len(result.sent) == 1 and w.mailer.sent == [] and w.publisher.events[0][0] == "SLA Warning"
+    assert result.unaddressed == 1  # counted (metric NoticesWithoutRecipient, alarmed), not silent
 
 
 def test_a_ticket_written_during_its_check_is_checked_again_without_resending():

@@ -5,8 +5,33 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 from collections.abc import Sequence
+
+
+def _port(text: str) -> int:
+    """A TCP port for 127.0.0.1: 1..65535 (0 lets the system pick a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535; 0 picks a free one)")
+    return port
+
+
+def _speed(text: str) -> float:
+    """How many virtual seconds pass per real second: a finite number above 0."""
+    try:
+        speed = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (speed > 0 and math.isfinite(speed)):
+        raise argparse.ArgumentTypeError(
+            f"{text} must be a finite number above 0 (1 = real time, 60 = 1 h/min)"
+        )
+    return speed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("replay", help="replay past events offline and write SLA reports")
     r.add_argument("--config", required=True, metavar="FILE")
-    r.add_argument("--events", required=True, metavar="FILE", help="JSON Lines or a JSON array")
+    r.add_argument("--events", required=True, metavar="FILE", help="JSON Lines or a JSON array ('-': stdin)")
     r.add_argument("--out", required=True, metavar="DIR")
     r.add_argument("--now", metavar="T", help="ISO 8601 instant (default: the latest event)")
     r.add_argument("--group-by", default="", metavar="FIELDS", help="department,agent,level,metric")
@@ -45,20 +70,26 @@ def _parser() -> argparse.ArgumentParser:
     loc = sub.add_parser("local", help="the local embedded stack (no AWS account)")
     lsub = loc.add_subparsers(dest="local_command", required=True, metavar="ACTION")
     up = lsub.add_parser("up", help="start the stack in the foreground (Ctrl-C stops it)")
-    up.add_argument("--port", type=int, default=8787)
-    up.add_argument("--speed", type=float, default=1.0, help="how much faster than real time the clock runs")
+    up.add_argument("--port", type=_port, default=8787)
+    up.add_argument("--speed", type=_speed, default=1.0, help="how much faster than real time the clock runs")
     up.add_argument("--config", metavar="FILE", help="configuration (default: examples/sla.yaml)")
     up.set_defaults(module="local_up")
     em = lsub.add_parser("emails", help="list the e-mails the running stack captured")
-    em.add_argument("--port", type=int, default=8787)
+    em.add_argument("--port", type=_port, default=8787)
     em.set_defaults(module="local_emails")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit status. Ctrl-C anywhere is a one-line stop with status 130 (128 +
+    SIGINT, what shells report), never a traceback."""
     args = _parser().parse_args(argv)
-    command = importlib.import_module(f"slaclock.commands.{args.module}")
-    code: int = command.run(args)
+    try:
+        command = importlib.import_module(f"slaclock.commands.{args.module}")
+        code: int = command.run(args)
+    except KeyboardInterrupt:
+        print("\nslaclock: interrupted", file=sys.stderr)
+        return 130
     return code
 
 

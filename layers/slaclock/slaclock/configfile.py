@@ -129,12 +129,55 @@ def parse_json(text: str) -> Any:
 
 
 def load_config_text(text: str, fmt: str = "yaml") -> Config:
-    """Parse `text` as ``"yaml"`` or ``"json"`` and validate it (`load_config`). Raises ConfigError."""
+    """Parse `text` as ``"yaml"`` or ``"json"`` and validate it (`validate_document`). Raises
+    ConfigError."""
     if fmt == "yaml":
-        return load_config(parse_yaml(text))
+        return validate_document(parse_yaml(text))
     if fmt == "json":
-        return load_config(parse_json(text))
+        return validate_document(parse_json(text))
     raise ValueError(f"unknown configuration format {fmt!r} (yaml, json)")
+
+
+def validate_document(doc: Any) -> Config:
+    """`load_config`, plus what the pure engine cannot check: each `generic` source's `mapping` is
+    compiled as the webhook will compile it (JMESPath syntax, known keys, required keys), so a mapping
+    that would refuse every delivery is refused here, by `validate` and `config push`, instead.
+    Raises ConfigError with every problem of both."""
+    mapping_errors = _mapping_errors(doc)
+    try:
+        config = load_config(doc)
+    except ConfigError as err:
+        if not mapping_errors:
+            raise
+        known = set(err.errors)
+        raise ConfigError([*err.errors, *(e for e in mapping_errors if e not in known)]) from None
+    if mapping_errors:
+        raise ConfigError(mapping_errors)
+    return config
+
+
+def _mapping_errors(doc: Any) -> list[tuple[str, str]]:
+    sources = doc.get("sources") if isinstance(doc, dict) else None
+    if not isinstance(sources, dict):
+        return []
+    mapped = [
+        (name, source["mapping"])
+        for name, source in sources.items()
+        if isinstance(source, dict)
+        and source.get("provider") == "generic"
+        and isinstance(source.get("mapping"), dict)
+    ]
+    if not mapped:
+        return []
+    from slaclock.helpdesk.generic import validate_mapping  # jmespath: only for a mapped source
+
+    errors: list[tuple[str, str]] = []
+    for name, mapping in mapped:
+        for path, message in validate_mapping(mapping):
+            if message.startswith("must be a JMESPath expression"):
+                continue  # not a non-empty string: the engine's own check said so already
+            errors.append((f"sources.{name}.{path}", message))
+    return errors
 
 
 def load_config_file(path: str | Path) -> Config:

@@ -60,6 +60,20 @@ class ServiceUnavailable(SlaclockError):  # noqa: N818 - named after the conditi
     """
 
 
+#: The most addresses one e-mail carries (SES: 50 across To, Cc and Bcc). A `Mailer` sends a longer
+#: list as several messages, and one of them can be refused after others were accepted.
+MAX_RECIPIENTS_PER_MESSAGE = 50
+
+
+class PartialDelivery(ServiceUnavailable):  # noqa: N818 - a condition, like ServiceUnavailable
+    """A send of several messages stopped part-way: `delivered` (the addresses of the messages that
+    were accepted) got the e-mail, the others did not. The message names the error code only."""
+
+    def __init__(self, message: str, delivered: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.delivered = delivered
+
+
 class ConfigSource(Protocol):
     def load(self) -> Config:
         """The configuration in force (the adapter caches it for a few minutes per container)."""
@@ -151,6 +165,15 @@ class NoticeLedger(Protocol):
         """Record that the notice was delivered at `now` (it is never claimed again)."""
         ...
 
+    def mark_delivered(self, notice: Notice, addresses: Iterable[str]) -> None:
+        """Record that `addresses` got the notice's e-mail while others did not yet (a
+        `PartialDelivery`); they are added to what is recorded already."""
+        ...
+
+    def delivered(self, notice: Notice) -> frozenset[str]:
+        """The addresses recorded by `mark_delivered` (lower-cased), empty if none."""
+        ...
+
 
 class Scheduler(Protocol):
     """One EventBridge Scheduler one-time schedule per ticket (named from the ticket id)."""
@@ -172,8 +195,9 @@ class Scheduler(Protocol):
 
 class Mailer(Protocol):
     def send(self, to: Iterable[str], subject: str, text: str, html: str) -> str:
-        """Send one e-mail (plain text and HTML bodies) to every address in `to`; returns the
-        provider's message id. Raises ServiceUnavailable if it was not accepted."""
+        """Send one e-mail (plain text and HTML bodies) to every address in `to`, as one message per
+        `MAX_RECIPIENTS_PER_MESSAGE` addresses; returns the provider's (first) message id. Raises
+        ServiceUnavailable if it was not accepted, `PartialDelivery` if some messages were."""
         ...
 
 

@@ -13,7 +13,16 @@ personal; with no good one at all it raises the `ConfigError`.
 
 Pushing (`slaclock config push --file sla.yaml`): the text is VALIDATED first with the same parser
 the functions use (`slaclock.configfile.load_config_text`); an invalid one raises `ConfigError` listing
-every problem and nothing is written, so the old configuration stays in force.
+every problem and nothing is written, so the old configuration stays in force. What is stored is
+exactly the text that was validated, and its format travels with it: the object's ``Content-Type``
+(``application/json`` or ``application/yaml``) tells the functions which parser to read it with, so
+a ``.json`` file pushed to the ``.yaml`` key is read as JSON (a YAML parser reads the ``\ud83d\ude00``
+escapes `json.dumps` writes for an emoji differently, or not at all). An object without either
+type (uploaded by hand) is read by its key's extension.
+
+No object yet: S3 answers ``GetObject`` with 404 ``NoSuchKey`` when the reader may list the bucket,
+and with 403 ``AccessDenied`` when it may not (the functions' policy grants ``s3:GetObject`` on the
+configuration object only). Both mean "no configuration" (`ConfigNotFound`, a 503 for a webhook).
 """
 
 from __future__ import annotations
@@ -48,8 +57,10 @@ class ConfigNotFound(ServiceUnavailable):  # noqa: N818 - a condition, like Serv
     A server-side condition, not the sender's mistake: a webhook gets 503 (the helpdesk retries), not
     400, so nothing is lost while the operator runs `slaclock config push`."""
 
-    def __init__(self, bucket: str, key: str) -> None:
-        super().__init__(f"no configuration at s3://{bucket}/{key}: run `slaclock config push --file ...`")
+    def __init__(self, bucket: str, key: str, code: str = "NoSuchKey") -> None:
+        super().__init__(
+            f"no configuration at s3://{bucket}/{key} (S3 {code}): run `slaclock config push --file ...`"
+        )
 
 
 class StoredConfigInvalid(ServiceUnavailable):  # noqa: N818 - a condition, like ServiceUnavailable
@@ -64,11 +75,13 @@ class StoredConfigInvalid(ServiceUnavailable):  # noqa: N818 - a condition, like
 
 @dataclass(frozen=True, slots=True)
 class StoredConfig:
-    """The document as stored: its text, ETag and S3 version id (None if versioning is off)."""
+    """The document as stored: its text, ETag, S3 version id (None if versioning is off) and format
+    (``json`` or ``yaml``: the parser it is read with)."""
 
     text: str
     etag: str
     version_id: str | None
+    fmt: str = "yaml"
 
 
 class S3ConfigStore:
@@ -117,9 +130,8 @@ class S3ConfigStore:
             assert self._config is not None
             return self._config
         try:
-            # YAML 1.2 is a superset of JSON, so the stored text parses whatever its key's extension says
-            # (`config push` validated it in its own file's format before storing it).
-            config = load_config_text(stored.text, "yaml")
+            # The parser `config push` validated the text with (its Content-Type says which).
+            config = load_config_text(stored.text, stored.fmt)
         except ConfigError as err:
             if self._config is None:
                 raise StoredConfigInvalid(err) from err
@@ -141,22 +153,24 @@ class S3ConfigStore:
 
         Raises `ConfigError` (nothing uploaded, the old configuration stays in force) if it is invalid.
         Returns the stored document with its new ETag and version id."""
-        load_config_text(text, fmt or format_of(self.key))
+        fmt = fmt or format_of(self.key)
+        load_config_text(text, fmt)
         body = text.encode("utf-8")
-        content_type = "application/json" if (fmt or format_of(self.key)) == "json" else "application/yaml"
         try:
             answer = self.client.put_object(
                 Bucket=self.bucket,
                 Key=self.key,
                 Body=body,
-                ContentType=f"{content_type}; charset=utf-8",
+                ContentType=f"{_CONTENT_TYPES[fmt]}; charset=utf-8",
                 ServerSideEncryption="AES256",
             )
         except (ClientError, BotoCoreError) as err:
             if _aws.is_transient(err):
                 raise _aws.unavailable("s3", "put config", err) from err
             raise
-        return StoredConfig(text=text, etag=str(answer.get("ETag", "")), version_id=answer.get("VersionId"))
+        return StoredConfig(
+            text=text, etag=str(answer.get("ETag", "")), version_id=answer.get("VersionId"), fmt=fmt
+        )
 
     # ------------------------------------------------------------------ internals
 
@@ -171,12 +185,32 @@ class S3ConfigStore:
             status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if code in ("304", "NotModified") or status == 304:
                 return None
-            if code in ("NoSuchKey", "404", "NotFound"):
-                raise ConfigNotFound(self.bucket, self.key) from err
+            if code in ("NoSuchKey", "404", "NotFound", "AccessDenied", "403", "Forbidden") or status in (
+                403,
+                404,
+            ):
+                raise ConfigNotFound(self.bucket, self.key, code or str(status)) from err
             if _aws.is_transient(err):
                 raise _aws.unavailable("s3", "get config", err) from err
             raise
         except BotoCoreError as err:
             raise _aws.unavailable("s3", "get config", err) from err
         text = answer["Body"].read().decode("utf-8")
-        return StoredConfig(text=text, etag=str(answer.get("ETag", "")), version_id=answer.get("VersionId"))
+        return StoredConfig(
+            text=text,
+            etag=str(answer.get("ETag", "")),
+            version_id=answer.get("VersionId"),
+            fmt=_format_of_object(str(answer.get("ContentType") or ""), self.key),
+        )
+
+
+_CONTENT_TYPES = {"json": "application/json", "yaml": "application/yaml"}
+
+
+def _format_of_object(content_type: str, key: str) -> str:
+    """The parser for a stored object: its Content-Type as `push` set it, else its key's extension."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    for fmt, known in _CONTENT_TYPES.items():
+        if media == known:
+            return fmt
+    return format_of(key)

@@ -76,6 +76,11 @@ RUNNING = "running"
 COMPRESS_OVER = 512
 #: DynamoDB's limit of items in one TransactWriteItems.
 MAX_TRANSACTION_ITEMS = 100
+#: Cancellation reasons of a TransactWriteItems that mean "try again later" (the AWS API reference,
+#: TransactWriteItems > TransactionCanceledException): the whole transaction wrote nothing.
+TRANSIENT_CANCELLATIONS = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
 _KEY_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -225,6 +230,7 @@ def table_models(
         claimed_at = UnicodeAttribute(null=True)
         sent_at = UnicodeAttribute(null=True)
         attempts = NumberAttribute(null=True)
+        delivered = UnicodeSetAttribute(null=True)
 
     connection = Connection(region=region, host=host, max_retry_attempts=max_retry_attempts)
     return TableModels(TicketItem, EventItem, ClockItem, NoticeItem, connection)
@@ -407,6 +413,10 @@ class DynamoTicketStore:
             codes = [r.code if r is not None else None for r in err.cancellation_reasons]
             if codes and codes[0] == "ConditionalCheckFailed" or "TransactionConflict" in codes:
                 raise ConflictError(f"ticket version {expected_version} is stale") from err
+            throttled = next((c for c in codes if c in TRANSIENT_CANCELLATIONS), None)
+            if throttled is not None:
+                # TransactionCanceledException is not retried by botocore: its reasons say "try again"
+                raise _aws.unavailable("dynamodb", "save ticket", code=throttled) from err
             reraise(err, "save ticket")
 
     def _ticket_item(
@@ -583,6 +593,10 @@ class DynamoNoticeLedger:
     - a sender that dies, or whose e-mail fails, before `mark_sent` leaves the notice claimed: once
       its lease ends the next check/sweep claims it again and sends it (retried, not lost);
     - the one window for a duplicate is a death between SES accepting the e-mail and `mark_sent`.
+
+    ``mark_delivered``: ``ADD delivered :addresses`` (a string set, lower-cased): the recipients of a
+    notice split into several messages that already got it, read back by ``delivered`` (one strongly
+    consistent GetItem, asked only for a notice with more recipients than one message carries).
     """
 
     def __init__(self, table_name: str, *, region: str | None = None, host: str | None = None) -> None:
@@ -628,6 +642,26 @@ class DynamoNoticeLedger:
             )
         except UpdateError as err:
             reraise(err, "mark notice sent")
+
+    def mark_delivered(self, notice: Notice, addresses: Iterable[str]) -> None:
+        n = self.models.notice
+        given = {a.strip().lower() for a in addresses if a.strip()}
+        if not given:
+            return
+        try:
+            self._item(notice).update(actions=[n.notice_key.set(notice.key), n.delivered.add(given)])
+        except UpdateError as err:
+            reraise(err, "record notice recipients")
+
+    def delivered(self, notice: Notice) -> frozenset[str]:
+        n = self.models.notice
+        try:
+            stored = n.get(ticket_pk(notice.ticket_id), notice_sk(notice), consistent_read=True)
+        except n.DoesNotExist:
+            return frozenset()
+        except GetError as err:
+            reraise(err, "read notice")
+        return frozenset(stored.delivered or ())
 
     def status(self, notice: Notice) -> dict[str, Any] | None:
         """The stored record of a notice (for tests and operators), or None."""

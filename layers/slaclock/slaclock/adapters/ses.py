@@ -5,7 +5,8 @@ allows no other). SES accepts at most 50 recipients per message, so a longer lis
 50 (one message id each; the first is returned). Throttling and service faults are retried by
 botocore; any refusal that survives (throttled, rejected, sending paused, unverified identity) raises
 `ServiceUnavailable` naming the error code only, so the notice stays claimed-but-unsent and is retried
-by the next check or sweep.
+by the next check or sweep. A refusal after earlier chunks were accepted raises `PartialDelivery`
+with their addresses, so the retry e-mails only the others (the check records them on the notice).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from slaclock.adapters import _aws
+from slaclock.ports import MAX_RECIPIENTS_PER_MESSAGE, PartialDelivery
 
-MAX_RECIPIENTS = 50
+MAX_RECIPIENTS = MAX_RECIPIENTS_PER_MESSAGE
 
 
 class SesMailer:
@@ -31,7 +33,8 @@ class SesMailer:
     def send(self, to: Iterable[str], subject: str, text: str, html: str) -> str:
         """Send one e-mail to every address in `to` (duplicates dropped, order kept); returns the SES
         message id (of the first chunk when there are more than 50 recipients). Raises ValueError for
-        no recipient, `ServiceUnavailable` when SES does not accept it."""
+        no recipient, `ServiceUnavailable` when SES does not accept it, `PartialDelivery` (naming the
+        addresses of the chunks SES accepted) when it refuses a later chunk."""
         recipients = list(dict.fromkeys(a.strip() for a in to if a and a.strip()))
         if not recipients:
             raise ValueError("an e-mail needs at least one recipient")
@@ -55,5 +58,8 @@ class SesMailer:
             try:
                 ids.append(str(self.client.send_email(**params)["MessageId"]))
             except (ClientError, BotoCoreError) as err:
-                raise _aws.unavailable("ses", "send_email", err) from err
+                refused = _aws.unavailable("ses", "send_email", err)
+                if i:
+                    raise PartialDelivery(str(refused), tuple(recipients[:i])) from err
+                raise refused from err
         return ids[0]

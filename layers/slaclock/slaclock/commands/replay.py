@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import io
 import json
 import json.scanner
 import os
@@ -117,7 +118,7 @@ def read_events(
     The cyclic garbage collector is paused meanwhile: the events are long-lived and hold no cycles, and
     its full passes over a growing heap would otherwise cost a third of the reading time on big files."""
     try:
-        handle = path.open("rb")
+        handle = _open_events(path)
     except OSError as e:
         raise _FatalError(f"cannot read events file {str(path)!r}: {e.strerror or e}") from None
     collecting = gc.isenabled()
@@ -127,6 +128,24 @@ def read_events(
     finally:
         if collecting:
             gc.enable()
+
+
+def _open_events(path: Path) -> IO[bytes]:
+    """The events file for reading; ``-`` is standard input. A stream that cannot seek (stdin, a pipe,
+    ``/dev/stdin``, a process substitution) is read whole first: the format is told from its start."""
+    if str(path) == "-":
+        return io.BytesIO(sys.stdin.buffer.read())
+    handle = path.open("rb")
+    if handle.seekable():
+        return handle
+    with handle:
+        return io.BytesIO(handle.read())
+
+
+def _size(handle: IO[bytes]) -> int:
+    if isinstance(handle, io.BytesIO):
+        return len(handle.getbuffer())
+    return os.fstat(handle.fileno()).st_size
 
 
 def _read(
@@ -139,7 +158,7 @@ def _read(
     stats: ReadStats,
 ) -> list[Event]:
     with handle:
-        size = os.fstat(handle.fileno()).st_size
+        size = _size(handle)
         head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
         handle.seek(0)
         events: list[Event] = []
@@ -267,6 +286,9 @@ def run(args: argparse.Namespace) -> int:
     except SlaclockError as e:
         err.write(f"slaclock replay: {e}\n")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: the partial reports were removed (see `_write`)
+        err.write("\nslaclock replay: interrupted; no report written\n")
+        return 130
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -280,6 +302,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = Progress(err, enabled=not quiet and err.isatty())
 
     config = _load_config(args.config)
+    from slaclock.commands.validate import print_warnings
+
+    print_warnings(config, err)  # the same warnings `slaclock validate` prints
     read = ReadStats()
     events = read_events(
         Path(args.events), strict=args.strict, report=progress.note, progress=progress, stats=read
@@ -341,10 +366,13 @@ def _write(
             )
         for name in names:
             parts[name].replace(final[name])
-    except OSError as e:
+    except BaseException as e:  # a write error, or Ctrl-C: never leave a *.part file behind
         for part in parts.values():
-            part.unlink(missing_ok=True)
-        raise _FatalError(f"cannot write reports to {str(out_dir)!r}: {e.strerror or e}") from None
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise _FatalError(f"cannot write reports to {str(out_dir)!r}: {e.strerror or e}") from None
+        raise
     return stats, final
 
 

@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TextIO
 
 from slaclock.configfile import ConfigFileError, load_config_file
+from slaclock.engine.config import Config
 from slaclock.engine.errors import ConfigError
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def print_warnings(config: Config, stream: TextIO) -> None:
+    """Every warning of `config`, one ``warning: path: message`` line each (validate and replay)."""
+    for path, message in config.warnings:
+        stream.write(f"warning: {path}: {message}\n" if path else f"warning: {message}\n")
+    stream.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
         for line in e.messages():
             print(line, file=sys.stderr)
         return 1
-    for path, message in config.warnings:
-        print(f"warning: {path}: {message}" if path else f"warning: {message}", file=sys.stderr)
+    print_warnings(config, sys.stderr)
     counts = [
         _count(len(config.calendars), "calendar"),
         _count(len(config.levels), "level"),

@@ -487,7 +487,7 @@ class _Fold:
                     solved = False
                 elif status_set:
                     status = fields.get("status")
-                    solved = status is not None and str(status) in _TERMINAL_STATUSES
+                    solved = status is not None and str(status).casefold() in _TERMINAL_STATUSES
                 elif kind is _CUSTOMER_REPLIED:
                     solved = False
                     if was_solved:
@@ -553,9 +553,10 @@ class _Fold:
                             if c.metric is _RES and not c.cancelled:
                                 c.stopped_at = None
                 # A change of status or of the solved flag at `at` (nothing if neither changed).
+                # Statuses compare ignoring case (as rule conditions and `pause_when_status` do).
                 status = fields.get("status")
-                if status is not None and status.__class__ is not str:
-                    status = str(status)
+                if status is not None:
+                    status = (status if status.__class__ is str else str(status)).casefold()
                 last = timeline[-1]
                 if last.status != status or last.solved is not solved:
                     if last.at == at:  # several events at one instant: see `_note_status`
@@ -646,8 +647,9 @@ def _merge_with_custom(fields: dict[str, Any], update: Mapping[str, Any]) -> Non
 
 
 def _status_of(fields: Mapping[str, Any]) -> str | None:
+    """The ticket's status as the timeline holds it: casefolded, so statuses compare ignoring case."""
     status = fields.get("status")
-    return None if status is None else str(status)
+    return None if status is None else str(status).casefold()
 
 
 def _breached_before(config: Config, timeline: Sequence[StatusChange], c: _ClockLike, at: datetime) -> bool:

@@ -17,10 +17,15 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.durations import format_duration, parse_duration, parse_share
 from slaclock.engine.errors import ConfigError, ValidationError
+
+STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+"""The canonical ticket statuses every provider's values are normalised to (docs/helpdesks.md); a
+source's ``options.status_map`` may add its own."""
 
 
 class Metric(StrEnum):
@@ -58,7 +63,9 @@ class Escalation:
 
 @dataclass(frozen=True, slots=True)
 class SlaLevel:
-    """An SLA policy. Recipients are `assignee`, literal e-mail addresses, or `lead:<department>`."""
+    """An SLA policy. Recipients are `assignee`, literal e-mail addresses, or `lead:<department>`.
+    `unassigned` (addresses or `lead:<department>`) stands in for `assignee` when the ticket has no
+    assignee address; empty: the lead of the ticket's department does."""
 
     name: str
     calendar: str
@@ -66,6 +73,7 @@ class SlaLevel:
     notify_warning: tuple[str, ...] = ("assignee",)
     notify_breach: tuple[str, ...] = ("assignee",)
     escalations: tuple[Escalation, ...] = ()
+    unassigned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +197,7 @@ REPORT_PERIODS: tuple[str, ...] = ("daily", "weekly", "monthly")
 REPORT_GROUPS: tuple[str, ...] = ("department", "agent", "level", "metric")
 
 _TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports")
-_LEVEL_KEYS = ("calendar", "targets", "notify", "escalations")
+_LEVEL_KEYS = ("calendar", "targets", "notify", "escalations", "unassigned")
 _TARGET_KEYS = ("within", "warn_at", "warn_before", "pause_when_status")
 _NOTIFY_KEYS = ("warning", "breach")
 _ESCALATION_KEYS = ("at", "before_due", "after_due", "notify", "webhook")
@@ -227,6 +235,49 @@ def load_config(doc: Any) -> Config:
     return config
 
 
+#: Time-zone abbreviations people write for a place, and the IANA zone to use instead. Some are valid
+#: zones (``EST``, ``MST``, ``HST``: a fixed offset all year; ``CET``, ``EST5EDT``...: legacy rules),
+#: the others are not zones at all; either way a calendar of a city should name the city's zone.
+ZONE_ABBREVIATIONS: Mapping[str, str] = {
+    "EST": "America/New_York", "EDT": "America/New_York", "EST5EDT": "America/New_York",
+    "CST": "America/Chicago", "CDT": "America/Chicago", "CST6CDT": "America/Chicago",
+    "MST": "America/Denver", "MDT": "America/Denver", "MST7MDT": "America/Denver",
+    "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles", "PST8PDT": "America/Los_Angeles",
+    "HST": "Pacific/Honolulu", "AKST": "America/Anchorage", "AKDT": "America/Anchorage",
+    "CET": "Europe/Paris", "CEST": "Europe/Paris", "MET": "Europe/Paris", "EET": "Europe/Athens",
+    "EEST": "Europe/Athens", "WET": "Europe/Lisbon", "WEST": "Europe/Lisbon", "BST": "Europe/London",
+    "IST": "Asia/Kolkata", "JST": "Asia/Tokyo", "KST": "Asia/Seoul", "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney", "NZST": "Pacific/Auckland", "NZDT": "Pacific/Auckland",
+}  # fmt: skip
+
+
+def zone_hint(zone: Any) -> str | None:
+    """What to write instead of a time-zone abbreviation (None for anything else).
+
+    >>> zone_hint("EST")
+    "use the IANA name of the place, e.g. 'America/New_York' (its daylight saving time included)"
+    """
+    if not isinstance(zone, str):
+        return None
+    iana = ZONE_ABBREVIATIONS.get(zone.strip().upper())
+    if iana is None:
+        return None
+    return f"use the IANA name of the place, e.g. {iana!r} (its daylight saving time included)"
+
+
+def _mapped_statuses(sources: Any) -> set[str]:
+    """The (casefolded) values of every source's ``options.status_map`` in the raw `sources` section."""
+    out: set[str] = set()
+    if not isinstance(sources, Mapping):
+        return out
+    for source in sources.values():
+        options = source.get("options") if isinstance(source, Mapping) else None
+        table = options.get("status_map") if isinstance(options, Mapping) else None
+        if isinstance(table, Mapping):
+            out.update(str(v).casefold() for v in table.values() if v is not None)
+    return out
+
+
 def _join(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
 
@@ -250,6 +301,8 @@ class _Loader:
         self.levels_readable = False
         self.leads_readable = True
         self.lead_names: set[str] = set()
+        # The statuses a ticket can have: the canonical ones and every source's `status_map` values.
+        self.statuses: set[str] = set(STATUSES)
 
     def err(self, path: str, message: str) -> None:
         self.errors.append((path, message))
@@ -357,6 +410,7 @@ class _Loader:
                 self.err(key, "required")
         calendars = self.calendars(doc.get("calendars"))
         leads = self.leads(doc.get("leads"))
+        self.statuses |= _mapped_statuses(doc.get("sources"))
         if isinstance(doc.get("levels"), Mapping):  # known before rules are read; `levels()` checks them
             self.level_names = {n for n in doc["levels"] if isinstance(n, str) and n.strip()}
             self.levels_readable = True
@@ -402,9 +456,14 @@ class _Loader:
             except ValidationError as e:
                 for p, message in e.errors:
                     inside = p == path or p.startswith((path + ".", path + "["))
-                    self.err(p if inside else _join(path, p), message)
+                    where = p if inside else _join(path, p)
+                    zone = item.get("timezone") if isinstance(item, Mapping) else None
+                    hint = zone_hint(zone) if where == f"{path}.timezone" else None
+                    self.err(where, f"{message}; {hint}" if hint else message)
             except ValueError as e:
                 self.err(path, str(e))
+            else:
+                self.zone_warning(out[name].timezone, f"{path}.timezone")
         if not self.calendar_names and isinstance(value, Mapping):
             self.err("calendars", "at least one calendar is needed")
         return out
@@ -436,7 +495,7 @@ class _Loader:
         return out
 
     def level(self, name: str, value: Any, path: str) -> SlaLevel | None:
-        d = self.mapping(value, path, "a level: {calendar, targets, notify, escalations}")
+        d = self.mapping(value, path, "a level: {calendar, targets, notify, escalations, unassigned}")
         if d is None:
             return None
         before = len(self.errors)
@@ -456,7 +515,21 @@ class _Loader:
         escalations: tuple[Escalation, ...] = ()
         if "escalations" in d:
             escalations = self.escalations(d["escalations"], f"{path}.escalations", targets or {})
-        if len(self.errors) != before or calendar is None or not targets or warning is None or breach is None:
+        unassigned: tuple[str, ...] | None = ()
+        if "unassigned" in d:
+            unassigned = self.recipients(d["unassigned"], f"{path}.unassigned")
+            if unassigned is not None and "assignee" in unassigned:
+                self.err(
+                    f"{path}.unassigned", "stands in for assignee: list e-mail addresses or lead:<department>"
+                )
+        if (
+            len(self.errors) != before
+            or calendar is None
+            or not targets
+            or warning is None
+            or breach is None
+            or unassigned is None
+        ):
             return None
         return SlaLevel(
             name=name,
@@ -465,7 +538,47 @@ class _Loader:
             notify_warning=warning,
             notify_breach=breach,
             escalations=escalations,
+            unassigned=unassigned,
         )
+
+    def pause_statuses(self, values: tuple[str, ...], path: str) -> tuple[str, ...] | None:
+        """`values` casefolded (statuses compare ignoring case, as rule conditions do); one outside
+        the vocabulary would never match a ticket, so it is an error naming the vocabulary."""
+        out = tuple(v.casefold() for v in values)
+        before = len(self.errors)
+        for i, (given, status) in enumerate(zip(values, out, strict=True)):
+            if status in self.statuses:
+                continue
+            close = difflib.get_close_matches(status, sorted(self.statuses), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            self.err(
+                f"{path}[{i}]",
+                f"{given!r} is not a ticket status: {hint}statuses are {', '.join(STATUSES)} and the values "
+                "of a source's options.status_map (map a helpdesk's own status there to pause on it)",
+            )
+        return out if len(self.errors) == before else None
+
+    def zone_warning(self, zone: str, path: str) -> None:
+        """A valid zone that is an abbreviation (``EST``: UTC-5 all year, no daylight saving time)."""
+        hint = zone_hint(zone)
+        if hint is not None:
+            self.warnings.append((path, f"{zone!r} is an abbreviation, not a place: {hint}"))
+
+    def source_timezone(self, options: Mapping[str, Any], path: str) -> None:
+        """`options.timezone` (times without an offset in this source's payloads): an IANA zone."""
+        zone = options.get("timezone")
+        if zone is None:
+            return
+        try:
+            if not isinstance(zone, str) or not zone.strip():
+                raise ValueError(zone)
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            hint = zone_hint(zone)
+            self.err(path, f"{zone!r} is not a known IANA time zone (e.g. 'Europe/Paris', 'UTC')"
+                     + (f"; {hint}" if hint else ""))  # fmt: skip
+            return
+        self.zone_warning(zone, path)
 
     def targets(self, value: Any, path: str) -> dict[Metric, Target] | None:
         metrics = ", ".join(m.value for m in Metric)
@@ -518,6 +631,8 @@ class _Loader:
         pause: tuple[str, ...] | None = ()
         if "pause_when_status" in d:
             pause = self.string_list(d["pause_when_status"], f"{path}.pause_when_status")
+            if pause is not None:
+                pause = self.pause_statuses(pause, f"{path}.pause_when_status")
         if len(self.errors) != before or within is None or pause is None:
             return None
         return Target(
@@ -894,6 +1009,7 @@ class _Loader:
         options: Mapping[str, Any] = {}
         if "options" in d:
             options = self.mapping(d["options"], f"{path}.options", "a mapping") or {}
+            self.source_timezone(options, f"{path}.options.timezone")
         prefix = d.get("ticket_prefix", "")
         if not isinstance(prefix, str) or not _TICKET_PREFIX.fullmatch(prefix):
             self.err(

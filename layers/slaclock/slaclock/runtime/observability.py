@@ -59,6 +59,7 @@ def record_check(result: Any) -> None:
         count(name, result.count(kind))
     count("NoticesPending", len(result.pending))
     count("IntegrationFailures", result.integration_failures)
+    count("NoticesWithoutRecipient", result.unaddressed)
     count("ScheduleFailures", 1 if result.schedule == "failed" else 0)
     if result.lateness_seconds is not None:
         metrics.add_metric(

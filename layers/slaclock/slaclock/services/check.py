@@ -13,7 +13,13 @@
 4. if an e-mail failed (`ServiceUnavailable`) or another check holds a lease, the notice stays
    claimed-but-unsent and the ticket's `retry_at` is set to the lease's end: the schedule is armed no
    later than that, and the sweeper's index sees it too. The retry re-claims it once the lease ended.
-   Never lost, never sent twice (except a sender dying between the e-mail and `mark_sent`);
+   Never lost, never sent twice (except a sender dying between the e-mail and `mark_sent`). A notice
+   with more recipients than one message carries is several messages: when SES refuses a later one
+   (`PartialDelivery`), the addresses already e-mailed are recorded on the notice
+   (`NoticeLedger.mark_delivered`) and the retry e-mails only the others, so each recipient gets it
+   once. A notice whose recipients resolve to no address (after the level's fallback for an
+   unassigned ticket) is recorded as sent without an e-mail and counted in
+   `CheckResult.unaddressed` (metric ``NoticesWithoutRecipient``, alarmed): retrying cannot help;
 5. saves the ticket (same state; new `next_check_at`, `retry_at`, `notified`; the clock records)
    with optimistic locking when anything changed, re-running from 1 on `ConflictError`
    (already-sent notices are skipped on the re-run);
@@ -42,12 +48,14 @@ from slaclock.engine.config import Config
 from slaclock.engine.errors import SlaclockError
 from slaclock.helpdesk.signing import sign
 from slaclock.ports import (
+    MAX_RECIPIENTS_PER_MESSAGE,
     ClaimOutcome,
     ConfigSource,
     ConflictError,
     EventPublisher,
     Mailer,
     NoticeLedger,
+    PartialDelivery,
     Scheduler,
     SecretStore,
     ServiceUnavailable,
@@ -102,6 +110,8 @@ class CheckResult:
     retry_at: datetime | None = None
     schedule: str = "unchanged"
     integration_failures: int = 0
+    unaddressed: int = 0
+    """Notices of `sent` that had no e-mail recipient at all (recorded as sent, e-mailed to nobody)."""
     lateness_seconds: float | None = None
     attempts: int = 1
 
@@ -115,6 +125,7 @@ class _Delivery:
     pending: list[str] = field(default_factory=list)
     known_sent: set[str] = field(default_factory=set)  # the ledger said SENT: cache them on the ticket
     integration_failures: int = 0
+    unaddressed: int = 0
 
 
 def run_check(
@@ -165,6 +176,7 @@ def run_check(
             retry_at=retry_at,
             schedule=schedule,
             integration_failures=delivery.integration_failures,
+            unaddressed=delivery.unaddressed,
             lateness_seconds=lateness,
             attempts=attempt,
         )
@@ -193,32 +205,51 @@ def _deliver_all(
         if outcome is ClaimOutcome.HELD:
             out.pending.append(notice.key)
             continue
-        if not _send_email(ports, config, view, notice, now):
+        emailed = _send_email(ports, config, view, notice, now)
+        if emailed is None:
             out.pending.append(notice.key)
             continue
+        out.unaddressed += not emailed
         ports.ledger.mark_sent(notice, now=now)
         out.sent.append(notice)
         out.integration_failures += _publish(ports, notice, now)
     return out
 
 
-def _send_email(ports: CheckPorts, config: Config, view: TicketView, notice: Notice, now: datetime) -> bool:
-    """E-mail `notice`; False if the mailer refused (the notice stays claimed-but-unsent)."""
-    recipients = resolve_recipients(notice.step.recipients, view.fields, config.leads)
+def _send_email(
+    ports: CheckPorts, config: Config, view: TicketView, notice: Notice, now: datetime
+) -> bool | None:
+    """E-mail `notice`: True if done, False if it has no recipient at all (nothing to send), None if
+    the mailer refused (the notice stays claimed-but-unsent)."""
+    level = config.levels.get(notice.level)
+    unassigned = level.unassigned if level is not None else ()
+    recipients = resolve_recipients(notice.step.recipients, view.fields, config.leads, unassigned)
     if not recipients:
-        log.warning(
+        log.error(
             "notice has no e-mail recipient", extra={"ticket_id": notice.ticket_id, "notice": notice.key}
         )
-        return True
+        return False
+    if len(recipients) > MAX_RECIPIENTS_PER_MESSAGE:  # several messages: some may have gone already
+        done = ports.ledger.delivered(notice)
+        recipients = tuple(a for a in recipients if a.lower() not in done)
+        if not recipients:
+            return True
     message = render_notice(config, notice, now)
     try:
         ports.mailer.send(recipients, message.subject, message.text, message.html)
+    except PartialDelivery as exc:
+        ports.ledger.mark_delivered(notice, exc.delivered)
+        log.warning(
+            "e-mail accepted for some recipients only; the others will be retried",
+            extra={"ticket_id": notice.ticket_id, "notice": notice.key, "error": str(exc)},
+        )
+        return None
     except ServiceUnavailable as exc:
         log.warning(
             "e-mail refused; the notice will be retried",
             extra={"ticket_id": notice.ticket_id, "notice": notice.key, "error": str(exc)},
         )
-        return False
+        return None
     return True
 
 

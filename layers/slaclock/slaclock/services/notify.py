@@ -10,6 +10,11 @@ Recipients (DESIGN §5) are tokens of the level's `notify` / `escalations` lists
   no lead);
 - anything containing ``@``: that literal address.
 
+Nobody is left out: when ``assignee`` names nobody (an unassigned ticket, or an agent id instead of an
+address), the level's fallback stands in: its ``unassigned`` recipients when it lists any, else the
+lead of the ticket's department (``lead:<the ticket's department field>``). A notice that still has
+no address is sent to nobody; the check counts it (metric ``NoticesWithoutRecipient``, alarmed).
+
 Addresses are deduplicated case-insensitively, first spelling kept, in token order.
 """
 
@@ -51,13 +56,19 @@ class Message:
 
 
 def resolve_recipients(
-    tokens: Iterable[str], fields: Mapping[str, Any], leads: Mapping[str, Iterable[str]]
+    tokens: Iterable[str],
+    fields: Mapping[str, Any],
+    leads: Mapping[str, Iterable[str]],
+    unassigned: Iterable[str] = (),
 ) -> tuple[str, ...]:
-    """The e-mail addresses `tokens` name for a ticket with `fields` (see the module docstring).
+    """The e-mail addresses `tokens` name for a ticket with `fields` (see the module docstring);
+    `unassigned` is the level's fallback for an ``assignee`` that names nobody.
 
     >>> resolve_recipients(["assignee", "lead:billing", "Ana@x.test"], {"assignee": "ana@x.test"},
     ...                    {"billing": ["lea@x.test"]})
     ('ana@x.test', 'lea@x.test')
+    >>> resolve_recipients(["assignee"], {"department": "billing"}, {"billing": ["lea@x.test"]})
+    ('lea@x.test',)
     """
     out: list[str] = []
     seen: set[str] = set()
@@ -67,14 +78,27 @@ def resolve_recipients(
             seen.add(address.strip().lower())
             out.append(address.strip())
 
-    for recipient in tokens:
-        if recipient == "assignee":
-            add(fields.get("assignee"))
-        elif recipient.startswith("lead:"):
+    def add_token(recipient: str) -> None:
+        if recipient.startswith("lead:"):
             for address in leads.get(recipient.removeprefix("lead:"), ()):
                 add(address)
-        else:
+        elif recipient != "assignee":
             add(recipient)
+
+    for recipient in tokens:
+        if recipient != "assignee":
+            add_token(recipient)
+            continue
+        assignee = fields.get("assignee")
+        if isinstance(assignee, str) and "@" in assignee:
+            add(assignee)
+            continue
+        fallback = tuple(unassigned)
+        if not fallback:
+            department = fields.get("department")
+            fallback = (f"lead:{department}",) if isinstance(department, str) and department else ()
+        for token in fallback:
+            add_token(token)
     return tuple(out)
 
 
