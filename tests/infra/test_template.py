@@ -163,8 +163,12 @@ def test_least_privilege_scopes(template):
         assert s["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
     for s in by_action["ses:SendEmail"]:
         assert s["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
-    for s in by_action["ssm:GetParameter"]:
-        assert s["Resource"]["Fn::Sub"].endswith(":parameter/slaclock/*")
+    for s in by_action["ssm:GetParameter"]:  # this stack's parameters only
+        assert s["Resource"]["Fn::Sub"].endswith(":parameter/slaclock/${AWS::StackName}/*")
+    for s in by_action["secretsmanager:GetSecretValue"]:  # this stack's secrets, or its link key
+        assert s["Resource"] == {"Ref": "ReportLinkKey"} or s["Resource"]["Fn::Sub"].endswith(
+            ":secret:slaclock/${AWS::StackName}/*"
+        )
     readable = [{"Fn::Sub": "${DataBucket.Arn}/${ConfigKey}"}, {"Fn::Sub": "${DataBucket.Arn}/reports/*"}]
     for s in by_action["s3:GetObject"]:
         assert s["Resource"] in readable, s  # the configuration document, or the reports

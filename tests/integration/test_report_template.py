@@ -37,7 +37,9 @@ def test_the_settings_validate_from_the_functions_resolved_environment(aws, monk
         monkeypatch.setenv(name, value)
     settings = ReportSettings()
     assert settings.report_queue_url == aws.stack.ref("ReportQueue")
-    assert settings.report_link_expiry_seconds == 604800 and settings.report_link_signer == ""
+    assert settings.report_link_expiry_seconds == 604800
+    assert settings.report_link_key_secret == aws.stack.ref("ReportLinkKey")
+    assert settings.report_link_base_url == aws.stack.outputs()["ReportLinksUrl"]
     assert settings.report_lease_seconds > function(aws.stack.template)["Timeout"]
     monkeypatch.setenv("SLACLOCK_REPORT_LINK_EXPIRY_SECONDS", "604801")
     with pytest.raises(ValidationError, match="report_link_expiry_seconds"):
@@ -82,7 +84,9 @@ def test_the_policy_is_scoped_to_the_index_the_job_items_the_reports_prefix_and_
     jobs = statements["ReportJobRecordsOnly"]
     assert jobs["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["R#*"]}}
     assert set(jobs["Action"]) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
-    assert statements["WriteAndShareReports"]["Resource"] == {"Fn::Sub": "${DataBucket.Arn}/reports/*"}
+    assert statements["WriteReports"]["Resource"] == {"Fn::Sub": "${DataBucket.Arn}/reports/*"}
+    assert "s3:GetObject" not in statements["WriteReports"]["Action"]  # links are tokens: nothing to presign
+    assert statements["SignReportLinks"]["Resource"] == {"Ref": "ReportLinkKey"}
     assert statements["ReadConfig"]["Resource"] == {"Fn::Sub": "${DataBucket.Arn}/${ConfigKey}"}
     assert statements["SendFromTheSenderOnly"]["Condition"] == {
         "StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}
