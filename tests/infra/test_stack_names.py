@@ -216,4 +216,4 @@ def test_each_stacks_alarms_watch_its_own_metrics(stacks):
         functions = [
             r["Properties"] for r in stack["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
         ]
-        assert {f["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] for f in functions} == {name}
+        assert {f["Environment"]["Variables"]["SLACLOCK_STACK_NAME"] for f in functions} == {name}

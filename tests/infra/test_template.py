@@ -214,8 +214,13 @@ def test_alarms_watch_the_failures_that_raise_no_lambda_error(template):
     # webhook 5xx answers, a ticket whose check fails in every sweep, e-mails SES keeps refusing
     assert set(alarms) == {"WebhookErrors", "CheckFailures", "NoticesPending"}
     for props in alarms.values():
-        # Powertools' one default dimension: the metrics are published under service=<service name>
-        assert props["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
+        # Powertools' default dimension service=<service name>, and slaclock's stack=<stack name>
+        # (slaclock.runtime.observability): an alarm must name exactly the dimensions a metric has.
+        assert props["Dimensions"] == [
+            {"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]},
+            {"Name": "stack", "Value": env["SLACLOCK_STACK_NAME"]},
+        ]
+        assert env["SLACLOCK_STACK_NAME"] == {"Ref": "AWS::StackName"}
         assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"
         assert props["TreatMissingData"] == "notBreaching"  # emitted only when non-zero
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -180,8 +180,8 @@ class Pipeline:
 
 def emitted_metrics(stdout: str, aws: AwsStack) -> dict[str, float]:
     """The metrics the functions published (Powertools' EMF lines on stdout), summed by name, that
-    template.yaml's alarms can see: namespace POWERTOOLS_METRICS_NAMESPACE, dimension service =
-    POWERTOOLS_SERVICE_NAME, as the template sets them."""
+    template.yaml's alarms can see: namespace POWERTOOLS_METRICS_NAMESPACE, dimensions service =
+    POWERTOOLS_SERVICE_NAME and stack = SLACLOCK_STACK_NAME (exactly those), as the template sets them."""
     totals: dict[str, float] = {}
     for line in stdout.splitlines():
         if not line.startswith('{"_aws"'):
@@ -191,8 +191,9 @@ def emitted_metrics(stdout: str, aws: AwsStack) -> dict[str, float]:
             if directive["Namespace"] != aws.env["POWERTOOLS_METRICS_NAMESPACE"]:
                 continue
             if (
-                directive["Dimensions"] != [["service"]]
+                [sorted(d) for d in directive["Dimensions"]] != [["service", "stack"]]
                 or doc.get("service") != aws.env["POWERTOOLS_SERVICE_NAME"]
+                or doc.get("stack") != aws.env["SLACLOCK_STACK_NAME"]
             ):
                 continue
             for metric in directive["Metrics"]:

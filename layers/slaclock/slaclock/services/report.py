@@ -570,7 +570,7 @@ def validate_request(
     expiry = default_expiry if body.link_expiry_seconds is None else body.link_expiry_seconds
     if not 1 <= expiry <= MAX_LINK_SECONDS:
         errors.append(("link_expiry_seconds", f"{expiry} is outside 1 .. {MAX_LINK_SECONDS} s (7 days, the "
-                                              "longest a presigned link can live)"))  # fmt: skip
+                                              "longest a report link can live)"))  # fmt: skip
     if errors or period is None:
         raise ReportRequestError(errors or [("period", "invalid")])
     return ReportSpec(
