@@ -459,3 +459,25 @@ def test_the_link_function_makes_only_the_calls_its_policy_allows(reports, calls
     # presigning is local: the only AWS calls read the key (current, and previous if any)
     assert {(s, op) for s, op, _ in calls} == {("secretsmanager", "GetSecretValue")}
     assert {p["SecretId"] for _, _, p in calls} == {reports.aws.stack.ref("ReportLinkKey")}
+
+
+def test_a_key_rotation_keeps_the_links_already_sent_until_the_next_one(reports, monkeypatch):
+    from slaclock.adapters.secrets import SecretKeyRing
+
+    sm, key_arn = reports.aws.client("secretsmanager"), reports.aws.stack.ref("ReportLinkKey")
+    ring = SecretKeyRing(key_arn, max_age=0)
+    first = link_key(reports.aws)
+    assert ring.all() == [first]  # never rotated: no previous version, and that is no error
+    reports.http("POST", "/reports", {"period": "yesterday", "recipients": ["a@example.com"]})
+    reports.drain()
+    (token, *_) = mailed_links(reports.emails()[0].body)
+    monkeypatch.setattr(link_wiring, "clock", lambda: NOW + timedelta(days=1))
+
+    sm.put_secret_value(SecretId=key_arn, SecretString="second-key-" + "x" * 53)
+    assert ring.all() == [b"second-key-" + b"x" * 53, first] and ring.current() != first
+    new_container(link_wiring)
+    assert open_link(token)["statusCode"] == 302  # signed with the previous version: still opens
+
+    sm.put_secret_value(SecretId=key_arn, SecretString="third-key-" + "y" * 54)
+    new_container(link_wiring)
+    assert open_link(token)["statusCode"] == 404  # two rotations later it is gone

@@ -3,8 +3,9 @@ secret named in a source's `secrets_manager` (an ARN or a name), Secrets Manager
 container for `max_age` seconds (default 300), so a webhook does not pay an SSM call each time, and a rotated
 secret is picked up within five minutes.
 
-The IAM policy of the functions allows ``parameter/slaclock/*`` and ``secret:slaclock/*`` only: name
-source secrets accordingly. A secret that cannot be read (missing, denied, throttled) raises
+The IAM policy of the functions allows ``parameter/slaclock/<stack name>/*`` and
+``secret:slaclock/<stack name>/*`` only (one stack never reads another's): name source secrets
+accordingly. `SecretKeyRing` reads the report link key, a secret of its own. A secret that cannot be read (missing, denied, throttled) raises
 `ServiceUnavailable` naming the parameter (never its value), so the helpdesk's delivery fails with a
 5xx and is retried once the operator fixes it.
 """
