@@ -5,9 +5,9 @@ secret is picked up within five minutes.
 
 The IAM policy of the functions allows ``parameter/slaclock/<stack name>/*`` and
 ``secret:slaclock/<stack name>/*`` only (one stack never reads another's): name source secrets
-accordingly. `SecretKeyRing` reads the report link key, a secret of its own. A secret that cannot be read (missing, denied, throttled) raises
-`ServiceUnavailable` naming the parameter (never its value), so the helpdesk's delivery fails with a
-5xx and is retried once the operator fixes it.
+accordingly (`SecretKeyRing` reads the report link key, a secret of its own). A secret that cannot be
+read (missing, denied, throttled) raises `ServiceUnavailable` naming the parameter (never its value),
+so the helpdesk's delivery fails with a 5xx and is retried once the operator fixes it.
 """
 
 from __future__ import annotations
