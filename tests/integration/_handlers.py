@@ -229,7 +229,10 @@ def pipeline(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipelin
     put_config(aws, config_yaml())
     ssm = aws.client("ssm")
     ssm.put_parameter(Name="/slaclock/custom", Value=SOURCE_SECRET, Type="SecureString")
-    ssm.put_parameter(Name="/slaclock/outgoing-webhook", Value=WEBHOOK_SECRET, Type="SecureString")
+    # where the template says this stack's outgoing webhook secret lives (/slaclock/<stack>/...)
+    outgoing = aws.env["SLACLOCK_WEBHOOK_SIGNING_SECRET"]
+    assert outgoing == f"/slaclock/{aws.stack.stack_name}/outgoing-webhook"
+    ssm.put_parameter(Name=outgoing, Value=WEBHOOK_SECRET, Type="SecureString")
     sqs = aws.client("sqs")
     queue_url = sqs.create_queue(QueueName="slaclock-events-probe")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][

@@ -481,3 +481,15 @@ def test_a_key_rotation_keeps_the_links_already_sent_until_the_next_one(reports,
     sm.put_secret_value(SecretId=key_arn, SecretString="third-key-" + "y" * 54)
     new_container(link_wiring)
     assert open_link(token)["statusCode"] == 404  # two rotations later it is gone
+
+
+def test_an_unreadable_link_key_is_a_503_to_retry_never_a_trace(reports):
+    from slaclock.services.report_links import mint
+
+    token = mint(link_key(reports.aws), "reports/x/2026-11-19/sla_log.csv", NOW + timedelta(days=1))
+    sm = reports.aws.client("secretsmanager")
+    sm.delete_secret(SecretId=reports.aws.stack.ref("ReportLinkKey"), ForceDeleteWithoutRecovery=True)
+    new_container(link_wiring)
+    got = open_link(token)
+    assert got["statusCode"] == 503 and got["headers"]["Retry-After"] == "5"
+    assert json.loads(got["body"]) == {"error": "temporarily unavailable, retry later"}
