@@ -193,8 +193,10 @@ def test_the_report_links_download_while_the_stack_runs(week, http, stack):
     assert status["status"] == "done", status
     files = {name: info["url"] for name, info in status["files"].items()}
     assert set(files) == {"sla_log.csv", "compliance.csv", "summary.html"}
+    # the links are tokens under the link route, which redirects to a fresh presigned download
+    assert all(url.startswith(f"{stack.front_url}/links/v1.") for url in files.values())
     log = http.get(files["sla_log.csv"])
-    assert log.status_code == 200
+    assert log.status_code == 200 and [r.status_code for r in log.history] == [302]
     header, *rows = log.text.splitlines()
     assert header.startswith("ticket_id,requester,department,agent,level,metric,cycle")
     assert any(row.startswith("jira-OPS-7,") for row in rows)

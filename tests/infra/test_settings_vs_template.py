@@ -89,3 +89,26 @@ def test_a_notice_lease_outlasts_the_check_and_sweeper_timeouts():
     for function in ("CheckFunction", "SweeperFunction"):
         timeout = template["Resources"][function]["Properties"].get("Timeout", default_timeout)
         assert lease > timeout, f"{function} may run longer than a notice lease ({timeout} s >= {lease} s)"
+
+
+def test_the_link_function_gets_what_its_settings_need_and_nothing_it_ignores(stack, monkeypatch):
+    from slaclock.runtime.link_wiring import LinkSettings
+
+    for name in list(os.environ):
+        if name.startswith(PREFIX):
+            monkeypatch.delenv(name)
+    for name, value in stack.environment("LinkFunction").items():
+        monkeypatch.setenv(name, value)
+    settings = LinkSettings()
+    assert settings.report_link_key_secret == stack.ref("ReportLinkKey")
+    assert settings.report_bucket == stack.ref("DataBucket")
+    # the report function signs with the very key the link function verifies with
+    assert (
+        stack.environment("ReportFunction")["SLACLOCK_REPORT_LINK_KEY_SECRET"]
+        == settings.report_link_key_secret
+    )
+    props = load_template(TEMPLATE)["Resources"]["LinkFunction"]["Properties"]
+    own = props["Environment"]["Variables"]
+    assert sorted(n for n in own if n.startswith(PREFIX) and env_name(n[len(PREFIX):].lower()) not in
+                  {env_name(f) for f in LinkSettings.model_fields}) == []  # fmt: skip
+    assert (ROOT / props["CodeUri"] / "handler.py").is_file()

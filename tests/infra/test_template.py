@@ -163,8 +163,12 @@ def test_least_privilege_scopes(template):
         assert s["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
     for s in by_action["ses:SendEmail"]:
         assert s["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
-    for s in by_action["ssm:GetParameter"]:
-        assert s["Resource"]["Fn::Sub"].endswith(":parameter/slaclock/*")
+    for s in by_action["ssm:GetParameter"]:  # this stack's parameters only
+        assert s["Resource"]["Fn::Sub"].endswith(":parameter/slaclock/${AWS::StackName}/*")
+    for s in by_action["secretsmanager:GetSecretValue"]:  # this stack's secrets, or its link key
+        assert s["Resource"] == {"Ref": "ReportLinkKey"} or s["Resource"]["Fn::Sub"].endswith(
+            ":secret:slaclock/${AWS::StackName}/*"
+        )
     readable = [{"Fn::Sub": "${DataBucket.Arn}/${ConfigKey}"}, {"Fn::Sub": "${DataBucket.Arn}/reports/*"}]
     for s in by_action["s3:GetObject"]:
         assert s["Resource"] in readable, s  # the configuration document, or the reports
@@ -211,8 +215,13 @@ def test_alarms_watch_the_failures_that_raise_no_lambda_error(template):
     # notices that had nobody to go to
     assert set(alarms) == {"WebhookErrors", "CheckFailures", "NoticesPending", "NoticesWithoutRecipient"}
     for props in alarms.values():
-        # Powertools' one default dimension: the metrics are published under service=<service name>
-        assert props["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
+        # Powertools' default dimension service=<service name>, and slaclock's stack=<stack name>
+        # (slaclock.runtime.observability): an alarm must name exactly the dimensions a metric has.
+        assert props["Dimensions"] == [
+            {"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]},
+            {"Name": "stack", "Value": env["SLACLOCK_STACK_NAME"]},
+        ]
+        assert env["SLACLOCK_STACK_NAME"] == {"Ref": "AWS::StackName"}
         assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"
         assert props["TreatMissingData"] == "notBreaching"  # emitted only when non-zero
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]

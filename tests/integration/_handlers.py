@@ -182,8 +182,8 @@ class Pipeline:
 
 def emitted_metrics(stdout: str, aws: AwsStack) -> dict[str, float]:
     """The metrics the functions published (Powertools' EMF lines on stdout), summed by name, that
-    template.yaml's alarms can see: namespace POWERTOOLS_METRICS_NAMESPACE, dimension service =
-    POWERTOOLS_SERVICE_NAME, as the template sets them."""
+    template.yaml's alarms can see: namespace POWERTOOLS_METRICS_NAMESPACE, dimensions service =
+    POWERTOOLS_SERVICE_NAME and stack = SLACLOCK_STACK_NAME (exactly those), as the template sets them."""
     totals: dict[str, float] = {}
     for line in stdout.splitlines():
         if not line.startswith('{"_aws"'):
@@ -193,8 +193,9 @@ def emitted_metrics(stdout: str, aws: AwsStack) -> dict[str, float]:
             if directive["Namespace"] != aws.env["POWERTOOLS_METRICS_NAMESPACE"]:
                 continue
             if (
-                directive["Dimensions"] != [["service"]]
+                [sorted(d) for d in directive["Dimensions"]] != [["service", "stack"]]
                 or doc.get("service") != aws.env["POWERTOOLS_SERVICE_NAME"]
+                or doc.get("stack") != aws.env["SLACLOCK_STACK_NAME"]
             ):
                 continue
             for metric in directive["Metrics"]:
@@ -230,7 +231,10 @@ def pipeline(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipelin
     put_config(aws, config_yaml())
     ssm = aws.client("ssm")
     ssm.put_parameter(Name="/slaclock/custom", Value=SOURCE_SECRET, Type="SecureString")
-    ssm.put_parameter(Name="/slaclock/outgoing-webhook", Value=WEBHOOK_SECRET, Type="SecureString")
+    # where the template says this stack's outgoing webhook secret lives (/slaclock/<stack>/...)
+    outgoing = aws.env["SLACLOCK_WEBHOOK_SIGNING_SECRET"]
+    assert outgoing == f"/slaclock/{aws.stack.stack_name}/outgoing-webhook"
+    ssm.put_parameter(Name=outgoing, Value=WEBHOOK_SECRET, Type="SecureString")
     sqs = aws.client("sqs")
     queue_url = sqs.create_queue(QueueName="slaclock-events-probe")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][

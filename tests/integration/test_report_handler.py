@@ -1,5 +1,7 @@
 """functions/report against moto: POST /reports -> queue -> build -> S3 + SES -> GET /reports/{id}, the
-scheduled path, the 400s, the job records, and a presigned link downloaded through moto's server.
+scheduled path, the 400s, the job records, and the e-mailed links: signed tokens that the link
+function (functions/link) turns into fresh presigned downloads through moto's server, after the
+credentials of the function that issued them are gone, until the links' own expiry.
 
 The clock records are written by the real `DynamoTicketStore.save` (the path the pipeline uses), from
 the known dataset of tests/fakes/reports.py; resources and environment come from template.yaml.
@@ -11,6 +13,7 @@ import copy
 import csv
 import io
 import json
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -27,7 +30,8 @@ from slaclock.adapters.dynamodb import DynamoTicketStore
 from slaclock.adapters.report_jobs import DynamoReportJobs
 from slaclock.engine.clocks import Clock, TicketState
 from slaclock.ports import ReportJob, ReportJobStatus
-from slaclock.runtime import report_wiring
+from slaclock.runtime import link_wiring, report_wiring
+from slaclock.services.report_links import verify
 
 from tests.fakes import StaticConfig
 from tests.fakes.reports import KNOWN_RECORDS
@@ -214,7 +218,11 @@ def test_an_on_demand_report_is_queued_built_to_s3_emailed_and_listed(reports):
         in mail.body
     )
     assert "<td>sales: 0.00% (0 met, 2 missed)</td>" in mail.body
-    assert mail.body.count("X-Amz-Expires=86400") == 3
+    links = mailed_links(mail.body)
+    assert len(links) == 3 and "X-Amz-" not in mail.body  # tokens, not presigned URLs
+    key = link_key(reports.aws)
+    assert {verify([key], t, NOW).expires_at for t in links} == {NOW + timedelta(seconds=86400)}
+    assert sorted(verify([key], t, NOW).key for t in links) == reports.keys()
 
     status, answer, _ = reports.http("GET", f"/reports/{report_id}")
     assert status == 200 and answer["status"] == "done" and answer["attempts"] == 1
@@ -223,7 +231,10 @@ def test_an_on_demand_report_is_queued_built_to_s3_emailed_and_listed(reports):
         and answer["figures"]["previous"]["compliance_pct"] == 50.0
     )
     assert set(answer["files"]) == {"sla_log.csv", "compliance.csv", "summary.html"}
-    assert "X-Amz-Expires=86400" in answer["files"]["sla_log.csv"]["url"]
+    for name, file in answer["files"].items():
+        (token,) = mailed_links(file["url"])
+        assert verify([key], token, NOW).key == file["key"] and file["key"].endswith(name)
+    assert answer["links_expire_at"] == "2026-11-22T08:00:00Z"
 
 
 def test_bad_requests_are_400_with_the_reasons_and_leave_nothing_behind(reports):
@@ -315,7 +326,8 @@ def test_the_function_makes_only_the_calls_its_policy_allows(reports, calls):
     allowed = {a for s in policy for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
     sqs_consumer = {"sqs:ReceiveMessage", "sqs:DeleteMessage"}  # the test's own stand-in for the mapping
     for service, operation, params in calls:
-        action = {"sesv2": "ses", "dynamodb": "dynamodb", "s3": "s3", "sqs": "sqs"}[service] + ":" + operation
+        action = {"sesv2": "ses", "dynamodb": "dynamodb", "s3": "s3", "sqs": "sqs",
+                  "secretsmanager": "secretsmanager"}[service] + ":" + operation  # fmt: skip
         if action in {"s3:CreateMultipartUpload", "s3:UploadPart", "s3:CompleteMultipartUpload"}:
             action = "s3:PutObject"
         assert action in allowed | sqs_consumer, action
@@ -328,6 +340,8 @@ def test_the_function_makes_only_the_calls_its_policy_allows(reports, calls):
             )
         elif service == "s3":
             assert params["Key"].startswith("reports/") or params["Key"] == reports.aws.config_key
+        elif service == "secretsmanager":
+            assert params["SecretId"] == reports.aws.stack.ref("ReportLinkKey")
     assert {op for s, op, _ in calls if s == "dynamodb"} == {"PutItem", "GetItem", "UpdateItem", "Query"}
 
 
@@ -343,41 +357,139 @@ def moto_server() -> Iterator[str]:
     server.stop()
 
 
-def test_a_presigned_link_downloads_the_same_bytes_through_moto_server(reports, moto_server, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server)  # the function's S3 client now talks to it
-    report_wiring.reset()
-    status, answer, _ = reports.http(
-        "POST", "/reports", {"period": {"from": "2026-11-19", "to": "2026-11-19"}}
-    )
-    reports.drain()
-    _, done, _ = reports.http("GET", f"/reports/{answer['id']}")
-    assert done["status"] == "done"
-    for name, file in done["files"].items():
-        url = file["url"]
-        assert (
-            url.startswith(moto_server + "/") and "X-Amz-Signature=" in url and "X-Amz-Expires=604800" in url
-        )
-        got = requests.get(url, timeout=10)
-        assert got.status_code == 200, name
-        assert got.content == reports.object(file["key"])["Body"].read()
-    log = requests.get(done["files"]["sla_log.csv"]["url"], timeout=10).content
-    assert rows_of(log) == EXPECTED_LOG
+def mailed_links(text: str) -> list[str]:
+    """The link tokens in `text` (an e-mail body, a URL), under the template's link route."""
+    base = re.escape(report_wiring.report_settings().report_link_base_url)
+    return re.findall(base + r"(v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)", text)
 
 
-def test_links_are_signed_with_the_long_term_key_when_one_is_configured(reports, monkeypatch):
-    key = {"access_key_id": "AKIASIGNEREXAMPLE123", "secret_access_key": "signer-secret"}
-    reports.aws.client("ssm").put_parameter(
-        Name="/slaclock/report-link-signer", Value=json.dumps(key), Type="SecureString"
-    )
-    monkeypatch.setenv("SLACLOCK_REPORT_LINK_SIGNER", "/slaclock/report-link-signer")
-    report_wiring.reset()
-    _, answer, _ = reports.http(
-        "POST", "/reports", {"period": "yesterday", "recipients": ["boss@example.com"]}
-    )
+def link_key(aws: AwsStack) -> bytes:
+    secret = aws.client("secretsmanager").get_secret_value(SecretId=aws.stack.ref("ReportLinkKey"))
+    return str(secret["SecretString"]).encode()
+
+
+def new_container(wiring: Any) -> None:
+    """A fresh Lambda container of a function: new settings, adapters and boto3 session (which reads
+    the credentials in the environment)."""
+    from slaclock.adapters import _aws
+
+    wiring.reset()
+    _aws._default_session.cache_clear()
+
+
+def open_link(token: str) -> dict[str, Any]:
+    """A browser's GET of an e-mailed link, through the link function (public route, no IAM)."""
+    event = _event("apigateway-http-v2-link.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/links/{token}"
+    event["pathParameters"] = {"token": token}
+    answer: dict[str, Any] = load_handler("link").lambda_handler(event, Context())
+    return answer
+
+
+def test_a_mailed_link_outlives_the_credentials_that_issued_it_and_stops_at_its_own_expiry(
+    reports, moto_server, monkeypatch
+):
+    # The report function runs with session credentials A (a Lambda role's: temporary, hours).
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAROLESESSIONAAAAA")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token-a")
+    new_container(report_wiring)
+    _, answer, _ = reports.http("POST", "/reports", {
+        "period": {"from": "2026-11-19", "to": "2026-11-19"}, "recipients": ["boss@example.com"],
+    })  # fmt: skip
     reports.drain()
-    _, done, _ = reports.http("GET", f"/reports/{answer['id']}")
-    for file in done["files"].values():
-        assert "X-Amz-Credential=AKIASIGNEREXAMPLE123%2F" in file["url"]
-        assert "X-Amz-Security-Token" not in file["url"]  # a long-term key: no session to expire
     (mail,) = reports.emails()
-    assert mail.body.count("X-Amz-Credential=AKIASIGNEREXAMPLE123%2F") == 3
+    tokens = mailed_links(mail.body)
+    assert len(tokens) == 3
+    assert "ASIAROLESESSIONAAAAA" not in mail.body and "session-token-a" not in mail.body
+    assert "X-Amz-" not in mail.body  # nothing in the link depends on A
+
+    # Six days and 23 hours later, session A is long gone: the link function runs with credentials B.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAROLESESSIONBBBBB")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token-b")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server)  # so the redirect can be downloaded
+    new_container(link_wiring)
+    clock = {"now": NOW + timedelta(days=6, hours=23)}
+    monkeypatch.setattr(link_wiring, "clock", lambda: clock["now"])
+    prefix = f"reports/{answer['id']}/2026-11-19_2026-11-19/"
+    downloaded = {}
+    for token in tokens:
+        got = open_link(token)
+        assert got["statusCode"] == 302 and got["body"] == ""
+        assert got["headers"]["Cache-Control"] == "no-store"
+        location = got["headers"]["Location"]
+        assert (
+            location.startswith(moto_server + "/") and "X-Amz-Credential=ASIAROLESESSIONBBBBB%2F" in location
+        )
+        assert "X-Amz-Expires=300" in location  # short-lived: signed by a live session, used at once
+        body = requests.get(location, timeout=10)
+        assert body.status_code == 200
+        downloaded[location.split("?")[0].rsplit("/", 1)[1]] = body.content
+    assert set(downloaded) == {"sla_log.csv", "compliance.csv", "summary.html"}
+    assert rows_of(downloaded["sla_log.csv"]) == EXPECTED_LOG
+    assert downloaded["summary.html"] == reports.object(prefix + "summary.html")["Body"].read()
+
+    clock["now"] = NOW + timedelta(seconds=604799)  # the link's last second: still a download
+    assert "X-Amz-Expires=1" in open_link(tokens[0])["headers"]["Location"]
+    clock["now"] = NOW + timedelta(seconds=604800)  # its own expiry: stops, whatever the credentials
+    expired = open_link(tokens[0])
+    assert expired["statusCode"] == 410 and "Location" not in expired["headers"]
+    assert json.loads(expired["body"]) == {"error": "this report link expired at 2026-11-28T08:00:00Z"}
+
+
+def test_a_forged_or_broken_link_is_404_and_presigns_nothing(reports, calls):
+    link_wiring.reset()
+    for token in ("", "v1.abc.def", "v1." + "A" * 3000, "../../config/sla.yaml"):
+        got = open_link(token)
+        assert got["statusCode"] == 404, token
+        assert json.loads(got["body"]) == {"error": "no such report link"}
+    assert {(s, op) for s, op, _ in calls} <= {("secretsmanager", "GetSecretValue")}
+
+
+def test_the_link_function_makes_only_the_calls_its_policy_allows(reports, calls, monkeypatch):
+    _, answer, _ = reports.http("POST", "/reports", {"period": "yesterday", "recipients": ["a@example.com"]})
+    reports.drain()
+    (token, *_) = mailed_links(reports.emails()[0].body)
+    link_wiring.reset()
+    monkeypatch.setattr(link_wiring, "clock", lambda: NOW + timedelta(days=1))
+    calls.clear()
+    assert open_link(token)["statusCode"] == 302
+    statements = reports.aws.stack.resource("LinkFunction")["Properties"]["Policies"][0]["Statement"]
+    allowed = {s["Action"] for s in statements}
+    assert allowed == {"secretsmanager:GetSecretValue", "s3:GetObject"}
+    # presigning is local: the only AWS calls read the key (current, and previous if any)
+    assert {(s, op) for s, op, _ in calls} == {("secretsmanager", "GetSecretValue")}
+    assert {p["SecretId"] for _, _, p in calls} == {reports.aws.stack.ref("ReportLinkKey")}
+
+
+def test_a_key_rotation_keeps_the_links_already_sent_until_the_next_one(reports, monkeypatch):
+    from slaclock.adapters.secrets import SecretKeyRing
+
+    sm, key_arn = reports.aws.client("secretsmanager"), reports.aws.stack.ref("ReportLinkKey")
+    ring = SecretKeyRing(key_arn, max_age=0)
+    first = link_key(reports.aws)
+    assert ring.all() == [first]  # never rotated: no previous version, and that is no error
+    reports.http("POST", "/reports", {"period": "yesterday", "recipients": ["a@example.com"]})
+    reports.drain()
+    (token, *_) = mailed_links(reports.emails()[0].body)
+    monkeypatch.setattr(link_wiring, "clock", lambda: NOW + timedelta(days=1))
+
+    sm.put_secret_value(SecretId=key_arn, SecretString="second-key-" + "x" * 53)
+    assert ring.all() == [b"second-key-" + b"x" * 53, first] and ring.current() != first
+    new_container(link_wiring)
+    assert open_link(token)["statusCode"] == 302  # signed with the previous version: still opens
+
+    sm.put_secret_value(SecretId=key_arn, SecretString="third-key-" + "y" * 54)
+    new_container(link_wiring)
+    assert open_link(token)["statusCode"] == 404  # two rotations later it is gone
+
+
+def test_an_unreadable_link_key_is_a_503_to_retry_never_a_trace(reports):
+    from slaclock.services.report_links import mint
+
+    token = mint(link_key(reports.aws), "reports/x/2026-11-19/sla_log.csv", NOW + timedelta(days=1))
+    sm = reports.aws.client("secretsmanager")
+    sm.delete_secret(SecretId=reports.aws.stack.ref("ReportLinkKey"), ForceDeleteWithoutRecovery=True)
+    new_container(link_wiring)
+    got = open_link(token)
+    assert got["statusCode"] == 503 and got["headers"]["Retry-After"] == "5"
+    assert json.loads(got["body"]) == {"error": "temporarily unavailable, retry later"}

@@ -37,7 +37,9 @@ def test_the_settings_validate_from_the_functions_resolved_environment(aws, monk
         monkeypatch.setenv(name, value)
     settings = ReportSettings()
     assert settings.report_queue_url == aws.stack.ref("ReportQueue")
-    assert settings.report_link_expiry_seconds == 604800 and settings.report_link_signer == ""
+    assert settings.report_link_expiry_seconds == 604800
+    assert settings.report_link_key_secret == aws.stack.ref("ReportLinkKey")
+    assert settings.report_link_base_url == aws.stack.outputs()["ReportLinksUrl"]
     assert settings.report_lease_seconds > function(aws.stack.template)["Timeout"]
     monkeypatch.setenv("SLACLOCK_REPORT_LINK_EXPIRY_SECONDS", "604801")
     with pytest.raises(ValidationError, match="report_link_expiry_seconds"):
@@ -82,7 +84,9 @@ def test_the_policy_is_scoped_to_the_index_the_job_items_the_reports_prefix_and_
     jobs = statements["ReportJobRecordsOnly"]
     assert jobs["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["R#*"]}}
     assert set(jobs["Action"]) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
-    assert statements["WriteAndShareReports"]["Resource"] == {"Fn::Sub": "${DataBucket.Arn}/reports/*"}
+    assert statements["WriteReports"]["Resource"] == {"Fn::Sub": "${DataBucket.Arn}/reports/*"}
+    assert "s3:GetObject" not in statements["WriteReports"]["Action"]  # links are tokens: nothing to presign
+    assert statements["SignReportLinks"]["Resource"] == {"Ref": "ReportLinkKey"}
     assert statements["ReadConfig"]["Resource"] == {"Fn::Sub": "${DataBucket.Arn}/${ConfigKey}"}
     assert statements["SendFromTheSenderOnly"]["Condition"] == {
         "StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}
@@ -91,3 +95,22 @@ def test_the_policy_is_scoped_to_the_index_the_job_items_the_reports_prefix_and_
         assert s["Resource"] != "*" and not any(
             a.endswith(":*") for a in s["Action"] if isinstance(s["Action"], list)
         )
+
+
+def test_the_link_route_is_public_on_its_own_api_which_never_logs_the_token(template):
+    resources = template["Resources"]
+    (event,) = resources["LinkFunction"]["Properties"]["Events"].values()
+    assert event["Type"] == "HttpApi"
+    assert event["Properties"] == {"ApiId": {"Ref": "LinksApi"}, "Method": "GET", "Path": "/links/{token}"}
+    api = resources["LinksApi"]["Properties"]
+    assert "Auth" not in api  # a browser opens it from an e-mail: the token is the credential
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] < 100  # apart from the webhooks' budget
+    access_log = api["AccessLogSettings"]["Format"]
+    assert "$context.routeKey" in access_log and "$context.path" not in access_log  # the path holds the token
+    link_base = function(template)["Environment"]["Variables"]["SLACLOCK_REPORT_LINK_BASE_URL"]
+    assert link_base == {"Fn::Sub": "https://${LinksApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/links/"}
+    policy = resources["LinkFunction"]["Properties"]["Policies"][0]["Statement"]
+    assert {s["Action"]: s["Resource"] for s in policy} == {
+        "secretsmanager:GetSecretValue": {"Ref": "ReportLinkKey"},
+        "s3:GetObject": {"Fn::Sub": "${DataBucket.Arn}/reports/*"},
+    }

@@ -146,7 +146,7 @@ BAD_REQUESTS = [
     ({**DAY_19, "recipients": ["not-an-address"]},
      "recipients[0]: 'not-an-address' is not an e-mail address"),
     ({**DAY_19, "link_expiry_seconds": 604801},
-     "link_expiry_seconds: 604801 is outside 1 .. 604800 s (7 days, the longest a presigned link can "
+     "link_expiry_seconds: 604801 is outside 1 .. 604800 s (7 days, the longest a report link can "
      "live)"),
     ({**DAY_19, "include_running": "yes"}, "include_running: Input should be a valid boolean"),
     ([1, 2], "the body must be a JSON object"),

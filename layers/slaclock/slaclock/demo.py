@@ -339,7 +339,7 @@ def run_demo(story: Story, config: Path | None, out: TextIO, keep_running: bool 
             out.write(f"  {name:<15} {size:>7} bytes  {url}\n")
         if links.files:
             first = next(iter(links.files.values()))
-            out.write(f"  curl -s '{first}' | head   # works while the stack runs\n")
+            out.write(f"  curl -sL '{first}' | head   # works while the stack runs\n")
         c = narrator.counts
         sent = stack.outgoing.snapshot() if stack.outgoing else []
         out.write(

@@ -220,6 +220,13 @@ class ReportSink(Protocol):
     def link(self, key: str, expires_in_seconds: int) -> str: ...
 
 
+class LinkIssuer(Protocol):
+    def link(self, key: str, expires_at: datetime) -> str:
+        """A URL that downloads object `key` until `expires_at` (aware), however long the credentials
+        of whoever issued it live (see `slaclock.services.report_links`)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SlaLogRow:
     """One stored SLA clock record (one per ticket, metric and cycle) as of the ticket's last save:

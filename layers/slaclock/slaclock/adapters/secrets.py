@@ -3,14 +3,16 @@ secret named in a source's `secrets_manager` (an ARN or a name), Secrets Manager
 container for `max_age` seconds (default 300), so a webhook does not pay an SSM call each time, and a rotated
 secret is picked up within five minutes.
 
-The IAM policy of the functions allows ``parameter/slaclock/*`` and ``secret:slaclock/*`` only: name
-source secrets accordingly. A secret that cannot be read (missing, denied, throttled) raises
-`ServiceUnavailable` naming the parameter (never its value), so the helpdesk's delivery fails with a
-5xx and is retried once the operator fixes it.
+The IAM policy of the functions allows ``parameter/slaclock/<stack name>/*`` and
+``secret:slaclock/<stack name>/*`` only (one stack never reads another's): name source secrets
+accordingly (`SecretKeyRing` reads the report link key, a secret of its own). A secret that cannot be
+read (missing, denied, throttled) raises `ServiceUnavailable` naming the parameter (never its value),
+so the helpdesk's delivery fails with a 5xx and is retried once the operator fixes it.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
@@ -58,3 +60,43 @@ def _cause_code(err: BaseException) -> str:
     cause = err.__cause__ or err.__context__
     code = _aws.error_code(cause) if cause is not None else ""
     return code or type(err).__name__
+
+
+class SecretKeyRing:
+    """Implements `slaclock.services.report_links.KeyRing` on one Secrets Manager secret (the report
+    link key the template generates): its ``AWSCURRENT`` version signs, ``AWSCURRENT`` and
+    ``AWSPREVIOUS`` verify, so a rotation keeps the links already sent working until the next one.
+    Each version is cached `max_age` seconds per container (so is the absence of a previous one).
+    A key that cannot be read raises `ServiceUnavailable` naming the secret, never its value."""
+
+    def __init__(self, name: str, *, max_age: int = 300, client: Any = None) -> None:
+        self.name = name
+        self.max_age = max_age
+        # Two providers: Powertools' cache key is the name alone, not the version stage.
+        self._current, self._previous = (
+            SecretsProvider(boto3_client=client) if client else SecretsProvider(boto_config=_RETRIES)
+            for _ in range(2)
+        )
+        self._no_previous_until = 0.0
+
+    def _get(self, provider: SecretsProvider, stage: str) -> bytes:
+        value = provider.get(self.name, max_age=self.max_age, VersionStage=stage)
+        return value if isinstance(value, bytes) else str(value).encode("utf-8")
+
+    def current(self) -> bytes:
+        try:
+            return self._get(self._current, "AWSCURRENT")
+        except (GetParameterError, TransformParameterError) as err:
+            raise _aws.unavailable("secrets", f"read {self.name}", err, code=_cause_code(err)) from err
+
+    def all(self) -> list[bytes]:
+        keys = [self.current()]
+        if time.monotonic() < self._no_previous_until:
+            return keys
+        try:
+            keys.append(self._get(self._previous, "AWSPREVIOUS"))
+        except (GetParameterError, TransformParameterError) as err:
+            if _cause_code(err) != "ResourceNotFoundException":
+                raise _aws.unavailable("secrets", f"read {self.name}", err, code=_cause_code(err)) from err
+            self._no_previous_until = time.monotonic() + self.max_age  # never rotated: no previous
+        return keys

@@ -1051,12 +1051,12 @@ class _Loader:
             elif key == "secrets_manager" and v.startswith("/"):
                 self.err(f"{path}.{key}", f"a Secrets Manager secret is an ARN or a name, not a path: {v!r}")
             elif key == "ssm_parameter" and not v.startswith("/slaclock/"):
-                # template.yaml grants ssm:GetParameter on parameter/slaclock/* only
+                # template.yaml grants ssm:GetParameter on parameter/slaclock/<stack name>/* only
                 self.warnings.append(
                     (
                         f"{path}.{key}",
-                        f"{v!r} is outside /slaclock/: the functions' IAM "
-                        "policy cannot read it unless you widen it",
+                        f"{v!r} is outside /slaclock/: the functions' IAM policy reads "
+                        "/slaclock/<stack name>/* only and cannot read it unless you widen it",
                     )
                 )
         return d.get("ssm_parameter"), d.get("secrets_manager")

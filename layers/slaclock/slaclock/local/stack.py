@@ -480,6 +480,15 @@ class LocalStack:
             name: SourceInfo(s.name, s.provider, s.secret_parameter, s.secret, f"{front.url}/webhooks/{name}")
             for name, s in self.sources.items()
         }
+        if "SLACLOCK_REPORT_LINK_BASE_URL" in self.environment:
+            # The template points report links at the API Gateway URL; here the front serves the route.
+            self.environment["SLACLOCK_REPORT_LINK_BASE_URL"] = f"{front.url}/links/"
+            self._set_environment(
+                {"SLACLOCK_REPORT_LINK_BASE_URL": self.environment["SLACLOCK_REPORT_LINK_BASE_URL"]}
+            )
+            from slaclock.runtime import report_wiring
+
+            report_wiring.reset()  # the report function read its settings at its cold start
 
     def _start_scheduler(self) -> None:
         assert self.runner is not None and self.resources is not None

@@ -5,12 +5,14 @@ Logging: structured JSON on the ``slaclock`` logger; the use cases log on standa
 id the handler (or `correlate`) set: the ticket id. What is logged is ids, counts and error codes:
 never a message body, an e-mail address or a ticket field (the use cases pass only ids in ``extra``).
 
-Metrics (CloudWatch EMF, namespace from ``POWERTOOLS_METRICS_NAMESPACE``, one dimension ``service`` =
-``POWERTOOLS_SERVICE_NAME``, default ``slaclock``: template.yaml's alarms name both): ``EventsIngested``,
-``DuplicateEvents``, ``Warnings``, ``Breaches``, ``Escalations``, ``CheckLatenessSeconds`` (now -
-the instant the schedule was armed for), ``NoticesPending`` (claimed but not sent yet),
-``IntegrationFailures``, ``ScheduleFailures``, ``SweptTickets``, ``CheckFailures`` (tickets whose
-check raised during a sweep), ``WebhooksRefused`` (4xx answers), ``WebhookErrors`` (5xx answers).
+Metrics (CloudWatch EMF, namespace from ``POWERTOOLS_METRICS_NAMESPACE``, dimensions ``service`` =
+``POWERTOOLS_SERVICE_NAME``, default ``slaclock``, and ``stack`` = ``SLACLOCK_STACK_NAME`` when set:
+template.yaml's alarms name all three, so two stacks in one account never share an alarm's metric):
+``EventsIngested``, ``DuplicateEvents``, ``Warnings``, ``Breaches``, ``Escalations``,
+``CheckLatenessSeconds`` (now - the instant the schedule was armed for), ``NoticesPending`` (claimed
+but not sent yet), ``IntegrationFailures``, ``ScheduleFailures``, ``SweptTickets``, ``CheckFailures``
+(tickets whose check raised during a sweep), ``WebhooksRefused`` (4xx answers), ``WebhookErrors``
+(5xx answers), ``ReportLinksOpened``, ``ReportLinksRefused`` (the link function).
 
 Tracing stays off the cold-start path: `traced` imports the X-Ray tracer only when
 ``POWERTOOLS_TRACE_DISABLED`` is ``false`` (the template's EnableTracing parameter).
@@ -47,9 +49,18 @@ def correlate(ticket_id: str) -> None:
     logger.set_correlation_id(ticket_id)
 
 
+def _scope_to_stack() -> None:
+    """Give this invocation's metrics the ``stack`` dimension (Powertools clears dimensions after each
+    flush; read at emission, so the environment of the invocation is what counts)."""
+    stack = os.environ.get("SLACLOCK_STACK_NAME")
+    if stack and metrics.dimension_set.get("stack") != stack:
+        metrics.add_dimension(name="stack", value=stack)
+
+
 def count(name: str, value: float = 1, *, always: bool = False) -> None:
     """Add a Count metric (zero values are left out unless `always`)."""
     if value or always:
+        _scope_to_stack()
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
@@ -62,6 +73,7 @@ def record_check(result: Any) -> None:
     count("NoticesWithoutRecipient", result.unaddressed)
     count("ScheduleFailures", 1 if result.schedule == "failed" else 0)
     if result.lateness_seconds is not None:
+        _scope_to_stack()
         metrics.add_metric(
             name="CheckLatenessSeconds", unit=MetricUnit.Seconds, value=result.lateness_seconds
         )

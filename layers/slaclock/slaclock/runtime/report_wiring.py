@@ -1,33 +1,28 @@
 """Composition root of ``functions/report``: its settings and its ports, built ONCE per container.
 
-    ports = report_ports()      # config, clock records, S3 sink (+ link signer), SES, job records, queue
+    ports = report_ports()      # config, clock records, S3 sink, link issuer, SES, job records, queue
 
 Kept apart from `slaclock.runtime.wiring` (the ingest/check functions' root) so neither function loads
 the other's adapters. `reset()` forgets everything (tests change the environment between cases).
 
 Links and credentials: a presigned URL is valid until its ``X-Amz-Expires`` OR until the credentials
-that signed it expire, whichever comes first. The function's role credentials are temporary (hours),
-so a 7-day link signed by them stops working early. Set ``SLACLOCK_REPORT_LINK_SIGNER`` to an SSM
-SecureString parameter holding ``{"access_key_id": ..., "secret_access_key": ...}`` of an IAM user
-allowed ``s3:GetObject`` on ``reports/*`` only: links are then signed with that long-term key and
-live their full expiry. Without it, ``GET /reports/{id}`` still hands out fresh links at any time.
+that signed it expire, whichever comes first, and the function's role credentials are temporary
+(hours). So the e-mailed links are not presigned URLs: they are tokens signed with the stack's link
+key (Secrets Manager, ``SLACLOCK_REPORT_LINK_KEY_SECRET``) under the link route
+(``SLACLOCK_REPORT_LINK_BASE_URL``), which presigns a fresh short-lived redirect when one is opened
+(`slaclock.services.report_links`, ``functions/link``). No long-lived key exists anywhere.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from slaclock.runtime import clock as runtime_clock
 from slaclock.runtime.settings import NonEmpty, TableSettings
 from slaclock.services.report import MAX_LINK_SECONDS, ReportPorts
-
-if TYPE_CHECKING:  # adapters are imported on first use (cold-start budget)
-    from slaclock.adapters.s3 import S3ReportSink
 
 
 class ReportSettings(TableSettings):
@@ -41,9 +36,13 @@ class ReportSettings(TableSettings):
     sender: NonEmpty
     """From address of the report e-mails (a verified SES identity)."""
     report_link_expiry_seconds: int = Field(default=MAX_LINK_SECONDS, ge=1, le=MAX_LINK_SECONDS)
-    """Default lifetime of the presigned links; more than 7 days (SigV4's maximum) is refused."""
-    report_link_signer: str = ""
-    """Optional SSM SecureString parameter with a long-term key that signs the links (see above)."""
+    """Default lifetime of the report links; more than 7 days is refused."""
+    report_link_base_url: NonEmpty
+    """Where the link route serves tokens: ``https://<api>/links/`` (a token is appended)."""
+    report_link_key_secret: NonEmpty
+    """Secrets Manager secret (ARN or name) of the key that signs the link tokens."""
+    secret_max_age_seconds: int = Field(default=300, ge=0)
+    """How long the link key is cached per container (a rotated key is used within this)."""
     report_sort_chunk_rows: int = Field(default=50_000, ge=1_000)
     """Rows sorted in memory at once by the external merge sort (about 40 MB per 50,000)."""
     report_lease_seconds: int = Field(default=960, ge=60)
@@ -57,31 +56,15 @@ def report_settings() -> ReportSettings:
     return ReportSettings()  # type: ignore[call-arg]  # values come from the environment
 
 
-def _signer_sink(settings: ReportSettings) -> S3ReportSink | None:
-    """An S3 sink whose client signs with the long-term key in `report_link_signer` (None if unset)."""
-    if not settings.report_link_signer:
-        return None
-    import boto3
-
-    from slaclock.adapters import _aws
-    from slaclock.adapters.s3 import S3ReportSink
-    from slaclock.adapters.secrets import ParameterSecretStore
-
-    key = json.loads(ParameterSecretStore(max_age=3600).secret(settings.report_link_signer))
-    session = boto3.session.Session(
-        aws_access_key_id=key["access_key_id"], aws_secret_access_key=key["secret_access_key"]
-    )
-    client = _aws.client("s3", session=session, signature_version="s3v4")
-    return S3ReportSink(bucket=settings.report_bucket, client=client)
-
-
 @cache
 def report_ports() -> ReportPorts:
     from slaclock.adapters.config_store import S3ConfigStore
     from slaclock.adapters.dynamodb import DynamoClockRecords
     from slaclock.adapters.report_jobs import DynamoReportJobs, SqsReportQueue
     from slaclock.adapters.s3 import S3ReportSink
+    from slaclock.adapters.secrets import SecretKeyRing
     from slaclock.adapters.ses import SesMailer
+    from slaclock.services.report_links import TokenLinks
 
     s = report_settings()
     return ReportPorts(
@@ -90,7 +73,10 @@ def report_ports() -> ReportPorts:
         ),
         clocks=DynamoClockRecords(s.table),
         sink=S3ReportSink(bucket=s.report_bucket),
-        links=_signer_sink(s),
+        links=TokenLinks(
+            base_url=s.report_link_base_url,
+            keys=SecretKeyRing(s.report_link_key_secret, max_age=s.secret_max_age_seconds),
+        ),
         mailer=SesMailer(sender=s.sender),
         jobs=DynamoReportJobs(s.table),
         queue=SqsReportQueue(queue_url=s.report_queue_url),

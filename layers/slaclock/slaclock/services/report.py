@@ -30,9 +30,12 @@ Memory is flat in the row count: the rows stream from the query into a multipart
 compliance tallies (days × groups), the summary's bounded aggregates, one sort chunk and one batch of
 distinct-ticket hashes are held.
 
-Links: presigned GETs valid `link_expiry_seconds` (default and maximum 7 days, SigV4's limit),
-e-mailed with a short summary: compliance, met and missed counts, the worst level and department, and
-the trend against the previous period of the same length (see `previous_figures`).
+Links: one per file, valid `link_expiry_seconds` (default and maximum 7 days). Deployed, they are
+signed tokens opened by the link route (`slaclock.services.report_links`: they outlive the temporary
+credentials of the function that issued them); without a `links` issuer (tests, a bare sink) they are
+the sink's presigned GETs. E-mailed with a short summary: compliance, met and missed counts, the worst
+level and department, and the trend against the previous period of the same length (see
+`previous_figures`).
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ from slaclock.engine.summary import SummaryAccumulator, render_summary
 from slaclock.ports import (
     ClockRecordStore,
     ConfigSource,
+    LinkIssuer,
     Mailer,
     ReportJob,
     ReportJobStatus,
@@ -566,7 +570,7 @@ def validate_request(
     expiry = default_expiry if body.link_expiry_seconds is None else body.link_expiry_seconds
     if not 1 <= expiry <= MAX_LINK_SECONDS:
         errors.append(("link_expiry_seconds", f"{expiry} is outside 1 .. {MAX_LINK_SECONDS} s (7 days, the "
-                                              "longest a presigned link can live)"))  # fmt: skip
+                                              "longest a report link can live)"))  # fmt: skip
     if errors or period is None:
         raise ReportRequestError(errors or [("period", "invalid")])
     return ReportSpec(
@@ -587,8 +591,9 @@ def validate_request(
 
 @dataclass(frozen=True)
 class ReportPorts:
-    """What the report use cases need. `links` signs the presigned URLs (may be `sink` itself, or a
-    sink whose client holds long-lived credentials: see docs/reports-on-aws.md)."""
+    """What the report use cases need. `links` issues the report links (signed tokens opened by the
+    link route, see `slaclock.services.report_links`); None: the sink presigns them itself, and such
+    links die with the credentials that signed them (docs/reports-on-aws.md)."""
 
     config: ConfigSource
     clocks: ClockRecordStore
@@ -596,15 +601,17 @@ class ReportPorts:
     mailer: Mailer
     jobs: ReportJobStore
     queue: ReportQueue
-    links: ReportSink | None = None
+    links: LinkIssuer | None = None
     link_expiry_seconds: int = MAX_LINK_SECONDS
     lease: timedelta = timedelta(minutes=16)
     sort_chunk_rows: int = DEFAULT_CHUNK_ROWS
     tmp_dir: str | None = None
 
-    @property
-    def signer(self) -> ReportSink:
-        return self.links if self.links is not None else self.sink
+    def link(self, key: str, now: datetime, expires_in: int) -> str:
+        """The link of object `key`, valid from `now` for `expires_in` seconds."""
+        if self.links is not None:
+            return self.links.link(key, now + timedelta(seconds=expires_in))
+        return self.sink.link(key, expires_in)
 
 
 # ---------------------------------------------------------------------------------------- building
@@ -865,7 +872,7 @@ def run_report_job(ports: ReportPorts, job_id: str, now: datetime) -> ReportOutc
             figures, keys = dict(job.figures), job.keys
         mailed = None
         if spec.recipients:
-            links = report_links(ports, spec, spec.link_expiry_seconds)
+            links = report_links(ports, spec, now, spec.link_expiry_seconds)
             message = render_report_email(
                 spec, figures, links, expires_at=now + timedelta(seconds=spec.link_expiry_seconds)
             )
@@ -886,9 +893,10 @@ def _reason(err: BaseException) -> str:
     return type(err).__name__
 
 
-def report_links(ports: ReportPorts, spec: ReportSpec, expires_in: int) -> dict[str, str]:
-    """A fresh presigned GET link per file (signing is local: no AWS call)."""
-    return {name: ports.signer.link(key, expires_in) for name, key in spec.keys.items()}
+def report_links(ports: ReportPorts, spec: ReportSpec, now: datetime, expires_in: int) -> dict[str, str]:
+    """A fresh link per file, valid `expires_in` seconds from `now` (signing is local: no AWS call
+    beyond reading the link key, cached per container)."""
+    return {name: ports.link(key, now, expires_in) for name, key in spec.keys.items()}
 
 
 def report_status(ports: ReportPorts, job_id: str, now: datetime) -> dict[str, Any]:
@@ -912,9 +920,8 @@ def report_status(ports: ReportPorts, job_id: str, now: datetime) -> dict[str, A
         answer["figures"] = {k: v for k, v in job.figures.items() if k != "fingerprint"}
     if job.status is ReportJobStatus.DONE:
         expires_in = min(spec.link_expiry_seconds, ports.link_expiry_seconds)
-        answer["files"] = {
-            name: {"key": key, "url": ports.signer.link(key, expires_in)} for name, key in spec.keys.items()
-        }
+        links = report_links(ports, spec, now, expires_in)
+        answer["files"] = {name: {"key": key, "url": links[name]} for name, key in spec.keys.items()}
         answer["links_expire_at"] = format_instant(now + timedelta(seconds=expires_in))
     if job.status is ReportJobStatus.FAILED and job.error:
         answer["error"] = job.error

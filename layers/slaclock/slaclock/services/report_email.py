@@ -1,4 +1,4 @@
-"""The e-mail that shares a report: a short summary and the three presigned links (plain text + HTML).
+"""The e-mail that shares a report: a short summary and the three report links (plain text + HTML).
 
 Pure (no I/O): `run_report_job` renders it from the report's stored figures, so a retry after a failed
 send re-sends the same numbers without rebuilding the report.
