@@ -13,7 +13,7 @@ the instant the schedule was armed for), ``NoticesPending`` (claimed but not sen
 check raised during a sweep), ``WebhooksRefused`` (4xx answers), ``WebhookErrors`` (5xx answers).
 
 Tracing stays off the cold-start path: `traced` imports the X-Ray tracer only when
-``POWERTOOLS_TRACE_DISABLED`` is ``false`` (the template's EnableTracing parameter).
+``POWERTOOLS_TRACE_DISABLED`` is ``false`` (the template's Tracing parameter).
 """
 
 from __future__ import annotations

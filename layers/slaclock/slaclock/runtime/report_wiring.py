@@ -50,6 +50,8 @@ class ReportSettings(TableSettings):
     """How long a builder holds a job: longer than the function's timeout (900 s)."""
     report_tmp_dir: str | None = None
     """Directory of the sort's run files (default: the system's, ``/tmp`` in Lambda)."""
+    report_retention_days: int = Field(default=90, ge=1)
+    """Days a report's files are kept (the bucket's lifecycle rule); its job record expires with them."""
 
 
 @cache
@@ -92,7 +94,7 @@ def report_ports() -> ReportPorts:
         sink=S3ReportSink(bucket=s.report_bucket),
         links=_signer_sink(s),
         mailer=SesMailer(sender=s.sender),
-        jobs=DynamoReportJobs(s.table),
+        jobs=DynamoReportJobs(s.table, retention=timedelta(days=s.report_retention_days)),
         queue=SqsReportQueue(queue_url=s.report_queue_url),
         link_expiry_seconds=s.report_link_expiry_seconds,
         lease=timedelta(seconds=s.report_lease_seconds),
