@@ -33,19 +33,19 @@ def stacks(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         seen["regions"].append((service, made.meta.region_name))
         if service != "cloudformation":
             return made
-        stubber = Stubber(made)
-        outputs = [{"OutputKey": "DataBucketName", "OutputValue": aws.bucket},
-                   {"OutputKey": "ConfigKey", "OutputValue": aws.config_key}]  # fmt: skip
-        for name in ("slaclock", "slaclock-staging"):
-            stack = {"StackName": name, "CreationTime": "2026-01-01T00:00:00Z",
-                     "StackStatus": "CREATE_COMPLETE", "Outputs": outputs}  # fmt: skip
-            stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": name})
+        stubber = Stubber(made)  # validates each answer against the CloudFormation service model
         stubber.activate()
         original = made.describe_stacks
 
         def describe_stacks(**params: Any) -> Any:
-            seen["asked"].append(params["StackName"])
-            return original(StackName=params["StackName"])
+            name = params["StackName"]
+            seen["asked"].append(name)
+            outputs = [{"OutputKey": "DataBucketName", "OutputValue": aws.bucket},
+                       {"OutputKey": "ConfigKey", "OutputValue": aws.config_key}]  # fmt: skip
+            stack = {"StackName": name, "CreationTime": "2026-01-01T00:00:00Z",
+                     "StackStatus": "CREATE_COMPLETE", "Outputs": outputs}  # fmt: skip
+            stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": name})
+            return original(StackName=name)
 
         made.describe_stacks = describe_stacks
         return made
