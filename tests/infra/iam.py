@@ -33,15 +33,23 @@ class Grant:
     condition: Any
 
     @property
-    def dynamodb_resource(self) -> str | None:
-        """ "table", "index/<name>" or "index/*" for a resource of the slaclock table; else None."""
-        if self.resource == {"Fn::GetAtt": ["SlaTable", "Arn"]}:
-            return "table"
-        text = json.dumps(self.resource)
-        for prefix in ("${SlaTable.Arn}/", "${SlaTableArn}/"):
-            if prefix in text:
-                return text.split(prefix, 1)[1].split('"', 1)[0]
-        return None
+    def dynamodb_resources(self) -> frozenset[str]:
+        """ "table", "index/<name>", "index/*" for each resource of the slaclock table the statement
+        names. Understands the template's own forms and SAM's policy templates (``table/${tableName}``
+        with ``tableName: !Ref SlaTable``)."""
+        resources = self.resource if isinstance(self.resource, list) else [self.resource]
+        return frozenset(r for r in map(_table_resource, resources) if r is not None)
+
+
+def _table_resource(resource: Any) -> str | None:
+    if resource == {"Fn::GetAtt": ["SlaTable", "Arn"]}:
+        return "table"
+    text = json.dumps(resource)
+    if "${SlaTable.Arn}/" in text:
+        return text.split("${SlaTable.Arn}/", 1)[1].split('"', 1)[0]
+    if '"tableName": {"Ref": "SlaTable"}' in text and "table/${tableName}" in text:
+        return text.split("table/${tableName}", 1)[1].split('"', 1)[0].lstrip("/") or "table"
+    return None
 
 
 def _to_s3_uris(template: dict[str, Any]) -> dict[str, Any]:

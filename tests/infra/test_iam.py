@@ -25,7 +25,7 @@ def test_the_public_webhook_may_only_get_put_and_query_ticket_items():
         g for g in function_grants("WebhookFunction") if any(a.startswith("dynamodb:") for a in g.actions)
     ]
     assert grant.actions == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
-    assert grant.dynamodb_resource == "table"  # no index
+    assert grant.dynamodb_resources == {"table"}  # no index
     assert grant.condition == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["T#*"]}}
 
 
