@@ -125,3 +125,10 @@ def test_the_page_says_what_to_do_about_quotas_before_going_live():
                            ("Lambda", "Concurrent executions")]:  # fmt: skip
         assert f"**{service}**" in quotas and quota in quotas, service
     assert "Service Quotas" in quotas
+
+
+def test_every_shell_variable_on_the_page_is_set_before_it_is_used():
+    defined: set[str] = set()
+    for script in blocks(DOC.read_text()):
+        defined |= set(VAR_SET.findall(script))
+        assert set(VAR_USE.findall(script)) - defined == set(), script.splitlines()[0]
