@@ -109,7 +109,7 @@ def test_each_function_gets_the_environment_the_template_gives_it(stack):
 def test_parameters_and_conditions_drive_what_is_created(session):
     stack = create_from_template(
         TEMPLATE, session, parameters={"SenderEmail": "a@b.test", "CreateSenderIdentity": "false",
-                                       "EnableTracing": "true"}, stack_name="other",
+                                       "Tracing": "Active"}, stack_name="other",
     )  # fmt: skip
     assert "SenderIdentity" in stack.skipped
     assert stack.environment("WebhookFunction")["POWERTOOLS_TRACE_DISABLED"] == "false"

@@ -58,10 +58,9 @@ def test_functions_run_python312_on_arm64_with_powertools_settings(template):
 
 
 def test_tracing_is_off_unless_asked_for(template):
-    assert template["Parameters"]["EnableTracing"]["Default"] == "false"
-    assert template["Globals"]["Function"]["Tracing"] == {
-        "Fn::If": ["TracingEnabled", "Active", "PassThrough"]
-    }
+    assert template["Parameters"]["Tracing"]["Default"] == "Disabled"
+    # A parameter SAM can resolve (tests/infra/test_iam.py: no X-Ray policy unless Active).
+    assert template["Globals"]["Function"]["Tracing"] == {"Ref": "Tracing"}
 
 
 def test_the_webhook_route_and_the_sweeper_schedule(template):

@@ -66,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     push.set_defaults(module="config_push")
     show = csub.add_parser("show", help="print the configuration in force")
     show.set_defaults(module="config_show")
+    for action in (push, show):
+        action.add_argument(
+            "--stack", metavar="NAME", help="the stack (default: $SLACLOCK_STACK, else slaclock)"
+        )
+        action.add_argument(
+            "--region", metavar="REGION", help="its Region (default: $AWS_REGION, $AWS_DEFAULT_REGION)"
+        )
 
     loc = sub.add_parser("local", help="the local embedded stack (no AWS account)")
     lsub = loc.add_subparsers(dest="local_command", required=True, metavar="ACTION")

@@ -24,6 +24,11 @@ diagram and the reasoning. Keys (``<tid>`` is the ticket id as given, any Unicod
   instant) is indexed under its outcome's UTC day, so a report reads a date range with one Query per
   day. Clocks not yet decided sit in the ``running`` partition; cancelled ones leave the index.
 - Notices: `claim` is one conditional UpdateItem (a lease); see `DynamoNoticeLedger`.
+- Lifetime (the table's TTL attribute ``expires_at``, epoch seconds; `retention` of each adapter,
+  template parameter ``RetentionDays``): an event expires `retention` after it was stored, a clock
+  record `retention` after its outcome was decided (a cancelled one after it was recorded; a running
+  one never), a notice `retention` after it was sent (a claimed, unsent one never). The ticket state
+  never expires. ``retention=None``: nothing expires.
 
 Instants are stored as fixed-width ISO 8601 UTC strings (``2026-11-20T15:45:00.000000Z``) so that
 string order is time order. No pynamodb item ever leaves this module: everything is mapped to engine
@@ -93,6 +98,12 @@ def instant_key(t: datetime) -> str:
 
 def parse_instant_key(text: str) -> datetime:
     return datetime.strptime(text, _KEY_FORMAT).replace(tzinfo=UTC)
+
+
+def expires_at(t: datetime, retention: timedelta | None) -> int | None:
+    """The TTL value (whole epoch seconds, DynamoDB's TTL format) of an item that lives `retention`
+    after `t`; None (no TTL attribute: never expires) without a retention."""
+    return None if retention is None else int((t + retention).timestamp())
 
 
 def _opt_key(t: datetime | None) -> str | None:
@@ -193,6 +204,7 @@ def table_models(
         event = UnicodeAttribute()
         at = UnicodeAttribute()
         stored_at = UnicodeAttribute()
+        expires_at = NumberAttribute(null=True)
 
     class ClockItem(Model):
         Meta = model_meta(table_name, region, host, max_retry_attempts)
@@ -218,6 +230,7 @@ def table_models(
         outcome_at = UnicodeAttribute(null=True)
         ticket_version = NumberAttribute()
         recorded_at = UnicodeAttribute()
+        expires_at = NumberAttribute(null=True)
         outcome_index = OutcomeIndex()
 
     class NoticeItem(Model):
@@ -231,6 +244,7 @@ def table_models(
         sent_at = UnicodeAttribute(null=True)
         attempts = NumberAttribute(null=True)
         delivered = UnicodeSetAttribute(null=True)
+        expires_at = NumberAttribute(null=True)
 
     connection = Connection(region=region, host=host, max_retry_attempts=max_retry_attempts)
     return TableModels(TicketItem, EventItem, ClockItem, NoticeItem, connection)
@@ -274,20 +288,30 @@ def _utcnow() -> datetime:
 class DynamoEventStore:
     """Implements `slaclock.ports.EventStore`."""
 
-    def __init__(self, table_name: str, *, region: str | None = None, host: str | None = None,
-                 now: Callable[[], datetime] = _utcnow) -> None:  # fmt: skip
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        region: str | None = None,
+        host: str | None = None,
+        now: Callable[[], datetime] = _utcnow,
+        retention: timedelta | None = None,
+    ) -> None:
         self.models = table_models(table_name, region, host)
         self._now = now
+        self.retention = retention
 
     def put_if_new(self, event: Event) -> bool:
         """Append `event` (one conditional PutItem); False if an event with this id is stored for
         this ticket already (whatever its content)."""
+        stored_at = self._now()
         item = self.models.event(
             ticket_pk(event.ticket_id),
             EVENT + event.id,
             event=json.dumps(event.to_dict(), separators=(",", ":"), ensure_ascii=False),
             at=instant_key(event.at),
-            stored_at=instant_key(self._now()),
+            stored_at=instant_key(stored_at),
+            expires_at=expires_at(stored_at, self.retention),
         )
         return put_new(item, "put event")
 
@@ -325,11 +349,13 @@ class DynamoTicketStore:
         config_source: ConfigSource | None = None,
         consistent_read: bool = True,
         now: Callable[[], datetime] = _utcnow,
+        retention: timedelta | None = None,
     ) -> None:
         self.models = table_models(table_name, region, host)
         self.config_source = config_source
         self.consistent_read = consistent_read
         self._now = now
+        self.retention = retention
 
     # -- read
 
@@ -455,6 +481,7 @@ class DynamoTicketStore:
     def _clock_item(self, clock: Clock, state: TicketState, ticket_version: int) -> Any:
         fields: Mapping[str, Any] = getattr(state, "fields", {}) or {}
         day, at = _outcome(clock)
+        recorded_at = self._now()
         return self.models.clock(
             ticket_pk(clock.ticket_id),
             clock_sk(clock.metric, clock.cycle),
@@ -477,7 +504,8 @@ class DynamoTicketStore:
             outcome_day=day,
             outcome_at=at,
             ticket_version=ticket_version,
-            recorded_at=instant_key(self._now()),
+            recorded_at=instant_key(recorded_at),
+            expires_at=_clock_expiry(clock, recorded_at, self.retention),
         )
 
     # -- the sweeper's index
@@ -503,6 +531,15 @@ def _text(value: Any) -> str | None:
     if value is None or value == "":
         return None
     return value if isinstance(value, str) else str(value)
+
+
+def _clock_expiry(clock: Clock, recorded_at: datetime, retention: timedelta | None) -> int | None:
+    """A decided clock record lives `retention` after its outcome, a cancelled one after it was
+    recorded; a running one has no expiry (it stays in the reports' ``running`` partition)."""
+    if clock.status is ClockStatus.CANCELLED:
+        return expires_at(recorded_at, retention)
+    decided = decided_at(clock.status.value, clock.due_at, clock.stopped_at)
+    return None if decided is None else expires_at(decided, retention)
 
 
 def _outcome(clock: Clock) -> tuple[str | None, str | None]:
@@ -599,8 +636,16 @@ class DynamoNoticeLedger:
     consistent GetItem, asked only for a notice with more recipients than one message carries).
     """
 
-    def __init__(self, table_name: str, *, region: str | None = None, host: str | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        region: str | None = None,
+        host: str | None = None,
+        retention: timedelta | None = None,
+    ) -> None:
         self.models = table_models(table_name, region, host)
+        self.retention = retention
 
     def _item(self, notice: Notice) -> Any:
         return self.models.notice(ticket_pk(notice.ticket_id), notice_sk(notice))
@@ -636,10 +681,12 @@ class DynamoNoticeLedger:
 
     def mark_sent(self, notice: Notice, *, now: datetime) -> None:
         n = self.models.notice
+        actions = [n.notice_key.set(notice.key), n.status.set("sent"), n.sent_at.set(instant_key(now))]
+        expiry = expires_at(now, self.retention)
+        if expiry is not None:
+            actions.append(n.expires_at.set(expiry))
         try:
-            self._item(notice).update(
-                actions=[n.notice_key.set(notice.key), n.status.set("sent"), n.sent_at.set(instant_key(now))]
-            )
+            self._item(notice).update(actions=actions)
         except UpdateError as err:
             reraise(err, "mark notice sent")
 

@@ -11,6 +11,9 @@ lease condition compares strings.
   (``claimed_until`` absent or <= now) -> status ``running``, ``claimed_until = now + lease``,
   ``attempts + 1``. Two deliveries of the same message: exactly one builds.
 - `save_built`, `finish`, `fail`: plain updates (the lease holder's).
+- Lifetime: a job record carries the table's TTL attribute ``expires_at`` = its creation + `retention`
+  (template ``ReportRetentionDays``, the lifetime of its files under ``reports/``), so a job and the
+  files it names go together.
 
 The queue is a standard SQS queue (template ``ReportQueue``); each message is
 ``{"job_id": "<id>"}``. The report function consumes it (batch size 1); a failed build returns the
@@ -33,6 +36,7 @@ from pynamodb.models import Model
 
 from slaclock.adapters import _aws
 from slaclock.adapters.dynamodb import (
+    expires_at,
     failed_condition,
     instant_key,
     model_meta,
@@ -64,6 +68,7 @@ def job_model(table_name: str, region: str | None = None, host: str | None = Non
         error = UnicodeAttribute(null=True)
         attempts = NumberAttribute(default=0)
         claimed_until = UnicodeAttribute(null=True)
+        expires_at = NumberAttribute(null=True)
 
     return ReportJobItem
 
@@ -75,8 +80,16 @@ def _dumps(value: Any) -> str:
 class DynamoReportJobs:
     """Implements `slaclock.ports.ReportJobStore`."""
 
-    def __init__(self, table_name: str, *, region: str | None = None, host: str | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        region: str | None = None,
+        host: str | None = None,
+        retention: timedelta | None = None,
+    ) -> None:
         self.model = job_model(table_name, region, host)
+        self.retention = retention
 
     def _to_job(self, item: Any) -> ReportJob:
         return ReportJob(
@@ -101,6 +114,7 @@ class DynamoReportJobs:
             created_at=instant_key(job.created_at),
             updated_at=instant_key(job.updated_at),
             attempts=job.attempts,
+            expires_at=expires_at(job.created_at, self.retention),
         )
         return put_new(item, "create report job")
 

@@ -24,12 +24,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"slaclock config push: cannot read {path}: {err}", file=sys.stderr)
         return 2
     fmt = "json" if path.suffix.lower() == ".json" else "yaml"
-    from slaclock.adapters.config_store import S3ConfigStore
-    from slaclock.commands._deployment import config_location
+    from slaclock.commands._deployment import deployed_config_store
 
     try:
-        bucket, key = config_location()
-        stored = S3ConfigStore(bucket=bucket, key=key).push(text, fmt)
+        where = {"stack": getattr(args, "stack", None), "region": getattr(args, "region", None)}
+        store = deployed_config_store(**where)
+        bucket, key = store.bucket, store.key
+        stored = store.push(text, fmt)
     except ConfigError as err:
         print(
             f"{path}: {err.what} ({len(err.errors)} error{'s' if len(err.errors) != 1 else ''})",

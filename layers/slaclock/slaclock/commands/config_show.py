@@ -13,12 +13,12 @@ from slaclock.engine.errors import SlaclockError
 
 
 def run(args: argparse.Namespace) -> int:
-    from slaclock.adapters.config_store import S3ConfigStore
-    from slaclock.commands._deployment import config_location
+    from slaclock.commands._deployment import deployed_config_store
 
     try:
-        bucket, key = config_location()
-        stored = S3ConfigStore(bucket=bucket, key=key).fetch()
+        where = {"stack": getattr(args, "stack", None), "region": getattr(args, "region", None)}
+        store = deployed_config_store(**where)
+        stored = store.fetch()
     except SlaclockError as err:
         message = err.messages()[0] if hasattr(err, "messages") else str(err)
         print(f"slaclock config show: {message}", file=sys.stderr)

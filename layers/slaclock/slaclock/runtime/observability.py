@@ -15,7 +15,7 @@ but not sent yet), ``IntegrationFailures``, ``ScheduleFailures``, ``SweptTickets
 (5xx answers), ``ReportLinksOpened``, ``ReportLinksRefused`` (the link function).
 
 Tracing stays off the cold-start path: `traced` imports the X-Ray tracer only when
-``POWERTOOLS_TRACE_DISABLED`` is ``false`` (the template's EnableTracing parameter).
+``POWERTOOLS_TRACE_DISABLED`` is ``false`` (the template's Tracing parameter).
 """
 
 from __future__ import annotations

@@ -49,6 +49,8 @@ class ReportSettings(TableSettings):
     """How long a builder holds a job: longer than the function's timeout (900 s)."""
     report_tmp_dir: str | None = None
     """Directory of the sort's run files (default: the system's, ``/tmp`` in Lambda)."""
+    report_retention_days: int = Field(default=90, ge=1)
+    """Days a report's files are kept (the bucket's lifecycle rule); its job record expires with them."""
 
 
 @cache
@@ -78,7 +80,7 @@ def report_ports() -> ReportPorts:
             keys=SecretKeyRing(s.report_link_key_secret, max_age=s.secret_max_age_seconds),
         ),
         mailer=SesMailer(sender=s.sender),
-        jobs=DynamoReportJobs(s.table),
+        jobs=DynamoReportJobs(s.table, retention=timedelta(days=s.report_retention_days)),
         queue=SqsReportQueue(queue_url=s.report_queue_url),
         link_expiry_seconds=s.report_link_expiry_seconds,
         lease=timedelta(seconds=s.report_lease_seconds),

@@ -56,6 +56,9 @@ class TableSettings(EnvSettings):
     """Key of the configuration document in `config_bucket`."""
     config_recheck_seconds: float = Field(default=60.0, ge=0)
     """How often a warm function asks S3 whether the configuration changed (conditional GET)."""
+    retention_days: int = Field(default=400, ge=1)
+    """Days the table keeps events, decided clock records and sent notices (TTL ``expires_at``;
+    template ``RetentionDays``)."""
 
 
 class _Base(TableSettings):

@@ -81,8 +81,8 @@ def webhook_ports() -> IngestPorts:
     return IngestPorts(
         config=config,
         secrets=_secrets(s.secret_max_age_seconds),
-        events=DynamoEventStore(s.table),
-        tickets=DynamoTicketStore(s.table, config_source=config),
+        events=DynamoEventStore(s.table, retention=timedelta(days=s.retention_days)),
+        tickets=DynamoTicketStore(s.table, config_source=config, retention=timedelta(days=s.retention_days)),
         scheduler=_scheduler_of(s),
         correlate=correlate,
     )
@@ -97,8 +97,8 @@ def _check_ports(s: CheckSettings) -> CheckPorts:
     config = _config_store(s.config_bucket, s.config_key, s.config_recheck_seconds)
     return CheckPorts(
         config=config,
-        tickets=DynamoTicketStore(s.table, config_source=config),
-        ledger=DynamoNoticeLedger(s.table),
+        tickets=DynamoTicketStore(s.table, config_source=config, retention=timedelta(days=s.retention_days)),
+        ledger=DynamoNoticeLedger(s.table, retention=timedelta(days=s.retention_days)),
         scheduler=_scheduler_of(s),
         mailer=SesMailer(sender=s.sender),
         publisher=EventBridgePublisher(bus_name=s.event_bus),
