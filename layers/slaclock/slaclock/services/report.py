@@ -42,6 +42,7 @@ import csv
 import hashlib
 import heapq
 import io
+import itertools
 import logging
 import re
 import secrets
@@ -628,7 +629,10 @@ def to_log_row(
     ``missed`` (decided at its due instant) and its counted time is up to `now`."""
     metric = record.metric
     status, due, business, remaining = (
-        record.status, record.due_at, record.business_seconds, record.remaining_seconds
+        record.status,
+        record.due_at,
+        record.business_seconds,
+        record.remaining_seconds,
     )
     cal = calendars.get(record.calendar) if calendars is not None and now is not None else None
     if cal is not None and now is not None:
@@ -684,32 +688,40 @@ def report_rows(ports: ReportPorts, spec: ReportSpec, config: Config, now: datet
     def decided_by_day() -> Iterator[SlaLogRow]:
         for record in ports.clocks.query(period.start, period.end):
             row = to_log_row(record, zones, calendars, now)
-            if row.decided_at is None:
-                if spec.include_running and row.started_at < period.end:
-                    undecided.append(row)
-                continue
-            yield row
-
-    def breached_since_saved() -> Iterator[SlaLogRow]:
-        for record in ports.clocks.running(period.start, min(period.end, now)):
-            row = to_log_row(record, zones, calendars, now)
             if row.decided_at is not None:
                 yield row
+            elif spec.include_running and row.started_at < period.end:
+                undecided.append(row)
 
-    for row in heapq.merge(decided_by_day(), breached_since_saved(), key=_decided_key):
+    breached_since_saved = (
+        row
+        for row in (
+            to_log_row(record, zones, calendars, now)
+            for record in ports.clocks.running(period.start, min(period.end, now))
+        )
+        if row.decided_at is not None
+    )
+    rows: Iterable[SlaLogRow] = heapq.merge(decided_by_day(), breached_since_saved, key=_decided_key)
+    if spec.include_running:
+        rows = itertools.chain(rows, undecided, _still_running(ports, period, zones, calendars, now))
+    for row in rows:
         if keep is None or keep(row):
             yield row
-    if not spec.include_running:
-        return
-    for row in undecided:
-        if keep is None or keep(row):
-            yield row
+
+
+def _still_running(
+    ports: ReportPorts,
+    period: Period,
+    zones: Mapping[str, str],
+    calendars: Mapping[str, BusinessCalendar],
+    now: datetime,
+) -> Iterator[SlaLogRow]:
+    """The running partition's records still undecided at `now` that started before the period's end."""
     for record in ports.clocks.running():
-        if record.started_at >= period.end:
-            continue
-        row = to_log_row(record, zones, calendars, now)
-        if row.decided_at is None and (keep is None or keep(row)):
-            yield row
+        if record.started_at < period.end:
+            row = to_log_row(record, zones, calendars, now)
+            if row.decided_at is None:
+                yield row
 
 
 def _decided_key(row: SlaLogRow) -> datetime:
