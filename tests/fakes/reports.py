@@ -101,9 +101,12 @@ class FakeClockRecords:
         decided = [r for r in self.records if r.outcome_at is not None and start <= r.outcome_at < end]
         yield from sorted(decided, key=lambda r: (r.outcome_at, r.ticket_id, r.metric.value, r.cycle))
 
-    def running(self) -> Iterator[SlaLogRow]:
+    def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[SlaLogRow]:
         self.running_reads += 1
-        yield from (r for r in self.records if r.outcome_at is None)
+        undecided = [r for r in self.records if r.outcome_at is None]
+        if start is not None and end is not None:
+            undecided = [r for r in undecided if r.due_at is not None and start <= r.due_at < end]
+        yield from sorted(undecided, key=lambda r: (r.due_at or r.started_at, r.ticket_id))
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -398,3 +399,28 @@ def test_instant_keys_sort_as_time_and_round_trip():
     assert [parse_instant_key(k) for k in keys] == instants
     with pytest.raises(ValueError, match="naive"):
         instant_key(datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+def test_a_clock_counting_at_its_due_instant_is_indexed_on_its_due_day_with_its_evaluation_instant(
+    tickets, records
+):
+    """The check that fires exactly at a due instant sees the clock still `open` (remaining 0): its
+    record goes on its due day anyway (its breach is owed), with `as_of` and `counting` so a report
+    can tell it missed from the next microsecond on."""
+    due = T0 + timedelta(hours=1)
+    at_due = replace(clock("4711", due=due), as_of=due, counting=True)
+    paused = replace(clock("4712", due=due), as_of=due, counting=False, status=ClockStatus.PAUSED)
+    tickets.save(state("4711"), expected_version=None, next_check_at=None, clocks=[at_due])
+    tickets.save(state("4712"), expected_version=None, next_check_at=None, clocks=[paused])
+    [row] = records.query(due, due + timedelta(minutes=1))
+    assert (row.ticket_id, row.status, row.as_of, row.counting) == ("4711", ClockStatus.OPEN, due, True)
+    assert [(r.ticket_id, r.counting) for r in records.running()] == [("4712", False)]
+
+
+def test_running_records_are_read_by_their_due_range(tickets, records):
+    for n, hours in enumerate((1, 2, 3)):
+        c = replace(clock(f"t{n}", due=T0 + timedelta(hours=hours)), as_of=T0, counting=True)
+        tickets.save(state(f"t{n}"), expected_version=None, next_check_at=None, clocks=[c])
+    assert [r.ticket_id for r in records.running(T0 + timedelta(hours=2), T0 + timedelta(hours=3))] == ["t1"]
+    assert [r.ticket_id for r in records.running()] == ["t0", "t1", "t2"]
+    assert [r.as_of for r in records.running()] == [T0] * 3

@@ -19,6 +19,7 @@ from slaclock.engine.clocks import (
     TicketState,
     TicketView,
     apply_event,
+    clock_at,
     evaluate,
     replay_ticket,
 )
@@ -238,3 +239,26 @@ def test_an_event_owes_no_burst_of_past_warnings(events):
                 if notice.key not in old:
                     assert notice.step.kind.value == "breach" or notice.step.at == c, notice
         before = after
+
+
+@PROPERTY
+@given(events=tickets(), first=st.integers(0, 600), later=st.integers(0, 900))
+def test_a_clock_carried_forward_from_its_evaluation_equals_the_evaluation_at_the_later_instant(
+    events, first, later
+):
+    """A stored clock record never goes stale: `clock_at` takes a clock evaluated at `as_of` to any
+    later instant with the engine's own answer (status, due instant, counted and remaining time), the
+    grid puts many of those instants exactly on due instants."""
+    state = replay_ticket(CONFIG, events)
+    as_of = now_after(events, first)
+    now = as_of + later * GRID
+    then = {(c.metric, c.cycle): c for c in evaluate(CONFIG, state, as_of).clocks}
+    for c in evaluate(CONFIG, state, now).clocks:
+        s = then[(c.metric, c.cycle)]
+        assert s.as_of == as_of
+        cal = CONFIG.calendars[s.calendar]
+        carried = clock_at(
+            s.status, s.due_at, s.stopped_at, s.business_seconds, s.remaining_seconds, s.target_seconds,
+            s.as_of, s.counting, cal, now,
+        )  # fmt: skip
+        assert carried == (c.status, c.due_at, c.business_seconds, c.remaining_seconds), (s, c)

@@ -528,3 +528,47 @@ def test_any_body_is_either_a_spec_or_a_listed_refusal(doc):
         assert e.errors and all(isinstance(p, str) and m for p, m in e.errors)
     else:
         assert spec.period.start < spec.period.end <= spec.period.start + timedelta(days=366)
+
+
+# ------------------------------------------------------------------ records taken at the report's instant
+
+
+def counting(rec, *, as_of: str, on_due_day: bool):
+    """`rec` as the adapter stores a clock evaluated at `as_of` while counting; `on_due_day`: indexed on
+    its due day (counting at or past its due instant when saved), else in the running partition."""
+    from dataclasses import replace
+
+    return replace(rec, as_of=at(as_of), counting=True, outcome_at=rec.due_at if on_due_day else None)
+
+
+# fd-11 of the demo: its check ran exactly at its due instant and saved it `open`, remaining 0; 4730
+# breached at 14:00 after its last save at 13:00 (no event, no check since).
+AT_DUE = counting(record("fd-11", "resolution", "open", started="2026-11-19 11:00", due="2026-11-19 12:00",
+                         business=3600, target=3600), as_of="2026-11-19 12:00", on_due_day=True)  # fmt: skip
+UNSAVED = counting(record("4730", "first_response", "open", started="2026-11-19 13:00",
+                          due="2026-11-19 14:00", business=0, target=3600),
+                   as_of="2026-11-19 13:00", on_due_day=False)  # fmt: skip
+
+
+def test_a_clock_that_breached_since_its_last_save_is_reported_missed_with_its_time_up_to_now():
+    ports = report_ports([*KNOWN_RECORDS, AT_DUE, UNSAVED], CONFIG)
+    _, outcome = run_on_demand(ports, {**DAY_19, "group_by": ["level"]})
+    log = {r[0]: r for r in rows_of(ports.sink.objects[outcome.keys[0]][0].decode())[1:]}
+    # 24x7 UTC calendar: counted time is wall time up to NOW (2026-11-21 08:00).
+    assert log["fd-11"][10:] == ["missed", "162000", "-158400"]
+    assert log["4730"][8:] == ["2026-11-19T14:00:00Z", "", "missed", "154800", "-151200"]
+    assert (outcome.figures["met"], outcome.figures["missed"]) == (3, 4)
+    compliance = rows_of(ports.sink.objects[outcome.keys[1]][0].decode())
+    day = [r for r in compliance[1:] if r[:2] == ["2026-11-19", "standard"]]
+    assert [(r[2], r[6]) for r in day] == [("2", "4")]  # met, missed: fd-11 and 4730 counted on their due day
+
+
+def test_exactly_at_its_due_instant_a_counting_clock_is_still_open_and_not_decided():
+    due = at("2026-11-19 12:00")
+    ports = report_ports([AT_DUE], CONFIG)
+    _, outcome = run_on_demand(ports, {**DAY_19, "include_running": True}, now=due)
+    [row] = rows_of(ports.sink.objects[outcome.keys[0]][0].decode())[1:]
+    assert row[10:] == ["open", "3600", "0"]
+    assert (outcome.figures["met"], outcome.figures["missed"], outcome.figures["running"]) == (0, 0, 1)
+    _, later = run_on_demand(ports, DAY_19, now=due + timedelta(microseconds=1))
+    assert later.figures["missed"] == 1

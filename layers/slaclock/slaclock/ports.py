@@ -232,8 +232,10 @@ class SlaLogRow:
     """One stored SLA clock record (one per ticket, metric and cycle) as of the ticket's last save:
     a row of the SLA log (DESIGN §6). `agent` is the ticket's assignee; `time_zone` the IANA zone of
     `calendar` (None if unknown when it was saved). `outcome_at`: the instant its outcome was decided
-    (met: `stopped_at`; missed: `due_at`), None while undecided. `business_seconds` and
-    `remaining_seconds` of an undecided clock are as of `recorded_at`."""
+    (met: `stopped_at`; missed: `due_at`), None while undecided. `status`, `due_at`,
+    `business_seconds` and `remaining_seconds` of a running clock are as of `as_of` (the instant its
+    ticket was evaluated for the save; None in records written before it was stored), when it was
+    `counting` or not: `slaclock.engine.clocks.clock_at` gives them at any later instant."""
 
     ticket_id: str
     requester: str | None
@@ -253,6 +255,8 @@ class SlaLogRow:
     time_zone: str | None
     outcome_at: datetime | None
     recorded_at: datetime
+    as_of: datetime | None = None
+    counting: bool = False
 
 
 class ClockRecordStore(Protocol):
@@ -263,8 +267,9 @@ class ClockRecordStore(Protocol):
         (paginated index queries, never a scan), so memory stays flat in the row count."""
         ...
 
-    def running(self) -> Iterator[SlaLogRow]:
-        """Records still undecided at their last save (open or paused clocks)."""
+    def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[SlaLogRow]:
+        """Records still undecided at their last save (open or paused clocks), by due instant as of
+        that save; with `start` and `end`, only those whose due instant is in [start, end)."""
         ...
 
 

@@ -47,7 +47,13 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NoReturn
 
-from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
 from pynamodb.connection import Connection
 from pynamodb.exceptions import (
     GetError,
@@ -226,6 +232,8 @@ def table_models(
         target_seconds = NumberAttribute()
         business_seconds = NumberAttribute()
         remaining_seconds = NumberAttribute()
+        as_of = UnicodeAttribute(null=True)
+        counting = BooleanAttribute(null=True)
         outcome_day = UnicodeAttribute(null=True)
         outcome_at = UnicodeAttribute(null=True)
         ticket_version = NumberAttribute()
@@ -501,6 +509,8 @@ class DynamoTicketStore:
             target_seconds=clock.target_seconds,
             business_seconds=clock.business_seconds,
             remaining_seconds=clock.remaining_seconds,
+            as_of=_opt_key(clock.as_of),
+            counting=clock.counting,
             outcome_day=day,
             outcome_at=at,
             ticket_version=ticket_version,
@@ -544,11 +554,19 @@ def _clock_expiry(clock: Clock, recorded_at: datetime, retention: timedelta | No
 
 def _outcome(clock: Clock) -> tuple[str | None, str | None]:
     """(outcome_day, outcome_at) of a clock record: a decided clock is indexed under the UTC day of its
-    outcome (met: its stop; missed: its due instant); an undecided one in the ``running`` partition
-    (sorted by due instant); a cancelled one not at all (it leaves the reports)."""
+    outcome (met: its stop; missed: its due instant), and so is a clock still counting at its due
+    instant (its breach is owed: saved by the check that fires for it, it is missed from then on unless
+    an event stops it at that very instant, which re-saves it); an undecided one in the ``running``
+    partition (sorted by due instant); a cancelled one not at all (it leaves the reports).
+
+    A running clock that breaches while counting without being saved again is still found on its due
+    day by reports: they read the ``running`` partition by due instant (`DynamoClockRecords.running`
+    with bounds) and evaluate each record at their own instant (`engine.clocks.clock_at`)."""
     if clock.status is ClockStatus.CANCELLED:
         return None, None
     decided = decided_at(clock.status.value, clock.due_at, clock.stopped_at)
+    if decided is None and clock.counting and clock.due_at is not None and clock.as_of is not None:
+        decided = clock.due_at if clock.due_at <= clock.as_of else None
     if decided is not None:
         key = instant_key(decided)
         return key[:10], key
@@ -578,9 +596,18 @@ class DynamoClockRecords:
             yield from self._partition(day.isoformat(), lo, hi, page_size)
             day += timedelta(days=1)
 
-    def running(self, *, page_size: int = 500) -> Iterator[SlaLogRow]:
-        """Clock records not decided at their last save (open or paused), by due instant."""
-        yield from self._partition(RUNNING, None, None, page_size)
+    def running(
+        self, start: datetime | None = None, end: datetime | None = None, *, page_size: int = 500
+    ) -> Iterator[SlaLogRow]:
+        """Clock records not decided at their last save (open or paused), by due instant; with
+        `start` and `end`, only those whose due instant (as of that save) is in [`start`, `end`)."""
+        if start is None or end is None:
+            yield from self._partition(RUNNING, None, None, page_size)
+            return
+        if end <= start:
+            return
+        lo, hi = instant_key(start), instant_key(end - timedelta(microseconds=1))
+        yield from self._partition(RUNNING, lo, hi, page_size)
 
     def _partition(self, day: str, lo: str | None, hi: str | None, page_size: int) -> Iterator[SlaLogRow]:
         item_cls = self.models.clock
@@ -612,6 +639,8 @@ def _row(item: Any) -> SlaLogRow:
         time_zone=item.time_zone,
         outcome_at=None if item.outcome_day == RUNNING else _opt_instant(item.outcome_at),
         recorded_at=parse_instant_key(item.recorded_at),
+        as_of=_opt_instant(item.as_of),
+        counting=bool(item.counting),
     )
 
 

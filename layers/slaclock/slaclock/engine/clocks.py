@@ -96,6 +96,9 @@ class Clock:
     its breach, since later ones are never owed nor armed.
     `adopted_at`: the instant `level` took effect for this clock (its start, or the level change it
     adopted); warning and escalation steps before it are skipped, never owed.
+    `as_of`: the evaluation's `now`; `counting`: the clock is running and counts business time at
+    `as_of` (not paused, not solved). With no later event, its fields at any later instant follow
+    from these two alone (`clock_at`): that is how a stored record stays true as time passes.
     """
 
     ticket_id: str
@@ -112,6 +115,8 @@ class Clock:
     remaining_seconds: float
     steps: tuple[Step, ...] = ()
     adopted_at: datetime | None = None
+    as_of: datetime | None = None
+    counting: bool = False
 
     @property
     def running(self) -> bool:
@@ -127,6 +132,49 @@ def decided_at(status: str, due_at: datetime | None, stopped_at: datetime | None
     if status == ClockStatus.MISSED.value:
         return due_at
     return None
+
+
+def clock_at(
+    status: ClockStatus,
+    due_at: datetime | None,
+    stopped_at: datetime | None,
+    business_seconds: float,
+    remaining_seconds: float,
+    target_seconds: float,
+    as_of: datetime | None,
+    counting: bool,
+    cal: BusinessCalendar,
+    now: datetime,
+) -> tuple[ClockStatus, datetime | None, float, float]:
+    """(status, due_at, business_seconds, remaining_seconds) at `now` of a clock whose fields were
+    evaluated at `as_of` (`Clock.as_of`, `Clock.counting`), with no event of its ticket after `as_of`:
+    exactly what `evaluate(config, state, now)` shows for it.
+
+    - A stopped or cancelled clock, or `now` <= `as_of` (or `as_of` unknown): the fields as given.
+    - Counting: it keeps counting, ``business(now) = business(as_of) + cal.elapsed(as_of, now)``; its
+      due instant is fixed; it is ``missed`` once `now` is strictly after it (at the due instant itself
+      it is still ``open``).
+    - Not counting (paused, or solved-and-reopened pending): its business time is frozen; a due instant
+      it reached before the pause is fixed (``missed`` after it), otherwise it is where the clock would be
+      due if it resumed at `now` (``cal.add(now, remaining)``), so it stays ``paused``.
+
+    Durations are exact: the stored seconds hold whole microseconds (`timedelta(seconds=...)` gives
+    them back), and `BusinessCalendar.elapsed` is additive, so no rounding creeps in.
+    """
+    if stopped_at is not None or status is _CANCELLED or as_of is None or now <= as_of:
+        return status, due_at, business_seconds, remaining_seconds
+    counted = timedelta(seconds=business_seconds)
+    due = due_at
+    if counting:
+        counted += cal.elapsed(as_of, now)
+    elif status is not _MISSED and remaining_seconds > 0:
+        due = _utc(cal.add(now, timedelta(seconds=target_seconds) - counted))
+    seconds = counted.total_seconds()
+    if due is not None and now > due:
+        status = _MISSED
+    elif status is not _MISSED:
+        status = _OPEN if counting else _PAUSED
+    return status, due, seconds, target_seconds - seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -1112,6 +1160,8 @@ def _evaluate_clock(
         remaining_seconds=target_seconds - business_seconds,
         steps=steps,
         adopted_at=record.adopted_at,
+        as_of=now,
+        counting=stop is None and not record.cancelled and projected_from is None and now >= start,
     )
     return clock, next_at
 

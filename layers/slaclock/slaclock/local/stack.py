@@ -99,11 +99,14 @@ def _reset_process_caches() -> None:
     """Forget every cached client and adapter, so the next use reads the current environment."""
     from slaclock.adapters import _aws
     from slaclock.adapters.dynamodb import table_models
-    from slaclock.runtime import wiring
+    from slaclock.adapters.report_jobs import job_model
+    from slaclock.runtime import report_wiring, wiring
 
     wiring.reset()
+    report_wiring.reset()
     _aws._default_session.cache_clear()
     table_models.cache_clear()
+    job_model.cache_clear()  # bound to the previous stack's endpoint otherwise
 
 
 class LocalStack:

@@ -27,9 +27,11 @@ answer a concurrent duplicate with an error instead of a 202. The provider's del
 a correlation key only.
 
 The armed instant (`StoredTicket.next_check_at`) is the engine's next check instant rounded UP to the
-whole minute, never later than a pending notice retry (`retry_at`), and moved to the next minute when
-this delivery makes a notice owed right away (e.g. a level that applies retroactively). While a
-check is due but not done (the armed instant has passed), ingest leaves it alone: that check
+whole minute, never later than a pending notice retry (`retry_at`), and the next minute when a notice
+is owed and not sent yet: this delivery made it owed (e.g. a level that applies retroactively), or it
+became owed after the armed instant was chosen (a resolution due 12:57:03 is armed for 12:58; a reply
+at 12:57:23 must not move that check to the next deadline, or the breach would never be sent). While
+a check is due but not done (the armed instant has passed), ingest leaves it alone: that check
 re-evaluates the new state anyway, and moving it could skip a notice that is owed.
 """
 
@@ -286,8 +288,13 @@ def _armed_instant(
     if view.next_check_at is not None:
         candidates.append(view.next_check_at)
     owed_before = {n.key for n in prev_view.notices} if prev_view is not None else set()
-    if any(n.key not in owed_before for n in view.notices):
-        candidates.append(now)  # this delivery made a notice owed: check at the next minute
+    sent = stored.notified if stored is not None else frozenset()
+    pending_retry = stored is not None and stored.retry_at is not None
+    if any(n.key not in owed_before or (n.key not in sent and not pending_retry) for n in view.notices):
+        # This delivery made a notice owed, or one is owed and not sent yet (it became owed after the
+        # armed instant was chosen, whose check has not run): check at the next minute, never later,
+        # so no event can move its check past it. (A pending retry, `retry_at`, sends it anyway.)
+        candidates.append(now)
     armed = round_up_to_minute(min(candidates)) if candidates else None
     if stored is not None and stored.retry_at is not None and (armed is None or stored.retry_at < armed):
         armed = stored.retry_at
@@ -295,10 +302,14 @@ def _armed_instant(
 
 
 def _record(c: Clock) -> tuple[object, ...]:
-    """What a stored clock record holds (counted time only once stopped: it moves with `now` before)."""
+    """What a stored clock record holds, at the evaluation instant of both views compared.
+
+    Counted time is compared for running clocks too, with `counting`: a stored record is carried
+    forward to any later instant from these (`engine.clocks.clock_at`), so it must be rewritten
+    whenever an event (a late one inserting a pause, say) changes them, and need not be otherwise."""
     return (
         c.level, c.calendar, c.started_at, c.due_at, c.stopped_at, c.status, c.target_seconds,
-        c.business_seconds if c.stopped_at is not None else None,
+        c.business_seconds, c.counting,
     )  # fmt: skip
 
 

@@ -43,7 +43,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import heapq
 import io
+import itertools
 import logging
 import re
 import secrets
@@ -56,6 +58,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
+from slaclock.engine.calendar import BusinessCalendar
+from slaclock.engine.clocks import clock_at, decided_at
 from slaclock.engine.config import REPORT_GROUPS, Config, Metric, ReportSubscription
 from slaclock.engine.errors import SlaclockError, ValidationError
 from slaclock.engine.reports import (
@@ -617,10 +621,32 @@ class ReportPorts:
 # ---------------------------------------------------------------------------------------- building
 
 
-def to_log_row(record: ClockRecord, zones: Mapping[str, str]) -> SlaLogRow:
-    """A stored clock record as an engine SLA log row (its compliance day counted in the zone the
-    record names, else its calendar's zone in the configuration, else UTC)."""
+def to_log_row(
+    record: ClockRecord,
+    zones: Mapping[str, str],
+    calendars: Mapping[str, BusinessCalendar] | None = None,
+    now: datetime | None = None,
+) -> SlaLogRow:
+    """A stored clock record as an engine SLA log row at `now` (its compliance day counted in the zone
+    the record names, else its calendar's zone in the configuration, else UTC).
+
+    With `calendars` and `now`, a running record's status, due instant, business and remaining
+    seconds are taken at `now` (`engine.clocks.clock_at`: what ``slaclock replay --now`` shows for the
+    same events), so a record never goes stale: a clock that breached since its last save is
+    ``missed`` (decided at its due instant) and its counted time is up to `now`."""
     metric = record.metric
+    status, due, business, remaining = (
+        record.status,
+        record.due_at,
+        record.business_seconds,
+        record.remaining_seconds,
+    )
+    cal = calendars.get(record.calendar) if calendars is not None and now is not None else None
+    if cal is not None and now is not None:
+        status, due, business, remaining = clock_at(
+            record.status, record.due_at, record.stopped_at, record.business_seconds,
+            record.remaining_seconds, record.target_seconds, record.as_of, record.counting, cal, now,
+        )  # fmt: skip
     return SlaLogRow(
         ticket_id=record.ticket_id,
         requester=record.requester or "",
@@ -630,13 +656,13 @@ def to_log_row(record: ClockRecord, zones: Mapping[str, str]) -> SlaLogRow:
         metric=metric.value if isinstance(metric, Metric) else str(metric),
         cycle=record.cycle,
         started_at=record.started_at,
-        due_at=record.due_at,
+        due_at=due,
         stopped_at=record.stopped_at,
-        status=record.status.value,
-        business_seconds=record.business_seconds,
-        remaining_seconds=record.remaining_seconds,
+        status=status.value,
+        business_seconds=business,
+        remaining_seconds=remaining,
         timezone=record.time_zone or zones.get(record.calendar, "UTC"),
-        decided_at=record.outcome_at,
+        decided_at=decided_at(status.value, due, record.stopped_at),
     )
 
 
@@ -651,22 +677,63 @@ def _matcher(filters: Mapping[str, tuple[str, ...]]) -> Any:
     return keep
 
 
-def report_rows(ports: ReportPorts, spec: ReportSpec, zones: Mapping[str, str]) -> Iterator[SlaLogRow]:
-    """The rows of the report, streamed: decided in the period (outcome order), then, if asked, the
-    undecided clocks that started before the period's end; filters applied."""
+def report_rows(ports: ReportPorts, spec: ReportSpec, config: Config, now: datetime) -> Iterator[SlaLogRow]:
+    """The rows of the report at `now`, streamed, every record taken at `now` (`to_log_row`): the
+    clocks decided in the period, in outcome order, then, if asked, the clocks still undecided at
+    `now` that started before the period's end; filters applied.
+
+    The decided ones are read from the period's days of the index (decided at their last save, or
+    counting past their due instant then) merged with the ``running`` records whose due instant is in
+    the period and before `now`: a clock that breached while counting after its last save (no event,
+    its check not run yet) is missed at `now` and counted on its due day, as replay counts it."""
+    zones = {name: cal.timezone for name, cal in config.calendars.items()}
+    calendars = config.calendars
     keep = _matcher(spec.filters)
     period = spec.period
-    for record in ports.clocks.query(period.start, period.end):
-        row = to_log_row(record, zones)
+    undecided: list[SlaLogRow] = []  # on a due day, due exactly at `now`: not missed yet
+
+    def decided_by_day() -> Iterator[SlaLogRow]:
+        for record in ports.clocks.query(period.start, period.end):
+            row = to_log_row(record, zones, calendars, now)
+            if row.decided_at is not None:
+                yield row
+            elif spec.include_running and row.started_at < period.end:
+                undecided.append(row)
+
+    breached_since_saved = (
+        row
+        for row in (
+            to_log_row(record, zones, calendars, now)
+            for record in ports.clocks.running(period.start, min(period.end, now))
+        )
+        if row.decided_at is not None
+    )
+    rows: Iterable[SlaLogRow] = heapq.merge(decided_by_day(), breached_since_saved, key=_decided_key)
+    if spec.include_running:
+        rows = itertools.chain(rows, undecided, _still_running(ports, period, zones, calendars, now))
+    for row in rows:
         if keep is None or keep(row):
             yield row
-    if spec.include_running:
-        for record in ports.clocks.running():
-            if record.started_at >= period.end or record.outcome_at is not None:
-                continue
-            row = to_log_row(record, zones)
-            if keep is None or keep(row):
+
+
+def _still_running(
+    ports: ReportPorts,
+    period: Period,
+    zones: Mapping[str, str],
+    calendars: Mapping[str, BusinessCalendar],
+    now: datetime,
+) -> Iterator[SlaLogRow]:
+    """The running partition's records still undecided at `now` that started before the period's end."""
+    for record in ports.clocks.running():
+        if record.started_at < period.end:
+            row = to_log_row(record, zones, calendars, now)
+            if row.decided_at is None:
                 yield row
+
+
+def _decided_key(row: SlaLogRow) -> datetime:
+    assert row.decided_at is not None  # noqa: S101 - only decided rows are merged
+    return row.decided_at
 
 
 class _Count:
@@ -705,8 +772,8 @@ def _worst(table: Mapping[str, Tally]) -> dict[str, Any] | None:
 def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: datetime) -> dict[str, Any]:
     """Write the three files of `spec` under `spec.keys` and return the figures (JSON-able): rows,
     tickets, met, missed, running, compliance_pct (None when nothing was decided), compliance_rows,
-    worst_level, worst_department, fingerprint. `now` only labels the page ("as of")."""
-    zones = {name: cal.timezone for name, cal in config.calendars.items()}
+    worst_level, worst_department, fingerprint. Every record is taken at `now` (`report_rows`), which
+    also labels the page ("as of")."""
     keys = spec.keys
     compliance = ComplianceAccumulator(spec.group_by)
     page = SummaryAccumulator()
@@ -715,7 +782,7 @@ def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: date
         tickets = stack.enter_context(DistinctCounter(directory=ports.tmp_dir))
 
         def counted() -> Iterator[SlaLogRow]:
-            for row in report_rows(ports, spec, zones):
+            for row in report_rows(ports, spec, config, now):
                 tickets.add(row.ticket_id)
                 day = compliance.day_of(row) if row.decided_at is not None else None
                 compliance.add(row, day)
@@ -762,7 +829,7 @@ def page_title(spec: ReportSpec) -> str:
     return f"SLA report {spec.title} · {spec.period.label}"
 
 
-def previous_figures(ports: ReportPorts, spec: ReportSpec, config: Config) -> dict[str, Any]:
+def previous_figures(ports: ReportPorts, spec: ReportSpec, config: Config, now: datetime) -> dict[str, Any]:
     """Met / missed / compliance of the period before `spec.period` (same length, same filters).
 
     For a subscription, the previous report's stored figures are reused when its job is done and had
@@ -778,9 +845,8 @@ def previous_figures(ports: ReportPorts, spec: ReportSpec, config: Config) -> di
                 met=figures["met"], missed=figures["missed"], compliance_pct=figures["compliance_pct"]
             )
             return result
-    zones = {name: cal.timezone for name, cal in config.calendars.items()}
     tally = Tally()
-    for row in report_rows(ports, replace(spec, period=previous, include_running=False), zones):
+    for row in report_rows(ports, replace(spec, period=previous, include_running=False), config, now):
         if row.met or row.missed:
             tally.add(row.met, 0)
     result.update(
@@ -865,7 +931,7 @@ def run_report_job(ports: ReportPorts, job_id: str, now: datetime) -> ReportOutc
         if job.figures is None:
             config = ports.config.load()
             figures = build_report(ports, spec, config, now)
-            figures["previous"] = previous_figures(ports, spec, config)
+            figures["previous"] = previous_figures(ports, spec, config, now)
             keys = tuple(spec.keys.values())
             ports.jobs.save_built(job_id, now=now, keys=keys, figures=figures)
         else:
