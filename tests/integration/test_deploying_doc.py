@@ -59,10 +59,10 @@ def test_the_starter_configuration_validates_and_has_the_smoke_tests_source():
     config = load_config_text(starter())
     source = config.sources["test"]
     assert source.provider == "generic"
-    secret_name = "/slaclock/test"
-    assert secret_name in starter()
+    # the starter names the default stack's parameter; the page creates it for "$STACK"
+    assert source.secret_ssm_parameter == "/slaclock/slaclock/test"
     (creates,) = [b for b in blocks(section("6.")) if "put-parameter" in b]
-    assert f"--name {secret_name}" in creates and "--type SecureString" in creates
+    assert '--name "/slaclock/$STACK/test"' in creates and "--type SecureString" in creates
 
 
 def test_the_smoke_test_defines_every_variable_it_uses():
@@ -103,7 +103,7 @@ def _requests() -> list[tuple[str, dict[str, str], bytes]]:
 @pytest.mark.integration
 def test_the_smoke_test_requests_are_accepted_by_the_webhook(aws: AwsStack):
     put_config(aws, starter())
-    aws.client("ssm").put_parameter(Name="/slaclock/test", Value="s3cr3t-from-the-doc", Type="SecureString")
+    aws.client("ssm").put_parameter(Name="/slaclock/slaclock/test", Value="s3cr3t-from-the-doc", Type="SecureString")
     wiring.reset()
     webhook = load_handler("webhook")
     answers: list[tuple[int, Any]] = []
