@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from slaclock.helpdesk._common import to_instant
 from slaclock.runtime import wiring
 from slaclock.runtime.http import error_body, json_body
-from slaclock.runtime.observability import count, logger, metrics, traced
+from slaclock.runtime.observability import count, logger, metrics, record_schedule, traced
 from slaclock.services.ingest import receive_webhook
 
 wiring.webhook_settings()  # cold start: refuse a bad environment before the first request
@@ -32,6 +32,8 @@ def webhook(source: str) -> Response[str]:
     receipt = receive_webhook(wiring.webhook_ports(), source, event.headers, body, now, received)
     count("EventsIngested", receipt.new_events)
     count("DuplicateEvents", sum(len(t.duplicates) for t in receipt.tickets))
+    for ticket in receipt.tickets:  # a refused schedule is not the sender's problem: 202, but counted
+        record_schedule(ticket.schedule)
     answer = {"event_ids": list(receipt.event_ids), "tickets": [t.ticket_id for t in receipt.tickets]}
     return Response(202, "application/json", json_body(answer))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -138,14 +139,22 @@ class FakeTicketStore:
                 self.clock_records[(c.ticket_id, c.metric.value, c.cycle)] = c
             return version
 
-    def due_before(self, instant: datetime) -> Iterator[str]:
+    due_parts = 4
+
+    def due_before(self, instant: datetime, *, parts: Iterable[int] | None = None) -> Iterator[str]:
+        chosen = set(range(self.due_parts) if parts is None else parts)
         with self._lock:
             due = sorted(
                 (item.next_check_at, tid)
                 for tid, item in self.items.items()
-                if item.next_check_at is not None and item.next_check_at <= instant
+                if item.next_check_at is not None
+                and item.next_check_at <= instant
+                and self.part_of(tid) in chosen
             )
         return iter([tid for _, tid in due])
+
+    def part_of(self, ticket_id: str) -> int:
+        return zlib.crc32(ticket_id.encode("utf-8", "surrogatepass")) % self.due_parts
 
     # test helpers
     def armed(self, ticket_id: str) -> datetime | None:
@@ -291,3 +300,35 @@ class FakeWebhooks:
             self.fail_next -= 1
             raise ServiceUnavailable("webhook: 503")
         self.posts.append((url, body, dict(headers)))
+
+
+class FakeSweepLeases:
+    """`SweepLeases` in memory: part -> (holder, until)."""
+
+    def __init__(self) -> None:
+        self.leases: dict[int, tuple[str, datetime]] = {}
+
+    def acquire(self, part: int, *, holder: str, now: datetime, until: datetime) -> bool:
+        current = self.leases.get(part)
+        if current is not None and current[0] != holder and current[1] > now:
+            return False
+        self.leases[part] = (holder, until)
+        return True
+
+    def release(self, part: int, *, holder: str) -> None:
+        current = self.leases.get(part)
+        if current is not None and current[0] == holder:
+            del self.leases[part]
+
+
+class FakeFanOut:
+    """`SweepFanOut` that records the workers it was asked to start (`down`: refuses)."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[int, str]] = []
+        self.down = False
+
+    def continue_sweep(self, part: int, holder: str) -> None:
+        if self.down:
+            raise ServiceUnavailable("lambda invoke failed: TooManyRequestsException")
+        self.started.append((part, holder))

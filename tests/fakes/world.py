@@ -23,15 +23,17 @@ from slaclock.engine.events import Event, parse_event
 from slaclock.helpdesk.signing import sign
 from slaclock.services.check import CheckPorts, CheckResult, run_check
 from slaclock.services.ingest import IngestPorts, TicketIngest, WebhookReceipt, ingest_events, receive_webhook
-from slaclock.services.sweep import SweepResult, sweep
+from slaclock.services.sweep import SweepPorts, SweepResult, run_sweep, sweep
 
 from tests.fakes import (
     FakeEventStore,
+    FakeFanOut,
     FakeLedger,
     FakeMailer,
     FakePublisher,
     FakeScheduler,
     FakeSecrets,
+    FakeSweepLeases,
     FakeTicketStore,
     FakeWebhooks,
     StaticConfig,
@@ -119,6 +121,9 @@ class World:
             mailer=self.mailer, publisher=self.publisher, webhooks=self.webhooks, secrets=self.secrets,
             webhook_secret="/slaclock/outgoing-webhook", lease=timedelta(minutes=5),
         )  # fmt: skip
+        self.leases = FakeSweepLeases()
+        self.fan_out = FakeFanOut()
+        self.sweep_ports = SweepPorts(self.check_ports, self.leases, self.fan_out)
         self._n = 0
 
     # -- builders -----------------------------------------------------------------------------------
@@ -167,6 +172,10 @@ class World:
 
     def sweep(self, now: datetime, **kwargs: Any) -> SweepResult:
         return sweep(self.check_ports, now, **kwargs)
+
+    def run_sweep(self, now: datetime, *, holder: str = "tick", **kwargs: Any) -> SweepResult:
+        """One sweeper invocation: the scheduled sweep, or a worker when `part` is given."""
+        return run_sweep(self.sweep_ports, now, holder=holder, **kwargs)
 
     # -- reading back -------------------------------------------------------------------------------
 

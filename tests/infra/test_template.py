@@ -136,6 +136,11 @@ def _statements(node: Any) -> Iterator[dict[str, Any]]:
             yield from _statements(item)
 
 
+#: Actions that have no resource type in the Service Authorization Reference, so IAM only accepts
+#: them with ``Resource: "*"``; each reads the caller's own account, nothing else.
+ACCOUNT_LEVEL_ACTIONS = {"ses:GetSendQuota"}
+
+
 def test_no_allow_statement_grants_every_resource_or_every_action(template):
     allows = [
         s for s in _statements(template["Resources"]) if s["Effect"] == "Allow" and "Principal" not in s
@@ -143,7 +148,9 @@ def test_no_allow_statement_grants_every_resource_or_every_action(template):
     assert len(allows) >= 10
     for s in allows:
         targets = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
-        assert "*" not in targets, s
+        if "*" in targets:
+            assert set(s["Action"]) <= ACCOUNT_LEVEL_ACTIONS, s
+            continue
         actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
         assert not any(a == "*" or a.endswith(":*") for a in actions), s
 
@@ -173,8 +180,14 @@ def test_least_privilege_scopes(template):
         assert s["Resource"] in readable, s  # the configuration document, or the reports
     for s in by_action["events:PutEvents"]:
         assert s["Resource"]["Fn::Sub"].endswith(":event-bus/${EventBusName}")
-    (invoke,) = by_action["lambda:InvokeFunction"]
-    assert {"Fn::GetAtt": ["CheckFunction", "Arn"]} in invoke["Resource"]
+    invokes = by_action["lambda:InvokeFunction"]
+    (scheduler_invoke,) = [s for s in invokes if isinstance(s["Resource"], list)]
+    assert {"Fn::GetAtt": ["CheckFunction", "Arn"]} in scheduler_invoke["Resource"]
+    # the sweeper's fan-out invokes the sweeper itself, nothing else
+    sweeper = template["Resources"]["SweeperFunction"]["Properties"]
+    (fan_out,) = [s for s in invokes if not isinstance(s["Resource"], list)]
+    assert fan_out["Resource"]["Fn::Sub"].endswith(":function:" + sweeper["FunctionName"]["Fn::Sub"])
+    assert fan_out in sweeper["Policies"][1]["Statement"]
 
 
 def test_the_scheduler_role_trusts_only_the_scheduler_of_this_account(template):
@@ -211,8 +224,11 @@ def test_alarms_watch_the_failures_that_raise_no_lambda_error(template):
         if a["Properties"]["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
     }
     # webhook 5xx answers, a ticket whose check fails in every sweep, e-mails SES keeps refusing,
-    # notices that had nobody to go to
-    assert set(alarms) == {"WebhookErrors", "CheckFailures", "NoticesPending", "NoticesWithoutRecipient"}
+    # notices that had nobody to go to, schedules refused because the account's schedule quota is
+    # used up (answered 202 all the same)
+    assert set(alarms) == {
+        "WebhookErrors", "CheckFailures", "NoticesPending", "NoticesWithoutRecipient", "ScheduleQuotaExceeded"
+    }
     for props in alarms.values():
         # Powertools' default dimension service=<service name>, and slaclock's stack=<stack name>
         # (slaclock.runtime.observability): an alarm must name exactly the dimensions a metric has.
@@ -233,7 +249,8 @@ def test_alarms_watch_the_failures_that_raise_no_lambda_error(template):
 
 
 @pytest.mark.parametrize(
-    "metric", ["WebhookErrors", "CheckFailures", "NoticesPending", "NoticesWithoutRecipient"]
+    "metric",
+    ["WebhookErrors", "CheckFailures", "NoticesPending", "NoticesWithoutRecipient", "ScheduleQuotaExceeded"],
 )
 def test_every_alarmed_metric_is_emitted_by_a_function(metric):
     sources = [
@@ -245,3 +262,21 @@ def test_every_alarmed_metric_is_emitted_by_a_function(metric):
 
 def test_outputs_name_the_api_table_and_bucket(template):
     assert {"WebhookUrl", "TableName", "DataBucketName", "ConfigKey"} <= set(template["Outputs"])
+
+
+def test_reserved_concurrency_bounds_the_senders_and_the_functions_know_it(template):
+    """The SES send rate is split over every container that can send at once (check + sweeper
+    reserved concurrency): each function must be told the same numbers it is capped at."""
+    from slaclock.adapters.dynamodb import DUE_SHARDS
+
+    fns = template["Resources"]
+    check, sweeper = fns["CheckFunction"]["Properties"], fns["SweeperFunction"]["Properties"]
+    assert check["ReservedConcurrentExecutions"] == {"Ref": "CheckConcurrency"}
+    # the scheduled sweep + one worker per shard of the due index
+    assert sweeper["ReservedConcurrentExecutions"] == DUE_SHARDS + 1
+    for props in (check, sweeper):
+        env = props["Environment"]["Variables"]
+        assert env["SLACLOCK_CHECK_CONCURRENCY"] == {"Ref": "CheckConcurrency"}
+        assert int(env["SLACLOCK_SWEEPER_CONCURRENCY"]) == sweeper["ReservedConcurrentExecutions"]
+        assert env["SLACLOCK_SES_RATE_PERCENT"] == {"Ref": "SesSendRatePercent"}
+    assert "ReservedConcurrentExecutions" not in fns["WebhookFunction"]["Properties"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
+from slaclock.adapters.fanout import LambdaSweepFanOut
 from slaclock.engine.events import Event
 from slaclock.helpdesk.signing import sign
 from slaclock.runtime import wiring
@@ -62,6 +63,8 @@ class Pipeline:
     sweeper: ModuleType
     queue_url: str
     posts: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)
+    workers: list[dict[str, Any]] = field(default_factory=list)
+    """Sweeper invocations the sweeper started (its fan-out): Lambda Invoke parameters, not run."""
     _n: int = 0
 
     # -- time
@@ -125,6 +128,15 @@ class Pipeline:
     def sweep(self, **context: Any) -> dict[str, Any]:
         result: dict[str, Any] = self.sweeper.lambda_handler(
             sweep_event(self.now), LambdaContext("sweeper", **context)
+        )
+        return result
+
+    def run_worker(self, **context: Any) -> dict[str, Any]:
+        """Run the oldest sweeper invocation the fan-out started, with the payload it was given."""
+        invoke = self.workers.pop(0)
+        assert invoke["InvocationType"] == "Event"
+        result: dict[str, Any] = self.sweeper.lambda_handler(
+            json.loads(invoke["Payload"]), LambdaContext("sweeper", **context)
         )
         return result
 
@@ -256,6 +268,12 @@ def pipeline(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipelin
         pipe.posts.append((url, body, dict(headers)))
 
     monkeypatch.setattr(UrllibWebhookPoster, "post", record)
+
+    def start_worker(self: LambdaSweepFanOut, part: int, holder: str) -> None:
+        assert self.function_arn == LambdaContext("sweeper").invoked_function_arn  # itself
+        pipe.workers.append(self.request(part, holder))
+
+    monkeypatch.setattr(LambdaSweepFanOut, "continue_sweep", start_worker)
     wiring.reset()
     yield pipe
     wiring.reset()

@@ -106,11 +106,31 @@ def boto_session() -> boto3.session.Session:
     )  # fmt: skip
 
 
+#: The SES send rate of the mocked account (``GetSendQuota``): a production account whose quota was
+#: raised. moto's own is the sandbox's 1 message/s, at which the paced mailer would make every test
+#: wait seconds per e-mail; tests of the pacing itself set theirs with `set_send_rate`.
+TEST_SEND_RATE = 1000.0
+
+
+def set_send_rate(monkeypatch: pytest.MonkeyPatch, max_send_rate: float) -> None:
+    """Give the mocked SES account `max_send_rate` messages per second (what ``GetSendQuota`` says)."""
+    from moto.ses.models import SESQuota
+
+    original = SESQuota.__init__
+
+    def init(self: Any, sent: int) -> None:
+        original(self, sent)
+        self.max_send_rate = max_send_rate
+
+    monkeypatch.setattr(SESQuota, "__init__", init)
+
+
 @pytest.fixture
 def aws(
     aws_credentials: None, boto_session: boto3.session.Session, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[AwsStack]:
     """A fresh mocked account with template.yaml's resources and every function's environment set."""
+    set_send_rate(monkeypatch, TEST_SEND_RATE)
     with mock_aws():
         session = boto_session
         stack = create_from_template(TEMPLATE, session, parameters={"SenderEmail": SENDER}, stack_name=STACK)

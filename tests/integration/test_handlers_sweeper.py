@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -35,7 +36,8 @@ def test_a_deleted_schedule_is_caught_by_the_next_sweep(pipeline: Pipeline, api_
     api_calls.clear()
     result = p.sweep()
 
-    assert result == {"checked": 1, "failed": [], "truncated": False}
+    assert (result["checked"], result["failed"], result["truncated"]) == (1, [], False)
+    assert result["fanned_out"] == [] and p.workers == []
     assert [m.subject.split(":")[0] for m in p.emails()] == ["SLA warning"]
     assert p.armed_for() == "2026-11-20T11:00:00Z"
     assert ("dynamodb", "Scan") not in api_calls and ("dynamodb", "Query") in api_calls
@@ -92,7 +94,8 @@ def test_a_ticket_whose_check_fails_is_counted_for_its_alarm_and_the_others_are_
     p.now = T0 + 31 * MIN
     capsys.readouterr()
 
-    assert p.sweep() == {"checked": 1, "failed": ["broken"], "truncated": False}
+    result = p.sweep()
+    assert (result["checked"], result["failed"], result["truncated"]) == (1, ["broken"], False)
     metrics = emitted_metrics(capsys.readouterr().out, p.aws)
     assert metrics["CheckFailures"] == 1 and metrics["SweptTickets"] == 1 and metrics["Warnings"] == 1
 
@@ -109,19 +112,68 @@ def test_an_unsent_notice_is_counted_for_its_alarm(pipeline: Pipeline, ses_outag
     assert p.emails() == []
 
 
-def test_work_per_sweep_is_bounded(pipeline: Pipeline, monkeypatch):
+def _lose_every_schedule(p: Pipeline) -> None:
+    client = p.aws.client("scheduler")
+    for page in client.get_paginator("list_schedules").paginate(GroupName=p.aws.schedule_group):
+        for s in page["Schedules"]:
+            client.delete_schedule(Name=s["Name"], GroupName=p.aws.schedule_group)
+
+
+@pytest.mark.slow
+def test_a_sweep_drains_every_overdue_ticket_not_200(pipeline: Pipeline):
+    p = pipeline
+    p.now = T0 + MIN
+    events = [p.event("created", at=T0, ticket_id=f"t{n}") for n in range(205)]
+    for i in range(0, len(events), 50):
+        assert p.deliver(*events[i : i + 50])[0] == 202
+    _lose_every_schedule(p)
+    p.now = T0 + 31 * MIN
+
+    result = p.sweep()
+
+    assert (result["checked"], result["truncated"], p.workers) == (205, False, [])
+    assert len(p.emails()) == 205
+
+
+def test_a_backlog_one_sweep_cannot_drain_fans_out_and_each_worker_continues_itself(
+    pipeline: Pipeline, capsys
+):
+    p = pipeline
+    p.now = T0 + MIN
+    for n in range(12):
+        p.deliver(p.event("created", at=T0, ticket_id=f"t{n}"))
+    _lose_every_schedule(p)
+    p.now = T0 + 31 * MIN
+    capsys.readouterr()
+
+    tick = p.sweep(remaining_ms=1_000)  # already inside its reserve: it checks nothing, hands over
+
+    assert (tick["checked"], tick["truncated"], tick["fanned_out"]) == (0, True, [0, 1, 2, 3])
+    assert [json.loads(w["Payload"])["sweep_part"] for w in p.workers] == [0, 1, 2, 3]
+    assert emitted_metrics(capsys.readouterr().out, p.aws)["SweepFanOut"] == 4
+    assert p.sweep()["busy"] == [0, 1, 2, 3] and p.emails() == []  # the workers own the shards
+
+    first = p.run_worker(remaining_ms=1_000)  # a worker short of time continues itself
+    assert first["fanned_out"] == first["parts"] and len(p.workers) == 4
+    while p.workers:
+        p.run_worker()
+    subjects = sorted(m.subject.split(",")[0] for m in p.emails())
+    assert subjects == sorted(f"SLA warning: ticket t{n}" for n in range(12))  # each once
+    assert p.sweep()["parts"] == [0, 1, 2, 3]  # every lease released
+
+
+def test_a_max_tickets_bound_still_applies_when_set(pipeline: Pipeline, monkeypatch):
     p = pipeline
     p.now = T0 + MIN
     for n in range(3):
         p.deliver(p.event("created", at=T0, ticket_id=f"t{n}"))
-    client = p.aws.client("scheduler")
-    for s in client.list_schedules(GroupName=p.aws.schedule_group)["Schedules"]:
-        client.delete_schedule(Name=s["Name"], GroupName=p.aws.schedule_group)
+    _lose_every_schedule(p)
     monkeypatch.setenv("SLACLOCK_SWEEP_MAX_TICKETS", "2")
     wiring.reset()
     p.now = T0 + 31 * MIN
 
-    assert p.sweep() == {"checked": 2, "failed": [], "truncated": True}
-    assert p.sweep(remaining_ms=1_000) == {"checked": 0, "failed": [], "truncated": True}  # out of time
-    assert p.sweep()["checked"] == 1
+    result = p.sweep()
+    assert (result["checked"], result["truncated"], len(p.workers)) == (2, True, 4)
+    while p.workers:
+        p.run_worker()
     assert len(p.emails()) == 3

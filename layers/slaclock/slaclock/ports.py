@@ -74,6 +74,13 @@ class PartialDelivery(ServiceUnavailable):  # noqa: N818 - a condition, like Ser
         self.delivered = delivered
 
 
+class QuotaExceeded(ServiceUnavailable):
+    """A service quota (a count, not a rate) is used up: EventBridge Scheduler's number of schedules
+    (``ServiceQuotaExceededException``). Retrying soon does not help; the use case reports it (the
+    functions count ``ScheduleQuotaExceeded``, alarmed in template.yaml) and the sweeper keeps the
+    ticket's checks running from the table until the quota is raised or schedules are freed."""
+
+
 class ConfigSource(Protocol):
     def load(self) -> Config:
         """The configuration in force (the adapter caches it for a few minutes per container)."""
@@ -129,9 +136,36 @@ class TicketStore(Protocol):
         """
         ...
 
-    def due_before(self, instant: datetime) -> Iterator[str]:
+    due_parts: int
+    """How many partitions the due index has (the sweeper drains each with its own worker)."""
+
+    def due_before(self, instant: datetime, *, parts: Iterable[int] | None = None) -> Iterator[str]:
         """Ticket ids whose `next_check_at` is <= `instant`, oldest first (via an index, never a
-        scan; paginated lazily, so a caller that stops early reads only what it used)."""
+        scan; paginated lazily, so a caller that stops early reads only what it used). `parts`: only
+        those partitions of the index (0 .. `due_parts` - 1; None: all), merged oldest first."""
+        ...
+
+
+class SweepLeases(Protocol):
+    """Who drains which partition of the due index: at most one sweeper invocation per partition.
+
+    A lease is one conditional write; it ends by itself at `until`, so a worker that dies frees its
+    partition for the next scheduled sweep."""
+
+    def acquire(self, part: int, *, holder: str, now: datetime, until: datetime) -> bool:
+        """Hold partition `part` for `holder` until `until` if nobody else holds it at `now` (no lease,
+        a lease ended at or before `now`, or `holder`'s own: renewed). False if another holder has it."""
+        ...
+
+    def release(self, part: int, *, holder: str) -> None:
+        """End `holder`'s lease of `part` now (nothing happens if someone else holds it)."""
+        ...
+
+
+class SweepFanOut(Protocol):
+    def continue_sweep(self, part: int, holder: str) -> None:
+        """Start another sweeper invocation (asynchronously) that drains partition `part` under the
+        lease `holder` holds. Raises ServiceUnavailable if it could not be started."""
         ...
 
 

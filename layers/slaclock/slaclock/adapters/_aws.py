@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from slaclock.ports import ServiceUnavailable
+from slaclock.ports import QuotaExceeded, ServiceUnavailable
 
 #: Error codes that mean "try again later" (throttling, service-side faults), across services.
 TRANSIENT_CODES = frozenset(
@@ -29,6 +29,9 @@ TRANSIENT_CODES = frozenset(
         "TransactionInProgressException",
     }
 )  # fmt: skip
+
+#: Error codes that mean a service quota (a count of resources, not a rate) is used up.
+QUOTA_CODES = frozenset({"ServiceQuotaExceededException"})
 
 
 def client(
@@ -72,6 +75,8 @@ def unavailable(
     service: str, operation: str, err: BaseException | None = None, *, code: str | None = None
 ) -> ServiceUnavailable:
     """The domain error for `err` (or for an error `code`); its message names the service, the
-    operation and the error code only (never an address, a body or a ticket field)."""
+    operation and the error code only (never an address, a body or a ticket field). A used-up quota
+    (`QUOTA_CODES`) is the subclass `QuotaExceeded`."""
     code = code or (error_code(err) if err is not None else "") or type(err).__name__
-    return ServiceUnavailable(f"{service} {operation} failed: {code}")
+    kind = QuotaExceeded if code in QUOTA_CODES else ServiceUnavailable
+    return kind(f"{service} {operation} failed: {code}")

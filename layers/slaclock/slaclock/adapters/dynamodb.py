@@ -8,6 +8,7 @@ diagram and the reasoning. Keys (``<tid>`` is the ticket id as given, any Unicod
     event           T#<tid>     E#<event id>                -
     clock record    T#<tid>     C#<metric>#<cycle:05d>      clocks-by-outcome: outcome_day, outcome_at
     notice          T#<tid>     N#<metric>#<cycle>#<step>   -
+    sweep lease     SWEEP#<n>   LEASE                       -   (one per due-checks shard)
 
 - Events are append-only and idempotent: put with ``attribute_not_exists(pk)``; the key holds the
   event id only, so a redelivery with the same id is refused whatever else it carries. A ticket's
@@ -29,6 +30,8 @@ diagram and the reasoning. Keys (``<tid>`` is the ticket id as given, any Unicod
   record `retention` after its outcome was decided (a cancelled one after it was recorded; a running
   one never), a notice `retention` after it was sent (a claimed, unsent one never). The ticket state
   never expires. ``retention=None``: nothing expires.
+- Sweep leases: which sweeper invocation drains which due shard; one conditional PutItem
+  (`DynamoSweepLeases`).
 
 Instants are stored as fixed-width ISO 8601 UTC strings (``2026-11-20T15:45:00.000000Z``) so that
 string order is time order. No pynamodb item ever leaves this module: everything is mapped to engine
@@ -93,6 +96,7 @@ TRANSIENT_CANCELLATIONS = frozenset(
     {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 )
 _KEY_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def instant_key(t: datetime) -> str:
@@ -150,6 +154,7 @@ class TableModels:
     clock: Any
     notice: Any
     connection: Connection
+    lease: Any
 
 
 def model_meta(table_name: str, region: str | None, host: str | None, max_retry_attempts: int = 5) -> Any:
@@ -254,8 +259,15 @@ def table_models(
         delivered = UnicodeSetAttribute(null=True)
         expires_at = NumberAttribute(null=True)
 
+    class LeaseItem(Model):
+        Meta = model_meta(table_name, region, host, max_retry_attempts)
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        holder = UnicodeAttribute()
+        leased_until = UnicodeAttribute()
+
     connection = Connection(region=region, host=host, max_retry_attempts=max_retry_attempts)
-    return TableModels(TicketItem, EventItem, ClockItem, NoticeItem, connection)
+    return TableModels(TicketItem, EventItem, ClockItem, NoticeItem, connection, LeaseItem)
 
 
 def failed_condition(err: PynamoDBException) -> bool:
@@ -520,11 +532,17 @@ class DynamoTicketStore:
 
     # -- the sweeper's index
 
-    def due_before(self, instant: datetime, *, page_size: int = 200) -> Iterator[str]:
+    due_parts = DUE_SHARDS
+
+    def due_before(
+        self, instant: datetime, *, parts: Iterable[int] | None = None, page_size: int = 500
+    ) -> Iterator[str]:
         """Ticket ids whose armed check instant is <= `instant`, oldest first: one lazily paginated
-        Query per shard of the `due-checks` index, merged by (instant, ticket id). Never a Scan."""
+        Query per shard of the `due-checks` index (`parts`: only those shards), merged by (instant,
+        ticket id). Never a Scan. A page of the KEYS_ONLY index is ~100 bytes a ticket."""
         bound = instant_key(instant)
-        shards = [self._due_shard_items(f"due#{n}", bound, page_size) for n in range(DUE_SHARDS)]
+        chosen = range(DUE_SHARDS) if parts is None else sorted(set(parts))
+        shards = [self._due_shard_items(f"due#{n}", bound, page_size) for n in chosen]
         for _, ticket_id in heapq.merge(*shards):
             yield ticket_id
 
@@ -752,3 +770,37 @@ class DynamoNoticeLedger:
             "sent_at": _opt_instant(stored.sent_at),
             "attempts": int(stored.attempts or 0),
         }
+
+
+# ------------------------------------------------------------------------------------ sweep leases
+
+
+class DynamoSweepLeases:
+    """Implements `slaclock.ports.SweepLeases`: item ``pk=SWEEP#<shard>``, ``sk=LEASE`` with the
+    `holder` and `leased_until`. `acquire` is ONE conditional PutItem (no item, a lease ended at or
+    before now, or the same holder); `release` sets `leased_until` to the epoch if the holder still
+    matches. The items are a handful, outside every index."""
+
+    def __init__(self, table_name: str, *, region: str | None = None, host: str | None = None) -> None:
+        self.models = table_models(table_name, region, host)
+
+    def acquire(self, part: int, *, holder: str, now: datetime, until: datetime) -> bool:
+        m = self.models.lease
+        item = m(f"SWEEP#{part}", "LEASE", holder=holder, leased_until=instant_key(until))
+        condition = m.pk.does_not_exist() | (m.leased_until <= instant_key(now)) | (m.holder == holder)
+        try:
+            item.save(condition=condition)
+        except PutError as err:
+            if failed_condition(err):
+                return False
+            reraise(err, "acquire sweep lease")
+        return True
+
+    def release(self, part: int, *, holder: str) -> None:
+        m = self.models.lease
+        item = m(f"SWEEP#{part}", "LEASE")
+        try:
+            item.update(actions=[m.leased_until.set(instant_key(_EPOCH))], condition=m.holder == holder)
+        except UpdateError as err:
+            if not failed_condition(err):
+                reraise(err, "release sweep lease")

@@ -7,6 +7,14 @@ botocore; any refusal that survives (throttled, rejected, sending paused, unveri
 `ServiceUnavailable` naming the error code only, so the notice stays claimed-but-unsent and is retried
 by the next check or sweep. A refusal after earlier chunks were accepted raises `PartialDelivery`
 with their addresses, so the retry e-mails only the others (the check records them on the notice).
+
+Send rate: SES accepts at most the account's maximum send rate (``GetSendQuota`` ``MaxSendRate``:
+1/s in the sandbox, 14/s for a new production account), shared by every workload in the account and
+Region. Each container paces its `SendEmail` calls to `rate_share` of that rate (read once, on the
+first send), with botocore's own token bucket (the one its ``adaptive`` retry mode uses): the bucket
+starts empty and refills at that rate, so N containers each given 1/N of the rate never exceed it
+together. `slaclock.runtime.settings.CheckSettings.send_rate_share` derives the share from the
+functions' reserved concurrency (template.yaml).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.retries.bucket import Clock, TokenBucket
 
 from slaclock.adapters import _aws
 from slaclock.ports import MAX_RECIPIENTS_PER_MESSAGE, PartialDelivery
@@ -25,10 +34,50 @@ MAX_RECIPIENTS = MAX_RECIPIENTS_PER_MESSAGE
 class SesMailer:
     """Implements `slaclock.ports.Mailer`."""
 
-    def __init__(self, *, sender: str, client: Any = None, configuration_set: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sender: str,
+        client: Any = None,
+        configuration_set: str | None = None,
+        rate_share: float | None = None,
+        account_rate: float | None = None,
+        quota_client: Any = None,
+    ) -> None:
+        """`rate_share`: the fraction of the account's send rate this container may use (None: no
+        pacing). `account_rate`: that send rate if known (None: read with ``GetSendQuota`` through
+        `quota_client`, an SES v1 client, on the first send)."""
         self.sender = sender
         self.configuration_set = configuration_set
         self.client = client or _aws.client("sesv2", mode="standard", max_attempts=5)
+        self.rate_share = rate_share
+        self.account_rate = account_rate
+        self._quota_client = quota_client
+        self._bucket: TokenBucket | None = None
+
+    @property
+    def send_rate(self) -> float | None:
+        """Messages per second this container sends at most (None: not paced, or not read yet)."""
+        return None if self._bucket is None else float(self._bucket.max_rate)
+
+    def account_send_rate(self) -> float:
+        """The account's maximum send rate (``GetSendQuota``). Raises `ServiceUnavailable`."""
+        client = self._quota_client or _aws.client("ses", mode="standard", max_attempts=5)
+        self._quota_client = client
+        try:
+            return float(client.get_send_quota()["MaxSendRate"])
+        except (ClientError, BotoCoreError) as err:
+            raise _aws.unavailable("ses", "get_send_quota", err) from err
+
+    def _pace(self) -> None:
+        if self.rate_share is None:
+            return
+        if self._bucket is None:
+            account = self.account_rate if self.account_rate is not None else self.account_send_rate()
+            rate = max(account * self.rate_share, 0.01)
+            self._bucket = TokenBucket(rate, Clock(), min_rate=rate)
+            self._bucket.acquire(0)  # start the refill clock now, with an empty bucket
+        self._bucket.acquire()
 
     def send(self, to: Iterable[str], subject: str, text: str, html: str) -> str:
         """Send one e-mail to every address in `to` (duplicates dropped, order kept); returns the SES
@@ -55,6 +104,7 @@ class SesMailer:
             }
             if self.configuration_set:
                 params["ConfigurationSetName"] = self.configuration_set
+            self._pace()
             try:
                 ids.append(str(self.client.send_email(**params)["MessageId"]))
             except (ClientError, BotoCoreError) as err:

@@ -235,7 +235,8 @@ class LocalStack:
             self.template_path, self._session, parameters=self._parameters(), stack_name=self.stack_name,
             region=self.region,
         )  # fmt: skip
-        self.environment = self._function_environment(self.resources)
+        # moto's SES account is a sandbox (1 message/s): the local stack does not pace its e-mails.
+        self.environment = {**self._function_environment(self.resources), "SLACLOCK_SES_SEND_RATE": "1000"}
         self._set_environment(self.environment)
         _reset_process_caches()
         self._push_config(config_text)

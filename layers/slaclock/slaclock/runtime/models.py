@@ -18,3 +18,14 @@ class CheckFiring(BaseModel):
 
     ticket_id: str = Field(min_length=1)
     armed_for: AwareDatetime
+
+
+class SweepContinuation(BaseModel):
+    """``{"sweep_part": 2, "lease_holder": "<request id>"}``: the sweeper invoking itself to go on
+    draining partition `sweep_part` of the due index under the lease `lease_holder` holds
+    (`slaclock.services.sweep.run_sweep`). The scheduled sweep's EventBridge event has neither key."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sweep_part: int = Field(ge=0)
+    lease_holder: str = Field(min_length=1)

@@ -10,9 +10,12 @@ Metrics (CloudWatch EMF, namespace from ``POWERTOOLS_METRICS_NAMESPACE``, dimens
 template.yaml's alarms name all three, so two stacks in one account never share an alarm's metric):
 ``EventsIngested``, ``DuplicateEvents``, ``Warnings``, ``Breaches``, ``Escalations``,
 ``CheckLatenessSeconds`` (now - the instant the schedule was armed for), ``NoticesPending`` (claimed
-but not sent yet), ``IntegrationFailures``, ``ScheduleFailures``, ``SweptTickets``, ``CheckFailures``
-(tickets whose check raised during a sweep), ``WebhooksRefused`` (4xx answers), ``WebhookErrors``
-(5xx answers), ``ReportLinksOpened``, ``ReportLinksRefused`` (the link function).
+but not sent yet), ``NoticesWithoutRecipient`` (a notice with no address at all),
+``IntegrationFailures``, ``ScheduleFailures`` (the scheduler refused a create/update/delete, at
+ingest or after a check), ``ScheduleQuotaExceeded`` (of those, refusals because the account's number
+of schedules is used up), ``SweptTickets``, ``SweepFanOut`` (sweeper workers started for a backlog),
+``CheckFailures`` (tickets whose check raised during a sweep), ``WebhooksRefused`` (4xx answers),
+``WebhookErrors`` (5xx answers), ``ReportLinksOpened``, ``ReportLinksRefused`` (the link function).
 
 Tracing stays off the cold-start path: `traced` imports the X-Ray tracer only when
 ``POWERTOOLS_TRACE_DISABLED`` is ``false`` (the template's Tracing parameter).
@@ -71,12 +74,20 @@ def record_check(result: Any) -> None:
     count("NoticesPending", len(result.pending))
     count("IntegrationFailures", result.integration_failures)
     count("NoticesWithoutRecipient", result.unaddressed)
-    count("ScheduleFailures", 1 if result.schedule == "failed" else 0)
+    record_schedule(result.schedule)
     if result.lateness_seconds is not None:
         _scope_to_stack()
         metrics.add_metric(
             name="CheckLatenessSeconds", unit=MetricUnit.Seconds, value=result.lateness_seconds
         )
+
+
+def record_schedule(outcome: str) -> None:
+    """Metrics of one schedule sync (``armed``/``disarmed``/``unchanged``/``failed``/``quota``): a
+    refusal counts ``ScheduleFailures``; one for a used-up schedule quota also ``ScheduleQuotaExceeded``
+    (alarmed: every new ticket then depends on the sweeper until the quota is raised)."""
+    count("ScheduleFailures", 1 if outcome in ("failed", "quota") else 0)
+    count("ScheduleQuotaExceeded", 1 if outcome == "quota" else 0)
 
 
 def tracing_enabled() -> bool:

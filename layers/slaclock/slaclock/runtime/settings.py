@@ -94,12 +94,34 @@ class CheckSettings(_Base):
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     """Connect and read timeout of one outgoing webhook attempt."""
     secret_max_age_seconds: int = Field(default=300, ge=0)
+    ses_rate_percent: float = Field(default=100.0, gt=0, le=100)
+    """The share of the account's SES send rate (``MaxSendRate``) the notices may use, in percent;
+    the rest is left to the account's other workloads (template parameter `SesSendRatePercent`)."""
+    ses_send_rate: float | None = Field(default=None, gt=0)
+    """The account's SES send rate in messages per second. Unset (in AWS): read from the account
+    (``GetSendQuota``) on the first e-mail. The local stack sets it: its in-memory account has the
+    sandbox's 1/s."""
+    check_concurrency: int = Field(default=10, ge=1)
+    """The check function's reserved concurrency (template parameter `CheckConcurrency`)."""
+    sweeper_concurrency: int = Field(default=5, ge=1)
+    """The sweeper's reserved concurrency (one worker per due-index partition + the scheduled one)."""
+
+    @property
+    def send_rate_share(self) -> float:
+        """The fraction of the account's send rate one container may use: the notices' share split
+        evenly over every container that can send at once (check + sweeper reserved concurrency)."""
+        return self.ses_rate_percent / 100 / (self.check_concurrency + self.sweeper_concurrency)
 
 
 class SweeperSettings(CheckSettings):
     """Environment of ``functions/sweeper``: a check's, plus the sweep's bounds."""
 
-    sweep_max_tickets: int = Field(default=200, ge=1)
-    """At most this many tickets per invocation; the rest stay due for the next sweep."""
+    sweep_max_tickets: int | None = Field(default=None, ge=1)
+    """An optional bound on the tickets one invocation checks (default none: the time budget bounds
+    it, and a larger backlog fans out to one worker per partition of the due index)."""
     sweep_reserve_seconds: float = Field(default=30.0, ge=0)
     """Stop starting new checks when the invocation has less than this left."""
+    sweep_lease_seconds: int = Field(default=600, ge=60)
+    """How long a sweeper invocation holds a partition of the due index: longer than the sweeper's
+    timeout (240 s) plus the wait before its asynchronous continuation starts. A worker that dies
+    leaves its partition to the next scheduled sweep after this."""

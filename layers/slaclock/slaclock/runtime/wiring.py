@@ -2,6 +2,7 @@
 
     ports = webhook_ports()      # functions/webhook: config, secrets, events, tickets, scheduler
     ports = check_ports()        # functions/check and functions/sweeper: + ledger, SES, EventBridge, webhooks
+    ports = sweep_ports(arn)     # functions/sweeper: + the due index's leases, the fan-out to itself
 
 Each builder reads its function's settings (validated: a missing variable fails here, at cold start,
 listing every problem) and imports the adapters it needs on first call: the webhook never loads the
@@ -20,6 +21,7 @@ from slaclock.runtime.observability import correlate
 from slaclock.runtime.settings import CheckSettings, SweeperSettings, WebhookSettings
 from slaclock.services.check import CheckPorts
 from slaclock.services.ingest import IngestPorts
+from slaclock.services.sweep import SweepPorts
 
 if TYPE_CHECKING:  # the adapters themselves are imported on first use (cold-start budget)
     from slaclock.adapters.config_store import S3ConfigStore
@@ -100,7 +102,7 @@ def _check_ports(s: CheckSettings) -> CheckPorts:
         tickets=DynamoTicketStore(s.table, config_source=config, retention=timedelta(days=s.retention_days)),
         ledger=DynamoNoticeLedger(s.table, retention=timedelta(days=s.retention_days)),
         scheduler=_scheduler_of(s),
-        mailer=SesMailer(sender=s.sender),
+        mailer=SesMailer(sender=s.sender, rate_share=s.send_rate_share, account_rate=s.ses_send_rate),
         publisher=EventBridgePublisher(bus_name=s.event_bus),
         webhooks=UrllibWebhookPoster(timeout_seconds=s.webhook_timeout_seconds),
         secrets=_secrets(s.secret_max_age_seconds),
@@ -120,8 +122,24 @@ def sweeper_ports() -> CheckPorts:
     return _check_ports(sweeper_settings())
 
 
+@cache
+def sweep_ports(function_arn: str) -> SweepPorts:
+    """The sweeper's ports: a check's, the due index's leases, and the fan-out that invokes
+    `function_arn` (the sweeper itself, from the invocation's context)."""
+    from slaclock.adapters.dynamodb import DynamoSweepLeases
+    from slaclock.adapters.fanout import LambdaSweepFanOut
+
+    s = sweeper_settings()
+    return SweepPorts(
+        check=sweeper_ports(),
+        leases=DynamoSweepLeases(s.table),
+        fan_out=LambdaSweepFanOut(function_arn),
+        lease=timedelta(seconds=s.sweep_lease_seconds),
+    )
+
+
 def reset() -> None:
     """Forget every cached setting and adapter (tests change the environment between cases)."""
     for f in (webhook_settings, check_settings, sweeper_settings, _config_store, _scheduler, _secrets,
-              webhook_ports, check_ports, sweeper_ports):  # fmt: skip
+              webhook_ports, check_ports, sweeper_ports, sweep_ports):  # fmt: skip
         f.cache_clear()

@@ -25,7 +25,8 @@
    (already-sent notices are skipped on the re-run);
 6. re-syncs the schedule with the saved armed instant (a firing consumed the one-time schedule;
    re-arming an existing one for the same instant is harmless). A refusal is reported, not raised:
-   the saved `next_check_at` lets the sweeper catch the ticket.
+   the saved `next_check_at` lets the sweeper catch the ticket (``schedule="failed"``, or ``"quota"``
+   when the account's schedule quota is used up: counted as ``ScheduleQuotaExceeded`` and alarmed).
 
 Integrations are delivered after the e-mail is recorded as sent, each with its own retries (botocore's
 for EventBridge, urllib3's `Retry` for webhooks); one that still fails is logged and counted
@@ -56,6 +57,7 @@ from slaclock.ports import (
     Mailer,
     NoticeLedger,
     PartialDelivery,
+    QuotaExceeded,
     Scheduler,
     SecretStore,
     ServiceUnavailable,
@@ -298,6 +300,12 @@ def _sync_schedule(
             return "unchanged"
         scheduler.disarm(stored.state.ticket_id)
         return "disarmed"
+    except QuotaExceeded as exc:
+        log.error(
+            "schedule quota exceeded; the sweeper will catch the ticket",
+            extra={"ticket_id": stored.state.ticket_id, "error": str(exc)},
+        )
+        return "quota"
     except ServiceUnavailable as exc:
         log.warning(
             "scheduler refused; the sweeper will catch the ticket",

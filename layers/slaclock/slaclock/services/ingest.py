@@ -60,6 +60,7 @@ from slaclock.ports import (
     ConfigSource,
     ConflictError,
     EventStore,
+    QuotaExceeded,
     Scheduler,
     SecretStore,
     ServiceUnavailable,
@@ -107,7 +108,8 @@ class TicketIngest:
     `stored`: ids appended to the event store by this call; `folded`: ids folded into the state by
     this call (an event stored by a crashed earlier attempt is folded, not stored); `duplicates`: ids
     the ticket already had. `schedule`: ``armed`` (created or moved), ``disarmed``, ``unchanged``,
-    or ``failed`` (the scheduler refused; the sweeper will catch the ticket at `next_check_at`).
+    ``failed`` (the scheduler refused; the sweeper will catch the ticket at `next_check_at`) or
+    ``quota`` (refused because the account's schedule quota is used up: same recovery, and alarmed).
     """
 
     ticket_id: str
@@ -343,6 +345,10 @@ def _touch_schedule(
         # A schedule armed for a future instant still exists (one update call); otherwise create.
         scheduler.arm(ticket_id, armed, exists=was is not None and was > now)
         return "armed"
+    except QuotaExceeded as exc:
+        # The account's schedule quota is used up: counted and alarmed; the sweeper keeps the ticket.
+        log.error("schedule quota exceeded; the sweeper will catch the ticket", extra={"error": str(exc)})
+        return "quota"
     except ServiceUnavailable as exc:
         # The saved next_check_at stays authoritative: the sweeper fires the ticket at that instant.
         log.warning("scheduler refused; the sweeper will catch the ticket", extra={"error": str(exc)})
