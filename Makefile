@@ -13,14 +13,15 @@ help:
 	@echo "make bench  - run the benchmarks under bench/"
 	@echo "make pr     - every offline check a pull request needs"
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml infra/local/pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "slaclock needs Python 3.11+"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	# slaclock itself, and the local stack (infra/local: a development package, not in the Lambda layer)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]' -e ./infra/local
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m slaclock.demo
+	$(BIN)/python -m slaclock_local.demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
