@@ -91,9 +91,12 @@ def build_layer(artifacts_dir: Path, *, python: str, platform_tag: str | None = 
     # exactly as they would with sam build.
     shutil.copytree(source, scratch)
     try:
-        subprocess.run(  # noqa: S603 - the layer's Makefile, as sam build runs it
-            ["make",  # noqa: S607 - make from the PATH, as sam build finds it "--no-print-directory", "build-SlaclockLayer", f"PYTHON={python}",
-             f"PLATFORM={platform_tag or host_platform()}"],
+        make = [  # the layer's Makefile, as sam build runs it (make from the PATH)
+            "make", "--no-print-directory", "build-SlaclockLayer", f"PYTHON={python}",
+            f"PLATFORM={platform_tag or host_platform()}",
+        ]  # fmt: skip
+        subprocess.run(  # noqa: S603
+            make,
             cwd=scratch, env={**os.environ, "ARTIFACTS_DIR": str(artifacts_dir)}, check=True,
             capture_output=True, text=True,
         )  # fmt: skip
@@ -245,7 +248,9 @@ def cold_import(
         env=dict(env), cwd=function_dir, capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
     if proc.returncode != 0:
-        raise ImportError(f"importing {', '.join(modules)} from {function_dir.name} failed:\n{proc.stderr}")
+        # Powertools' Logger(log_uncaught_exceptions=True) logs the traceback as JSON on stdout
+        output = f"{proc.stdout}\n{proc.stderr}".strip()
+        raise ImportError(f"importing {', '.join(modules)} from {function_dir.name} failed:\n{output}")
     doc: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return ColdImport(doc["seconds"], tuple(doc["compiled"]), frozenset(doc["modules"]))
 
