@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/coldstart.py
 
 pr: lint test
 

@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         command = importlib.import_module(name)
     except ModuleNotFoundError as err:
-        if err.name != "slaclock_local":
+        if (err.name or "").split(".")[0] != "slaclock_local":
             raise
         print(
             "slaclock local: the local embedded stack is not installed (it is a development package, "
