@@ -14,8 +14,10 @@ What it measures (the same artefact tests/infra/test_layer_build.py checks, `sla
    standard library on sys.path, nothing written, as /opt is read-only), with the function's
    environment from template.yaml (EnableTracing false unless ``--tracing``) and Lambda's own
    variables: ``import boto3``, then ``import handler`` of every function. The time is the import's
-   wall time inside the process (interpreter start-up excluded, the same for both). Each ratio is taken
-   within a round (the machine is shared), then the median over rounds is shown;
+   CPU time inside the process (``time.process_time``; interpreter start-up excluded, the same for
+   both): on a shared machine, wall time mostly measures the neighbours (the median wall time is shown
+   too). Each ratio is taken within a round, then the median over rounds is shown (the goal's figure),
+   and best handler time / best boto3 time;
 4. ``no .pyc``: the same layer with every ``__pycache__`` removed (what shipped before the Makefile
    compiled bytecode; a timestamp-checked .pyc dated by the build is stale on a 1980 file, the same).
 
@@ -24,10 +26,15 @@ Goal: every handler's import at most 1.5x ``import boto3``, as shipped.
 
 from __future__ import annotations
 
+import os.path
+import sys
+
+if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.dirname(os.path.realpath(__file__)):
+    del sys.path[0]  # bench/calendar.py would shadow the standard library's `calendar`
+
 import argparse
 import shutil
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
@@ -48,14 +55,15 @@ def _round(python: str, site: Path, functions: dict, roots: dict, tracing: bool)
     times = {}
     any_root = next(iter(roots.values()))
     base_env = shipped.lambda_environment("slaclock-bench", task_root=any_root, tracing=tracing)
-    times["boto3"] = shipped.cold_import(python, site, any_root, ["boto3"], base_env).seconds
+    boto3 = shipped.cold_import(python, site, any_root, ["boto3"], base_env)
+    times["boto3"], times["boto3 wall"] = boto3.cpu_seconds, boto3.seconds
     for logical, (_, env) in functions.items():
         full = {
             **shipped.lambda_environment(f"slaclock-{logical}", task_root=roots[logical], tracing=tracing)
         }
         full |= env
         result = shipped.cold_import(python, site, roots[logical], ["handler"], full)
-        times[logical] = result.seconds
+        times[logical], times[f"{logical} wall"] = result.cpu_seconds, result.seconds
     return times
 
 
@@ -106,21 +114,26 @@ def _print(rounds: dict[str, list[dict[str, float]]], functions: dict, tracing: 
 
     n = len(rounds["shipped"])
     print(f"\nEnableTracing={tracing}, {n} rounds, packaged layer {size_mib:.1f} MiB zipped")
-    print(f"import boto3 from the layer: {med('shipped', 'boto3') * 1000:.0f} ms median (shipped)", end="")
+    boto3, boto3_wall = med("shipped", "boto3") * 1000, med("shipped", "boto3 wall") * 1000
+    print(f"import boto3 from the layer: {boto3:.0f} ms CPU, {boto3_wall:.0f} ms wall (medians)", end="")
     if "no .pyc" in rounds:
-        print(f", {med('no .pyc', 'boto3') * 1000:.0f} ms without .pyc")
+        print(f"; {med('no .pyc', 'boto3') * 1000:.0f} ms CPU without .pyc")
     else:
         print()
-    head = "| handler | import (ms, median) | import / boto3 | goal |"
-    sep = "| --- | ---: | ---: | ---: |"
+    head = "| handler | import CPU ms | wall ms | import / boto3 (median of rounds) | best / best | goal |"
+    sep = "| --- | ---: | ---: | ---: | ---: | ---: |"
     if "no .pyc" in rounds:
-        head += " no .pyc: import (ms) | no .pyc: / boto3 | .pyc saves |"
+        head += " no .pyc: CPU ms | no .pyc: / boto3 | .pyc saves |"
         sep += " ---: | ---: | ---: |"
     print(head)
     print(sep)
     for logical in functions:
         r, ms = ratio("shipped", logical), med("shipped", logical)
-        line = f"| {logical} | {ms * 1000:.0f} | {r:.2f}x | ≤ {GOAL}x {'met' if r <= GOAL else 'MISSED'} |"
+        best = min(x[logical] for x in rounds["shipped"]) / min(x["boto3"] for x in rounds["shipped"])
+        verdict = "met" if r <= GOAL else "MISSED"
+        wall = med("shipped", f"{logical} wall")
+        line = f"| {logical} | {ms * 1000:.0f} | {wall * 1000:.0f} | {r:.2f}x | {best:.2f}x"
+        line += f" | ≤ {GOAL}x {verdict} |"
         if "no .pyc" in rounds:
             bare = med("no .pyc", logical)
             line += f" {bare * 1000:.0f} | {ratio('no .pyc', logical):.2f}x | {bare / ms:.1f}x |"
