@@ -13,10 +13,10 @@ help:
 	@echo "make bench  - run the benchmarks under bench/"
 	@echo "make pr     - every offline check a pull request needs"
 
+# slaclock itself, and the local stack (infra/local: a development package, not in the Lambda layer)
 $(STAMP): pyproject.toml infra/local/pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "slaclock needs Python 3.11+"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# slaclock itself, and the local stack (infra/local: a development package, not in the Lambda layer)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]' -e ./infra/local
 	touch $(STAMP)
 
