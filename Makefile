@@ -17,10 +17,11 @@ help:
 	@echo "make bench  - run the benchmarks under bench/"
 	@echo "make pr     - every offline check a pull request needs"
 
-$(STAMP): pyproject.toml constraints.txt
+# slaclock itself, and the local stack (infra/local: a development package, not in the Lambda layer)
+$(STAMP): pyproject.toml infra/local/pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "slaclock needs Python 3.11+"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]' -e ./infra/local
 	touch $(STAMP)
 
 $(CHECKOV_STAMP): infra/checkov/requirements.txt
@@ -29,7 +30,7 @@ $(CHECKOV_STAMP): infra/checkov/requirements.txt
 	touch $(CHECKOV_STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m slaclock.demo
+	$(BIN)/python -m slaclock_local.demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
@@ -47,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/coldstart.py
 
 pr: lint test
 

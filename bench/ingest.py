@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/ingest.py [--tickets 300] [--seed 7] [--import-runs 5] [--no-imports]
 
-Part 1, cost. A realistic mix of webhooks (`slaclock.sample`: tickets created over weeks, replies,
+Part 1, cost. A realistic mix of webhooks (`slaclock_local.sample`: tickets created over weeks, replies,
 pauses, solves, reopenings, level changes; ~3% late and ~2% duplicated deliveries, in ARRIVAL order)
 goes through the REAL webhook handler, one canonical event per delivery (generic provider, signed),
 on moto with the resources created from template.yaml. Simulated time advances with the deliveries;
@@ -274,10 +274,10 @@ def run_cost(n_tickets: int, seed: int) -> dict[str, Any]:
     from moto import mock_aws
     from moto.scheduler.models import scheduler_backends
     from slaclock.helpdesk.signing import sign
-    from slaclock.local.resources import create_from_template
     from slaclock.runtime import wiring
     from slaclock.runtime.outgoing import UrllibWebhookPoster
-    from slaclock.sample import generate_events
+    from slaclock_local.resources import create_from_template
+    from slaclock_local.sample import generate_events
 
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     mock = mock_aws()

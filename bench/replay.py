@@ -3,7 +3,7 @@
     .venv/bin/python bench/replay.py                      # 10k and 100k tickets (~5 events each)
     .venv/bin/python bench/replay.py --sizes 2000 --profile
 
-For each size it writes a seeded events file (slaclock.sample, examples/sla.yaml's vocabulary) into a
+For each size it writes a seeded events file (slaclock_local.sample, examples/sla.yaml's vocabulary) into a
 temporary directory, then replays it IN A FRESH PROCESS through the command's own code path
 (`slaclock.commands.replay`: read + parse the JSON Lines, `Replay`, `write_reports` writing
 sla_log.csv, compliance.csv grouped by level and metric, and summary.html), and prints one row:
@@ -158,7 +158,7 @@ def _child(events_path: Path, out_dir: Path, mode: str = "--child") -> dict[str,
 
 
 def _generate(n_tickets: int, path: Path) -> tuple[int, float]:
-    from slaclock.sample import generate_events, write_jsonl
+    from slaclock_local.sample import generate_events, write_jsonl
 
     t0 = time.perf_counter()
     with path.open("w", encoding="utf-8") as f:

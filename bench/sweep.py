@@ -81,7 +81,7 @@ def run(n_tickets: int, budget_seconds: float) -> dict[str, Any]:
     from slaclock.engine.clocks import apply_event, evaluate
     from slaclock.engine.config import load_config
     from slaclock.engine.events import parse_event
-    from slaclock.local.resources import create_from_template
+    from slaclock_local.resources import create_from_template
     from slaclock.runtime import wiring
     from slaclock.runtime.outgoing import UrllibWebhookPoster
     from slaclock.scheduling import round_up_to_minute

@@ -4,7 +4,7 @@
     python examples/generate_events.py --tickets 100000 --out /tmp/events.jsonl
 
 What the events look like (replies at business-ish hours, pauses, reopenings, priority changes,
-deletions, late and repeated webhooks) is described in `slaclock.sample`.
+deletions, late and repeated webhooks) is described in `slaclock_local.sample`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from slaclock.sample import DEFAULT_START, generate_events, write_jsonl
+from slaclock_local.sample import DEFAULT_START, generate_events, write_jsonl
 
 
 def _start(text: str) -> datetime:

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 import requests
-from slaclock.demo import STORY, load_story
 from slaclock.engine.events import format_instant
-from slaclock.local.helpdesks import signed_headers
-from slaclock.local.stack import LocalStack
+from slaclock_local.demo import STORY, load_story
+from slaclock_local.helpdesks import signed_headers
+from slaclock_local.stack import LocalStack
 
 
 class Http:

@@ -16,9 +16,9 @@ from typing import Any
 
 import boto3
 import pytest
-from slaclock.demo import STORY, Step, load_story
 from slaclock.helpdesk import signing
-from slaclock.local.stack import LocalStack
+from slaclock_local.demo import STORY, Step, load_story
+from slaclock_local.stack import LocalStack
 
 pytestmark = [
     pytest.mark.e2e,

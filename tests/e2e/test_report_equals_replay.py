@@ -9,7 +9,7 @@ the replay command's files for the events the stack stored. Two worlds:
 - the demo's week (examples/webhooks/story.yaml, the README's first command), reported at several
   instants, one of them exactly the due instant of a clock whose check fires at that very instant;
   and the daily report e-mails the stack sent agree with the same replay;
-- a seeded generated set (`slaclock.sample`) in tests/e2e/test_report_equals_replay_generated.py, which
+- a seeded generated set (`slaclock_local.sample`) in tests/e2e/test_report_equals_replay_generated.py, which
   uses the helpers here.
 
 The report asks for every clock (``include_running``) over a period that holds all the activity, so
@@ -34,10 +34,10 @@ import pytest
 import requests
 from slaclock import cli
 from slaclock.adapters.dynamodb import DynamoEventStore
-from slaclock.demo import STORY, load_story, send
+from slaclock_local.demo import STORY, load_story, send
 from slaclock.engine.events import Event, format_instant
-from slaclock.local.reports import via_api
-from slaclock.local.stack import LocalStack
+from slaclock_local.reports import via_api
+from slaclock_local.stack import LocalStack
 
 pytestmark = [
     pytest.mark.e2e,

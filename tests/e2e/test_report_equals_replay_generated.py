@@ -1,7 +1,7 @@
 """The report-equals-replay differential (tests/e2e/test_report_equals_replay.py) on a seeded generated
 set, in its own module so that its local stack starts after the demo's has stopped (one per process).
 
-25 tickets (`slaclock.sample`, the replay benchmark's simulator) with late and repeated webhooks,
+25 tickets (`slaclock_local.sample`, the replay benchmark's simulator) with late and repeated webhooks,
 through the canonical generic source. Moto copies the whole table for every transactional write, so
 hundreds of tickets here take tens of minutes: the same differential runs on 300 generated tickets
 through the use cases in tests/unit/test_report_equals_replay_generated.py.
@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 from slaclock.engine.events import format_instant, parse_event
-from slaclock.local.helpdesks import signed_headers
-from slaclock.local.stack import LocalStack
-from slaclock.sample import generate_events
+from slaclock_local.helpdesks import signed_headers
+from slaclock_local.stack import LocalStack
+from slaclock_local.sample import generate_events
 
 from tests.e2e.test_report_equals_replay import (
     EXAMPLE_CONFIG,

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from slaclock.local.resources import load_template
+from slaclock_local.resources import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -85,7 +85,7 @@ def transformed(parameters: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
 
 def _conditions(parameters: dict[str, str]) -> dict[str, bool]:
     """The template's conditions for `parameters` (defaults otherwise), evaluated as the local stack does."""
-    from slaclock.local.resources import StackResources
+    from slaclock_local.resources import StackResources
 
     template = load_template(TEMPLATE)
     values = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()}

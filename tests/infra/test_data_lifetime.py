@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slaclock.local.resources import load_template
+from slaclock_local.resources import load_template
 
 from tests.infra.iam import ROOT, TEMPLATE, _conditions, resolve_ifs
 

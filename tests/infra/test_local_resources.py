@@ -1,4 +1,4 @@
-"""slaclock.local.resources: template.yaml's resources created in moto, and the template resolver."""
+"""slaclock_local.resources: template.yaml's resources created in moto, and the template resolver."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
-from slaclock.local.resources import (
+from slaclock_local.resources import (
     StackResources,
     TemplateError,
     create_from_template,

@@ -10,8 +10,8 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
-from slaclock.local.resources import StackResources, create_from_template, load_template
 from slaclock.runtime.settings import CheckSettings, EnvSettings, SweeperSettings, WebhookSettings
+from slaclock_local.resources import StackResources, create_from_template, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slaclock.local.resources import load_template
+from slaclock_local.resources import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -53,7 +53,8 @@ def test_functions_run_python312_on_arm64_with_powertools_settings(template):
         assert props["CodeUri"].startswith("functions/"), name
         assert (ROOT / props["CodeUri"]).is_dir(), name
     layer = template["Resources"]["SlaclockLayer"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"  # layers/slaclock/Makefile
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
     assert layer["Properties"]["ContentUri"] == "layers/slaclock"
 
 

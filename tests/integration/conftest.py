@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from slaclock.local.resources import StackResources, create_from_template
+from slaclock_local.resources import StackResources, create_from_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

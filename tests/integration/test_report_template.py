@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from slaclock.local.resources import load_template
 from slaclock.runtime.report_wiring import ReportSettings
+from slaclock_local.resources import load_template
 
 pytestmark = pytest.mark.integration
 

@@ -35,7 +35,7 @@ def epoch(instant_key: str, plus: timedelta) -> int:
 
 
 def test_the_table_expires_items_by_the_attribute_the_adapters_write(aws: AwsStack):
-    from slaclock.local.resources import load_template
+    from slaclock_local.resources import load_template
 
     spec = load_template(TEMPLATE)["Resources"]["SlaTable"]["Properties"]["TimeToLiveSpecification"]
     assert spec == {"AttributeName": "expires_at", "Enabled": True}

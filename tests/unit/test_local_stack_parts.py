@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from slaclock.helpdesk import AuthError, provider_for
-from slaclock.local.clock import VirtualClock
-from slaclock.local.front import build_http_api_event, match_route
-from slaclock.local.functions import Route
-from slaclock.local.helpdesks import signed_headers
-from slaclock.local.mail import html_to_text
-from slaclock.local.schedules import ScheduleExpressionError, next_occurrence, parse_at, with_context
 from slaclock.runtime import clock as runtime_clock
+from slaclock_local.clock import VirtualClock
+from slaclock_local.front import build_http_api_event, match_route
+from slaclock_local.functions import Route
+from slaclock_local.helpdesks import signed_headers
+from slaclock_local.mail import html_to_text
+from slaclock_local.schedules import ScheduleExpressionError, next_occurrence, parse_at, with_context
 
 ROOT = Path(__file__).resolve().parents[2]
 T = datetime(2026, 11, 9, 7, 30, tzinfo=UTC)  # a Monday

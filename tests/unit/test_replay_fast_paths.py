@@ -1,7 +1,7 @@
 """The fast paths of the offline replay give exactly what the general code gives (issue 3, item 8).
 
 Each shortcut taken for speed is checked against the code it short-cuts, on generated tickets
-(`slaclock.sample`, the vocabulary of examples/sla.yaml) and on hypothesis tickets with odd values:
+(`slaclock_local.sample`, the vocabulary of examples/sla.yaml) and on hypothesis tickets with odd values:
 
 - the level decision cached while a ticket is folded (`rules.RuleInputs`) against `choose_level` walked
   on every event;
@@ -37,7 +37,7 @@ from slaclock.engine.events import Event, EventType, _parse_checked, parse_event
 from slaclock.engine.replay import Replay, group_by_ticket, write_reports
 from slaclock.engine.reports import _csv_text, format_instant
 from slaclock.engine.rules import _walk_rules, _walker, choose_level, compile_condition, rule_inputs
-from slaclock.sample import generate_events
+from slaclock_local.sample import generate_events
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = load_config_file(ROOT / "examples" / "sla.yaml")

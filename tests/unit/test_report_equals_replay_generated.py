@@ -1,5 +1,5 @@
 """Differential at volume: the report use case at instant T equals `slaclock replay --now T` of the same
-events, on a seeded generated set of 300 tickets (`slaclock.sample`, late and repeated webhooks).
+events, on a seeded generated set of 300 tickets (`slaclock_local.sample`, late and repeated webhooks).
 
 The use cases run as deployed (ingest per delivery at its own instant, every armed check fired at its
 instant, in time order, between deliveries, `build_report` at T), on in-memory ports: moto copies the
@@ -27,7 +27,7 @@ from slaclock.engine.clocks import Clock, TicketState
 from slaclock.engine.config import load_config
 from slaclock.engine.events import Event, format_instant, parse_event
 from slaclock.ports import SlaLogRow
-from slaclock.sample import generate_events
+from slaclock_local.sample import generate_events
 from slaclock.services.check import run_check
 from slaclock.services.ingest import ingest_events
 from slaclock.services.report import ReportPorts, ReportSpec, build_report, custom_period

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from slaclock.engine.config import load_config
-from slaclock.local.resources import load_template
 from slaclock.services.report import calendar_period, due_subscriptions
+from slaclock_local.resources import load_template
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 ZONES = [

@@ -1,4 +1,4 @@
-"""The seeded event generator (slaclock.sample) behind examples/events.jsonl, the demo and the bench."""
+"""The seeded event generator (slaclock_local.sample) behind examples/events.jsonl, the demo and the bench."""
 
 import io
 import itertools
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from slaclock.engine.events import parse_event
-from slaclock.sample import generate_events, write_jsonl
+from slaclock_local.sample import generate_events, write_jsonl
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 

@@ -1,5 +1,9 @@
 """The `slaclock` command. Each subcommand lives in `slaclock.commands.<name>` and is imported only
-when used, so `slaclock validate` does not pay for boto3."""
+when used, so `slaclock validate` does not pay for boto3.
+
+``slaclock local up|emails`` belong to the local embedded stack, a development package of its own
+(`slaclock_local`, infra/local/, installed by ``make demo`` / ``make test``), never shipped in the Lambda
+layer: without it they exit 2 saying how to install it."""
 
 from __future__ import annotations
 
@@ -80,10 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=_port, default=8787)
     up.add_argument("--speed", type=_speed, default=1.0, help="how much faster than real time the clock runs")
     up.add_argument("--config", metavar="FILE", help="configuration (default: examples/sla.yaml)")
-    up.set_defaults(module="local_up")
+    up.set_defaults(module="slaclock_local.local_up")
     em = lsub.add_parser("emails", help="list the e-mails the running stack captured")
     em.add_argument("--port", type=_port, default=8787)
-    em.set_defaults(module="local_emails")
+    em.set_defaults(module="slaclock_local.local_emails")
     return p
 
 
@@ -91,8 +95,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; its exit status. Ctrl-C anywhere is a one-line stop with status 130 (128 +
     SIGINT, what shells report), never a traceback."""
     args = _parser().parse_args(argv)
+    name = args.module if "." in args.module else f"slaclock.commands.{args.module}"
     try:
-        command = importlib.import_module(f"slaclock.commands.{args.module}")
+        try:
+            command = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if (err.name or "").split(".")[0] != "slaclock_local":
+                raise
+            print(
+                "slaclock local: the local embedded stack is not installed (it is a development package, "
+                "not part of slaclock): run `make demo` in a clone, or `pip install -e infra/local`",
+                file=sys.stderr,
+            )
+            return 2
         code: int = command.run(args)
     except KeyboardInterrupt:
         print("\nslaclock: interrupted", file=sys.stderr)

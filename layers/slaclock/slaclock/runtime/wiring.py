@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from slaclock.runtime import clock as runtime_clock
 from slaclock.runtime.observability import correlate
 from slaclock.runtime.settings import CheckSettings, SweeperSettings, WebhookSettings
-from slaclock.services.check import CheckPorts
 from slaclock.services.ingest import IngestPorts
 from slaclock.services.sweep import SweepPorts
 
@@ -27,6 +26,7 @@ if TYPE_CHECKING:  # the adapters themselves are imported on first use (cold-sta
     from slaclock.adapters.config_store import S3ConfigStore
     from slaclock.adapters.scheduler import EventBridgeScheduler
     from slaclock.adapters.secrets import ParameterSecretStore
+    from slaclock.services.check import CheckPorts  # the check use case: not the webhook's
 
 
 def clock() -> datetime:
@@ -95,6 +95,7 @@ def _check_ports(s: CheckSettings) -> CheckPorts:
     from slaclock.adapters.events import EventBridgePublisher
     from slaclock.adapters.ses import SesMailer
     from slaclock.runtime.outgoing import UrllibWebhookPoster
+    from slaclock.services.check import CheckPorts
 
     config = _config_store(s.config_bucket, s.config_key, s.config_recheck_seconds)
     return CheckPorts(

@@ -1,6 +1,6 @@
 """`slaclock local up [--port N] [--speed X] [--config FILE]`: the local embedded stack, in the foreground.
 
-Starts `slaclock.local.stack.LocalStack` (moto as the AWS endpoint, the resources of template.yaml,
+Starts `slaclock_local.stack.LocalStack` (moto as the AWS endpoint, the resources of template.yaml,
 the configuration pushed, a generated secret per source, the real handlers behind an HTTP front on
 127.0.0.1:PORT, a scheduler on a virtual clock running X times faster than real time from now), prints
 how to use it, then logs each request and each scheduled firing until Ctrl-C (or SIGTERM), which
@@ -87,7 +87,7 @@ def banner(stack: Any, out: TextIO) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from slaclock.local.stack import LocalStack, LocalStackError
+    from slaclock_local.stack import LocalStack, LocalStackError
 
     out = sys.stdout
     lock = threading.Lock()

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 def fetch(port: int, timeout: float = 10) -> list[dict[str, Any]]:
     """The captured e-mails of the stack on 127.0.0.1:`port` (raises OSError if none answers)."""
-    from slaclock.local.client import request
+    from slaclock_local.client import request
 
     status, raw = request("GET", f"http://127.0.0.1:{port}/_local/emails", timeout=timeout)
     if status != 200:

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from slaclock.engine.errors import SlaclockError
 
 __all__ = [
@@ -87,8 +86,8 @@ for _tag in ("Ref", "Condition", "GetAtt", "Sub", "Join", "If", "Equals", "Not",
 
 
 def default_template_path() -> Path:
-    """The repository's `template.yaml` (this file is layers/slaclock/slaclock/local/resources.py)."""
-    return Path(__file__).resolve().parents[4] / "template.yaml"
+    """The repository's `template.yaml` (this file is infra/local/slaclock_local/resources.py)."""
+    return Path(__file__).resolve().parents[3] / "template.yaml"
 
 
 def load_template(path: str | Path) -> dict[str, Any]:

@@ -50,8 +50,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slaclock.engine.errors import SlaclockError
-from slaclock.local.clock import VirtualClock
-from slaclock.local.functions import FunctionRunner, Invocation, QueueSource, ScheduleEvent
+
+from slaclock_local.clock import VirtualClock
+from slaclock_local.functions import FunctionRunner, Invocation, QueueSource, ScheduleEvent
 
 __all__ = [
     "Firing",

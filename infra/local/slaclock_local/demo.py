@@ -1,7 +1,7 @@
-"""``python -m slaclock.demo`` (``make demo``): one working week of a support team, end to end, on the
+"""``python -m slaclock_local.demo`` (``make demo``): one working week of a support team, end to end, on the
 local embedded stack. No AWS account, nothing left running.
 
-What it does: starts the local stack (`slaclock.local.stack`, the same code as ``slaclock local up``)
+What it does: starts the local stack (`slaclock_local.stack`, the same code as ``slaclock local up``)
 with examples/sla.yaml on a virtual clock stopped at Monday 9 November 2026 08:30 in Paris; plays
 examples/webhooks/story.yaml: at each step it fast-forwards the clock to the step's instant (every
 check due on the way fires into the real `check` function, in order) and POSTs the bundled webhook
@@ -31,10 +31,10 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import yaml
-
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import parse_instant
-from slaclock.local.client import request, request_json
+
+from slaclock_local.client import request, request_json
 
 __all__ = ["Step", "Story", "load_story", "main", "send"]
 
@@ -118,7 +118,7 @@ def get_json(url: str) -> tuple[int, Any]:
 
 def send(stack: Any, step: Step, folder: Path) -> tuple[int, Any]:
     """POST the step's body to its source, signed as its helpdesk signs it at the clock's now."""
-    from slaclock.local.helpdesks import signed_headers
+    from slaclock_local.helpdesks import signed_headers
 
     source = stack.sources[step.source]
     body = (folder / step.file).read_bytes()
@@ -287,8 +287,8 @@ def public_holidays(config: Any, start: datetime, end: datetime) -> dict[date, l
 
 
 def run_demo(story: Story, config: Path | None, out: TextIO, keep_running: bool = False) -> int:
-    from slaclock.local.reports import report_links
-    from slaclock.local.stack import LocalStack
+    from slaclock_local.reports import report_links
+    from slaclock_local.stack import LocalStack
 
     started = time.perf_counter()
     out.write("slaclock demo: one working week of a support team, on the local embedded stack (no AWS)\n")
@@ -378,7 +378,7 @@ def _download_size(url: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m slaclock.demo", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m slaclock_local.demo", description=__doc__.split("\n\n")[0])
     p.add_argument("--config", type=Path, help="configuration (default: examples/sla.yaml)")
     p.add_argument(
         "--story", type=Path, default=STORY, help="story file (default: examples/webhooks/story.yaml)"

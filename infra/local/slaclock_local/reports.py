@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from slaclock.engine.events import format_instant
-from slaclock.local.client import request_json
+
+from slaclock_local.client import request_json
 
 if TYPE_CHECKING:
-    from slaclock.local.stack import LocalStack
+    from slaclock_local.stack import LocalStack
 
 __all__ = ["ReportLinks", "report_links", "via_api", "via_replay"]
 

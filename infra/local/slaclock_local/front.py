@@ -34,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from slaclock.local.functions import FunctionRunner, Route
+from slaclock_local.functions import FunctionRunner, Route
 
 __all__ = ["LocalFront", "LocalResponse", "build_http_api_event", "match_route"]
 

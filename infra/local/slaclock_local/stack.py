@@ -10,7 +10,7 @@ What `start` does, in order (and `stop` undoes, in reverse):
 
 1. moto's server (`moto.server.ThreadedMotoServer`) on 127.0.0.1, a free port: the AWS endpoint of
    everything (``AWS_ENDPOINT_URL``, dummy credentials, the region), in this process.
-2. The resources FROM template.yaml (`slaclock.local.resources.create_from_template`: table and
+2. The resources FROM template.yaml (`slaclock_local.resources.create_from_template`: table and
    indexes, bucket, schedule group, queue, SES identity), so the local stack cannot drift from what
    deploys.
 3. The environment of every function exactly as the template sets it (Globals + the function's own,
@@ -20,8 +20,8 @@ What `start` does, in order (and `stop` undoes, in reverse):
    generated secret per source in moto's SSM Parameter Store (SecureString at the source's
    ``ssm_parameter``; `secrets` may fix them), and one for signing the outgoing escalation webhooks.
 5. The virtual clock installed as the functions' clock (`slaclock.runtime.clock`), the outgoing
-   webhooks captured (`slaclock.local.hooks`), the handlers loaded (`slaclock.local.functions`).
-6. The HTTP front (`slaclock.local.front`) and the scheduler thread (`slaclock.local.schedules`).
+   webhooks captured (`slaclock_local.hooks`), the handlers loaded (`slaclock_local.functions`).
+6. The HTTP front (`slaclock_local.front`) and the scheduler thread (`slaclock_local.schedules`).
 
 Everything listens on 127.0.0.1 only. The process-wide state it touches (environment variables,
 ``sys.stdout``, the runtime clock, the adapters' cached clients) is restored by `stop`, so tests can
@@ -45,13 +45,14 @@ from typing import IO, Any
 
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import format_instant, parse_instant
-from slaclock.local.clock import VirtualClock
-from slaclock.local.front import LocalFront, LocalResponse, RequestRecord
-from slaclock.local.functions import FunctionRunner, Invocation, Route
-from slaclock.local.hooks import OutgoingCapture
-from slaclock.local.mail import CapturedEmail, MailCapture
-from slaclock.local.resources import StackResources, create_from_template, default_template_path
-from slaclock.local.schedules import Firing, LocalScheduler
+
+from slaclock_local.clock import VirtualClock
+from slaclock_local.front import LocalFront, LocalResponse, RequestRecord
+from slaclock_local.functions import FunctionRunner, Invocation, Route
+from slaclock_local.hooks import OutgoingCapture
+from slaclock_local.mail import CapturedEmail, MailCapture
+from slaclock_local.resources import StackResources, create_from_template, default_template_path
+from slaclock_local.schedules import Firing, LocalScheduler
 
 __all__ = ["DEFAULT_CONFIG", "LocalStack", "LocalStackError", "SourceInfo", "repository_root"]
 
@@ -64,7 +65,7 @@ ACCESS_KEY = "local"  # moto accepts any credentials; these are not secrets  # n
 
 
 def repository_root() -> Path:
-    """The folder of template.yaml (this file is layers/slaclock/slaclock/local/stack.py)."""
+    """The folder of template.yaml (this file is infra/local/slaclock_local/stack.py)."""
     return default_template_path().parent
 
 
@@ -340,7 +341,7 @@ class LocalStack:
 
     def _parameters(self) -> dict[str, str]:
         """Template parameter values: the sender, and the stage ``local`` when the template has one."""
-        from slaclock.local.resources import load_template
+        from slaclock_local.resources import load_template
 
         declared = load_template(self.template_path).get("Parameters") or {}
         wanted = {"SenderEmail": self.sender, "Stage": "local"}
@@ -519,7 +520,6 @@ class LocalStack:
         query would find), read from moto's DynamoDB in memory; False when unsure."""
         try:
             from moto.dynamodb.models import dynamodb_backends
-
             from slaclock.adapters.dynamodb import instant_key
 
             assert self.resources is not None

@@ -1,7 +1,7 @@
 """The local stack's Lambda runtime: the REAL handler modules of template.yaml, loaded by path and invoked
 in this process, one invocation at a time.
 
-    runner = FunctionRunner(stack, root, log)        # stack: slaclock.local.resources.StackResources
+    runner = FunctionRunner(stack, root, log)        # stack: slaclock_local.resources.StackResources
     runner.load()                                     # "cold start" of every function (imports handlers)
     runner.invoke("WebhookFunction", api_event)       # synchronous, as API Gateway invokes
     runner.invoke_async("CheckFunction", payload)     # as the scheduler invokes: retries, then the DLQ
@@ -40,7 +40,8 @@ from types import ModuleType
 from typing import IO, Any
 
 from slaclock.engine.errors import SlaclockError
-from slaclock.local.resources import StackResources
+
+from slaclock_local.resources import StackResources
 
 __all__ = [
     "FunctionError",
