@@ -110,6 +110,20 @@ def test_an_audit_and_the_live_webhook_for_it_give_the_same_ticket_fields(config
     assert solved["type"] == webhook.type.value and solved["ticket"] == dict(webhook.ticket)
 
 
+def test_sideloaded_user_roles_decide_who_replied(tmp_path, capsys):
+    out = tmp_path / "events.jsonl"
+    code, _, _ = _import(capsys, "zendesk", ZENDESK_PAGES, "--out", out)
+    assert code == 0
+    # 7002 is an agent; 9004 is an end-user CC'd on the ticket (not its requester): a customer
+    assert [(e["id"], e["type"]) for e in _lines(out)] == [
+        ("zendesk:audit:5101:1", "created"),
+        ("zendesk:audit:5102:1", "agent_replied"),
+        ("zendesk:audit:5103:1", "customer_replied"),
+        ("zendesk:audit:5103:2", "updated"),
+    ]
+    assert _lines(out)[-1]["ticket"]["priority"] == "high"
+
+
 def test_zendesk_history_replays_to_the_hand_computed_outcomes(config, tmp_path, capsys):
     events = tmp_path / "events.jsonl"
     code, _, stderr = _import(
