@@ -28,7 +28,6 @@ status elsewhere in the import; otherwise `options.status_map` (or the shared ta
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -61,14 +60,14 @@ class JiraIssues:
         created = fields.get("created")
         histories, comments = _validated(fields, record)
         wanted = set(BUILT_IN) | _configured_fields(source)
-        state = {k: copy.deepcopy(v) for k, v in fields.items() if k in wanted}
+        state = {k: v for k, v in fields.items() if k in wanted}  # _undo replaces values, never edits them
         self._learn_category(state.get("status"))
 
         # Newest first: the state after each history, then undo it to get the state before.
         ordered = sorted(histories, key=lambda h: (_instant(h.get("created")), _int(h.get("id"))))
         after: list[dict[str, Any]] = [{}] * len(ordered)
         for i in range(len(ordered) - 1, -1, -1):
-            after[i] = copy.deepcopy(state)
+            after[i] = dict(state)
             self._undo(state, ordered[i])
         initial = state
 
