@@ -40,103 +40,99 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _change(i: int, field: str, value: object, previous: object) -> dict:
+    return {"id": i, "type": "Change", "field_name": field, "value": value, "previous_value": previous}
+
+
+def _create(i: int, field: str, value: object) -> dict:
+    return {"id": i, "type": "Create", "field_name": field, "value": value}
+
+
+def _comment(i: int, author: int) -> dict:
+    return {"id": i, "type": "Comment", "author_id": author, "public": True, "body": "...", "attachments": []}
+
+
+def _ticket_audits(n: int, rng: random.Random) -> list[dict]:
+    """Five audits of ticket n+1: create, agent reply + pending, customer reply + open, priority, solve."""
+    requester, agent = 900000 + n, 7000 + n % 40
+    t = START + timedelta(minutes=7 * n)
+    steps = [
+        (0, requester, [_comment(1, requester), _create(2, "status", "new"),
+                        _create(3, "priority", rng.choice(["low", "normal", "high"])),
+                        _create(4, "requester_id", requester), _create(5, "group_id", 360000 + n % 5),
+                        _create(6, "tags", ["billing"])]),
+        (rng.randint(5, 240), agent, [_comment(7, agent), _change(8, "status", "pending", "new")]),
+        (rng.randint(5, 600), requester, [_comment(9, requester), _change(10, "status", "open", "pending")]),
+        (rng.randint(1, 60), agent, [_change(11, "priority", "urgent", "high")]),
+        (rng.randint(5, 600), agent, [_change(12, "status", "solved", "open")]),
+    ]  # fmt: skip
+    audits = []
+    for i, (minutes, author, events) in enumerate(steps):
+        t += timedelta(minutes=minutes)
+        audits.append(
+            {"id": 10 * n + i, "ticket_id": n + 1, "created_at": _iso(t), "author_id": author,
+             "via": {"channel": "web"}, "events": events}
+        )  # fmt: skip
+    return audits
+
+
 def zendesk_export(path: Path, tickets: int, rng: random.Random) -> int:
     """Audits pages (100 audits each), one per line; returns the number of audits."""
     audits: list[dict] = []
     count = 0
     with path.open("w", encoding="utf-8") as out:
-
-        def flush() -> None:
-            if audits:
-                out.write(json.dumps({"audits": audits, "next_page": None}) + "\n")
-                audits.clear()
-
         for n in range(tickets):
-            t = START + timedelta(minutes=7 * n)
-            requester, agent, aid = 900000 + n, 7000 + n % 40, 10 * n
-
-            def audit(i: int, at: datetime, author: int, events: list[dict]) -> None:
-                nonlocal count
-                audits.append(
-                    {"id": aid + i, "ticket_id": n + 1, "created_at": _iso(at), "author_id": author,
-                     "via": {"channel": "web"}, "events": events}
-                )  # fmt: skip
-                count += 1
-                if len(audits) == 100:
-                    flush()
-
-            comment = {"type": "Comment", "public": True, "body": "...", "attachments": []}
-            audit(0, t, requester, [
-                {**comment, "id": 1, "author_id": requester},
-                {"id": 2, "type": "Create", "field_name": "status", "value": "new"},
-                {"id": 3, "type": "Create", "field_name": "priority", "value": rng.choice(["low", "normal", "high"])},
-                {"id": 4, "type": "Create", "field_name": "requester_id", "value": requester},
-                {"id": 5, "type": "Create", "field_name": "group_id", "value": 360000 + n % 5},
-                {"id": 6, "type": "Create", "field_name": "tags", "value": ["billing"]},
-            ])  # fmt: skip
-            t += timedelta(minutes=rng.randint(5, 240))
-            audit(1, t, agent, [
-                {**comment, "id": 7, "author_id": agent},
-                {"id": 8, "type": "Change", "field_name": "status", "value": "pending", "previous_value": "new"},
-            ])  # fmt: skip
-            t += timedelta(minutes=rng.randint(5, 600))
-            audit(2, t, requester, [
-                {**comment, "id": 9, "author_id": requester},
-                {"id": 10, "type": "Change", "field_name": "status", "value": "open", "previous_value": "pending"},
-            ])  # fmt: skip
-            t += timedelta(minutes=rng.randint(1, 60))
-            audit(3, t, agent, [
-                {"id": 11, "type": "Change", "field_name": "priority", "value": "urgent", "previous_value": "high"}
-            ])  # fmt: skip
-            t += timedelta(minutes=rng.randint(5, 600))
-            audit(4, t, agent, [
-                {"id": 12, "type": "Change", "field_name": "status", "value": "solved", "previous_value": "open"}
-            ])  # fmt: skip
-        flush()
+            audits.extend(_ticket_audits(n, rng))
+            while len(audits) >= 100:
+                out.write(json.dumps({"audits": audits[:100], "next_page": None}) + "\n")
+                count += 100
+                del audits[:100]
+        if audits:
+            out.write(json.dumps({"audits": audits, "next_page": None}) + "\n")
+            count += len(audits)
     return count
+
+
+def _jira_issue(n: int, rng: random.Random) -> dict:
+    """Issue SUP-n+1 with 4 changelog histories (pending, open, priority, done) and 2 comments."""
+    t0 = START + timedelta(minutes=7 * n)
+    at = [_iso(t0 + timedelta(minutes=m)) for m in sorted(rng.sample(range(5, 2000), 6))]
+    agent = {"accountId": f"agent-{n % 40}", "accountType": "atlassian"}
+    customer = {"accountId": f"qm:cust-{n}", "accountType": "customer", "emailAddress": f"c{n}@x.test"}
+
+    def history(i: int, when: str, field: str, before: str, after: str) -> dict:
+        item = {"field": field, "fieldId": field, "fromString": before, "toString": after}
+        return {"id": str(4 * n + i), "created": when, "items": [item]}
+
+    histories = [
+        history(1, at[0], "status", "Open", "Waiting for customer"),
+        history(2, at[2], "status", "Waiting for customer", "Open"),
+        history(3, at[3], "priority", "Medium", "High"),
+        history(4, at[5], "status", "Open", "Done"),
+    ]
+    comments = [
+        {"id": str(2 * n + 1), "author": agent, "created": at[0], "jsdPublic": True},
+        {"id": str(2 * n + 2), "author": customer, "created": at[1], "jsdPublic": True},
+    ]
+    fields = {
+        "created": _iso(t0), "updated": at[5], "status": {"name": "Done", "statusCategory": {"key": "done"}},
+        "priority": {"name": "High"}, "labels": ["billing"], "reporter": customer, "assignee": agent,
+        "components": [{"name": "Billing"}], "comment": {"comments": comments, "total": 2},
+    }  # fmt: skip
+    return {
+        "id": str(10000 + n),
+        "key": f"SUP-{n + 1}",
+        "fields": fields,
+        "changelog": {"histories": histories},
+    }
 
 
 def jira_export(path: Path, tickets: int, rng: random.Random) -> int:
     """Search pages (50 issues each, expand=changelog), one per line; returns the number of issues."""
-
-    def status(name: str, key: str) -> dict:
-        return {"name": name, "statusCategory": {"key": key}}
-
-    page: list[dict] = []
     with path.open("w", encoding="utf-8") as out:
-        for n in range(tickets):
-            t0 = START + timedelta(minutes=7 * n)
-            times = [t0 + timedelta(minutes=m) for m in sorted(rng.sample(range(5, 2000), 6))]
-            agent = {"accountId": f"agent-{n % 40}", "accountType": "atlassian"}
-            customer = {"accountId": f"qm:cust-{n}", "accountType": "customer", "emailAddress": f"c{n}@x.test"}
-
-            def item(a: str, b: str) -> dict:
-                return {"field": "status", "fieldId": "status", "fromString": a, "toString": b}
-
-            histories = [
-                {"id": str(4 * n + 1), "created": _iso(times[0]), "items": [item("Open", "Waiting for customer")]},
-                {"id": str(4 * n + 2), "created": _iso(times[2]), "items": [item("Waiting for customer", "Open")]},
-                {"id": str(4 * n + 3), "created": _iso(times[3]),
-                 "items": [{"field": "priority", "fieldId": "priority", "fromString": "Medium", "toString": "High"}]},
-                {"id": str(4 * n + 4), "created": _iso(times[5]), "items": [item("Open", "Done")]},
-            ]  # fmt: skip
-            comments = [
-                {"id": str(2 * n + 1), "author": agent, "created": _iso(times[0]), "jsdPublic": True},
-                {"id": str(2 * n + 2), "author": customer, "created": _iso(times[1]), "jsdPublic": True},
-            ]
-            page.append(
-                {"id": str(10000 + n), "key": f"SUP-{n + 1}",
-                 "fields": {"created": _iso(t0), "updated": _iso(times[5]), "status": status("Done", "done"),
-                            "priority": {"name": "High"}, "labels": ["billing"], "reporter": customer,
-                            "assignee": agent, "components": [{"name": "Billing"}],
-                            "comment": {"comments": comments, "total": 2}},
-                 "changelog": {"histories": histories}}
-            )  # fmt: skip
-            if len(page) == 50:
-                out.write(json.dumps({"issues": page}) + "\n")
-                page = []
-        if page:
-            out.write(json.dumps({"issues": page}) + "\n")
+        for start in range(0, tickets, 50):
+            page = [_jira_issue(n, rng) for n in range(start, min(start + 50, tickets))]
+            out.write(json.dumps({"issues": page, "startAt": start}) + "\n")
     return tickets
 
 
