@@ -10,7 +10,8 @@ The source's `options` and `ticket_prefix` come from the configuration: ``--conf
 defaults apply (no options, no prefix).
 
 A record that cannot be read is reported on stderr as ``FILE: POSITION: why`` (the first 20; then
-only counted) and skipped; with ``--strict`` the first one stops the import (exit 1, nothing written).
+only counted) and skipped; with ``--strict`` the first one stops the import (exit 1; an ``--out`` file
+is not created, while standard output may already have received the events before it).
 
 Exit status: 0 done (even with skipped records: they are counted in the summary on stderr); 1 a file
 cannot be read or written, the configuration is invalid or names no such source, or a malformed
