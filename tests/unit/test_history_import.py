@@ -1,4 +1,4 @@
-"""`slaclock import` on the documented export fixtures (tests/events/exports/), then `slaclock replay` on
+"""`slaclock import` on the documented export fixtures (tests/fixtures/exports/), then `slaclock replay` on
 its output: the events and the SLA outcomes are checked against figures worked out by hand.
 
 Calendar: Paris, Monday to Friday 09:00-17:00 (UTC+1 in January). Level: first response within 2 h,
@@ -14,7 +14,7 @@ from slaclock.cli import main
 from slaclock.engine.config import Source
 from slaclock.helpdesk import provider_for
 
-EXPORTS = pathlib.Path(__file__).resolve().parents[1] / "events" / "exports"
+EXPORTS = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 ZENDESK = EXPORTS / "zendesk-ticket-audits.json"
 ZENDESK_PAGES = EXPORTS / "zendesk-ticket-audits-pages.jsonl"
 JIRA = EXPORTS / "jira-issues-changelog.json"
