@@ -234,3 +234,33 @@ def test_a_file_that_is_not_json_is_reported_and_skipped(tmp_path, capsys):
     assert code == 0
     assert f"skipped {bad}: not valid JSON" in stderr
     assert len(stdout.splitlines()) == 7  # the good file is still imported
+
+
+@pytest.mark.parametrize(
+    ("provider", "page", "message"),
+    [
+        ("zendesk", {"audits": ["not an audit"]}, "audits[0]: an audit must be a JSON object, not str"),
+        ("zendesk", {"audits": [{"id": 1, "ticket_id": 2, "created_at": "2026-01-05T08:00:00Z"}]},
+         "audits[0]: events: required, a list"),
+        ("zendesk", {"audits": [{"id": 1, "ticket_id": 2, "created_at": "yesterday",
+                                 "events": [{"type": "Create", "field_name": "status", "value": "new"}]}]},
+         "audits[0]: time: 'yesterday' is not an ISO 8601 instant"),
+        ("jira", {"issues": [{"id": "1", "key": "SUP-1", "fields": {"created": "2026-01-05T08:00:00Z"},
+                              "changelog": {"histories": [{"id": "9", "created": "soon", "items": []}]}}]},
+         "issues[0]: changelog history '9': id and an ISO 8601 'created' required"),
+        ("jira", {"issues": [{"id": "1", "key": "SUP-1", "fields": {"created": "2026-01-05T08:00:00Z",
+                                                                   "comment": {"comments": [{"id": "5"}]}}}]},
+         "issues[0]: comment '5': an ISO 8601 'created' required"),
+        ("jira", {"issues": [{"key": "SUP-1", "fields": {}}]}, "issues[0]: not a Jira issue"),
+    ],
+)  # fmt: skip
+def test_malformed_records_are_named_and_skipped_while_good_ones_are_kept(
+    tmp_path, capsys, provider, page, message
+):
+    good = ZENDESK if provider == "zendesk" else JIRA
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(page) + "\n", encoding="utf-8")
+    code, stdout, stderr = _import(capsys, provider, bad, good)
+    assert code == 0
+    assert f"skipped {bad}: line 1 {message}" in stderr and "Traceback" not in stderr
+    assert len(stdout.splitlines()) == 7  # the good file's events, nothing from the bad record
