@@ -18,6 +18,7 @@ EXPORTS = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 ZENDESK = EXPORTS / "zendesk-ticket-audits.json"
 ZENDESK_PAGES = EXPORTS / "zendesk-ticket-audits-pages.jsonl"
 JIRA = EXPORTS / "jira-issues-changelog.json"
+HELPSCOUT = EXPORTS / "helpscout-conversations-threads.json"
 
 CONFIG = """\
 calendars:
@@ -41,6 +42,11 @@ sources:
     secret: {ssm_parameter: /slaclock/jira-itsm}
     ticket_prefix: jira-
     options: {status_map: {"Waiting for support": open}}
+  helpscout-billing:
+    provider: helpscout
+    secret: {ssm_parameter: /slaclock/helpscout-billing}
+    ticket_prefix: hs-
+    options: {mailboxes: {"77": billing}}
 """
 
 
@@ -192,6 +198,45 @@ def test_jira_changelog_and_comments_replay_like_the_same_story_in_zendesk(confi
     assert (res["stopped_at"], res["business_seconds"]) == ("2026-01-05T15:00:00Z", "16200")  # 4 h 30
 
 
+def test_helpscout_threads_replay_like_the_same_story(config, tmp_path, capsys):
+    events = tmp_path / "events.jsonl"
+    code, _, stderr = _import(capsys, "helpscout", HELPSCOUT, "--config", config, "--out", events)
+    assert code == 0
+    got = _lines(events)
+    # threads arrive newest first; the first (customer) thread opened the conversation; the note adds
+    # nothing; reply ids are the webhook's own
+    ids = [e["id"].rsplit(":", 1)[0] if "convo.status" in e["id"] else e["id"] for e in got]
+    assert [(i, e["type"], e["at"]) for i, e in zip(ids, got, strict=True)] == [
+        ("helpscout:501:created", "created", "2026-01-05T08:00:00Z"),
+        ("helpscout:501:thread:9002", "agent_replied", "2026-01-05T09:30:00Z"),
+        ("helpscout:501:convo.status", "updated", "2026-01-05T09:30:00Z"),
+        ("helpscout:501:thread:9003", "customer_replied", "2026-01-05T12:00:00Z"),
+        ("helpscout:501:convo.status", "reopened", "2026-01-05T12:00:00Z"),
+        ("helpscout:501:thread:9004", "agent_replied", "2026-01-05T15:00:00Z"),
+        ("helpscout:501:convo.status", "solved", "2026-01-05T15:00:00Z"),
+    ]  # fmt: skip
+    assert {e["ticket_id"] for e in got} == {"hs-501"}
+    assert [e["ticket"]["status"] for e in got] == [
+        "open",
+        "pending",
+        "pending",
+        "open",
+        "open",
+        "solved",
+        "solved",
+    ]
+    assert got[0]["ticket"]["department"] == "billing"  # options.mailboxes, as for the webhook
+    assert "_embedded.conversations[1]: _embedded.threads: required" in stderr
+    log = _replay(capsys, config, events, tmp_path / "out")
+    fr, res = log[("hs-501", "first_response")], log[("hs-501", "resolution")]
+    assert (fr["status"], fr["business_seconds"]) == ("met", "5400")
+    assert (res["status"], res["stopped_at"], res["business_seconds"]) == (
+        "met",
+        "2026-01-05T15:00:00Z",
+        "16200",
+    )
+
+
 def test_strict_stops_at_the_first_malformed_record_and_writes_nothing(config, tmp_path, capsys):
     out = tmp_path / "events.jsonl"
     code, _, stderr = _import(capsys, "zendesk", ZENDESK, "--config", config, "--out", out, "--strict")
@@ -211,7 +256,11 @@ def test_stdout_is_the_default_output(capsys):
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
-        (["freshdesk", str(ZENDESK)], 2, "cannot import 'freshdesk' history (importable: zendesk, jira)"),
+        (
+            ["freshdesk", str(ZENDESK)],
+            2,
+            "cannot import 'freshdesk' history (importable: zendesk, jira, helpscout)",
+        ),
         (["zendesk", "missing.json"], 1, "cannot read"),
         (["zendesk", str(ZENDESK), "--config", "CONFIG", "--source", "nope"], 1, "defines no source 'nope'"),
         (["zendesk", str(ZENDESK), "--config", "CONFIG", "--source", "jira-itsm"], 1, "is a jira source"),

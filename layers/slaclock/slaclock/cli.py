@@ -36,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("import", help="a helpdesk's history export -> canonical events (JSON Lines)")
     i.add_argument(
-        "provider", metavar="PROVIDER", help="zendesk (ticket audits) or jira (issues with changelog)"
+        "provider",
+        metavar="PROVIDER",
+        help="zendesk (ticket audits), jira (issues with changelog), helpscout (conversations)",
     )
     i.add_argument("files", nargs="+", metavar="FILE", help="API response pages: JSON or JSON Lines")
     i.add_argument(

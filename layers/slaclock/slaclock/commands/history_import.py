@@ -1,9 +1,10 @@
 """`slaclock import PROVIDER FILE... [--config FILE] [--source NAME] [--out FILE|-] [--strict]`
 
 Turns a helpdesk's own history export (see `slaclock.history`: Zendesk ticket audits, Jira issues
-with changelog and comments) into canonical events, one JSON document per line: the input of
-``slaclock replay --events``. `--out` defaults to ``-`` (standard output); a file is written as
-``FILE.part`` and renamed once complete, so a failed import leaves no half file behind.
+with changelog and comments, Help Scout conversations with threads) into canonical events, one JSON
+document per line: the input of ``slaclock replay --events``. `--out` defaults to ``-`` (standard
+output); a file is written as ``FILE.part`` and renamed once complete, so a failed import leaves no
+half file behind.
 
 The source's `options` and `ticket_prefix` come from the configuration: ``--config sla.yaml`` with
 ``--source NAME`` (or the one source of that provider in it). Without ``--config``, the provider's

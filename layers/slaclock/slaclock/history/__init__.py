@@ -1,10 +1,11 @@
 """A helpdesk's own history export -> canonical events (what `slaclock replay --events` reads).
 
 One module per export format (`zendesk`: ticket audits; `jira`: issues with their changelog and
-comments). Each turns an export record into the very document the provider's live webhook would have
-sent for each change, and hands it to that provider's `parse` (`slaclock.helpdesk.<provider>`): the
-field mapping, the vocabulary tables and the source's `options` are the webhook's own, so an imported
-history and live webhooks agree on every field (and, where the provider's ids allow, on event ids).
+comments; `helpscout`: conversations with their threads). Each turns an export record into the very
+document the provider's live webhook would have sent for each change, and hands it to that provider's
+`parse` (`slaclock.helpdesk.<provider>`): the field mapping, the vocabulary tables and the source's
+`options` are the webhook's own, so an imported history and live webhooks agree on every field (and,
+where the provider's ids allow, on event ids).
 
 A file holds one API response page (``{"audits": [...]}``), a JSON array of records, one record, or
 JSON Lines of any of these (one page per line, as an export script appends them). `records` yields
@@ -34,7 +35,8 @@ class HistoryFormat(Protocol):
 
     provider: str
     record_keys: tuple[str, ...]
-    """The keys of an API response page that hold the records (``("audits",)``)."""
+    """The keys of an API response page that hold the records (``("audits",)``; dotted for nested
+    ones: ``"_embedded.conversations"``)."""
 
     def page(self, doc: Mapping[str, Any]) -> None:
         """Learn what a response page sideloads next to its records (Zendesk's ``users``)."""
@@ -48,6 +50,7 @@ class HistoryFormat(Protocol):
 _REGISTRY: dict[str, tuple[str, str]] = {
     "zendesk": ("slaclock.history.zendesk", "ZendeskAudits"),
     "jira": ("slaclock.history.jira", "JiraIssues"),
+    "helpscout": ("slaclock.history.helpscout", "HelpScoutConversations"),
 }
 
 FORMAT_NAMES: tuple[str, ...] = tuple(_REGISTRY)
@@ -117,12 +120,20 @@ def _page(doc: Any, fmt: HistoryFormat, where: str) -> Iterator[tuple[str, Any]]
         return
     if isinstance(doc, Mapping):
         for key in fmt.record_keys:
-            if isinstance(doc.get(key), list):
+            items = _dig(doc, key)
+            if isinstance(items, list):
                 fmt.page(doc)
-                for i, item in enumerate(doc[key]):
+                for i, item in enumerate(items):
                     yield f"{prefix}{key}[{i}]", item
                 return
     yield where or "document", doc  # one record on its own (the reader says if it is not one)
+
+
+def _dig(doc: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = doc
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
 
 
 def read_file(
