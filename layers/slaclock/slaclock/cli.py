@@ -63,6 +63,26 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     r.set_defaults(module="replay")
 
+    i = sub.add_parser("import", help="a helpdesk's history export -> canonical events (JSON Lines)")
+    i.add_argument(
+        "provider",
+        metavar="PROVIDER",
+        help="zendesk (ticket audits), jira (issues with changelog), helpscout (conversations)",
+    )
+    i.add_argument("files", nargs="+", metavar="FILE", help="API response pages: JSON or JSON Lines")
+    i.add_argument(
+        "--config", metavar="FILE", help="configuration whose source gives options and ticket_prefix"
+    )
+    i.add_argument(
+        "--source", metavar="NAME", help="the source in --config (default: its one PROVIDER source)"
+    )
+    i.add_argument(
+        "--out", default="-", metavar="FILE", help="events file, or - for standard output (default)"
+    )
+    i.add_argument("--strict", action="store_true", help="a malformed record is fatal")
+    i.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    i.set_defaults(module="history_import")
+
     c = sub.add_parser("config", help="the configuration deployed in the account")
     csub = c.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     push = csub.add_parser("push", help="validate a configuration and upload it (an invalid one is refused)")
