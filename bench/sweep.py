@@ -81,10 +81,10 @@ def run(n_tickets: int, budget_seconds: float) -> dict[str, Any]:
     from slaclock.engine.clocks import apply_event, evaluate
     from slaclock.engine.config import load_config
     from slaclock.engine.events import parse_event
-    from slaclock_local.resources import create_from_template
     from slaclock.runtime import wiring
     from slaclock.runtime.outgoing import UrllibWebhookPoster
     from slaclock.scheduling import round_up_to_minute
+    from slaclock_local.resources import create_from_template
 
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     _cheap_transactions()

@@ -34,8 +34,8 @@ import pytest
 import requests
 from slaclock import cli
 from slaclock.adapters.dynamodb import DynamoEventStore
-from slaclock_local.demo import STORY, load_story, send
 from slaclock.engine.events import Event, format_instant
+from slaclock_local.demo import STORY, load_story, send
 from slaclock_local.reports import via_api
 from slaclock_local.stack import LocalStack
 

@@ -20,8 +20,8 @@ import pytest
 import yaml
 from slaclock.engine.events import format_instant, parse_event
 from slaclock_local.helpdesks import signed_headers
-from slaclock_local.stack import LocalStack
 from slaclock_local.sample import generate_events
+from slaclock_local.stack import LocalStack
 
 from tests.e2e.test_report_equals_replay import (
     EXAMPLE_CONFIG,

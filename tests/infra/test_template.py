@@ -228,7 +228,11 @@ def test_alarms_watch_the_failures_that_raise_no_lambda_error(template):
     # notices that had nobody to go to, schedules refused because the account's schedule quota is
     # used up (answered 202 all the same)
     assert set(alarms) == {
-        "WebhookErrors", "CheckFailures", "NoticesPending", "NoticesWithoutRecipient", "ScheduleQuotaExceeded"
+        "WebhookErrors",
+        "CheckFailures",
+        "NoticesPending",
+        "NoticesWithoutRecipient",
+        "ScheduleQuotaExceeded",
     }
     for props in alarms.values():
         # Powertools' default dimension service=<service name>, and slaclock's stack=<stack name>

@@ -103,7 +103,9 @@ def _requests() -> list[tuple[str, dict[str, str], bytes]]:
 @pytest.mark.integration
 def test_the_smoke_test_requests_are_accepted_by_the_webhook(aws: AwsStack):
     put_config(aws, starter())
-    aws.client("ssm").put_parameter(Name="/slaclock/slaclock/test", Value="s3cr3t-from-the-doc", Type="SecureString")
+    aws.client("ssm").put_parameter(
+        Name="/slaclock/slaclock/test", Value="s3cr3t-from-the-doc", Type="SecureString"
+    )
     wiring.reset()
     webhook = load_handler("webhook")
     answers: list[tuple[int, Any]] = []

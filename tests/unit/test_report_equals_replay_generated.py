@@ -27,10 +27,10 @@ from slaclock.engine.clocks import Clock, TicketState
 from slaclock.engine.config import load_config
 from slaclock.engine.events import Event, format_instant, parse_event
 from slaclock.ports import SlaLogRow
-from slaclock_local.sample import generate_events
 from slaclock.services.check import run_check
 from slaclock.services.ingest import ingest_events
 from slaclock.services.report import ReportPorts, ReportSpec, build_report, custom_period
+from slaclock_local.sample import generate_events
 
 from tests.fakes import FakeMailer, FakeTicketStore, StaticConfig
 from tests.fakes.reports import FakeReportJobs, FakeReportQueue, FakeReportSink
