@@ -19,12 +19,11 @@ and departments through `options.users` and `options.teams`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
 from slaclock.engine.config import Source
 from slaclock.engine.events import Event, EventType
@@ -38,6 +37,7 @@ from slaclock.helpdesk._common import (
     load_object,
     lookup,
     make_event,
+    peek_json,
     priority,
     put,
     pydantic_errors,
@@ -47,6 +47,7 @@ from slaclock.helpdesk._common import (
     tag_list,
     text,
     to_instant,
+    unix_instant,
 )
 
 SIGNATURE = "X-Hub-Signature"
@@ -84,7 +85,7 @@ class _Data(_Model):
 
 class _Notification(_Model):
     id: str
-    topic: str
+    topic: StrictStr  # a number is not a topic (the model coerces numbers for ids)
     created_at: int
     data: _Data
 
@@ -94,20 +95,19 @@ class IntercomProvider:
 
     def authenticate(self, headers: Mapping[str, str], body: bytes, secret: str, now: datetime) -> None:
         check_hex_signature(signature_header(headers, SIGNATURE), secret, body, "sha1", SIGNATURE)
-        try:
-            doc = json.loads(body)
-        except ValueError:
+        doc = peek_json(body)
+        if doc is None:
             return  # authentic but unreadable: parse() answers 400 naming the JSON error
         created = doc.get("created_at") if isinstance(doc, dict) else None
         if isinstance(created, bool) or not isinstance(created, int | float):
             raise AuthError("notification has no numeric created_at: its age cannot be checked")
-        check_window(datetime.fromtimestamp(created, UTC), now, "notification created_at")
+        created_at = unix_instant(created)
+        if created_at is None:
+            raise AuthError(f"notification created_at {created} is not unix seconds")
+        check_window(created_at, now, "notification created_at")
 
     def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str | None:
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            return None
+        doc = peek_json(body)
         notification = text(doc.get("id")) if isinstance(doc, dict) else None
         return f"intercom:{notification}" if notification else None
 
