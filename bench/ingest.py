@@ -28,7 +28,7 @@ bound); API Gateway HTTP API $1.00 / million requests; SES $0.10 / 1,000 e-mails
 events $1.00 / million; S3 GET $0.40 / million; SSM standard parameters: free.
 
 Part 0, worst bodies. 1 MiB bodies of the most expensive shapes (tens of thousands of tags, thousands of
-custom fields, one huge string, a batch of 1,000 events, JSON nested 100,000 deep) through the REAL
+custom fields, one huge string, batches of 5,000 and of 100 events, JSON nested 100,000 deep) through the REAL
 webhook handler on moto, on a warm function: the time to the answer, which must stay far inside the
 function's 30 s timeout whether the body is accepted or refused.
 
@@ -405,6 +405,9 @@ def _worst_bodies() -> list[tuple[str, str, bytes, dict[str, str]]]:
                 "ticket_created_at": "2026-11-20T16:00:00Z"}  # fmt: skip
         return {"freshdesk_webhook": {**base, **fields}}
 
+    def batch(n: int) -> list[dict[str, Any]]:
+        return [{**event(status="open"), "id": f"e{i}", "ticket_id": f"t{i % 50}"} for i in range(n)]
+
     fill = limit - 2_000
     shapes: list[tuple[str, tuple[str, bytes, dict[str, str]]]] = [
         ("40,000 distinct tags (freshdesk, comma list)",
@@ -416,8 +419,8 @@ def _worst_bodies() -> list[tuple[str, str, bytes, dict[str, str]]]:
         ("9,000 custom fields (generic)",
          generic(event(custom={f"cf_{i:05d}": "v" * 80 for i in range(9_000)}))),
         ("one 1 MB string field (generic)", generic(event(department="x" * fill))),
-        ("1,000 small events in one batch (generic)",
-         generic([{**event(status="open"), "id": f"e{i}", "ticket_id": f"t{i % 50}"} for i in range(1_000)])),
+        ("5,000 small events in one batch (generic)", generic(batch(5_000))),
+        ("100 small events in one batch, 50 tickets (generic)", generic(batch(100))),
         ("60,000 integers in an ignored key (freshdesk)", token({**freshdesk(), "zz": list(range(60_000))})),
         ("JSON nested 100,000 deep (generic)", ("bench", b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
                                                {"authorization": "Bearer bench-secret"})),

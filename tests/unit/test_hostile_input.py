@@ -18,6 +18,7 @@ from slaclock.local.front import LocalFront
 from slaclock.local.functions import FunctionRunner, Route
 from slaclock.services.ingest import (
     MAX_EVENT_ID_LENGTH,
+    MAX_EVENTS_PER_DELIVERY,
     MAX_FIELDS_BYTES,
     MAX_TICKET_ID_LENGTH,
     check_events,
@@ -215,6 +216,14 @@ def test_check_events_lists_every_problem_of_a_batch_by_index():
     with pytest.raises(PayloadError) as exc:
         check_events([ok, _canonical(ticket_id="7" * 300), ok, _canonical(at="9999-01-01T00:00:00Z")], T)
     assert [m.split(":")[0] for m in refusal(exc)] == ["[1].ticket_id", "[3].at"]
+
+
+def test_a_delivery_of_more_events_than_the_limit_is_refused_whole():
+    batch = [_canonical(id=f"e{i}") for i in range(MAX_EVENTS_PER_DELIVERY + 1)]
+    with pytest.raises(PayloadError) as exc:
+        check_events(batch, T)
+    assert refusal(exc) == ["body: 101 events; at most 100 per delivery (send several)"]
+    check_events(batch[:MAX_EVENTS_PER_DELIVERY], T)
 
 
 def test_check_events_accepts_the_limits_themselves():

@@ -90,6 +90,12 @@ MAX_AHEAD = timedelta(days=1)
 """How far after its receipt an event's instant may lie (a helpdesk's clock may be a little ahead;
 a change cannot happen tomorrow). A later instant is refused before anything is stored."""
 
+MAX_EVENTS_PER_DELIVERY = 100
+"""Most canonical events one delivery may carry (a `generic` list; every helpdesk sends one or two).
+Each new event is one conditional write, which no batch call can make: 100 events stay within a few
+seconds of DynamoDB time, where the 5,000 small events that fit in 1 MiB would outlast the function's
+30 s timeout and leave the delivery half stored."""
+
 MAX_SAVE_ATTEMPTS = 5
 """How many times one ticket's save is retried after losing the optimistic lock."""
 
@@ -202,12 +208,17 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def check_events(events: Sequence[Event], now: datetime) -> None:
     """`PayloadError` listing every event of a delivery that cannot be stored as it is.
 
-    Refused: a ticket field of the wrong JSON type (`field_type_errors`); a ticket id over
+    Refused: more than `MAX_EVENTS_PER_DELIVERY` events (alone: nothing else is listed then); a
+    ticket field of the wrong JSON type (`field_type_errors`); a ticket id over
     `MAX_TICKET_ID_LENGTH` characters (after the `ticket_prefix`) or an event id over
     `MAX_EVENT_ID_LENGTH`; an id or ticket field holding a lone UTF-16 surrogate (JSON
     may carry ``"\\ud800"``; it is not Unicode text, and DynamoDB stores UTF-8 only); ticket fields
     over `MAX_FIELDS_BYTES` of JSON; an instant more than `MAX_AHEAD` after `now`. Paths are
     ``ticket_id``, ``ticket.custom.note`` ... (``[2].ticket_id`` for the third event of a batch)."""
+    if len(events) > MAX_EVENTS_PER_DELIVERY:
+        raise PayloadError(
+            [("body", f"{len(events)} events; at most {MAX_EVENTS_PER_DELIVERY} per delivery (send several)")]
+        )
     errors: list[tuple[str, str]] = []
     latest = now + MAX_AHEAD
     for i, event in enumerate(events):
