@@ -1,6 +1,7 @@
 """Cost and cold start of the serverless pipeline (issue 4, item 10).
 
     .venv/bin/python bench/ingest.py [--tickets 300] [--seed 7] [--import-runs 5] [--no-imports]
+                                     [--no-cost] [--worst-runs 3]
 
 Part 1, cost. A realistic mix of webhooks (`slaclock_local.sample`: tickets created over weeks, replies,
 pauses, solves, reopenings, level changes; ~3% late and ~2% duplicated deliveries, in ARRIVAL order)
@@ -25,6 +26,11 @@ invocations (its API calls are not billed); Lambda arm64 $0.20 / million request
 GB-second at 512 MB, billed on the in-process handler time measured here (moto included, so an upper
 bound); API Gateway HTTP API $1.00 / million requests; SES $0.10 / 1,000 e-mails; EventBridge custom
 events $1.00 / million; S3 GET $0.40 / million; SSM standard parameters: free.
+
+Part 0, worst bodies. 1 MiB bodies of the most expensive shapes (tens of thousands of tags, thousands of
+custom fields, one huge string, batches of 5,000 and of 100 events, JSON nested 100,000 deep) through the REAL
+webhook handler on moto, on a warm function: the time to the answer, which must stay far inside the
+function's 30 s timeout whether the body is accepted or refused.
 
 Part 2, cold start. Each handler module is imported in a fresh interpreter with
 ``PYTHONDONTWRITEBYTECODE=1`` and an empty ``PYTHONPYCACHEPREFIX`` (no .pyc anywhere: every module,
@@ -367,6 +373,145 @@ def run_cost(n_tickets: int, seed: int) -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------------------------------ worst bodies
+
+
+def _worst_bodies() -> list[tuple[str, str, bytes, dict[str, str]]]:
+    """(shape, source, body, headers) of 1 MiB bodies of the shapes that cost the most to judge: each
+    is at most the 1 MiB limit, signed like a genuine delivery so that it reaches the parser."""
+    from slaclock.helpdesk.signing import sign
+
+    at = datetime(2026, 11, 20, 16, 2, 41, tzinfo=UTC)
+    limit = 1024 * 1024
+
+    def generic(doc: Any) -> tuple[str, bytes, dict[str, str]]:
+        raw = json.dumps(doc).encode()
+        return "bench", raw, {k.lower(): v for k, v in sign("bench-secret", raw, at).items()}
+
+    def token(doc: Any) -> tuple[str, bytes, dict[str, str]]:
+        return "freshdesk", json.dumps(doc).encode(), {"authorization": "Bearer bench-secret"}
+
+    def event(**ticket: Any) -> dict[str, Any]:
+        return {
+            "id": "e1",
+            "ticket_id": "4711",
+            "type": "created",
+            "at": "2026-11-20T16:00:00Z",
+            "ticket": ticket,
+        }
+
+    def freshdesk(**fields: Any) -> dict[str, Any]:
+        base = {"ticket_id": "11", "triggered_event": "{ticket_action:created}", "ticket_status": "Open",
+                "ticket_created_at": "2026-11-20T16:00:00Z"}  # fmt: skip
+        return {"freshdesk_webhook": {**base, **fields}}
+
+    def batch(n: int) -> list[dict[str, Any]]:
+        return [{**event(status="open"), "id": f"e{i}", "ticket_id": f"t{i % 50}"} for i in range(n)]
+
+    fill = limit - 2_000
+    shapes: list[tuple[str, tuple[str, bytes, dict[str, str]]]] = [
+        ("40,000 distinct tags (freshdesk, comma list)",
+         token(freshdesk(ticket_tags=",".join(f"tag-{i:020d}" for i in range(40_000))))),
+        ("120,000 repeats of one tag (freshdesk)",
+         token(freshdesk(ticket_tags=",".join(["URGENT"] * 120_000)))),
+        ("40,000 distinct tags (generic, canonical list)",
+         generic(event(tags=[f"tag-{i:018d}" for i in range(40_000)]))),
+        ("9,000 custom fields (generic)",
+         generic(event(custom={f"cf_{i:05d}": "v" * 80 for i in range(9_000)}))),
+        ("one 1 MB string field (generic)", generic(event(department="x" * fill))),
+        ("5,000 small events in one batch (generic)", generic(batch(5_000))),
+        ("100 small events in one batch, 50 tickets (generic)", generic(batch(100))),
+        ("60,000 integers in an ignored key (freshdesk)", token({**freshdesk(), "zz": list(range(60_000))})),
+        ("JSON nested 100,000 deep (generic)", ("bench", b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                                               {"authorization": "Bearer bench-secret"})),
+    ]  # fmt: skip
+    out = []
+    for shape, (source, raw, headers) in shapes:
+        assert len(raw) <= limit, (shape, len(raw))
+        out.append((shape, source, raw, {"content-type": "application/json", **headers}))
+    return out
+
+
+def run_worst(runs: int) -> list[dict[str, Any]]:
+    """Each worst body through the REAL webhook handler on moto (a warm function: one warm-up call
+    first), `runs` times each on a fresh stack; the handler's wall time, best and median."""
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_SESSION_TOKEN="testing",
+        AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION, POWERTOOLS_METRICS_NAMESPACE="SlaClockBench",
+        POWERTOOLS_SERVICE_NAME="slaclock", LOG_LEVEL="ERROR", POWERTOOLS_TRACE_DISABLED="true",
+    )  # fmt: skip
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    import warnings
+
+    import boto3
+    import yaml
+    from moto import mock_aws
+    from slaclock.local.resources import create_from_template
+    from slaclock.runtime import wiring
+
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    wiring.clock = lambda: datetime(2026, 11, 20, 16, 2, 42, tzinfo=UTC)
+    results = []
+    for shape, source, raw, headers in _worst_bodies():
+        times, status, answer = [], 0, ""
+        for _ in range(runs):
+            with mock_aws():
+                session = boto3.session.Session(region_name=REGION)
+                stack = create_from_template(
+                    ROOT / "template.yaml", session, parameters={"SenderEmail": "sla@example.com"},
+                    stack_name="bench",
+                )  # fmt: skip
+                for fn in stack.functions():
+                    os.environ.update(stack.environment(fn))
+                doc = yaml.safe_load((ROOT / "examples" / "sla.yaml").read_text())
+                doc.setdefault("sources", {}).update(
+                    bench={"provider": "generic", "secret": {"ssm_parameter": "/slaclock/bench"}},
+                    freshdesk={"provider": "freshdesk", "secret": {"ssm_parameter": "/slaclock/bench"},
+                               "options": {"domain": "acme"}},
+                )  # fmt: skip
+                s3 = session.client("s3")
+                s3.delete_bucket_policy(
+                    Bucket=stack.ref("DataBucket")
+                )  # moto cannot evaluate SecureTransport
+                s3.put_object(
+                    Bucket=stack.ref("DataBucket"), Key=stack.ref("ConfigKey"), Body=yaml.safe_dump(doc)
+                )
+                session.client("ssm").put_parameter(
+                    Name="/slaclock/bench", Value="bench-secret", Type="SecureString"
+                )
+                wiring.reset()
+                webhook = _load_handler("webhook")
+                webhook.lambda_handler(_webhook_event(source, b"{}", headers), Context("webhook"))  # warm-up
+                started = time.perf_counter()
+                result = webhook.lambda_handler(_webhook_event(source, raw, headers), Context("webhook"))
+                times.append(time.perf_counter() - started)
+                status = result["statusCode"]
+                answer = json.loads(result["body"])
+                wiring.reset()
+        said = (
+            "; ".join(answer.get("problems", [])) or answer.get("error", "")
+            if isinstance(answer, dict)
+            else ""
+        )
+        results.append(
+            {"shape": shape, "bytes": len(raw), "status": status, "times": times, "answer": said[:90]}
+        )
+    return results
+
+
+def report_worst(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "Worst 1 MiB bodies through the webhook handler on moto (warm function; function timeout 30 s)",
+        f"  {'shape':<48} {'bytes':>9} {'status':>6} {'best':>8} {'median':>8}  answer",
+    ]
+    for r in results:
+        lines.append(
+            f"  {r['shape']:<48} {r['bytes']:>9,} {r['status']:>6} {min(r['times']):>7.2f}s"
+            f" {statistics.median(r['times']):>7.2f}s  {r['answer']}"
+        )
+    return "\n".join(lines)
+
+
 def _webhook_event(source: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     event: dict[str, Any] = json.loads(
         (ROOT / "tests" / "events" / "apigateway-http-v2-webhook.json").read_text()
@@ -534,7 +679,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--import-runs", type=int, default=5)
     ap.add_argument("--no-imports", action="store_true")
     ap.add_argument("--no-cost", action="store_true")
+    ap.add_argument("--worst-runs", type=int, default=3, help="runs of each worst body (0: skip them)")
     args = ap.parse_args(argv)
+    if args.worst_runs:
+        print(report_worst(run_worst(args.worst_runs)))
+        print()
     if not args.no_cost:
         print(report_cost(run_cost(args.tickets, args.seed)))
         print()

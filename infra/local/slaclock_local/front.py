@@ -281,7 +281,17 @@ class LocalFront:
         split = urlsplit(h.path)
         path = split.path or "/"
         function: str | None = None
-        length = int(h.headers.get("Content-Length") or 0)
+        raw_length = (h.headers.get("Content-Length") or "0").strip()
+        if not (raw_length.isascii() and raw_length.isdigit()):
+            # The body's end is unknown: answer and close the connection rather than guess.
+            h.close_connection = True
+            self._send(
+                h, 400, {"Content-Type": "application/json", "Connection": "close"}, [],
+                b'{"message":"Bad Request: Content-Length must be a whole number of bytes"}',
+            )  # fmt: skip
+            self._report(method, path, 400, None, started)
+            return
+        length = int(raw_length)
         if length > MAX_BODY:
             self._send(
                 h, 413, {"Content-Type": "application/json"}, [], b'{"message":"Request Entity Too Large"}'

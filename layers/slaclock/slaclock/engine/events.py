@@ -37,6 +37,19 @@ TICKET_FIELDS = frozenset(
 )  # fmt: skip
 
 
+TEXT_FIELDS = frozenset(
+    {
+        "channel", "status", "priority", "department", "assignee", "assignee_status", "requester",
+        "customer_group", "referrer_url", "last_message_by",
+    }
+)  # fmt: skip
+"""Ticket fields that hold a string (or null)."""
+INSTANT_FIELDS = frozenset({"created_at", "updated_at"})
+"""Ticket fields that hold an ISO 8601 instant with offset (or null)."""
+FLAG_FIELDS = frozenset({"deleted", "via_invitation"})
+"""Ticket fields that hold a boolean (or null)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One canonical event. `at` is an aware datetime in UTC."""
@@ -189,6 +202,68 @@ def _parse_checked(d: Any) -> Event:
     if errors or ev_type is None or at is None:
         raise EventError(errors)
     return Event(id=str(ev_id), ticket_id=str(ticket_id), type=ev_type, at=at, ticket=dict(ticket))
+
+
+def field_type_errors(ticket: Mapping[str, Any], prefix: str = "ticket") -> list[tuple[str, str]]:
+    """Every ticket field of `ticket` whose value has the wrong JSON type, as (path, message):
+    `TEXT_FIELDS` hold a string, `FLAG_FIELDS` a boolean, `INSTANT_FIELDS` an ISO 8601 instant with
+    offset, ``tags`` a list of strings, ``custom`` an object of strings, numbers, booleans and lists of
+    them. Null is always allowed (it clears the field). ``[]`` when every field is well typed.
+
+    The rule for what a delivery may store (`slaclock.services.ingest.check_events` applies it before
+    the first write). `parse_event` does not: events stored before the rule existed, and exports
+    replayed from elsewhere, keep loading (reports render any scalar)."""
+    errors: list[tuple[str, str]] = []
+    for name, value in ticket.items():
+        if value is None:
+            continue
+        path = f"{prefix}.{name}"
+        if name in TEXT_FIELDS:
+            if not isinstance(value, str):
+                errors.append((path, f"must be a string, not {json_kind(value)}"))
+        elif name in FLAG_FIELDS:
+            if not isinstance(value, bool):
+                errors.append((path, f"must be true or false, not {json_kind(value)}"))
+        elif name in INSTANT_FIELDS:
+            parse_instant(value, path, errors)
+        elif name == "tags":
+            if not (isinstance(value, list) and all(isinstance(t, str) for t in value)):
+                errors.append((path, "must be a list of strings"))
+        elif name == "custom":
+            if not isinstance(value, Mapping):
+                errors.append((path, f"must be an object, not {json_kind(value)}"))
+                continue
+            for key, item in value.items():
+                if not _scalar_or_list(item):
+                    errors.append((f"{path}.{key}", f"must be a string, number, boolean or a list of them, "
+                                                    f"not {json_kind(item)}"))  # fmt: skip
+    return errors
+
+
+def _scalar_or_list(value: Any) -> bool:
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    return isinstance(value, list) and all(
+        v is None or isinstance(v, str | int | float | bool) for v in value
+    )
+
+
+def json_kind(value: Any) -> str:
+    """The JSON name of a decoded value's type, for messages: ``a string``, ``a number``, ``a boolean``,
+    ``an object``, ``an array`` or ``null``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "an array"
+    return type(value).__name__
 
 
 _TYPES: dict[str, EventType] = {t.value: t for t in EventType}

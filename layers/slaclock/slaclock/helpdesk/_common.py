@@ -16,15 +16,16 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slaclock.engine.config import Source
 from slaclock.engine.errors import EventError
-from slaclock.engine.events import Event, EventType, format_instant, parse_event
+from slaclock.engine.events import Event, EventType, format_instant, json_kind, parse_event
 from slaclock.helpdesk import TIMESTAMP_TOLERANCE, AuthError, PayloadError
 
 TOKEN_HEADER = "X-Slaclock-Token"  # noqa: S105 - a header name, not a secret
@@ -44,8 +45,44 @@ class Headers:
 # ---------------------------------------------------------------- body
 
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects a body may have (no helpdesk nests deeper than ~10)."""
+
+MAX_INTEGER_DIGITS = 38
+"""Most digits an integer literal may have: DynamoDB's number precision, and far beyond any id or
+unix time in milliseconds (13 digits). Longer literals are refused before Python converts them."""
+
+
+class _RefusedError(Exception):
+    """Raised from inside `json.loads`' hooks to stop at a literal slaclock refuses."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _RefusedError(f"{name} is not JSON: numbers must be finite")
+
+
+def _integer(literal: str) -> int:
+    digits = len(literal) - literal.startswith("-")
+    if digits > MAX_INTEGER_DIGITS:
+        raise _RefusedError(f"an integer of {digits} digits (at most {MAX_INTEGER_DIGITS})")
+    return int(literal)
+
+
+def _float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):  # 1e999: valid JSON, but no double holds it
+        raise _RefusedError(f"the number {literal[:20]}{'...' if len(literal) > 20 else ''} is out of range")
+    return value
+
+
 def load_json(body: bytes) -> Any:
-    """Decode a UTF-8 JSON body; a `PayloadError` names the line and column of a syntax error."""
+    """Decode a UTF-8 JSON body (RFC 8259); a `PayloadError` at ``body`` names the first problem.
+
+    Refused, besides syntax errors (with their line and column): bytes that are not UTF-8, the
+    non-standard literals ``NaN``, ``Infinity`` and ``-Infinity``, numbers beyond a double's range
+    (``1e999``), integers of more than `MAX_INTEGER_DIGITS` digits, and nesting deeper than
+    `MAX_JSON_DEPTH`. Lone UTF-16 surrogates (``"\\ud800"``) are valid JSON and are kept: an id or a
+    ticket field that holds one is refused where events are checked (`slaclock.services.ingest`)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -53,10 +90,41 @@ def load_json(body: bytes) -> Any:
     if not text.strip():
         raise PayloadError([("body", "empty; a JSON document is required")])
     try:
-        return json.loads(text)
+        doc = json.loads(text, parse_constant=_refuse_constant, parse_int=_integer, parse_float=_float)
     except json.JSONDecodeError as exc:
         detail = f"not valid JSON (line {exc.lineno} column {exc.colno}): {exc.msg}"
         raise PayloadError([("body", detail)]) from None
+    except _RefusedError as exc:
+        raise PayloadError([("body", str(exc))]) from None
+    except RecursionError:  # the C decoder recurses per level: far deeper than MAX_JSON_DEPTH
+        raise PayloadError([("body", f"nested deeper than {MAX_JSON_DEPTH} levels")]) from None
+    _check_depth(doc)
+    return doc
+
+
+def _check_depth(doc: Any) -> None:
+    """`PayloadError` if arrays and objects nest deeper than `MAX_JSON_DEPTH` (an iterative walk over
+    the containers only, so its cost is the number of values, whatever the depth)."""
+    if doc.__class__ is not dict and doc.__class__ is not list:
+        return
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if node.__class__ is dict else node
+        for child in children:
+            if child.__class__ is dict or child.__class__ is list:
+                if depth >= MAX_JSON_DEPTH:
+                    raise PayloadError([("body", f"nested deeper than {MAX_JSON_DEPTH} levels")])
+                stack.append((child, depth + 1))
+
+
+def peek_json(body: bytes) -> Any:
+    """`load_json`'s document, or None when `body` is not one it accepts: for reading a field (a
+    delivery id, a signed time) before `parse` reports the body's problems."""
+    try:
+        return load_json(body)
+    except PayloadError:
+        return None
 
 
 def load_object(body: bytes) -> dict[str, Any]:
@@ -85,6 +153,19 @@ def text(value: Any) -> str | None:
     return None
 
 
+def string_field(
+    record: Mapping[str, Any], key: str, errors: list[tuple[str, str]], prefix: str = ""
+) -> str | None:
+    """`text(record[key])` for a field that names something (an event, a topic, a trigger): None when
+    it is absent or null; a boolean, object or array appends ``(prefix + key, "... is not a string")``
+    to `errors` (and gives None) instead of passing for "not sent"."""
+    value = record.get(key)
+    if isinstance(value, bool | Mapping | list):
+        errors.append((f"{prefix}{key}", f"{json_kind(value)} is not a string"))
+        return None
+    return text(value)
+
+
 def pydantic_errors(exc: Any, prefix: str = "") -> list[tuple[str, str]]:
     """A pydantic `ValidationError` as (dotted path, message) pairs."""
     out: list[tuple[str, str]] = []
@@ -101,24 +182,42 @@ def pydantic_errors(exc: Any, prefix: str = "") -> list[tuple[str, str]]:
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
-def to_instant(value: Any, default_tz: tzinfo = UTC) -> datetime | None:
+_LAST_UNIX_SECOND = 253402300799  # 9999-12-31T23:59:59Z, the last instant a datetime holds
+
+
+def unix_instant(seconds: Any) -> datetime | None:
+    """An aware UTC datetime from unix seconds (an int or float, not a boolean) from 1970 up to
+    9999-12-31T23:59:59Z; None for anything else (a millisecond value above that range included)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return None
+    if not 0 <= seconds <= _LAST_UNIX_SECOND:  # also False for NaN
+        return None
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def to_instant(value: Any, default_tz: tzinfo = UTC, path: str = "") -> datetime | None:
     """An aware UTC datetime from an ISO 8601 string (``Z``, ``+01:00``, ``+0100``, any number of
     fraction digits, ``YYYY-MM-DD HH:MM:SS``) or unix time (seconds; a number above 1e11 is read as
-    milliseconds). A string without offset is read in `default_tz`. None if it is neither."""
-    if isinstance(value, bool) or value is None:
+    milliseconds). A string without offset is read in `default_tz`. None if it is absent, empty or
+    not readable as either.
+
+    A boolean, object or array can never be a time: `PayloadError` at `path` (``true is not a date
+    or time``), so a provider's fallback never hides a field of the wrong type."""
+    if value is None:
         return None
+    if isinstance(value, bool | Mapping | list):
+        shown = str(value).lower() if isinstance(value, bool) else json_kind(value)
+        raise PayloadError([(path, f"{shown} is not a date or time")])
     if isinstance(value, int | float):
-        seconds = value / 1000 if abs(value) > 1e11 else value
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
+        return unix_instant(value / 1000 if abs(value) > 1e11 else value)
     if not isinstance(value, str):
         return None
     s = value.strip()
     if not s:
         return None
-    if s.isdigit():
+    if s.isascii() and s.isdigit():
+        if len(s) > MAX_INTEGER_DIGITS:
+            return None
         return to_instant(int(s), default_tz)
     s = _LONG_FRACTION.sub(r"\1", s)
     try:
@@ -127,7 +226,10 @@ def to_instant(value: Any, default_tz: tzinfo = UTC) -> datetime | None:
         return None
     if t.tzinfo is None:
         t = t.replace(tzinfo=default_tz)
-    return t.astimezone(UTC)
+    try:
+        return t.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59 in a zone east of UTC
+        return None
 
 
 def source_timezone(source: Source) -> tzinfo:
@@ -304,25 +406,27 @@ def lookup(source: Source, option: str, key: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def tag_list(value: Any) -> list[str] | None:
-    """Tags from a list (of strings or of objects with `name`/`tag`) or a comma/space separated string."""
+def tag_list(value: Any, path: str = "tags") -> list[str] | None:
+    """Tags from a list (of strings or of objects with `name`/`tag`) or a comma/space separated string,
+    without repeats (first occurrence kept; linear in the number of tags). None when absent; a number,
+    boolean or object is `PayloadError` at `path`, never read as "no tags"."""
     if value is None:
         return None
-    items: Iterable[Any]
     if isinstance(value, str):
-        items = re.split(r"[,\s]+", value)
-    elif isinstance(value, list):
-        items = value
-    else:
-        return None
-    out: list[str] = []
-    for item in items:
-        if isinstance(item, Mapping):
-            item = item.get("name", item.get("tag"))
-        t = text(item)
-        if t is not None and t not in out:
-            out.append(t)
-    return out
+        return list(dict.fromkeys(value.replace(",", " ").split()))  # split(): runs of any whitespace
+    if not isinstance(value, list):
+        raise PayloadError([(path, f"{json_kind(value)} is not a list of tags")])
+    out: dict[str, None] = {}
+    for item in value:
+        if item.__class__ is str:  # the common case, without text()'s checks
+            t: str | None = item.strip()
+        else:
+            if isinstance(item, Mapping):
+                item = item.get("name", item.get("tag"))
+            t = text(item)
+        if t:
+            out[t] = None
+    return list(out)
 
 
 def scalar(value: Any) -> Any:
@@ -447,8 +551,10 @@ def change_instant(
     (a time without offset is in the source's `options.timezone`); when the payload has neither, when
     the request arrived (`received_at`). None after appending an error at ``prefix + stamp`` when the
     value is not readable (``'<value>' is not <form>``) or no instant is known at all."""
-    raw_at = record.get(stamp) or record.get(fallback)
-    at = to_instant(raw_at, source_timezone(source))
+    first = record.get(stamp)
+    key = stamp if first or isinstance(first, bool | Mapping | list) else fallback
+    raw_at = record.get(key)
+    at = to_instant(raw_at, source_timezone(source), f"{prefix}{key}")
     if raw_at is not None and at is None:
         errors.append((f"{prefix}{stamp}", f"{raw_at!r} is not {form}"))
     elif at is None:

@@ -53,6 +53,7 @@ from slaclock.helpdesk._common import (
     received_at,
     scalar,
     status,
+    string_field,
     tag_list,
     text,
 )
@@ -150,13 +151,13 @@ def _event_type(
     errors: list[tuple[str, str]],
     prefix: str,
 ) -> EventType | None:
-    explicit = text(data.get("slaclock_event"))
+    explicit = string_field(data, "slaclock_event", errors, prefix)
     if explicit is not None:
         ev_type = event_type(explicit)
         if ev_type is None:
             errors.append((f"{prefix}slaclock_event", not_an_event_type(explicit)))
         return ev_type
-    trigger = text(data.get("triggered_event"))
+    trigger = string_field(data, "triggered_event", errors, prefix)
     match = _TRIGGER.match(trigger) if trigger else None
     if match is None:
         return _by_status(ticket_status)

@@ -43,7 +43,7 @@ from jmespath.parser import ParsedResult
 
 from slaclock.engine.config import Source
 from slaclock.engine.errors import ConfigError, EventError
-from slaclock.engine.events import TICKET_FIELDS, Event, EventType, parse_event
+from slaclock.engine.events import TEXT_FIELDS, TICKET_FIELDS, Event, EventType, parse_event
 from slaclock.helpdesk import PayloadError, signing
 from slaclock.helpdesk._common import (
     Headers,
@@ -235,7 +235,9 @@ def _ticket_fields(
         elif field in _NORMALISERS:
             ticket[field] = _NORMALISERS[field](value, source)
         elif field == "tags":
-            ticket[field] = tag_list(value)
+            ticket[field] = tag_list(value, f"mapping.{key}")
+        elif field in TEXT_FIELDS and not isinstance(value, bool | Mapping | list):
+            ticket[field] = text(value)  # a number selected for a text field is its text: 12 -> "12"
         else:
             ticket[field] = scalar(value)
     if custom:

@@ -23,12 +23,11 @@ and departments through `options.users` and `options.teams`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
 from slaclock.engine.config import Source
 from slaclock.engine.events import Event, EventType
@@ -41,6 +40,7 @@ from slaclock.helpdesk._common import (
     load_object,
     lookup,
     make_event,
+    peek_json,
     priority,
     put,
     pydantic_errors,
@@ -87,7 +87,7 @@ class _Data(_Model):
 
 class _Notification(_Model):
     id: str
-    topic: str
+    topic: StrictStr  # a number is not a topic (the model coerces numbers for ids)
     created_at: int
     data: _Data
 
@@ -99,10 +99,7 @@ class IntercomProvider:
         check_hex_signature(signature_header(headers, SIGNATURE), secret, body, "sha1", SIGNATURE)
 
     def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str | None:
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            return None
+        doc = peek_json(body)
         notification = text(doc.get("id")) if isinstance(doc, dict) else None
         return f"intercom:{notification}" if notification else None
 

@@ -94,9 +94,9 @@ class JiraProvider:
 
     def parse(self, headers: Mapping[str, str], body: bytes, source: Source) -> list[Event]:
         doc = load_object(body)
-        if doc.get("webhookEvent") not in HANDLED:
-            if not isinstance(doc.get("webhookEvent"), str):
-                raise PayloadError([("webhookEvent", "required: this is not a Jira webhook")])
+        if not isinstance(doc.get("webhookEvent"), str):
+            raise PayloadError([("webhookEvent", "required: this is not a Jira webhook")])
+        if doc["webhookEvent"] not in HANDLED:
             return []
         try:
             hook = _Webhook.model_validate(doc)

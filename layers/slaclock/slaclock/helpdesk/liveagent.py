@@ -43,6 +43,7 @@ from slaclock.helpdesk._common import (
     put,
     scalar,
     status,
+    string_field,
     tag_list,
     text,
 )
@@ -81,7 +82,7 @@ class LiveAgentProvider:
         ticket_status = status(ticket.get("status"), source, STATUS_CODES)
         fields = _fields(ticket, ticket_status, source)
 
-        raw_event = text(doc.get("event")) if wrapped else None
+        raw_event = string_field(doc, "event", errors) if wrapped else None
         ev_type: EventType | None
         if raw_event is not None:
             ev_type = event_type(raw_event)

@@ -49,6 +49,22 @@ def sign(secret: str, body: bytes, ts: int | datetime) -> dict[str, str]:
     }
 
 
+MAX_TIMESTAMP_DIGITS = 10
+"""Unix seconds have 10 digits until the year 2286; a 13-digit value is milliseconds."""
+
+
+def _unix_seconds(raw: str) -> int:
+    """The header's unix seconds; `AuthError` naming what is wrong (not digits, milliseconds, too long)
+    before any conversion, so no value can overflow."""
+    if not raw.isascii() or not raw.isdigit():
+        raise AuthError(f"{TIMESTAMP_HEADER} is not unix seconds")
+    if len(raw) > MAX_TIMESTAMP_DIGITS:
+        if len(raw) == 13:
+            raise AuthError(f"{TIMESTAMP_HEADER} looks like milliseconds: send unix seconds (10 digits)")
+        raise AuthError(f"{TIMESTAMP_HEADER} has {len(raw)} digits: unix seconds have at most 10")
+    return int(raw)
+
+
 def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
     """Check a ``v1`` signature; raise `AuthError` if it is missing, wrong, or its timestamp is more
     than `TIMESTAMP_TOLERANCE` (5 minutes) away from `now` (an aware datetime), either way.
@@ -60,10 +76,7 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime) 
         raise AuthError(f"missing {SIGNATURE_HEADER}")
     if raw_ts is None:
         raise AuthError(f"missing {TIMESTAMP_HEADER}")
-    raw_ts = raw_ts.strip()
-    if not raw_ts.isascii() or not raw_ts.isdigit():
-        raise AuthError(f"{TIMESTAMP_HEADER} is not unix seconds")
-    timestamp = int(raw_ts)
+    timestamp = _unix_seconds(raw_ts.strip())
     check_window(datetime.fromtimestamp(timestamp, UTC), now, TIMESTAMP_HEADER)
     expected = f"{SCHEME}={signature(secret, body, timestamp)}".encode()
     candidates = [part.strip().encode() for part in raw_sig.split(",")]

@@ -46,12 +46,14 @@ from slaclock.helpdesk._common import (
     lookup,
     make_event,
     not_an_event_type,
+    peek_json,
     priority,
     put,
     pydantic_errors,
     scalar,
     source_timezone,
     status,
+    string_field,
     tag_list,
     text,
     to_instant,
@@ -108,10 +110,7 @@ class ZendeskProvider:
         invocation = Headers(headers).get(INVOCATION)
         if invocation:
             return f"zendesk:{invocation}"
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            return None
+        doc = peek_json(body)
         event_id = text(doc.get("id")) if isinstance(doc, dict) else None
         return (
             f"zendesk:{event_id}" if event_id and str(doc.get("type", "")).startswith(EVENT_PREFIX) else None
@@ -255,7 +254,7 @@ def _trigger_body(
     if isinstance(custom, Mapping):
         put(fields, "custom", {str(k): scalar(v) for k, v in custom.items()})
 
-    raw_event = text(doc.get("event")) or "auto"
+    raw_event = string_field(doc, "event", errors) or "auto"
     ev_type = _trigger_type(raw_event, fields.get("status"))
     if ev_type is None:
         errors.append(("event", f"{not_an_event_type(raw_event)} or 'auto'"))

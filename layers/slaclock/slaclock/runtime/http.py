@@ -77,4 +77,11 @@ def error_body(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, str]]
 
 
 def json_body(doc: Any) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON, non-ASCII kept as is; escaped (``\\ud800``) when a string holds a lone surrogate,
+    which no UTF-8 encoder would write."""
+    text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(doc, separators=(",", ":"))
+    return text

@@ -37,10 +37,13 @@ re-evaluates the new state anyway, and moving it could skip a notice that is owe
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from slaclock.engine.clocks import (
     Clock,
@@ -53,8 +56,8 @@ from slaclock.engine.clocks import (
 )
 from slaclock.engine.config import Config, Source
 from slaclock.engine.errors import SlaclockError
-from slaclock.engine.events import Event
-from slaclock.helpdesk import provider_for
+from slaclock.engine.events import Event, field_type_errors, format_instant
+from slaclock.helpdesk import PayloadError, provider_for
 from slaclock.helpdesk._common import stamp_received
 from slaclock.ports import (
     ConfigSource,
@@ -73,6 +76,29 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 """Largest webhook body accepted (1 MiB); larger is `PayloadTooLargeError` (413)."""
+
+MAX_TICKET_ID_LENGTH = 200
+"""Longest ticket id, in characters, counted after the source's `ticket_prefix`. The ticket's
+DynamoDB partition key (``T#`` + id) may hold 2,048 bytes of UTF-8: 200 characters of up to 4 bytes
+stay well inside, and no helpdesk's ids come near (Jira keys, Zendesk numbers, Intercom's 15 digits)."""
+
+MAX_EVENT_ID_LENGTH = 255
+"""Longest event id, in characters: the event's sort key (``E#`` + id) may hold 1,024 bytes of UTF-8.
+Provider event ids embed the ticket id (``helpscout:<ticket>:thread:<thread>``), hence the margin."""
+
+MAX_FIELDS_BYTES = 64 * 1024
+"""Most bytes of JSON (UTF-8) one event's ticket fields may take: a DynamoDB item holds at most
+400 KB, and the stored event and the ticket's state both carry them (each KB is a write unit)."""
+
+MAX_AHEAD = timedelta(days=1)
+"""How far after its receipt an event's instant may lie (a helpdesk's clock may be a little ahead;
+a change cannot happen tomorrow). A later instant is refused before anything is stored."""
+
+MAX_EVENTS_PER_DELIVERY = 100
+"""Most canonical events one delivery may carry (a `generic` list; every helpdesk sends one or two).
+Each new event is one conditional write, which no batch call can make: 100 events stay within a few
+seconds of DynamoDB time, where the 5,000 small events that fit in 1 MiB would outlast the function's
+30 s timeout and leave the delivery half stored."""
 
 MAX_SAVE_ATTEMPTS = 5
 """How many times one ticket's save is retried after losing the optimistic lock."""
@@ -166,6 +192,7 @@ def receive_webhook(
     delivery = provider.delivery_id(headers, body)
     stamped = stamp_received(headers, received_at or now)
     events = with_ticket_prefix(provider.parse(stamped, body, source), source.ticket_prefix)
+    check_events(events, now)  # the whole delivery is judged before the first write
     log.info(
         "delivery authenticated",
         extra={"source": source_name, "delivery_id": delivery, "events": len(events)},
@@ -189,6 +216,79 @@ def with_ticket_prefix(events: Sequence[Event], prefix: str) -> Sequence[Event]:
     if not prefix:
         return events
     return [replace(e, ticket_id=prefix + e.ticket_id) for e in events]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_events(events: Sequence[Event], now: datetime) -> None:
+    """`PayloadError` listing every event of a delivery that cannot be stored as it is.
+
+    Refused: more than `MAX_EVENTS_PER_DELIVERY` events (alone: nothing else is listed then); a
+    ticket field of the wrong JSON type (`field_type_errors`); a ticket id over
+    `MAX_TICKET_ID_LENGTH` characters (after the `ticket_prefix`) or an event id over
+    `MAX_EVENT_ID_LENGTH`; an id or ticket field holding a lone UTF-16 surrogate (JSON
+    may carry ``"\\ud800"``; it is not Unicode text, and DynamoDB stores UTF-8 only); ticket fields
+    over `MAX_FIELDS_BYTES` of JSON; an instant more than `MAX_AHEAD` after `now`. Paths are
+    ``ticket_id``, ``ticket.custom.note`` ... (``[2].ticket_id`` for the third event of a batch)."""
+    if len(events) > MAX_EVENTS_PER_DELIVERY:
+        raise PayloadError(
+            [("body", f"{len(events)} events; at most {MAX_EVENTS_PER_DELIVERY} per delivery (send several)")]
+        )
+    errors: list[tuple[str, str]] = []
+    latest = now + MAX_AHEAD
+    for i, event in enumerate(events):
+        where = f"[{i}]." if len(events) > 1 else ""
+        for path, value, limit in (
+            ("ticket_id", event.ticket_id, MAX_TICKET_ID_LENGTH),
+            ("id", event.id, MAX_EVENT_ID_LENGTH),
+        ):
+            if len(value) > limit:
+                errors.append((where + path, f"{len(value)} characters; at most {limit}"))
+            elif _SURROGATE.search(value):
+                errors.append((where + path, "holds a lone UTF-16 surrogate: not Unicode text"))
+        if event.at > latest:
+            errors.append(
+                (
+                    where + "at",
+                    f"{format_instant(event.at)} is more than {_hours(MAX_AHEAD)} after the delivery "
+                    f"arrived ({format_instant(now)})",
+                )
+            )
+        errors.extend((where + path, msg) for path, msg in field_type_errors(event.ticket))
+        fields = json.dumps(event.ticket, ensure_ascii=False, separators=(",", ":"), default=str)
+        if _SURROGATE.search(fields):
+            path = _surrogate_path(event.ticket, "ticket")
+            errors.append((where + path, "holds a lone UTF-16 surrogate: not Unicode text"))
+        elif (size := len(fields.encode("utf-8"))) > MAX_FIELDS_BYTES:
+            largest = max(event.ticket, key=lambda k: len(json.dumps(event.ticket[k], default=str)))
+            errors.append(
+                (
+                    where + "ticket",
+                    f"the fields take {size} bytes of JSON; at most {MAX_FIELDS_BYTES} (largest: {largest})",
+                )
+            )
+    if errors:
+        raise PayloadError(errors)
+
+
+def _hours(span: timedelta) -> str:
+    return f"{int(span.total_seconds() // 3600)} h"
+
+
+def _surrogate_path(value: Any, path: str) -> str:
+    """The path of the first string (key or value) under `value` that holds a lone surrogate."""
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            if _SURROGATE.search(str(key)):
+                return f"{path}.{key!r}"
+            if _SURROGATE.search(json.dumps(child, ensure_ascii=False, default=str)):
+                return _surrogate_path(child, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            if _SURROGATE.search(json.dumps(child, ensure_ascii=False, default=str)):
+                return _surrogate_path(child, f"{path}[{i}]")
+    return path
 
 
 def _secret_name(source: Source) -> str:
