@@ -4,7 +4,7 @@ set, in its own module so that its local stack starts after the demo's has stopp
 25 tickets (`slaclock_local.sample`, the replay benchmark's simulator) with late and repeated webhooks,
 through the canonical generic source. Moto copies the whole table for every transactional write, so
 hundreds of tickets here take tens of minutes: the same differential runs on 300 generated tickets
-through the use cases in tests/unit/test_report_equals_replay_generated.py.
+through the use cases in tests/unit/test_report_equals_replay_use_cases.py.
 """
 
 from __future__ import annotations
