@@ -446,8 +446,8 @@ def run_worst(runs: int) -> list[dict[str, Any]]:
     import boto3
     import yaml
     from moto import mock_aws
-    from slaclock.local.resources import create_from_template
     from slaclock.runtime import wiring
+    from slaclock_local.resources import create_from_template
 
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     wiring.clock = lambda: datetime(2026, 11, 20, 16, 2, 42, tzinfo=UTC)

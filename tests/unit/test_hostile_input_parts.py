@@ -14,8 +14,6 @@ import pytest
 from slaclock.engine.events import field_type_errors, parse_event
 from slaclock.helpdesk import AuthError, PayloadError, signing
 from slaclock.helpdesk._common import MAX_JSON_DEPTH, load_json, tag_list, to_instant, unix_instant
-from slaclock.local.front import LocalFront
-from slaclock.local.functions import FunctionRunner, Route
 from slaclock.services.ingest import (
     MAX_EVENT_ID_LENGTH,
     MAX_EVENTS_PER_DELIVERY,
@@ -23,6 +21,8 @@ from slaclock.services.ingest import (
     MAX_TICKET_ID_LENGTH,
     check_events,
 )
+from slaclock_local.front import LocalFront
+from slaclock_local.functions import FunctionRunner, Route
 
 T = datetime(2026, 11, 20, 16, 2, 41, tzinfo=UTC)
 
