@@ -11,10 +11,11 @@ one worker, the 2-worker speed-up (wall time), the ratio to the floor, and wheth
 outputs are identical.
 
 With ``--in-memory`` it measures the in-memory pieces instead (the path of a JSON array input and of
-``--sort``), as follows. For each size it writes a seeded events file (slaclock.sample, examples/sla.yaml's vocabulary) into a
-temporary directory, then replays it IN A FRESH PROCESS through the command's own code path
-(`slaclock.commands.replay`: read + parse the JSON Lines, `Replay`, `write_reports` writing
-sla_log.csv, compliance.csv grouped by level and metric, and summary.html), and prints one row:
+``--sort``), as follows. For each size it writes a seeded events file (slaclock.sample,
+examples/sla.yaml's vocabulary) into a temporary directory, then replays it IN A FRESH PROCESS
+through the command's own code path (`slaclock.commands.replay`: read + parse the JSON Lines,
+`Replay`, `write_reports` writing sla_log.csv, compliance.csv grouped by level and metric, and
+summary.html), and prints one row:
 
 - events/s: events read / CPU time of read + replay + write (``time.process_time``: the process is
   single-threaded, so this is one core; the wall time is shown too, it suffers when the machine is busy).
@@ -237,7 +238,12 @@ def floor_once(events_path: Path) -> dict[str, float]:
     c0 = time.process_time()
     with events_path.open("rb") as f:
         _read_lines(
-            f, 1, lambda e: add((e.ticket_id, e.at, e.id)), lambda n, e: None, Progress(sys.stderr, False), stats
+            f,
+            1,
+            lambda e: add((e.ticket_id, e.at, e.id)),
+            lambda n, e: None,
+            Progress(sys.stderr, False),
+            stats,
         )
     keys.sort()
     cpu = time.process_time() - c0
@@ -267,10 +273,16 @@ def _streamed(sizes: list[int], work: Path, repeat: int) -> None:
     for n in sizes:
         path = work / f"events-{n}.jsonl"
         events, _ = _generate(n, path)
-        one = min((_measure("--command-child", str(path), str(work / f"out-{n}-1"), "1") for _ in range(repeat)),
-                  key=lambda r: r["wall_s"])  # fmt: skip
-        two = min((_measure("--command-child", str(path), str(work / f"out-{n}-2"), "2") for _ in range(repeat)),
-                  key=lambda r: r["wall_s"])  # fmt: skip
+        one, two = (
+            min(
+                (
+                    _measure("--command-child", str(path), str(work / f"out-{n}-{w}"), w)
+                    for _ in range(repeat)
+                ),
+                key=lambda r: r["wall_s"],
+            )
+            for w in ("1", "2")
+        )
         floor = min((_measure("--floor-child", str(path)) for _ in range(repeat)), key=lambda r: r["cpu_s"])
         same = all(
             (work / f"out-{n}-1" / name).read_bytes() == (work / f"out-{n}-2" / name).read_bytes()
@@ -279,7 +291,8 @@ def _streamed(sizes: list[int], work: Path, repeat: int) -> None:
         print(
             f"{n:>9,} {events:>10,} {one['wall_s']:>9.2f} {one['cpu_s']:>8.2f} {events / one['cpu_s']:>9,.0f}"
             f" {one['peak_mb']:>8.0f} {two['wall_s']:>9.2f} {two['peak_mb']:>7.0f}"
-            f" {one['wall_s'] / two['wall_s']:>7.2f}x {floor['cpu_s']:>7.2f} {one['cpu_s'] / floor['cpu_s']:>6.2f}x"
+            f" {one['wall_s'] / two['wall_s']:>7.2f}x {floor['cpu_s']:>7.2f}"
+            f" {one['cpu_s'] / floor['cpu_s']:>6.2f}x"
             f" {'yes' if same else 'NO':>4}",
             flush=True,
         )
@@ -287,19 +300,27 @@ def _streamed(sizes: list[int], work: Path, repeat: int) -> None:
             shutil.rmtree(work / f"out-{n}-{suffix}", ignore_errors=True)
         path.unlink()
     print(
-        "events/s = events / CPU s with 1 worker; peak = largest process's RSS; speed-up = 1-worker wall /"
-        " 2-worker wall; x floor = 1-worker CPU / parse-and-sort CPU; same = 1- and 2-worker outputs identical"
+        "events/s = events / CPU s with 1 worker; peak = largest process's RSS; speed-up = 1-worker wall"
+        " / 2-worker wall; x floor = 1-worker CPU / parse-and-sort CPU; same = 1- and 2-worker outputs"
+        " identical"
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="slaclock replay benchmark")
     p.add_argument("--sizes", default="10000,100000", help="tickets per file, comma-separated (add 1000000)")
-    p.add_argument("--in-memory", action="store_true", help="the in-memory pieces (JSON arrays, --sort) instead")
+    p.add_argument(
+        "--in-memory", action="store_true", help="the in-memory pieces (JSON arrays, --sort) instead"
+    )
     p.add_argument("--profile", action="store_true", help="cProfile the smallest size (with --in-memory)")
     p.add_argument("--keep", metavar="DIR", help="keep the generated files and reports in DIR")
     p.add_argument("--no-trace", action="store_true", help="skip the tracemalloc run of the smallest size")
-    p.add_argument("--repeat", type=int, default=None, help="runs per measure, best shown (default 3 in-memory, 1 streamed)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="runs per measure, best shown (default 3 in-memory, 1 streamed)",
+    )
     p.add_argument("--child", nargs=2, metavar=("EVENTS", "OUT"), help=argparse.SUPPRESS)
     p.add_argument("--traced-child", nargs=2, metavar=("EVENTS", "OUT"), help=argparse.SUPPRESS)
     p.add_argument("--command-child", nargs=3, metavar=("EVENTS", "OUT", "WORKERS"), help=argparse.SUPPRESS)
@@ -332,6 +353,58 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _run(sizes: list[int], work: Path, *, profile: bool, trace: bool, repeat: int = 1) -> None:
+    print(f"python {sys.version.split()[0]} on {os.uname().machine}, config {CONFIG.relative_to(ROOT)}")
+    columns = [  # (title, width, value of a result row)
+        ("tickets", 8, lambda r: f"{r['tickets']:,.0f}"),
+        ("events", 8, lambda r: f"{r['events']:,.0f}"),
+        ("read s", 7, lambda r: f"{r['read_s']:.2f}"),
+        ("replay+write s", 14, lambda r: f"{r['replay_write_s']:.2f}"),
+        ("CPU s", 7, lambda r: f"{r['total_s']:.2f}"),
+        ("wall s", 7, lambda r: f"{r['wall_s']:.2f}"),
+        ("events/s", 9, lambda r: f"{r['events'] / r['total_s']:,.0f}"),
+        ("peak MB", 8, lambda r: f"{r['peak_mb']:.0f}"),
+        ("base MB", 8, lambda r: f"{r['baseline_mb']:.0f}"),
+        ("held MB", 8, lambda r: f"{r['held_mb']:.0f}"),
+        ("write Δ MB", 10, lambda r: f"{r['peak_mb'] - r['held_mb']:.0f}"),
+        ("B/event", 8, lambda r: f"{(r['peak_mb'] - r['baseline_mb']) * 2**20 / max(r['events'], 1):,.0f}"),
+        ("rows", 8, lambda r: f"{r['rows']:,.0f}"),
+    ]
+    header = " ".join(f"{title:>{width}}" for title, width, _ in columns)
+    print(header)
+    print("-" * len(header))
+    results = []
+    rates: dict[int, list[float]] = {}
+    for n in sizes:
+        path = work / f"events-{n}.jsonl"
+        _generate(n, path)
+        runs = [_child(path, work / f"out-{n}") for _ in range(repeat)]
+        r = min(runs, key=lambda run: run["total_s"])
+        rates[n] = [run["events"] / run["total_s"] for run in runs]
+        results.append(r)
+        print(" ".join(f"{value(r):>{width}}" for _, width, value in columns), flush=True)
+    if repeat > 1:
+        for n in sizes:
+            listed = ", ".join(f"{rate:,.0f}" for rate in rates[n])
+            print(f"  {n:,} tickets, events/s of the {repeat} runs: {listed} (best shown)")
+    worst = min(r["events"] / r["total_s"] for r in results)
+    verdict = "met" if worst >= GOAL else "MISSED"
+    print(f"goal >= {GOAL:,} events/s on one core: {verdict} (slowest size: {worst:,.0f} events/s)")
+    smallest = min(sizes)
+    if trace:
+        t = _child(work / f"events-{smallest}.jsonl", work / "out-traced", "--traced-child")
+        mib = 2**20
+        print(
+            f"tracemalloc, {smallest:,} tickets: events held {t['held'] / mib:.1f} MiB "
+            f"({t['held'] / t['events']:,.0f} B/event); peak while replaying and writing "
+            f"{t['rows']:,.0f} rows {t['peak'] / mib:.1f} MiB "
+            f"(+{(t['peak'] - t['held']) / mib:.1f} MiB over the events held)"
+        )
+    if profile:
+        print(f"\ncProfile, {smallest:,} tickets:")
+        _profile(work / f"events-{smallest}.jsonl", work / "out-profile")
 
 
 if __name__ == "__main__":

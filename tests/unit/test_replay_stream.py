@@ -67,7 +67,9 @@ def test_streamed_replay_equals_the_in_memory_replay(events_file, tmp_path, caps
     assert _outputs(tmp_path / "stream") == expected
 
 
-def test_streamed_replay_with_now_and_group_by_equals_the_in_memory_replay(events_file, tmp_path, capsys, monkeypatch):
+def test_streamed_replay_with_now_and_group_by_equals_the_in_memory_replay(
+    events_file, tmp_path, capsys, monkeypatch
+):
     monkeypatch.setattr(_stream, "PARTITION_BYTES", 50_000)
     now = parse_instant("2026-01-20T12:00:00Z", "now", [])
     expected = _in_memory(events_file, tmp_path / "memory", now=now, group_by=("level", "department"))
@@ -88,7 +90,8 @@ def test_four_shards_merged_equal_one_replay(events_file, tmp_path, capsys):
         assert not (shard / "sla_log.csv").exists()
         shards.append(str(shard))
     # every shard replayed some tickets, and no ticket twice
-    counts = [json.loads((pathlib.Path(s) / "shard.json").read_text())["aggregates"]["stats"]["tickets"] for s in shards]
+    docs = [json.loads((pathlib.Path(s) / "shard.json").read_text()) for s in shards]
+    counts = [doc["aggregates"]["stats"]["tickets"] for doc in docs]
     assert all(counts) and sum(counts) == 400
     code = main(["merge", *reversed(shards), "--out", str(tmp_path / "merged"), "--quiet"])
     assert code == 0
@@ -116,8 +119,14 @@ def test_merge_refuses_shards_replayed_at_different_instants(events_file, tmp_pa
 
 
 def test_bad_shard_and_workers_values_exit_2(events_file, tmp_path, capsys):
-    for extra in (["--shard", "4/4"], ["--shard", "x"], ["--workers", "0"], ["--workers", "2", "--sort", "ticket"]):
-        code = main(["replay", "--config", str(CONFIG), "--events", str(events_file), "--out", str(tmp_path / "o"), *extra])
+    base = ["replay", "--config", str(CONFIG), "--events", str(events_file), "--out", str(tmp_path / "o")]
+    for extra in (
+        ["--shard", "4/4"],
+        ["--shard", "x"],
+        ["--workers", "0"],
+        ["--workers", "2", "--sort", "ticket"],
+    ):
+        code = main([*base, *extra])
         assert code == 2, extra
     capsys.readouterr()
 
@@ -134,7 +143,20 @@ def test_malformed_lines_are_numbered_from_the_start_of_the_file_whatever_the_wo
     captured = _replay(capsys, path, tmp_path / "out", "--workers", "2")
     assert [f"{path}:{i + 1}: not valid JSON" in captured.err for i in bad_at] == [True, True]
     assert "2 malformed entries skipped" in captured.out
-    code = main(["replay", "--config", str(CONFIG), "--events", str(path), "--out", str(tmp_path / "s"), "--strict", "--workers", "2"])
+    code = main(
+        [
+            "replay",
+            "--config",
+            str(CONFIG),
+            "--events",
+            str(path),
+            "--out",
+            str(tmp_path / "s"),
+            "--strict",
+            "--workers",
+            "2",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and f"{path}:{bad_at[0] + 1}: not valid JSON" in err and "--strict" in err
     assert not (tmp_path / "s" / "sla_log.csv").exists()

@@ -131,7 +131,7 @@ class _Range:
         return self.pos
 
 
-class _Stop(Exception):
+class _StopError(Exception):
     pass
 
 
@@ -179,12 +179,12 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
             def malformed(number: int, e: ValueError) -> None:
                 if strict:
                     out.fatal = (number, _describe(e))
-                    raise _Stop
+                    raise _StopError
                 out.malformed += 1
                 if len(out.messages) < MAX_REPORTED:
                     out.messages.append((number, _describe(e)))
 
-            with contextlib.suppress(_Stop):
+            with contextlib.suppress(_StopError):
                 _read_lines(
                     lines,  # type: ignore[arg-type]  # reads lines and tell(): all _read_lines uses
                     end - start,
@@ -216,7 +216,7 @@ def _fold(task: tuple[str, int, int, datetime | None, tuple[str, ...]]) -> dict[
     """Replay partition `part` (its files from every splitting worker) into ``rows-P.jsonl``; the
     aggregates as `Partial.to_dict` (plain values, to cross the process boundary)."""
     tmp, part, workers, now, group_by = task
-    events = []
+    events: list[Event] = []
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -293,7 +293,8 @@ def stream(
         parts = min(MAX_PARTITIONS, max(workers, math.ceil(parts / shard.count)))
     step = math.ceil(size / workers) if size else 1
     splits = [
-        (str(events), w * step, min(size, (w + 1) * step), w, parts, tmp, strict, shard) for w in range(workers)
+        (str(events), w * step, min(size, (w + 1) * step), w, parts, tmp, strict, shard)
+        for w in range(workers)
     ]
     pool = _pool(workers, config_path) if workers > 1 else None
     try:
@@ -408,7 +409,11 @@ def write_shard(
         "config_sha256": config_digest(config_path),
         "title": title,
         "subtitle": subtitle,
-        "read": {"lines": streamed.read.lines, "events": streamed.read.events, "malformed": streamed.read.malformed},
+        "read": {
+            "lines": streamed.read.lines,
+            "events": streamed.read.events,
+            "malformed": streamed.read.malformed,
+        },
         "aggregates": streamed.whole.to_dict(),
     }
     try:

@@ -288,7 +288,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if workers is not None and workers < 1:
         raise _FatalError("--workers must be 1 or more", code=2)
     if (shard_text or workers) and sort_by:
-        raise _FatalError("--sort holds every row in memory: it cannot be combined with --shard or --workers", code=2)
+        raise _FatalError(
+            "--sort holds every row in memory: it cannot be combined with --shard or --workers", code=2
+        )
     if not sort_by and args.events != "-" and _stream_module().is_json_lines(Path(args.events)):
         return _run_streamed(args, group_by, now, progress, out, quiet)
     if shard_text:

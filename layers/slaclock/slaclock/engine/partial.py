@@ -33,6 +33,7 @@ from slaclock.engine.summary import SummaryAccumulator, _Overdue
 Emit = Callable[[tuple[int, str], str], None]
 """``emit((first_micros, ticket_id), csv_text)``: one ticket's SLA log lines and its sort key."""
 
+_PAGE_COUNTS = ("tickets", "clocks", "running", "paused", "running_missed")
 _STAT_COUNTS = ("tickets", "events", "events_after_now", "clocks", "met", "missed", "running", "cancelled")
 
 
@@ -73,7 +74,7 @@ class Partial:
         ):
             for key, tally in more.items():
                 table.setdefault(key, Tally()).merge(tally)
-        for name in ("tickets", "clocks", "running", "paused", "running_missed"):
+        for name in _PAGE_COUNTS:
             setattr(mine, name, getattr(mine, name) + getattr(theirs, name))
         for entry in theirs._overdue:
             mine.note_overdue(entry)
@@ -91,7 +92,7 @@ class Partial:
             "by_level": {k: _tally_out(t) for k, t in page.by_level.items()},
             "by_department": {k: _tally_out(t) for k, t in page.by_department.items()},
             "by_metric": {k: _tally_out(t) for k, t in page.by_metric.items()},
-            "counts": {n: getattr(page, n) for n in ("tickets", "clocks", "running", "paused", "running_missed")},
+            "counts": {n: getattr(page, n) for n in _PAGE_COUNTS},
             "top_n": page.top_n,
             "overdue": [_row_out(e.row) for e in page._overdue],
             "stats": {n: getattr(self.stats, n) for n in _STAT_COUNTS},
@@ -109,7 +110,7 @@ class Partial:
         page.total = _tally_in(doc["total"])
         for name in ("by_level", "by_department", "by_metric"):
             setattr(page, name, {str(k): _tally_in(v) for k, v in doc[name].items()})
-        for name in ("tickets", "clocks", "running", "paused", "running_missed"):
+        for name in _PAGE_COUNTS:
             setattr(page, name, int(doc["counts"][name]))
         for row in doc["overdue"]:
             page.note_overdue(_Overdue(_row_in(row)))

@@ -290,9 +290,9 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
 ) -> None:
     """`write_reports`' SLA log rows (after the header) and accumulators for a `Replay`, from
     `Replay.outcomes`; each ticket's rows are one `sla_log.write`, made while `replay.current` is that
-    ticket. Exactly what the rows of its views give (`reports.clock_row`, `sla_log_record`, `ComplianceAccumulator.add`,
-    `SummaryAccumulator.add`), with the rows' values as plain locals. A row object is built only for
-    a clock that enters the summary's longest-overdue list."""
+    ticket. Exactly what the rows of its views give (`reports.clock_row`, `sla_log_record`,
+    `ComplianceAccumulator.add`, `SummaryAccumulator.add`), with the rows' values as plain locals. A
+    row object is built only for a clock that enters the summary's longest-overdue list."""
     zones = {name: cal.timezone for name, cal in config.calendars.items()}
     zone_of = _Memo(lambda calendar: ZoneInfo(zones.get(calendar, "UTC")))  # compliance days' zone
     level_cell = _Memo(_csv_text)  # level name -> its CSV text
