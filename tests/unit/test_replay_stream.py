@@ -109,6 +109,16 @@ def test_merge_refuses_a_missing_or_repeated_shard_and_writes_nothing(events_fil
     assert main(["merge", str(tmp_path / "s0"), str(tmp_path), "--out", str(out)]) == 1
     assert "not a shard output" in capsys.readouterr().err
     assert not out.exists()
+    rows = tmp_path / "s1" / "rows.jsonl"
+    rows.write_text(rows.read_text()[:-40] + "\n", encoding="ascii")  # a truncated upload
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "--out", str(out)]) == 1
+    assert "rows.jsonl file is corrupt" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+    text = rows.read_text()
+    rows.write_text(text[: text.rindex("\n", 0, len(text) - 1) + 1], encoding="ascii")  # a line short
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "--out", str(out)]) == 1
+    assert "its shard wrote" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
 
 
 def test_merge_refuses_shards_replayed_at_different_instants(events_file, tmp_path, capsys):

@@ -241,10 +241,15 @@ def _fold(task: tuple[str, int, int, datetime | None, tuple[str, ...]]) -> dict[
     return result.to_dict()
 
 
-def _keyed_rows(name: str | Path) -> Iterator[list[Any]]:
+def _keyed_rows(name: str | Path, expected: int | None = None) -> Iterator[list[Any]]:
+    """The records of a rows file; ValueError at its end if it does not hold `expected` records."""
+    count = 0
     with open(name, encoding="ascii") as f:
         for line in f:
+            count += 1
             yield json.loads(line)
+    if expected is not None and count != expected:
+        raise ValueError(f"{name} holds {count} tickets' rows, its shard wrote {expected}")
 
 
 # --------------------------------------------------------------------------------------------------- run
@@ -352,7 +357,7 @@ def _read_report(path: Path, done: list[_Split], report: Callable[[str], None]) 
 
 def write_reports(
     out_dir: Path,
-    rows: Iterable[str | Path],
+    rows: Iterable[str | Path | tuple[Path, int]],
     whole: Partial,
     *,
     title: str,
@@ -360,7 +365,8 @@ def write_reports(
     now: datetime | None,
 ) -> tuple[ReplayStats, dict[str, Path]]:
     """The three reports in `out_dir`, through ``.part`` files renamed once all are complete: the
-    SLA log merged from `rows` (each in ticket order), compliance and the summary from `whole`."""
+    SLA log merged from `rows` (each in ticket order; a (file, records) pair is checked to hold that
+    many records), compliance and the summary from `whole`."""
     final = {name: out_dir / name for name in NAMES}
     parts = {name: out_dir / f"{name}.part" for name in NAMES}
     try:
@@ -370,15 +376,20 @@ def write_reports(
                 for name in NAMES
             )
             csv.writer(log).writerow(SLA_LOG_COLUMNS)
-            for _, _, text in heapq.merge(*(_keyed_rows(r) for r in rows)):
+            sources = [_keyed_rows(*r) if isinstance(r, tuple) else _keyed_rows(r) for r in rows]
+            for _, _, text in heapq.merge(*sources):
                 log.write(text)
             stats = finish(whole, compliance=comp, summary=page, title=title, subtitle=subtitle, now=now)
         for name in NAMES:
             parts[name].replace(final[name])
-    except OSError as e:
+    except BaseException as e:  # nothing half-written is left, whatever stopped the writing
         for part in parts.values():
             part.unlink(missing_ok=True)
-        raise _FatalError(f"cannot write reports to {str(out_dir)!r}: {e.strerror or e}") from None
+        if isinstance(e, OSError):
+            raise _FatalError(f"cannot write reports to {str(out_dir)!r}: {e.strerror or e}") from None
+        if isinstance(e, ValueError | TypeError):  # a rows file that is not what a shard writes
+            raise _FatalError(f"a {ROWS_FILE} file is corrupt ({e}); nothing written") from None
+        raise
     return stats, final
 
 
@@ -419,16 +430,21 @@ def write_shard(
     try:
         with parts[ROWS_FILE].open("w", encoding="ascii") as f:
             dumps = json.dumps
+            count = 0
             for record in heapq.merge(*(_keyed_rows(r) for r in streamed.rows)):
                 f.write(dumps(record))
                 f.write("\n")
+                count += 1
+        doc["rows"] = count
         parts[SHARD_FILE].write_text(json.dumps(doc, indent=1) + "\n", encoding="ascii")
         for name in final:
             parts[name].replace(final[name])
-    except OSError as e:
+    except BaseException as e:
         for part in parts.values():
             part.unlink(missing_ok=True)
-        raise _FatalError(f"cannot write shard to {str(out_dir)!r}: {e.strerror or e}") from None
+        if isinstance(e, OSError):
+            raise _FatalError(f"cannot write shard to {str(out_dir)!r}: {e.strerror or e}") from None
+        raise
     return final
 
 

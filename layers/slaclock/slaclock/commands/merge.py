@@ -54,6 +54,10 @@ def _load(directory: Path) -> dict[str, Any]:
         if now_text is not None and doc["now"] is None:
             raise ValueError("now")
         doc["shard"] = (index, count)
+        doc["rows"] = int(doc["rows"])
+        doc["read"] = ReadStats(**{k: int(doc["read"][k]) for k in ("lines", "events", "malformed")})
+        if count < 1 or not 0 <= index < count:
+            raise ValueError("shard")
     except (KeyError, TypeError, ValueError):
         raise _FatalError(f"{name}: malformed shard file") from None
     return doc
@@ -98,13 +102,12 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         raise _FatalError(f"cannot create output directory {str(out_dir)!r}: {e.strerror or e}") from None
     stats, files = _stream.write_reports(
         out_dir,
-        [d / _stream.ROWS_FILE for d in dirs],
+        [(d / _stream.ROWS_FILE, doc["rows"]) for d, doc in zip(dirs, shards, strict=True)],
         whole,
         title=first["title"],
         subtitle=first["subtitle"],
         now=first["now"],
     )
     if not args.quiet:
-        read = ReadStats(**first["read"])
-        out.write(_summary_text(read, stats, files))
+        out.write(_summary_text(first["read"], stats, files))
     return 0
