@@ -413,7 +413,7 @@ def write_shard(
     order) and ``shard.json`` (which shard, `now`, the configuration's digest, the aggregates)."""
     final = {ROWS_FILE: out_dir / ROWS_FILE, SHARD_FILE: out_dir / SHARD_FILE}
     parts = {name: out_dir / f"{name}.part" for name in final}
-    doc = {
+    doc: dict[str, Any] = {
         "format": SHARD_FORMAT,
         "shard": [shard.index, shard.count],
         "now": format_instant(streamed.now) if streamed.now is not None else None,
