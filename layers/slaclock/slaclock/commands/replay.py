@@ -1,7 +1,9 @@
 """`slaclock replay --config FILE --events FILE --out DIR [--now T] [--group-by F,...] [--sort K,...]`
 
 Replays past events offline (no AWS) and writes ``DIR/sla_log.csv``, ``DIR/compliance.csv`` and
-``DIR/summary.html`` (see docs/reports.md).
+``DIR/summary.html`` (see docs/reports.md). JSON Lines without ``--sort`` are streamed on
+``--workers N`` processes (`commands._stream`; ``--shard K/N`` writes one shard for `slaclock merge`);
+a JSON array, stdin or ``--sort`` are replayed in memory. Both write the same bytes.
 
 Input: JSON Lines (one canonical event per line; blank lines ignored) or one JSON array of events,
 detected from the first non-blank character. A malformed line is reported on stderr with its line
