@@ -1,12 +1,21 @@
-"""Replay benchmark (issue 3, item 8): `slaclock replay` on generated files of 10k and 100k tickets.
+"""Replay benchmark: `slaclock replay` on generated files of 10k, 100k (and 1M) tickets.
 
-    .venv/bin/python bench/replay.py                      # 10k and 100k tickets (~5 events each)
-    .venv/bin/python bench/replay.py --sizes 2000 --profile
+    .venv/bin/python bench/replay.py                             # streamed command, 10k and 100k tickets
+    .venv/bin/python bench/replay.py --sizes 10000,100000,1000000  # and 1M (~5M events, a few GB of disk)
+    .venv/bin/python bench/replay.py --in-memory --sizes 2000 --profile
 
-For each size it writes a seeded events file (slaclock_local.sample, examples/sla.yaml's vocabulary) into a
-temporary directory, then replays it IN A FRESH PROCESS through the command's own code path
-(`slaclock.commands.replay`: read + parse the JSON Lines, `Replay`, `write_reports` writing
-sla_log.csv, compliance.csv grouped by level and metric, and summary.html), and prints one row:
+By default, for each size it writes a seeded events file, then runs the `slaclock replay` command itself
+(the streamed path, `commands._stream`) in a fresh process with 1 worker and with 2, and the
+parse-and-sort floor (`floor_once`), and prints one row: peak RSS of the largest process, events/s on
+one worker, the 2-worker speed-up (wall time), the ratio to the floor, and whether the 1- and 2-worker
+outputs are identical.
+
+With ``--in-memory`` it measures the in-memory pieces instead (the path of a JSON array input and of
+``--sort``), as follows. For each size it writes a seeded events file (slaclock_local.sample,
+examples/sla.yaml's vocabulary) into a temporary directory, then replays it IN A FRESH PROCESS
+through the command's own code path (`slaclock.commands.replay`: read + parse the JSON Lines,
+`Replay`, `write_reports` writing sla_log.csv, compliance.csv grouped by level and metric, and
+summary.html), and prints one row:
 
 - events/s: events read / CPU time of read + replay + write (``time.process_time``: the process is
   single-threaded, so this is one core; the wall time is shown too, it suffers when the machine is busy).
@@ -194,15 +203,128 @@ def _module_of(filename: str) -> str:
     return Path(filename).name
 
 
+def command_once(events_path: Path, out_dir: Path, workers: int) -> dict[str, float]:
+    """`slaclock replay` itself (the streamed path), in this (fresh) process: wall and CPU time, peak
+    RSS of the largest process (this one, or a worker: `RUSAGE_CHILDREN` counts the waited-for
+    workers). Runs in the child process."""
+    from slaclock.cli import main as cli
+
+    t0 = time.perf_counter()
+    code = cli(
+        ["replay", "--config", str(CONFIG), "--events", str(events_path), "--out", str(out_dir),
+         "--group-by", "level,metric", "--workers", str(workers), "--quiet"]
+    )  # fmt: skip
+    wall = time.perf_counter() - t0
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    if code != 0:
+        raise SystemExit(f"slaclock replay exited {code}")
+    return {
+        "wall_s": wall,
+        "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+        "peak_mb": max(me.ru_maxrss, kids.ru_maxrss) / 1024,
+    }
+
+
+def floor_once(events_path: Path) -> dict[str, float]:
+    """The parse-and-sort floor: every line parsed into an `Event` by the command's own reader (one
+    core) and the (ticket, instant, id) keys sorted — what any replay must at least do, without
+    replaying anything. The events are not held (only their keys). Runs in the child process."""
+    from slaclock.commands.replay import Progress, ReadStats, _read_lines
+
+    keys: list[tuple[str, object, str]] = []
+    add = keys.append
+    stats = ReadStats()
+    gc.disable()
+    c0 = time.process_time()
+    with events_path.open("rb") as f:
+        _read_lines(
+            f,
+            1,
+            lambda e: add((e.ticket_id, e.at, e.id)),
+            lambda n, e: None,
+            Progress(sys.stderr, False),
+            stats,
+        )
+    keys.sort()
+    cpu = time.process_time() - c0
+    return {"events": len(keys), "cpu_s": cpu}
+
+
+def _measure(mode: str, *argv: str) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, __file__, mode, *argv], check=True, capture_output=True, text=True)
+    result: dict[str, float] = json.loads(proc.stdout)
+    return result
+
+
+def _streamed(sizes: list[int], work: Path, repeat: int) -> None:
+    """The table of the streamed command: one row per size."""
+    from slaclock.commands._stream import default_workers
+
+    print(
+        f"python {sys.version.split()[0]} on {os.uname().machine}, {default_workers()} cores, "
+        f"config {CONFIG.relative_to(ROOT)}; `slaclock replay --group-by level,metric` in a fresh process"
+    )
+    header = (
+        f"{'tickets':>9} {'events':>10} {'1w wall s':>9} {'1w CPU s':>8} {'events/s':>9} {'peak MiB':>8}"
+        f" {'2w wall s':>9} {'2w peak':>7} {'speed-up':>8} {'floor s':>7} {'x floor':>7} {'same':>4}"
+    )
+    print(header)
+    print("-" * len(header))
+    for n in sizes:
+        path = work / f"events-{n}.jsonl"
+        events, _ = _generate(n, path)
+        one, two = (
+            min(
+                (
+                    _measure("--command-child", str(path), str(work / f"out-{n}-{w}"), w)
+                    for _ in range(repeat)
+                ),
+                key=lambda r: r["wall_s"],
+            )
+            for w in ("1", "2")
+        )
+        floor = min((_measure("--floor-child", str(path)) for _ in range(repeat)), key=lambda r: r["cpu_s"])
+        same = all(
+            (work / f"out-{n}-1" / name).read_bytes() == (work / f"out-{n}-2" / name).read_bytes()
+            for name in ("sla_log.csv", "compliance.csv", "summary.html")
+        )
+        print(
+            f"{n:>9,} {events:>10,} {one['wall_s']:>9.2f} {one['cpu_s']:>8.2f} {events / one['cpu_s']:>9,.0f}"
+            f" {one['peak_mb']:>8.0f} {two['wall_s']:>9.2f} {two['peak_mb']:>7.0f}"
+            f" {one['wall_s'] / two['wall_s']:>7.2f}x {floor['cpu_s']:>7.2f}"
+            f" {one['cpu_s'] / floor['cpu_s']:>6.2f}x"
+            f" {'yes' if same else 'NO':>4}",
+            flush=True,
+        )
+        for suffix in ("1", "2"):
+            shutil.rmtree(work / f"out-{n}-{suffix}", ignore_errors=True)
+        path.unlink()
+    print(
+        "events/s = events / CPU s with 1 worker; peak = largest process's RSS; speed-up = 1-worker wall"
+        " / 2-worker wall; x floor = 1-worker CPU / parse-and-sort CPU; same = 1- and 2-worker outputs"
+        " identical"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="slaclock replay benchmark")
-    p.add_argument("--sizes", default="10000,100000", help="tickets per file, comma-separated")
-    p.add_argument("--profile", action="store_true", help="cProfile the smallest size")
+    p.add_argument("--sizes", default="10000,100000", help="tickets per file, comma-separated (add 1000000)")
+    p.add_argument(
+        "--in-memory", action="store_true", help="the in-memory pieces (JSON arrays, --sort) instead"
+    )
+    p.add_argument("--profile", action="store_true", help="cProfile the smallest size (with --in-memory)")
     p.add_argument("--keep", metavar="DIR", help="keep the generated files and reports in DIR")
     p.add_argument("--no-trace", action="store_true", help="skip the tracemalloc run of the smallest size")
-    p.add_argument("--repeat", type=int, default=3, help="replays per size, best CPU time shown (default 3)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="runs per measure, best shown (default 3 in-memory, 1 streamed)",
+    )
     p.add_argument("--child", nargs=2, metavar=("EVENTS", "OUT"), help=argparse.SUPPRESS)
     p.add_argument("--traced-child", nargs=2, metavar=("EVENTS", "OUT"), help=argparse.SUPPRESS)
+    p.add_argument("--command-child", nargs=3, metavar=("EVENTS", "OUT", "WORKERS"), help=argparse.SUPPRESS)
+    p.add_argument("--floor-child", metavar="EVENTS", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         print(json.dumps(replay_once(Path(args.child[0]), Path(args.child[1]))))
@@ -210,12 +332,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.traced_child:
         print(json.dumps(traced_once(Path(args.traced_child[0]))))
         return 0
+    if args.command_child:
+        events, out, workers = args.command_child
+        print(json.dumps(command_once(Path(events), Path(out), int(workers))))
+        return 0
+    if args.floor_child:
+        print(json.dumps(floor_once(Path(args.floor_child))))
+        return 0
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="slaclock-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        _run(sizes, work, profile=args.profile, trace=not args.no_trace, repeat=max(1, args.repeat))
+        if args.in_memory:
+            repeat = max(1, args.repeat or 3)
+            _run(sizes, work, profile=args.profile, trace=not args.no_trace, repeat=repeat)
+        else:
+            _streamed(sizes, work, max(1, args.repeat or 1))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

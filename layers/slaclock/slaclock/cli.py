@@ -61,6 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--strict", action="store_true", help="a malformed line is fatal")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    r.add_argument(
+        "--workers", type=int, metavar="N", help="processes replaying tickets (default: the machine's cores)"
+    )
+    r.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="replay only shard K (0..N-1) of the tickets into DIR, for `slaclock merge` (JSON Lines input)",
+    )
     r.set_defaults(module="replay")
 
     i = sub.add_parser("import", help="a helpdesk's history export -> canonical events (JSON Lines)")
@@ -82,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--strict", action="store_true", help="a malformed record is fatal")
     i.add_argument("--quiet", action="store_true", help="no summary on stderr")
     i.set_defaults(module="history_import")
+
+    m = sub.add_parser("merge", help="combine `slaclock replay --shard` outputs into the three reports")
+    m.add_argument("dirs", nargs="+", metavar="DIR", help="the shards' output directories, every shard once")
+    m.add_argument("--out", required=True, metavar="DIR")
+    m.add_argument("--quiet", action="store_true", help="no summary")
+    m.set_defaults(module="merge")
 
     c = sub.add_parser("config", help="the configuration deployed in the account")
     csub = c.add_subparsers(dest="config_command", required=True, metavar="ACTION")

@@ -1,7 +1,9 @@
 """`slaclock replay --config FILE --events FILE --out DIR [--now T] [--group-by F,...] [--sort K,...]`
 
 Replays past events offline (no AWS) and writes ``DIR/sla_log.csv``, ``DIR/compliance.csv`` and
-``DIR/summary.html`` (see docs/reports.md).
+``DIR/summary.html`` (see docs/reports.md). JSON Lines without ``--sort`` are streamed on
+``--workers N`` processes (`commands._stream`; ``--shard K/N`` writes one shard for `slaclock merge`);
+a JSON array, stdin or ``--sort`` are replayed in memory. Both write the same bytes.
 
 Input: JSON Lines (one canonical event per line; blank lines ignored) or one JSON array of events,
 detected from the first non-blank character. A malformed line is reported on stderr with its line
@@ -197,6 +199,8 @@ def _read_lines(
     malformed: Callable[[int, ValueError], None],
     progress: Progress,
     stats: ReadStats,
+    *,
+    bom: bool = True,
 ) -> None:
     """`append` the event of every non-blank line; `malformed(line number, error)` for a line that is
     not UTF-8, not one JSON document or not a valid event. `stats.lines` counts the lines.
@@ -204,7 +208,8 @@ def _read_lines(
     Lines are decoded one by one (so a bad byte is blamed on its line) and parsed as text, which is
     faster than handing bytes to json.loads. A line is read with the decoder's scanner directly (what
     `JSONDecoder.decode` calls after skipping whitespace), then checked to end with JSON whitespace
-    only; any other line goes through `decode` itself, which raises exactly the error it would."""
+    only; any other line goes through `decode` itself, which raises exactly the error it would. A
+    byte order mark is allowed on line 1 if `bom` (False when `handle` starts mid-file)."""
     decoder = json.JSONDecoder()
     decode = decoder.decode
     scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]  # typeshed: a decoder is its context
@@ -216,7 +221,7 @@ def _read_lines(
                 progress.show("reading", handle.tell(), size, f"{number:,} lines")
             try:
                 text = raw.decode("utf-8")
-                if number == 1:
+                if number == 1 and bom:
                     text = text.lstrip("\ufeff")
                 if not text or text.isspace():
                     continue
@@ -305,6 +310,25 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from slaclock.commands.validate import print_warnings
 
     print_warnings(config, err)  # the same warnings `slaclock validate` prints
+    workers = getattr(args, "workers", None)
+    shard_text = getattr(args, "shard", None)
+    if workers is not None and workers < 1:
+        raise _FatalError("--workers must be 1 or more", code=2)
+    if (shard_text or workers) and sort_by:
+        raise _FatalError(
+            "--sort holds every row in memory: it cannot be combined with --shard or --workers", code=2
+        )
+    # a regular file only: standard input and pipes (`-`, /dev/stdin) are read once, in memory
+    events_path = Path(args.events)
+    if (
+        not sort_by
+        and args.events != "-"
+        and events_path.is_file()
+        and _stream_module().is_json_lines(events_path)
+    ):
+        return _run_streamed(args, group_by, now, progress, out, quiet)
+    if shard_text:
+        raise _FatalError(f"--shard needs JSON Lines input: {args.events} is a JSON array")
     read = ReadStats()
     events = read_events(
         Path(args.events), strict=args.strict, report=progress.note, progress=progress, stats=read
@@ -330,6 +354,63 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress.done()
     if not quiet:
         out.write(_summary_text(read, stats, files))
+    return 0
+
+
+def _stream_module() -> Any:
+    from slaclock.commands import _stream
+
+    return _stream
+
+
+def _run_streamed(
+    args: argparse.Namespace,
+    group_by: tuple[str, ...],
+    now: datetime | None,
+    progress: Progress,
+    out: TextIO,
+    quiet: bool,
+) -> int:
+    """JSON Lines without ``--sort``: the streamed replay (`commands._stream`), on every core."""
+    stream = _stream_module()
+    shard = stream.Shard.parse(args.shard) if getattr(args, "shard", None) else None
+    workers = getattr(args, "workers", None) or stream.default_workers()
+    out_dir = Path(args.out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _FatalError(f"cannot create output directory {str(out_dir)!r}: {e.strerror or e}") from None
+    title, subtitle = "SLA replay", f"Configuration {args.config} · events {args.events}"
+    with stream.temporary_directory() as tmp:
+        streamed = stream.stream(
+            config_path=args.config,
+            events=Path(args.events),
+            now=now,
+            group_by=group_by,
+            strict=args.strict,
+            workers=workers,
+            shard=shard,
+            tmp=tmp,
+            report=progress.note,
+            progress=progress,
+        )
+        if shard is not None:
+            files = stream.write_shard(
+                out_dir, streamed, shard, config_path=args.config, title=title, subtitle=subtitle
+            )
+            if not quiet:
+                s = streamed.whole.stats
+                out.write(
+                    f"Replayed shard {shard.index}/{shard.count}: {_plural(s.tickets, 'ticket')} from"
+                    f" {_plural(s.events, 'event')}; wrote {files[stream.ROWS_FILE]} and"
+                    f" {files[stream.SHARD_FILE]} (combine the shards with `slaclock merge`)\n"
+                )
+            return 0
+        stats, written = stream.write_reports(
+            out_dir, streamed.rows, streamed.whole, title=title, subtitle=subtitle, now=streamed.now
+        )
+    if not quiet:
+        out.write(_summary_text(streamed.read, stats, written))
     return 0
 
 

@@ -140,6 +140,8 @@ class Replay:
         self.now = now
         self._tickets = tickets
         self._progress = progress
+        self.current: tuple[datetime, str] | None = None
+        """The (first instant, id) of the ticket being taken: the ticket order's sort key."""
 
     def __len__(self) -> int:
         return len(self._tickets)
@@ -168,12 +170,13 @@ class Replay:
         them in `stats` and reports progress once the consumer has handled each ticket."""
         tickets = self._tickets
         # Order tickets by when they began; only (instant, id) pairs are built (O(tickets) memory).
-        order = [tid for _, tid in sorted([(min(map(_AT, evs)), tid) for tid, evs in tickets.items()])]
+        order = sorted([(min(map(_AT, evs)), tid) for tid, evs in tickets.items()])
         total = len(order)
         progress = self._progress
         stats = self.stats
-        for done, tid in enumerate(order, 1):
-            evs = tickets.pop(tid)
+        for done, key in enumerate(order, 1):
+            self.current = key
+            evs = tickets.pop(key[1])
             stats.events += len(evs)
             yield evs
             if progress is not None:
@@ -216,6 +219,7 @@ def write_reports(
     page = SummaryAccumulator()
     if isinstance(views, Replay) and not sort_keys:
         # The same rows, straight from the clocks' outcomes: no views, row objects or notices.
+        csv.writer(sla_log).writerow(SLA_LOG_COLUMNS)
         _write_outcomes(config, views, sla_log, acc, page, stats)
         return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now)
 
@@ -284,10 +288,11 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
     page: SummaryAccumulator,
     stats: ReplayStats,
 ) -> None:
-    """`write_reports`' SLA log and accumulators for a `Replay`, from `Replay.outcomes`: exactly what
-    the rows of its views give (`reports.clock_row`, `sla_log_record`, `ComplianceAccumulator.add`,
-    `SummaryAccumulator.add`), with the rows' values as plain locals. A row object is built only for
-    a clock that enters the summary's longest-overdue list."""
+    """`write_reports`' SLA log rows (after the header) and accumulators for a `Replay`, from
+    `Replay.outcomes`; each ticket's rows are one `sla_log.write`, made while `replay.current` is that
+    ticket. Exactly what the rows of its views give (`reports.clock_row`, `sla_log_record`,
+    `ComplianceAccumulator.add`, `SummaryAccumulator.add`), with the rows' values as plain locals. A
+    row object is built only for a clock that enters the summary's longest-overdue list."""
     zones = {name: cal.timezone for name, cal in config.calendars.items()}
     zone_of = _Memo(lambda calendar: ZoneInfo(zones.get(calendar, "UTC")))  # compliance days' zone
     level_cell = _Memo(_csv_text)  # level name -> its CSV text
@@ -299,7 +304,6 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
     # compliance's (day, groups), the summary's day, total, level, department and metric. Bounded:
     # flushed when full, and at the end.
     tallies: dict[tuple[Any, ...], Tally] = {}
-    csv.writer(sla_log).writerow(SLA_LOG_COLUMNS)
     write = sla_log.write
     fmt = format_instant
     secs = format_seconds
