@@ -101,10 +101,11 @@ def _reset_process_caches() -> None:
     from slaclock.adapters import _aws
     from slaclock.adapters.dynamodb import table_models
     from slaclock.adapters.report_jobs import job_model
-    from slaclock.runtime import report_wiring, wiring
+    from slaclock.runtime import link_wiring, report_wiring, wiring
 
     wiring.reset()
     report_wiring.reset()
+    link_wiring.reset()  # the link key ring: each stack generates its own key
     _aws._default_session.cache_clear()
     table_models.cache_clear()
     job_model.cache_clear()  # bound to the previous stack's endpoint otherwise
