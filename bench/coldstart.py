@@ -12,7 +12,7 @@ What it measures (the same artefact tests/infra/test_layer_build.py checks, `sla
 2. each function's folder copied without local bytecode (/var/task);
 3. per round, in fresh python3.12 processes (``-I -S -B``: only the function's folder, the layer and the
    standard library on sys.path, nothing written, as /opt is read-only), with the function's
-   environment from template.yaml (EnableTracing false unless ``--tracing``) and Lambda's own
+   environment from template.yaml (Tracing=Disabled unless ``--tracing``) and Lambda's own
    variables: ``import boto3``, then ``import handler`` of every function. The time is the import's
    CPU time inside the process (``time.process_time``; interpreter start-up excluded, the same for
    both): on a shared machine, wall time mostly measures the neighbours (the median wall time is shown
@@ -70,7 +70,7 @@ def _round(python: str, site: Path, functions: dict, roots: dict, tracing: bool)
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--tracing", action="store_true", help="EnableTracing=true (X-Ray SDK imported)")
+    p.add_argument("--tracing", action="store_true", help="Tracing=Active (X-Ray SDK imported)")
     p.add_argument("--no-baseline", action="store_true", help="skip the 'no .pyc' columns")
     p.add_argument("--layer-zip", type=Path, help="also keep the packaged layer zip here")
     args = p.parse_args(argv)
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if python is None:
         print("bench/coldstart.py needs a CPython 3.12 (set SLACLOCK_PYTHON312)", file=sys.stderr)
         return 2
-    tracing = "true" if args.tracing else "false"
+    tracing = "Active" if args.tracing else "Disabled"
     with tempfile.TemporaryDirectory(prefix="slaclock-coldstart-") as tmp:
         work = Path(tmp)
         print(f"building the layer with {python} ...", file=sys.stderr, flush=True)
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             bare = work / "opt-no-pyc"
             shutil.copytree(opt, bare, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
             variants["no .pyc"] = bare / "python"
-        functions = shipped.function_environments({"EnableTracing": tracing})
+        functions = shipped.function_environments({"Tracing": "Active" if args.tracing else "Disabled"})
         roots = _task_roots(work, functions)
         rounds: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
         for i in range(args.rounds):
@@ -113,7 +113,7 @@ def _print(rounds: dict[str, list[dict[str, float]]], functions: dict, tracing: 
         return statistics.median(r[key] / r["boto3"] for r in rounds[name])
 
     n = len(rounds["shipped"])
-    print(f"\nEnableTracing={tracing}, {n} rounds, packaged layer {size_mib:.1f} MiB zipped")
+    print(f"\nTracing={tracing}, {n} rounds, packaged layer {size_mib:.1f} MiB zipped")
     boto3, boto3_wall = med("shipped", "boto3") * 1000, med("shipped", "boto3 wall") * 1000
     print(f"import boto3 from the layer: {boto3:.0f} ms CPU, {boto3_wall:.0f} ms wall (medians)", end="")
     if "no .pyc" in rounds:

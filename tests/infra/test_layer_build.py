@@ -119,22 +119,22 @@ def test_the_packaged_layer_lands_dated_1980(opt):
     assert max(dates) < 315_619_200  # before 1980-01-03: sam package's zip entries carry no date
 
 
-@pytest.mark.parametrize("tracing", ["false", "true"])
+@pytest.mark.parametrize("tracing", ["Disabled", "Active"])
 def test_every_handler_imports_from_the_shipped_layer_alone(opt, task_roots, tracing):
-    """With the template's environment for that EnableTracing, each handler's cold start succeeds,
+    """With the template's environment for that Tracing parameter, each handler's cold start succeeds,
     compiles nothing of the layer (the shipped bytecode is used although every file is dated 1980),
     and loads X-Ray only when tracing is on."""
-    functions = shipped.function_environments({"EnableTracing": tracing})
+    functions = shipped.function_environments({"Tracing": tracing})
     assert {Path(code).name for code, _ in functions.values()} <= set(task_roots)
     assert len(functions) >= 4
     for logical, (code, env) in functions.items():
         task = task_roots[Path(code).name]
         full_env = {
-            **shipped.lambda_environment(f"slaclock-{logical}", task_root=task, tracing=tracing == "true"),
+            **shipped.lambda_environment(f"slaclock-{logical}", task_root=task, tracing=tracing == "Active"),
             **env,
         }
         result = shipped.cold_import(PYTHON312 or "", opt / "python", task, ["handler"], full_env)
         layer_compiled = [p for p in result.compiled if p.startswith(str(opt))]
         assert layer_compiled == [], f"{logical} compiled {len(layer_compiled)} layer modules at cold start"
-        assert ("aws_xray_sdk" in result.modules) is (tracing == "true"), logical
+        assert ("aws_xray_sdk" in result.modules) is (tracing == "Active"), logical
         assert not result.modules & DEV_ONLY_MODULES, logical

@@ -178,7 +178,7 @@ def lambda_environment(function_name: str, *, task_root: Path, tracing: bool) ->
 
 def function_environments(parameters: Mapping[str, str]) -> dict[str, tuple[Path, dict[str, str]]]:
     """Each function of template.yaml: its code folder and its environment (Globals + its own), with
-    the template's `parameters` (e.g. ``EnableTracing``), resolved by the local stack's resolver."""
+    the template's `parameters` (e.g. ``Tracing``), resolved by the local stack's resolver."""
     import boto3
     from moto import mock_aws
 
