@@ -84,8 +84,8 @@ def test_ctrl_c_while_writing_stops_cleanly_and_leaves_no_part_file(
 ):
     import slaclock.commands.replay as replay
 
-    events = tmp_path / "events.jsonl"
-    events.write_bytes(jsonl())
+    events = tmp_path / "events.json"  # a JSON array: the in-memory path (JSON Lines streams, below)
+    events.write_text(json.dumps(EVENTS))
     original = replay.write_reports
 
     def interrupted(*args, **kwargs):
@@ -110,8 +110,8 @@ def test_ctrl_c_while_reading_stops_cleanly(config_file, tmp_path, capsys, monke
         raise KeyboardInterrupt
 
     monkeypatch.setattr(replay, "read_events", interrupted)
-    events = tmp_path / "events.jsonl"
-    events.write_bytes(jsonl())
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps(EVENTS))
     code = main(
         ["replay", "--config", str(config_file), "--events", str(events), "--out", str(tmp_path / "o")]
     )
@@ -160,3 +160,43 @@ def _wait_until_reading_stdin(pid: int, timeout: float = 60.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("the replay never started reading its standard input")
+
+
+def test_ctrl_c_while_a_streamed_replay_writes_leaves_no_part_file(
+    config_file, tmp_path, capsys, monkeypatch
+):
+    """JSON Lines take the streamed path (`commands._stream`): Ctrl-C after the SLA log was half written
+    (while the compliance and summary are being finished) leaves no ``*.part`` and no report."""
+    import slaclock.commands._stream as stream
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stream, "finish", interrupted)
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(jsonl())
+    out = tmp_path / "out"
+    code = main(
+        ["replay", "--config", str(config_file), "--events", str(events), "--out", str(out), "--workers", "1"]
+    )
+    assert code == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().endswith("slaclock replay: interrupted; no report written")
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_ctrl_c_while_a_streamed_replay_reads_stops_cleanly(config_file, tmp_path, capsys, monkeypatch):
+    import slaclock.commands._stream as stream
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stream, "stream", interrupted)
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(jsonl())
+    out = tmp_path / "o"
+    code = main(
+        ["replay", "--config", str(config_file), "--events", str(events), "--out", str(out), "--workers", "1"]
+    )
+    assert code == 130 and "Traceback" not in capsys.readouterr().err
+    assert not out.exists() or list(out.iterdir()) == []
