@@ -281,6 +281,9 @@ class LocalStack:
         level = werkzeug.level
         werkzeug.setLevel(logging.ERROR)
         self._undo.append(lambda: werkzeug.setLevel(level))
+        from slaclock_local import moto_transactions
+
+        moto_transactions.install()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         self._moto = server
