@@ -86,7 +86,8 @@ def slack_escape(text: str) -> str:
 
 def _escaped_cut(text: str, limit: int) -> str:
     """Escape, then cut at `limit` characters without splitting an entity (``&amp;``)."""
-    out, size = [], 0
+    out: list[str] = []
+    size = 0
     for char in text:
         piece = slack_escape(char)
         if size + len(piece) > limit - 1:
