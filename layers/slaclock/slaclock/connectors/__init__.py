@@ -22,6 +22,7 @@ from slaclock.connectors._base import (
     CredentialsError,
     UnsupportedActionError,
 )
+from slaclock.connectors.echo import is_echo
 from slaclock.connectors.freshdesk import FreshdeskConnector
 from slaclock.connectors.helpscout import HelpScoutConnector
 from slaclock.connectors.http import ConnectorError, GaveUpError, HttpClient, RejectedError
@@ -75,4 +76,5 @@ __all__ = [
     "RejectedError",
     "UnsupportedActionError",
     "connector",
+    "is_echo",
 ]
