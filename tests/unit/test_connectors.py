@@ -122,3 +122,32 @@ def test_a_4xx_answer_is_rejected_at_once(server: ApiServer) -> None:
         conn.unassign("123")
     assert err.value.status == 422
     assert len(server.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("provider", "path", "key"),
+    [
+        ("freshdesk", "/api/v2/tickets/123/notes", "body"),
+        ("intercom", "/conversations/123/reply", "body"),
+        ("helpscout", "/v2/conversations/123/notes", "text"),
+    ],
+)
+def test_markup_in_a_note_is_shown_not_rendered_where_the_body_is_html(
+    server: ApiServer, provider: str, path: str, key: str
+) -> None:
+    conn = connector(provider, server.url, json.dumps(documented(provider)["auth"]["secret"]), HttpClient())
+    conn.internal_note("123", '<img src=x onerror="alert(1)"> & more')
+    (got,) = server.received
+    assert got.path == path
+    assert got.json()[key] == '[slaclock] &lt;img src=x onerror="alert(1)"&gt; &amp; more'
+
+
+def test_zendesk_and_jira_bodies_are_plain_text_and_sent_as_written(server: ApiServer) -> None:
+    for provider in ("zendesk", "jira"):
+        conn = connector(
+            provider, server.url, json.dumps(documented(provider)["auth"]["secret"]), HttpClient()
+        )
+        conn.reply("123", "<b>5 < 6</b>")
+    zendesk, jira = (r.json() for r in server.received)
+    assert zendesk["ticket"]["comment"]["body"] == "<b>5 < 6</b>"
+    assert jira["body"] == "<b>5 < 6</b>"

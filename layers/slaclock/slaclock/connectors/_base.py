@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
+from html import escape
 from typing import Any, ClassVar
 
 from slaclock.connectors.http import ConnectorError, HttpClient, Request, Response
@@ -102,6 +103,12 @@ class Connector:
 def marked(text: str) -> str:
     """An internal note's text with slaclock's mark in front (see `NOTE_MARK`)."""
     return text if text.startswith(NOTE_MARK) else f"{NOTE_MARK} {text}"
+
+
+def html(text: str) -> str:
+    """Plain text as the HTML body Freshdesk, Intercom and Help Scout take: markup in the text is shown,
+    not rendered (their note and reply bodies are HTML)."""
+    return escape(text, quote=False)
 
 
 def with_echo_tag(tags: Sequence[str]) -> list[str]:

@@ -46,10 +46,12 @@ class FreshdeskConnector(_base.Connector):
         self._send("PUT", self._path(ticket), {"custom_fields": {field: value}})
 
     def internal_note(self, ticket: str, text: str) -> None:
-        self._send("POST", self._path(ticket) + "/notes", {"body": _base.marked(text), "private": True})
+        self._send(
+            "POST", self._path(ticket) + "/notes", {"body": _base.html(_base.marked(text)), "private": True}
+        )
 
     def unassign(self, ticket: str) -> None:
         self._send("PUT", self._path(ticket), {"responder_id": None})
 
     def reply(self, ticket: str, text: str) -> None:
-        self._send("POST", self._path(ticket) + "/reply", {"body": text})
+        self._send("POST", self._path(ticket) + "/reply", {"body": _base.html(text)})

@@ -52,7 +52,7 @@ class HelpScoutConnector(_base.Connector):
         self._send("PUT", self._path(ticket) + "/fields", {"fields": [{"id": int(field), "value": value}]})
 
     def internal_note(self, ticket: str, text: str) -> None:
-        self._send("POST", self._path(ticket) + "/notes", {"text": _base.marked(text)})
+        self._send("POST", self._path(ticket) + "/notes", {"text": _base.html(_base.marked(text))})
 
     def unassign(self, ticket: str) -> None:
         self._send("PATCH", self._path(ticket), {"op": "remove", "path": "/assignTo"})
@@ -61,4 +61,6 @@ class HelpScoutConnector(_base.Connector):
         customer = (self._conversation(ticket).get("primaryCustomer") or {}).get("id")
         if customer is None:
             raise _base.UnsupportedActionError("helpscout conversation has no primary customer to reply to")
-        self._send("POST", self._path(ticket) + "/reply", {"customer": {"id": customer}, "text": text})
+        self._send(
+            "POST", self._path(ticket) + "/reply", {"customer": {"id": customer}, "text": _base.html(text)}
+        )

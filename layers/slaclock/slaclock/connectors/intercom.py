@@ -60,11 +60,11 @@ class IntercomConnector(_base.Connector):
         self._send("POST", self._path(ticket) + "/reply", body)
 
     def internal_note(self, ticket: str, text: str) -> None:
-        self._reply(ticket, "note", _base.marked(text))
+        self._reply(ticket, "note", _base.html(_base.marked(text)))
 
     def unassign(self, ticket: str) -> None:
         body = {"message_type": "assignment", "type": "admin", "admin_id": self.admin_id, "assignee_id": "0"}
         self._send("POST", self._path(ticket) + "/parts", body)
 
     def reply(self, ticket: str, text: str) -> None:
-        self._reply(ticket, "comment", text)
+        self._reply(ticket, "comment", _base.html(text))
