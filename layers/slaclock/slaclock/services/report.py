@@ -41,7 +41,6 @@ level and department, and the trend against the previous period of the same leng
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import heapq
 import io
@@ -71,9 +70,10 @@ from slaclock.engine.reports import (
     check_group_by,
     compliance_columns,
     compliance_record,
+    csv_line,
     format_instant,
     parse_sort,
-    sla_log_record,
+    sla_log_row_line,
 )
 from slaclock.engine.summary import SummaryAccumulator, render_summary
 from slaclock.ports import (
@@ -743,14 +743,15 @@ class _Count:
         self.n = 0
 
 
-def csv_chunks(header: Sequence[str], records: Iterable[Sequence[str]], count: _Count) -> Iterator[bytes]:
-    """UTF-8 CSV (the csv module's defaults, as the engine's writers) in chunks of about 1 MiB;
-    `count.n` ends as the number of records."""
+def csv_chunks(header: Sequence[str], lines: Iterable[str], count: _Count) -> Iterator[bytes]:
+    """UTF-8 CSV in chunks of about 1 MiB: the `header` row, then `lines` (each a CSV line with its
+    ``\r\n``, as `reports.sla_log_row_line` and `reports.csv_line` write them); `count.n` ends as the
+    number of lines."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
-    size = writer.writerow(header)
-    for record in records:
-        size += writer.writerow(record)
+    write = buf.write
+    size = write(csv_line(header))
+    for line in lines:
+        size += write(line)
         count.n += 1
         if size >= _CHUNK_BYTES:
             yield buf.getvalue().encode("utf-8")
@@ -794,14 +795,14 @@ def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: date
             rows = stack.enter_context(
                 external_sort(rows, spec.sort, chunk_rows=ports.sort_chunk_rows, directory=ports.tmp_dir)
             )
-        records = (sla_log_record(r) for r in rows)
-        ports.sink.put(keys["sla_log.csv"], csv_chunks(SLA_LOG_COLUMNS, records, log_count), CSV_TYPE)
+        lines = map(sla_log_row_line, rows)
+        ports.sink.put(keys["sla_log.csv"], csv_chunks(SLA_LOG_COLUMNS, lines, log_count), CSV_TYPE)
         page.tickets = tickets.count()
     ports.sink.put(
         keys["compliance.csv"],
         csv_chunks(
             compliance_columns(compliance.group_by),
-            (compliance_record(r) for r in compliance.rows()),
+            (csv_line(compliance_record(r)) for r in compliance.rows()),
             compliance_count,
         ),
         CSV_TYPE,
