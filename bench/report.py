@@ -138,7 +138,7 @@ class GeneratedClockRecords:
     def query(self, start: datetime, end: datetime) -> Iterator[object]:
         return (r for r in records(self.n) if start <= r.outcome_at < end)  # type: ignore[attr-defined]
 
-    def running(self) -> Iterator[object]:
+    def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[object]:
         return iter(())
 
 

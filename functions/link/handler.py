@@ -1,7 +1,7 @@
 """``GET /links/{token}`` (public): a report link from an e-mail -> `open_link` -> 302 to a fresh
 presigned S3 URL valid a few minutes; 404 for a token that is not ours, 410 once it expired.
 
-The token, not AWS credentials, carries the link's lifetime (`slaclock.services.report_links`), so a
+The token, not AWS credentials, carries the link's lifetime (`slaclock.services.report.links`), so a
 7-day link works for 7 days although this function's role credentials last hours. Errors map to HTTP
 in `slaclock.runtime.http` (imported on the error path only: the happy path stays small).
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from slaclock.runtime import link_wiring as wiring
 from slaclock.runtime.observability import count, logger, metrics, traced
-from slaclock.services.report_links import open_link
+from slaclock.services.report.links import open_link
 
 wiring.link_settings()  # cold start: refuse a bad environment before the first request
 # The token is a credential: no cache may keep the answer, no page may leak it as a Referer.

@@ -31,7 +31,7 @@ from slaclock.adapters.report_jobs import DynamoReportJobs
 from slaclock.engine.clocks import Clock, TicketState
 from slaclock.ports import ReportJob, ReportJobStatus
 from slaclock.runtime import link_wiring, report_wiring
-from slaclock.services.report_links import verify
+from slaclock.services.report.links import verify
 
 from tests.fakes import StaticConfig
 from tests.fakes.reports import KNOWN_RECORDS
@@ -484,7 +484,7 @@ def test_a_key_rotation_keeps_the_links_already_sent_until_the_next_one(reports,
 
 
 def test_an_unreadable_link_key_is_a_503_to_retry_never_a_trace(reports):
-    from slaclock.services.report_links import mint
+    from slaclock.services.report.links import mint
 
     token = mint(link_key(reports.aws), "reports/x/2026-11-19/sla_log.csv", NOW + timedelta(days=1))
     sm = reports.aws.client("secretsmanager")

@@ -35,7 +35,7 @@ from slaclock.engine.config import AllOf, AnyOf, Condition, Config, Not, Predica
 from slaclock.engine.errors import EventError
 from slaclock.engine.events import Event, EventType, _parse_checked, parse_event
 from slaclock.engine.replay import Replay, group_by_ticket, write_reports
-from slaclock.engine.reports import _csv_text, format_instant
+from slaclock.engine.reports import csv_text, format_instant
 from slaclock.engine.rules import _walk_rules, _walker, choose_level, compile_condition, rule_inputs
 from slaclock_local.sample import generate_events
 
@@ -459,7 +459,7 @@ def _odd_level_names(document: dict) -> dict:
 def test_csv_text_quotes_as_the_csv_module(text):
     buffer = io.StringIO(newline="")
     csv.writer(buffer).writerow([text, "x"])
-    assert buffer.getvalue() == _csv_text(text) + ",x\r\n"
+    assert buffer.getvalue() == csv_text(text) + ",x\r\n"
 
 
 @given(

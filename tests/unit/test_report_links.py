@@ -1,4 +1,4 @@
-"""Report link tokens (slaclock.services.report_links): a token grants one report object until its own
+"""Report link tokens (slaclock.services.report.links): a token grants one report object until its own
 expiry instant, whoever signed it and however long their credentials lived; anything else is refused."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from slaclock.services.report_links import (
+from slaclock.services.report.links import (
     LinkExpired,
     LinkNotFound,
     TokenLinks,
@@ -106,7 +106,7 @@ def test_a_rotated_key_still_opens_the_links_signed_with_the_previous_one():
 def test_only_report_objects_are_ever_granted():
     with pytest.raises(ValueError, match="reports/"):
         mint(KEY, "config/sla.yaml", NOW + WEEK)
-    from slaclock.services import report_links
+    from slaclock.services.report import links as report_links
 
     # A payload naming another object, signed with the right key (as if minted by a bug): refused.
     payload = f"{int((NOW + WEEK).timestamp())}:config/sla.yaml".encode()

@@ -34,7 +34,7 @@ from slaclock.services.report import (
     to_log_row,
     validate_request,
 )
-from slaclock.services.report_email import describe_period
+from slaclock.services.report.email import describe_period
 
 from tests.fakes.reports import KNOWN_RECORDS, at, record, report_ports
 from tests.fakes.world import CONFIG_DOC
@@ -385,7 +385,7 @@ def test_the_email_summarises_compliance_worst_level_and_department_and_the_tren
 
 
 def test_the_trend_can_be_down_unchanged_or_without_comparison():
-    from slaclock.services.report_email import trend_text
+    from slaclock.services.report.email import trend_text
 
     def figures(now, before):
         return {"compliance_pct": now, "previous": {"label": "2026-W46", "compliance_pct": before}}

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from slaclock.engine.reports import SORT_KEYS, ReportError, SlaLogRow, sort_sla_log
-from slaclock.services.report_sort import DistinctCounter, external_sort, sort_key
+from slaclock.services.report.sort import DistinctCounter, external_sort, sort_key
 
 T0 = datetime(2026, 11, 19, tzinfo=UTC)
 

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from slaclock.engine.clocks import Clock, ClockStatus, TicketView
 from slaclock.engine.config import Metric
 from slaclock.engine.errors import ValidationError
@@ -24,6 +26,8 @@ from slaclock.engine.reports import (
     format_instant,
     format_seconds,
     parse_sort,
+    sla_log_record,
+    sla_log_row_line,
     sla_log_rows,
     sort_sla_log,
     write_compliance,
@@ -358,3 +362,37 @@ def test_unknown_sort_keys_are_all_reported():
         parse_sort("ticket,priority,-nope")
     assert [p for p, _ in err.value.errors] == ["sort[1]", "sort[2]"]
     assert parse_sort("requester, -due") == ("requester", "-due")
+
+
+# ------------------------------------------------------------------------------------ one line writer
+
+_TEXT = st.text(alphabet=st.sampled_from('ab ,"\r\n\t=+-@é'), max_size=8)
+_INSTANT = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+_SECONDS = st.one_of(
+    st.integers(-(10**9), 10**9).map(float),
+    st.integers(-(10**15), 10**15).map(lambda us: us / 1_000_000),
+)
+
+
+@given(
+    ticket_id=_TEXT, requester=_TEXT, department=_TEXT, agent=_TEXT, level=_TEXT,
+    started=_INSTANT, due=st.none() | _INSTANT, stopped=st.none() | _INSTANT,
+    business=_SECONDS, remaining=_SECONDS, cycle=st.integers(1, 10**6),
+)  # fmt: skip
+@settings(max_examples=300, deadline=None)
+def test_the_one_log_line_writer_writes_what_the_csv_module_writes_of_the_record(
+    ticket_id, requester, department, agent, level, started, due, stopped, business, remaining, cycle
+):
+    r = row(
+        ticket_id, "missed", level=level, cycle=cycle, department=department, agent=agent,
+        requester=requester, started=started, due=due, stopped=stopped, business=business,
+        remaining=remaining,
+    )  # fmt: skip
+    expected = io.StringIO(newline="")
+    csv.writer(expected).writerow(sla_log_record(r))
+    assert sla_log_row_line(r) == expected.getvalue()
+    out = io.StringIO(newline="")
+    write_sla_log([r], out)
+    assert out.getvalue() == ",".join(SLA_LOG_COLUMNS) + "\r\n" + expected.getvalue()

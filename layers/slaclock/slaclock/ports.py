@@ -257,7 +257,7 @@ class ReportSink(Protocol):
 class LinkIssuer(Protocol):
     def link(self, key: str, expires_at: datetime) -> str:
         """A URL that downloads object `key` until `expires_at` (aware), however long the credentials
-        of whoever issued it live (see `slaclock.services.report_links`)."""
+        of whoever issued it live (see `slaclock.services.report.links`)."""
         ...
 
 

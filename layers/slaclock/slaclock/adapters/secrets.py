@@ -63,7 +63,7 @@ def _cause_code(err: BaseException) -> str:
 
 
 class SecretKeyRing:
-    """Implements `slaclock.services.report_links.KeyRing` on one Secrets Manager secret (the report
+    """Implements `slaclock.services.report.links.KeyRing` on one Secrets Manager secret (the report
     link key the template generates): its ``AWSCURRENT`` version signs, ``AWSCURRENT`` and
     ``AWSPREVIOUS`` verify, so a rotation keeps the links already sent working until the next one.
     Each version is cached `max_age` seconds per container (so is the absence of a previous one).

@@ -20,7 +20,6 @@ notices; the bytes written are those the views give row by row (a test compares 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,15 +42,15 @@ from slaclock.engine.reports import (
     ComplianceAccumulator,
     SlaLogRow,
     Tally,
-    _cell,
-    _csv_text,
     _text,
     check_group_by,
-    format_instant,
-    format_seconds,
+    csv_line,
+    csv_text,
     parse_sort,
     pct,
+    sla_log_line,
     sla_log_rows,
+    sla_log_text,
     sort_sla_log,
     write_compliance,
     write_sla_log,
@@ -219,7 +218,7 @@ def write_reports(
     page = SummaryAccumulator()
     if isinstance(views, Replay) and not sort_keys:
         # The same rows, straight from the clocks' outcomes: no views, row objects or notices.
-        csv.writer(sla_log).writerow(SLA_LOG_COLUMNS)
+        sla_log.write(csv_line(SLA_LOG_COLUMNS))
         _write_outcomes(config, views, sla_log, acc, page, stats)
         return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now)
 
@@ -290,13 +289,13 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
 ) -> None:
     """`write_reports`' SLA log rows (after the header) and accumulators for a `Replay`, from
     `Replay.outcomes`; each ticket's rows are one `sla_log.write`, made while `replay.current` is that
-    ticket. Exactly what the rows of its views give (`reports.clock_row`, `sla_log_record`,
+    ticket. Exactly what the rows of its views give (`reports.clock_row`, `sla_log_line`,
     `ComplianceAccumulator.add`, `SummaryAccumulator.add`), with the rows' values as plain locals. A
     row object is built only for a clock that enters the summary's longest-overdue list."""
     zones = {name: cal.timezone for name, cal in config.calendars.items()}
     zone_of = _Memo(lambda calendar: ZoneInfo(zones.get(calendar, "UTC")))  # compliance days' zone
-    level_cell = _Memo(_csv_text)  # level name -> its CSV text
-    cell_text = _Memo(lambda text: _csv_text(_cell(text)))  # department or agent -> its CSV text
+    level_cell = _Memo(csv_text)  # level name -> its CSV text
+    cell_text = _Memo(sla_log_text)  # department or agent -> its CSV text
     pick = acc.group_picker()
     by_agent = "agent" in acc.group_by
     # Decided clocks are first tallied by (day, department, agent if grouped by, level, metric), then
@@ -305,11 +304,7 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
     # flushed when full, and at the end.
     tallies: dict[tuple[Any, ...], Tally] = {}
     write = sla_log.write
-    fmt = format_instant
-    secs = format_seconds
-    # Each row is one CSV line as `csv.writer` writes `sla_log_record(row)` (excel dialect): the cells
-    # that may hold a comma, a quote or a line break go through `_csv_text`; the others (instants,
-    # numbers, metric and status names) never do.
+    line = sla_log_line
     for ticket_id, fields, outcomes in replay.outcomes():
         page.note_ticket()
         stats.tickets += 1
@@ -317,8 +312,7 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
         department = _text(fields.get("department"))
         agent = _text(fields.get("assignee"))
         head = (
-            f"{_csv_text(_cell(ticket_id))},{_csv_text(_cell(requester))},{cell_text[department]},"
-            f"{cell_text[agent]}"
+            f"{sla_log_text(ticket_id)},{sla_log_text(requester)},{cell_text[department]},{cell_text[agent]}"
         )
         lines = []
         for metric, cycle, level, calendar, started, due, stopped, status, business, remaining in outcomes:
@@ -330,10 +324,18 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
             stats.clocks += 1
             page.clocks += 1
             lines.append(
-                f"{head},{level_cell[level]},{metric_name},{cycle},{fmt(started)},{fmt(due)},"
-                f"{fmt(stopped)},{state},"
-                f"{str(int(business)) if business.is_integer() else secs(business)},"
-                f"{str(int(remaining)) if remaining.is_integer() else secs(remaining)}\r\n"
+                line(
+                    head,
+                    level_cell[level],
+                    metric_name,
+                    cycle,
+                    started,
+                    due,
+                    stopped,
+                    state,
+                    business,
+                    remaining,
+                )
             )
             if stopped is None:
                 page.running += 1
@@ -358,15 +360,9 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
                 if len(tallies) >= 4096:
                     _flush_tallies(tallies, acc, page, pick)
                 tally = tallies[key] = Tally()
-            if status is _MET:  # tally.add(True, micros), written out
-                if tally.met == 0 or micros > tally.met_max:
-                    tally.met_max = micros
-                if tally.met == 0 or micros < tally.met_min:
-                    tally.met_min = micros
-                tally.met += 1
-                tally.met_sum += micros
+            tally.add(status is _MET, micros)
+            if status is _MET:
                 continue
-            tally.add(False, micros)
             # What SummaryAccumulator.add does with a missed row; the row is built only if kept.
             if stopped is None:
                 page.running_missed += 1

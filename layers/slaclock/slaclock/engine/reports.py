@@ -226,7 +226,7 @@ def _cell(value: str) -> str:
     return value
 
 
-def _csv_text(value: str) -> str:
+def csv_text(value: str) -> str:
     """`value` as the `csv` module writes one cell of a row of several cells (excel dialect, minimal
     quoting): quoted when it holds a comma, a quote (doubled) or a line break (\\r, \\n)."""
     if '"' in value:
@@ -255,16 +255,76 @@ def sla_log_record(row: SlaLogRow) -> list[str]:
     ]
 
 
+def sla_log_text(value: str) -> str:
+    """A text cell of the SLA log as written: formula-guarded (`_cell`), then CSV-quoted if needed."""
+    return csv_text(_cell(value))
+
+
+def sla_log_line(
+    head: str,
+    level: str,
+    metric: str,
+    cycle: int,
+    started_at: datetime,
+    due_at: datetime | None,
+    stopped_at: datetime | None,
+    status: str,
+    business_seconds: float,
+    remaining_seconds: float,
+) -> str:
+    """One SLA log line, ``\r\n`` included: exactly what `csv.writer` writes for `sla_log_record`.
+
+    The one place a log line is formatted; `write_sla_log` and the replay's fast path both call it.
+    `head` is the first four cells already written (`sla_log_head`) and `level` the level name
+    CSV-quoted if needed (`csv_text`; level names are not formula-guarded): a caller writing many rows
+    of one ticket, or of few levels, computes them once. Instants, numbers, metric and status
+    names never need quoting."""
+    return (
+        f"{head},{level},{metric},{cycle},{format_instant(started_at)},{format_instant(due_at)},"
+        f"{format_instant(stopped_at)},{status},"
+        f"{format_seconds(business_seconds)},{format_seconds(remaining_seconds)}\r\n"
+    )
+
+
+def sla_log_head(ticket_id: str, requester: str, department: str, agent: str) -> str:
+    """The first four cells of a log line (see `sla_log_line`)."""
+    return (
+        f"{sla_log_text(ticket_id)},{sla_log_text(requester)},{sla_log_text(department)},"
+        f"{sla_log_text(agent)}"
+    )
+
+
+def sla_log_row_line(row: SlaLogRow) -> str:
+    """The SLA log line of `row` (`sla_log_line`)."""
+    return sla_log_line(
+        sla_log_head(row.ticket_id, row.requester, row.department, row.agent),
+        csv_text(row.level),
+        row.metric,
+        row.cycle,
+        row.started_at,
+        row.due_at,
+        row.stopped_at,
+        row.status,
+        row.business_seconds,
+        row.remaining_seconds,
+    )
+
+
+def csv_line(cells: Iterable[str]) -> str:
+    """One CSV line of several cells, ``\r\n`` included, as `csv.writer` writes it."""
+    return ",".join(map(csv_text, cells)) + "\r\n"
+
+
 def write_sla_log(rows: Iterable[SlaLogRow], textfile: TextIO) -> int:
     """Write the header and `rows` as they come (nothing is held); returns the number of rows.
 
     Open `textfile` with ``newline=""`` and ``encoding="utf-8"`` (as the csv module requires).
     """
-    writer = csv.writer(textfile)
-    writer.writerow(SLA_LOG_COLUMNS)
+    write = textfile.write
+    write(csv_line(SLA_LOG_COLUMNS))
     count = 0
     for row in rows:
-        writer.writerow(sla_log_record(row))
+        write(sla_log_row_line(row))
         count += 1
     return count
 

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from slaclock.runtime import clock as runtime_clock
 from slaclock.runtime.settings import EnvSettings, NonEmpty
-from slaclock.services.report_links import DEFAULT_REDIRECT_SECONDS, KeyRing, Presigner
+from slaclock.services.report.links import DEFAULT_REDIRECT_SECONDS, KeyRing, Presigner
 
 
 class LinkSettings(EnvSettings):

@@ -10,7 +10,7 @@ that signed it expire, whichever comes first, and the function's role credential
 (hours). So the e-mailed links are not presigned URLs: they are tokens signed with the stack's link
 key (Secrets Manager, ``SLACLOCK_REPORT_LINK_KEY_SECRET``) under the link route
 (``SLACLOCK_REPORT_LINK_BASE_URL``), which presigns a fresh short-lived redirect when one is opened
-(`slaclock.services.report_links`, ``functions/link``). No long-lived key exists anywhere.
+(`slaclock.services.report.links`, ``functions/link``). No long-lived key exists anywhere.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def report_ports() -> ReportPorts:
     from slaclock.adapters.s3 import S3ReportSink
     from slaclock.adapters.secrets import SecretKeyRing
     from slaclock.adapters.ses import SesMailer
-    from slaclock.services.report_links import TokenLinks
+    from slaclock.services.report.links import TokenLinks
 
     s = report_settings()
     return ReportPorts(

@@ -28,7 +28,7 @@ from slaclock.engine.reports import format_instant
 from slaclock.services.notify import Message
 
 if TYPE_CHECKING:
-    from slaclock.services.report import Period, ReportSpec
+    from slaclock.services.report.spec import Period, ReportSpec
 
 _FILE_LABELS = {
     "sla_log.csv": "SLA log (CSV)",
