@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,22 @@ def describe_period(period: Period) -> str:
     tz = ZoneInfo(period.timezone)
     start, end = period.start.astimezone(tz), period.end.astimezone(tz)
     return f"Outcomes decided {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} ({period.timezone})"
+
+
+def human_period(period: Period) -> str:
+    """``9–13 November 2026``, ``19 November 2026``, ``30 November – 4 December 2026``: the local days
+    the period covers, in its own time zone (its end is excluded, so a period ending at midnight ends
+    the day before)."""
+    tz = ZoneInfo(period.timezone)
+    first = period.start.astimezone(tz).date()
+    last = max((period.end - timedelta(microseconds=1)).astimezone(tz).date(), first)
+    if first == last:
+        return f"{first.day} {first:%B %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
 
 
 def _pct(value: float | None) -> str:
