@@ -2,7 +2,7 @@
 
 Pure functions (no I/O). `run_check` (slaclock.services.check) calls them for every notice it claims.
 
-Recipients (DESIGN §5) are tokens of the level's `notify` / `escalations` lists:
+Recipients are tokens of the level's `notify` / `escalations` lists:
 
 - ``assignee``: the ticket's `assignee` field, when it is an e-mail address (a helpdesk that sends an
   agent id instead gives no address: the token then resolves to nobody);
