@@ -318,6 +318,10 @@ def test_the_summary_page_is_the_engines_page_for_the_same_rows():
     expected = render_summary(page, title=page_title(spec), now=NOW, subtitle=describe_period(spec.period))
     body, content_type = ports.sink.objects[f"reports/{job.id}/2026-11-19_2026-11-19/summary.html"]
     assert body.decode() == expected and content_type == "text/html; charset=utf-8"
+    # one title, the period in words; the exact bounds and zone once, under it
+    assert body.decode().count("<h1>") == 1
+    assert "<h1>SLA report on demand · 19 November 2026</h1>" in body.decode()
+    assert body.decode().count(describe_period(spec.period)) == 1
 
 
 def test_filters_and_running_clocks():
