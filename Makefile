@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml infra/local/pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "slaclock needs Python 3.11+"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]' -e ./infra/local
+	@# the browser tests' headless Chromium (tests/browser): best effort, skipped there when missing
+	test -x /usr/bin/chromium || ! command -v apt-get >/dev/null || \
+		{ apt-get install -y chromium chromium-driver || sudo -n apt-get install -y chromium chromium-driver; } \
+		|| echo "chromium not installed: tests/browser will be skipped"
 	touch $(STAMP)
 
 $(CHECKOV_STAMP): infra/checkov/requirements.txt

@@ -1,4 +1,4 @@
-"""Reports (DESIGN §6): one function, three triggers, one use case each.
+"""Reports: one function, three triggers, one use case each.
 
 - HTTP (API Gateway HTTP API, IAM-authorised): ``POST /reports`` -> `request_report` -> 202 + id;
   ``GET /reports/{id}`` -> `report_status` (fresh links when done). Errors map in one place

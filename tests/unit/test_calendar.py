@@ -1,4 +1,4 @@
-"""BusinessCalendar (DESIGN §2): worked examples, boundaries, DST, holidays, closures, documents."""
+"""BusinessCalendar: worked examples, boundaries, DST, holidays, closures, documents."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def ny(*args: int, fold: int = 0) -> datetime:
     return datetime(*args, tzinfo=NEW_YORK, fold=fold)
 
 
-# ------------------------------------------------------------------------------ DESIGN §2 examples
+# --------------------------------------------------------------- worked examples of docs/calendar.md
 
 
 def test_friday_1645_plus_30_minutes_is_due_monday_0915():

@@ -207,7 +207,7 @@ def test_elapsed_is_additive_and_add_inverts_it(case, a, b, c):
     if cal.elapsed(c - timedelta(microseconds=1), c):
         # open just before c: the earliest instant with that much open time is c itself. (At the very
         # instant a stretch opens, `is_open(c)` is true but the earliest such instant is the previous
-        # close: add returns the EARLIEST u, DESIGN §2.)
+        # close: add returns the EARLIEST u, see docs/calendar.md.)
         assert back == c
 
 

@@ -1,4 +1,4 @@
-"""SLA clocks (DESIGN §5, docs/clocks.md): worked examples with instants computed by hand.
+"""SLA clocks (docs/clocks.md): worked examples with instants computed by hand.
 
 Calendars: `paris-office` is Mon-Fri 09:00-17:00 Europe/Paris (November 2026: UTC+1; no holiday on the
 dates used), `always` is 24x7 UTC. Instants are written as Paris wall-clock times with `paris(...)`.
@@ -194,7 +194,7 @@ def test_late_reply_stays_missed_and_owes_the_steps_before_its_stop():
 
 
 def test_round_the_clock_level_on_a_24x7_calendar():
-    # DESIGN §2: a 4 h target from 15:00 is due 19:00 the same day on a 24x7 calendar.
+    # a 4 h target from 15:00 is due 19:00 the same day on a 24x7 calendar.
     t = Ticket().add("created", datetime(2026, 11, 16, 15, tzinfo=UTC), channel="phone")
     view = t.view(datetime(2026, 11, 16, 18, 30, tzinfo=UTC))
     fr = clock(view, FR)

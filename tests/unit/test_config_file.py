@@ -99,7 +99,7 @@ def test_the_design_example_loads():
     assert cfg.levels["urgent"].escalations[2].webhook == "https://hooks.example.com/sla"
     assert cfg.sources["custom"].mapping["ticket_id"] == "ticket.id"
     assert cfg.rules[0].when.items == (Predicate("tags", "contains", "URGENT"),)
-    # DESIGN's second rule does not stop, so the catch-all always replaces its level: a warning; and its
+    # The example's second rule does not stop, so the catch-all always replaces its level: a warning; and its
     # two sources have no ticket_prefix, so their ticket ids could collide: one warning per source
     assert [path for path, _ in cfg.warnings] == [
         "rules[1]",

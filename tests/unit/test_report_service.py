@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -317,6 +318,10 @@ def test_the_summary_page_is_the_engines_page_for_the_same_rows():
     expected = render_summary(page, title=page_title(spec), now=NOW, subtitle=describe_period(spec.period))
     body, content_type = ports.sink.objects[f"reports/{job.id}/2026-11-19_2026-11-19/summary.html"]
     assert body.decode() == expected and content_type == "text/html; charset=utf-8"
+    # one title, the period in words; the exact bounds and zone once, under it
+    assert body.decode().count("<h1>") == 1
+    assert "<h1>SLA report on demand · 19 November 2026</h1>" in body.decode()
+    assert body.decode().count(describe_period(spec.period)) == 1
 
 
 def test_filters_and_running_clocks():
@@ -382,6 +387,20 @@ def test_the_email_summarises_compliance_worst_level_and_department_and_the_tren
     link = f"https://reports.example.test/reports/{job.id}/2026-11-19_2026-11-19/sla_log.csv?expires=604800"
     assert f"  SLA log (CSV): {link}" in lines
     assert f'href="{link}"' in mail.html and "60.00% (3 met, 2 missed)" in mail.html
+
+
+def test_the_email_shows_the_headline_table_inline_in_text_and_html():
+    ports = report_ports(KNOWN_RECORDS, CONFIG)
+    _, outcome = run_on_demand(ports, {**DAY_19, "recipients": ["boss@example.com"]})
+    (mail,) = ports.mailer.sent
+    f = outcome.figures
+    expected = ["60.00%", "3", "2", str(f["running"]), str(f["rows"]), str(f["tickets"])]
+    lines = mail.text.splitlines()
+    header = lines.index("Compliance  Met  Missed  Still running  Clocks  Tickets")
+    assert lines[header + 1].split() == expected
+    assert re.findall(r"<td style='[^']*'>([^<]*)</td>", mail.html)[:6] == expected
+    heads = re.findall(r"<th style='[^']*text-align:left'>([^<]*)</th>", mail.html)
+    assert heads == ["Compliance", "Met", "Missed", "Still running", "Clocks", "Tickets"]
 
 
 def test_the_trend_can_be_down_unchanged_or_without_comparison():

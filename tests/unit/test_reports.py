@@ -1,4 +1,4 @@
-"""SLA log and compliance reports (DESIGN §6): row building, CSV formats, grouping, days, sorting.
+"""SLA log and compliance reports: row building, CSV formats, grouping, days, sorting.
 
 These tests build `SlaLogRow`s by hand; `test_reports_engine.py` runs a small dataset through the real
 engine and checks the CSV text exactly.

@@ -29,6 +29,7 @@ def test_the_warning_firing_emails_publishes_marks_sent_and_rearms_for_the_breac
     assert mail.to == ("ana@example.com",)
     assert "4711" in mail.subject and "first response" in mail.subject
     assert "Fri 20 Nov 2026 11:00 UTC" in mail.text and "due in 29 min" in mail.text
+    assert "Requester: bob@client.test" in mail.text.splitlines()  # from the ticket's fields
     assert "<table>" in mail.html
     assert [t for t, _ in w.publisher.events] == ["SLA Warning"]
     assert w.sent_keys() == ["4711#first_response#1#warning"]

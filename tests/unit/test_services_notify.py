@@ -65,6 +65,21 @@ def test_a_breach_email_names_ticket_level_metric_due_in_the_calendar_zone_and_l
     assert "overdue by 1 h 12 min" in message.html
 
 
+def test_the_email_names_the_tickets_subject_and_requester_when_known():
+    w = World()
+    due = datetime(2026, 11, 20, 10, 10, tzinfo=UTC)
+    notice = Notice(
+        "4711", Metric.FIRST_RESPONSE, 1, "urgent", Step(StepKind.WARNING, due, ("assignee",)), due
+    )
+    fields = {"subject": "Refund <not> received", "requester": "ann@client.test", "status": "open"}
+    message = render_notice(w.config, notice, datetime(2026, 11, 20, 10, 0, tzinfo=UTC), fields)
+    lines = message.text.splitlines()
+    assert lines[2:5] == ["Ticket: 4711", "Subject: Refund <not> received", "Requester: ann@client.test"]
+    assert "Refund &lt;not&gt; received" in message.html and "<not>" not in message.html
+    bare = render_notice(w.config, notice, due, {"subject": " ", "requester": None})
+    assert "Subject" not in bare.text and "Requester" not in bare.text
+
+
 def test_html_is_escaped():
     w = World()
     due = datetime(2026, 11, 20, 10, 10, tzinfo=UTC)

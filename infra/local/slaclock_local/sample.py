@@ -1,4 +1,4 @@
-"""A seeded generator of realistic canonical ticket events (DESIGN §4), for the examples, the demo and
+"""A seeded generator of realistic canonical ticket events, for the examples, the demo and
 the benchmarks.
 
     for event in generate_events(300, seed=7, start=datetime(2026, 1, 5, tzinfo=UTC)):

@@ -264,7 +264,7 @@ class LinkIssuer(Protocol):
 @dataclass(frozen=True, slots=True)
 class SlaLogRow:
     """One stored SLA clock record (one per ticket, metric and cycle) as of the ticket's last save:
-    a row of the SLA log (DESIGN §6). `agent` is the ticket's assignee; `time_zone` the IANA zone of
+    a row of the SLA log (docs/reports.md). `agent` is the ticket's assignee; `time_zone` the IANA zone of
     `calendar` (None if unknown when it was saved). `outcome_at`: the instant its outcome was decided
     (met: `stopped_at`; missed: `due_at`), None while undecided. `status`, `due_at`,
     `business_seconds` and `remaining_seconds` of a running clock are as of `as_of` (the instant its

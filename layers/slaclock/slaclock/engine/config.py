@@ -1,4 +1,4 @@
-"""Configuration model (DESIGN §3): calendars, SLA levels, ordered rules, sources, leads, reports.
+"""Configuration model (docs/configuration.md): calendars, SLA levels, ordered rules, sources, leads, reports.
 
 The dataclasses below are the engine's typed view of the configuration document. `load_config(doc)`
 turns a parsed YAML/JSON document (a mapping) into a `Config`, or raises `ConfigError` listing EVERY
@@ -175,7 +175,8 @@ class Config:
 
 
 # --------------------------------------------------------------------------------------------------
-# Vocabulary of the document (DESIGN §3). Rule matching (`slaclock.engine.rules`) reads these too.
+# Canonical ticket fields and values of the configuration. Rule matching (`slaclock.engine.rules`) reads
+# these too.
 
 RULE_FIELDS: tuple[str, ...] = (
     "channel", "status", "priority", "tags", "department", "assignee", "assignee_status", "requester",

@@ -1,4 +1,4 @@
-"""SLA reports (DESIGN §6): the SLA log rows, the compliance aggregation and their streaming CSV writers.
+"""SLA reports: the SLA log rows, the compliance aggregation and their streaming CSV writers.
 
 Two reports, both CSV (UTF-8 without BOM, comma, a header row, RFC 4180 quoting and ``\\r\\n`` line ends,
 as Python's `csv` module writes them):
@@ -80,7 +80,7 @@ class ReportError(ValidationError):
 class SlaLogRow:
     """One clock cycle as the SLA log shows it.
 
-    The first thirteen fields are DESIGN §6's columns, in order. `agent` is the ticket's assignee;
+    The first thirteen fields are the SLA log's columns, in order. `agent` is the ticket's assignee;
     `requester`, `department` and `agent` are ``""`` when the ticket has none. Instants are aware UTC
     datetimes. `business_seconds` is the business time the clock counted (to `stopped_at`, or to the
     evaluation's ``now`` while running); `remaining_seconds` = target − business_seconds (negative when

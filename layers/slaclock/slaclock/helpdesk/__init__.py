@@ -1,4 +1,4 @@
-"""Helpdesk provider adapters: a provider's webhook -> canonical events (DESIGN §4), and its authentication.
+"""Helpdesk provider adapters: a provider's webhook -> canonical events, and its authentication.
 
 One module per provider (`generic`, `zendesk`, `freshdesk`, `liveagent`, `intercom`, `jira`, `helpscout`).
 The webhook function calls, for the source named in ``POST /webhooks/{source}``::

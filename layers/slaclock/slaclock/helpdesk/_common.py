@@ -1,7 +1,7 @@
 """Shared pieces of the provider adapters: header lookup, JSON loading, instants, HMAC and token checks,
 field normalisation and the final hand-off to the engine's `parse_event`.
 
-Normalisation turns each helpdesk's vocabulary into DESIGN §3's values: status ``new``, ``open``,
+Normalisation turns each helpdesk's vocabulary into canonical values: status ``new``, ``open``,
 ``pending``, ``on_hold``, ``solved``, ``closed``; priority ``low``, ``normal``, ``high``, ``urgent``;
 channel ``email``, ``chat``, ``phone``, ``web``, ``social``, ``api``. A value the tables do not know is
 kept as a lowercase slug (``Waiting on Third Party`` -> ``waiting_on_third_party``), and every source

@@ -1,6 +1,6 @@
 """The `generic` provider: anything that can send a webhook.
 
-Body, without a mapping: one canonical event (DESIGN §4) or a JSON list of them, taken as they are
+Body, without a mapping: one canonical event (`engine.events`) or a JSON list of them, taken as they are
 (the sender owns the ids, so a redelivery dedupes).
 
 Body, with the source's `mapping`: any JSON, turned into canonical events by JMESPath expressions

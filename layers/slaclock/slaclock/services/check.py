@@ -236,7 +236,7 @@ def _send_email(
         recipients = tuple(a for a in recipients if a.lower() not in done)
         if not recipients:
             return True
-    message = render_notice(config, notice, now)
+    message = render_notice(config, notice, now, view.fields)
     try:
         ports.mailer.send(recipients, message.subject, message.text, message.html)
     except PartialDelivery as exc:

@@ -2,7 +2,7 @@
 
 Pure functions (no I/O). `run_check` (slaclock.services.check) calls them for every notice it claims.
 
-Recipients (DESIGN §5) are tokens of the level's `notify` / `escalations` lists:
+Recipients are tokens of the level's `notify` / `escalations` lists:
 
 - ``assignee``: the ticket's `assignee` field, when it is an e-mail address (a helpdesk that sends an
   agent id instead gives no address: the token then resolves to nobody);
@@ -140,10 +140,13 @@ def _lateness(notice: Notice, now: datetime) -> str:
     return f"due in {human_duration(late)}"
 
 
-def render_notice(config: Config, notice: Notice, now: datetime) -> Message:
-    """The e-mail for `notice` sent at `now`: ticket, level, metric, step, due instant in the level's
-    calendar time zone, and how late (or how long until due, for a warning). No ticket fields beyond
-    the id: the helpdesk link is where agents read the conversation."""
+def render_notice(
+    config: Config, notice: Notice, now: datetime, fields: Mapping[str, Any] | None = None
+) -> Message:
+    """The e-mail for `notice` sent at `now`: ticket, its subject and requester when the ticket's
+    `fields` carry them, level, metric, step, due instant in the level's calendar time zone, and how
+    late (or how long until due, for a warning). Subject and requester are personal data: they go
+    into the e-mail to the people the step names, never into a log or an integration event."""
     metric = _METRIC_WORDS.get(notice.metric.value, notice.metric.value)
     level = config.levels.get(notice.level)
     timezone = config.calendars[level.calendar].timezone if level is not None else "UTC"
@@ -156,8 +159,12 @@ def render_notice(config: Config, notice: Notice, now: datetime) -> Message:
         headline = f"SLA breached: ticket {notice.ticket_id}, {metric} {lateness}"
     else:
         headline = f"SLA escalation {notice.step.index + 1}: ticket {notice.ticket_id}, {metric} {lateness}"
-    rows = [
-        ("Ticket", notice.ticket_id),
+    rows = [("Ticket", notice.ticket_id)]
+    for name, label in (("subject", "Subject"), ("requester", "Requester")):
+        value = (fields or {}).get(name)
+        if isinstance(value, str) and value.strip():
+            rows.append((label, value.strip()))
+    rows += [
         ("SLA level", notice.level),
         ("Metric", f"{metric} (cycle {notice.cycle})" if notice.cycle > 1 else metric),
         ("Step", notice.step.key),

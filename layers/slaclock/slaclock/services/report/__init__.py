@@ -1,4 +1,4 @@
-"""Use case: compliance reports to S3, scheduled and on demand, shared as expiring links (DESIGN §6).
+"""Use case: compliance reports to S3, scheduled and on demand, shared as expiring links.
 
 Three entry points (`jobs`), one builder (`build`), a request validator (`request`) and the periods
 and specifications they share (`spec`); `sort` (external merge sort), `links` (signed report links)
@@ -28,7 +28,7 @@ summary.html}``. The CSVs are the engine's (`slaclock.engine.reports`: same colu
 formats as ``slaclock replay``), the page is the engine's summary page. The SLA log comes in outcome
 order (the index order: it costs no memory) unless a sort is asked: then an external merge sort over
 temporary files (`slaclock.services.report.sort`) keeps memory flat. Compliance days are counted in
-each LEVEL's calendar zone (DESIGN §6), so near the period's edges a day of another zone may appear.
+each LEVEL's calendar zone (a local day), so near the period's edges a day of another zone may appear.
 
 Memory is flat in the row count: the rows stream from the query into a multipart upload; only the
 compliance tallies (days × groups), the summary's bounded aggregates, one sort chunk and one batch of

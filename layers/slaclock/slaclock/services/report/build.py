@@ -37,7 +37,7 @@ from slaclock.ports import (
     ReportSink,
 )
 from slaclock.ports import SlaLogRow as ClockRecord
-from slaclock.services.report.email import describe_period
+from slaclock.services.report.email import describe_period, human_period
 from slaclock.services.report.sort import DEFAULT_CHUNK_ROWS, DistinctCounter, external_sort
 from slaclock.services.report.spec import (
     CSV_TYPE,
@@ -287,8 +287,9 @@ def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: date
 
 
 def page_title(spec: ReportSpec) -> str:
-    """``SLA report daily-billing · 2026-11-19``: the summary page's title."""
-    return f"SLA report {spec.title} · {spec.period.label}"
+    """``SLA report daily-billing · 9–13 November 2026``: the summary page's one title, with the period
+    in words (its exact bounds and zone are the subtitle)."""
+    return f"SLA report {spec.title} · {human_period(spec.period)}"
 
 
 def previous_figures(ports: ReportPorts, spec: ReportSpec, config: Config, now: datetime) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,22 @@ def describe_period(period: Period) -> str:
     tz = ZoneInfo(period.timezone)
     start, end = period.start.astimezone(tz), period.end.astimezone(tz)
     return f"Outcomes decided {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} ({period.timezone})"
+
+
+def human_period(period: Period) -> str:
+    """``9–13 November 2026``, ``19 November 2026``, ``30 November – 4 December 2026``: the local days
+    the period covers, in its own time zone (its end is excluded, so a period ending at midnight ends
+    the day before)."""
+    tz = ZoneInfo(period.timezone)
+    first = period.start.astimezone(tz).date()
+    last = max((period.end - timedelta(microseconds=1)).astimezone(tz).date(), first)
+    if first == last:
+        return f"{first.day} {first:%B %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
 
 
 def _pct(value: float | None) -> str:
@@ -91,6 +107,42 @@ def summary_lines(figures: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+HEADLINE = ("Compliance", "Met", "Missed", "Still running", "Clocks", "Tickets")
+
+
+def headline_row(figures: Mapping[str, Any]) -> tuple[str, ...]:
+    """The headline figures, in `HEADLINE` order (the summary page's headline cards)."""
+    return (
+        _pct(figures.get("compliance_pct")),
+        str(figures.get("met", 0)),
+        str(figures.get("missed", 0)),
+        str(figures.get("running", 0)),
+        str(figures.get("rows", 0)),
+        str(figures.get("tickets", 0)),
+    )
+
+
+def headline_text(figures: Mapping[str, Any]) -> list[str]:
+    """The headline as a plain-text table: a header line and a value line, columns aligned."""
+    values = headline_row(figures)
+    widths = [max(len(h), len(v)) for h, v in zip(HEADLINE, values, strict=True)]
+    return [
+        "  ".join(h.ljust(w) for h, w in zip(HEADLINE, widths, strict=True)).rstrip(),
+        "  ".join(v.rjust(w) for v, w in zip(values, widths, strict=True)),
+    ]
+
+
+def headline_html(figures: Mapping[str, Any]) -> str:
+    """The headline as an HTML table (inline styles only: e-mail clients drop style sheets)."""
+    cell = "padding:4px 12px;border:1px solid #dde3ea"
+    head = "".join(f"<th style='{cell};text-align:left'>{html.escape(h)}</th>" for h in HEADLINE)
+    values = "".join(
+        f"<td style='{cell};text-align:right;font-size:18px'>{html.escape(v)}</td>"
+        for v in headline_row(figures)
+    )
+    return f"<table style='border-collapse:collapse;margin:8px 0'><tr>{head}</tr><tr>{values}</tr></table>"
+
+
 def render_report_email(
     spec: ReportSpec, figures: Mapping[str, Any], links: Mapping[str, str], *, expires_at: datetime
 ) -> Message:
@@ -111,6 +163,7 @@ def render_report_email(
     text = [intro, ""]
     if empty:
         text += [empty_note, ""]
+    text += [*headline_text(figures), ""]
     width = max(len(label) for label, _ in lines) + 1
     text += [f"{label + ':':<{width}} {value}" for label, value in lines]
     text += ["", f"Download (links expire {expiry}):"]
@@ -130,6 +183,7 @@ def render_report_email(
     if empty:
         body.append(f"<p><strong>{e(empty_note)}</strong></p>")
     body += [
+        headline_html(figures),
         f"<table>{rows}</table>",
         f"<p>Download (links expire {e(expiry)}):</p><ul>{items}</ul>",
         "<p style='color:#5a6776'>Instants in the CSV files are UTC; durations are business seconds.</p>",
