@@ -10,6 +10,7 @@ missed at `now` under both, so Monday's compliance goes from 1 met + 1 missed (5
 
 import csv
 import json
+import pathlib
 
 import pytest
 from slaclock.cli import main
@@ -106,3 +107,62 @@ def test_one_config_is_a_usage_error(files, capsys):
     old, _, events, out = files
     assert main(["diff", "--config", str(old), "--events", str(events), "--out", str(out)]) == 2
     assert "--config twice" in capsys.readouterr().err
+
+
+def test_each_side_equals_its_own_replay(tmp_path):
+    """Differential: the old and new columns of compliance_diff.csv are, row by row, the compliance
+    reports `slaclock replay` writes for each configuration alone (examples/sla.yaml and a variant)."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    old = root / "examples" / "sla.yaml"
+    new = tmp_path / "new.yaml"
+    new.write_text(old.read_text(encoding="utf-8").replace("within: 1h,", "within: 30m,"), encoding="utf-8")
+    events = root / "examples" / "events.jsonl"
+    out = tmp_path / "diff"
+    assert (
+        main(
+            [
+                "diff",
+                "--config",
+                str(old),
+                "--config",
+                str(new),
+                "--events",
+                str(events),
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    diff = _rows(out / "compliance_diff.csv")
+    for side, config in (("old", old), ("new", new)):
+        replayed = tmp_path / side
+        assert (
+            main(
+                [
+                    "replay",
+                    "--config",
+                    str(config),
+                    "--events",
+                    str(events),
+                    "--out",
+                    str(replayed),
+                    "--quiet",
+                    "--workers",
+                    "1",
+                ]
+            )
+            == 0
+        )
+        expected = [
+            (r["date"], r["met"], r["missed"], r["compliance_pct"])
+            for r in _rows(replayed / "compliance.csv")
+        ]
+        got = [
+            (r["date"], r[f"{side}_met"], r[f"{side}_missed"], r[f"{side}_compliance_pct"])
+            for r in diff
+            if r[f"{side}_compliance_pct"]
+        ]
+        assert got == expected
+    assert any(r["delta_pct"] not in ("", "+0.00") for r in diff)  # the variant does change something
