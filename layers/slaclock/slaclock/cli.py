@@ -97,6 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--quiet", action="store_true", help="no summary")
     m.set_defaults(module="merge")
 
+    d = sub.add_parser("diff", help="compare two policies over the same events (per-ticket changes)")
+    d.add_argument("--config", action="append", required=True, metavar="FILE", help="twice: old, then new")
+    d.add_argument("--events", required=True, metavar="FILE", help="JSON Lines or a JSON array")
+    d.add_argument("--out", required=True, metavar="DIR")
+    d.add_argument("--now", metavar="T", help="ISO 8601 instant (default: the latest event)")
+    d.add_argument("--group-by", default="", metavar="FIELDS", help="department,agent,level,metric")
+    d.add_argument("--strict", action="store_true", help="a malformed line is fatal")
+    d.add_argument("--quiet", action="store_true", help="no summary")
+    d.set_defaults(module="diff")
+
     c = sub.add_parser("config", help="the configuration deployed in the account")
     csub = c.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     push = csub.add_parser("push", help="validate a configuration and upload it (an invalid one is refused)")
