@@ -24,7 +24,8 @@ $(STAMP): pyproject.toml infra/local/pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]' -e ./infra/local
 	@# the browser tests' headless Chromium (tests/browser): best effort, skipped there when missing
 	test -x /usr/bin/chromium || ! command -v apt-get >/dev/null || \
-		{ apt-get install -y chromium chromium-driver || sudo -n apt-get install -y chromium chromium-driver; } \
+		{ apt-get install -y chromium chromium-driver || { apt-get update -qq && apt-get install -y chromium chromium-driver; } \
+		  || sudo -n apt-get install -y chromium chromium-driver; } \
 		|| echo "chromium not installed: tests/browser will be skipped"
 	touch $(STAMP)
 

@@ -7,7 +7,7 @@ from slaclock.engine.reports import COMPLIANCE_COLUMNS, SlaLogRow, compliance_re
 from slaclock.engine.summary import SummaryAccumulator
 from slaclock.engine.summary_page import business_time, local_instant, render_summary
 from slaclock.services.report import Period
-from slaclock.services.report_email import human_period
+from slaclock.services.report.email import human_period
 
 T0 = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)  # a Monday
 
