@@ -24,6 +24,9 @@ from slaclock.engine.config import Config, Metric
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import Event
 
+MAX_LINK_SECONDS = 7 * 24 * 3600
+"""604,800 s: the longest a SigV4 presigned URL is valid, so the longest a report link may promise."""
+
 
 @dataclass(frozen=True, slots=True)
 class StoredTicket:

@@ -17,6 +17,7 @@ is logged with the request id instead). The reasons given for 400 and 401 name t
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -85,3 +86,22 @@ def json_body(doc: Any) -> str:
     except UnicodeEncodeError:
         return json.dumps(doc, separators=(",", ":"))
     return text
+
+
+def request_body(event: Any) -> bytes:
+    """The raw body of an API Gateway HTTP API event (a powertools `APIGatewayProxyEventV2`): base64
+    decoded when the gateway encoded it, else the text as UTF-8; ``b""`` when there is none."""
+    raw = event.body or ""
+    return base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+
+
+def json_request(event: Any, *, max_bytes: int, what: str) -> Any:
+    """The JSON document of a request body (`request_body`), or a `ValidationError` (400) named
+    `what` when the body is larger than `max_bytes` or is not JSON. An empty body is ``None``."""
+    body = request_body(event)
+    if len(body) > max_bytes:
+        raise ValidationError([("", f"the body is larger than {max_bytes} bytes")], what)
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        raise ValidationError([("", "the body is not valid JSON")], what) from None

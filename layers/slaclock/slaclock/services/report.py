@@ -77,6 +77,7 @@ from slaclock.engine.reports import (
 )
 from slaclock.engine.summary import SummaryAccumulator, render_summary
 from slaclock.ports import (
+    MAX_LINK_SECONDS,
     ClockRecordStore,
     ConfigSource,
     LinkIssuer,
@@ -107,8 +108,6 @@ NAMED_PERIODS: Mapping[str, tuple[str, int]] = {
 ``yesterday`` are the previous COMPLETE period (what a subscription of that kind would report);
 ``this_*`` and ``today`` run from the current period's start to its end (decided so far)."""
 
-MAX_LINK_SECONDS = 7 * 24 * 3600
-"""604,800 s: the longest a SigV4 presigned URL is valid."""
 FILES: tuple[str, ...] = ("sla_log.csv", "compliance.csv", "summary.html")
 CSV_TYPE = "text/csv; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
