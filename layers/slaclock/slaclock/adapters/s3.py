@@ -20,7 +20,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from slaclock.adapters import _aws
-from slaclock.ports import MAX_LINK_SECONDS
+from slaclock.engine.limits import MAX_LINK_SECONDS
 
 MiB = 1024 * 1024
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from slaclock.ports import MAX_LINK_SECONDS
+from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.runtime import clock as runtime_clock
 from slaclock.runtime.settings import NonEmpty, TableSettings
 

@@ -62,6 +62,7 @@ from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.clocks import clock_at, decided_at
 from slaclock.engine.config import REPORT_GROUPS, Config, Metric, ReportSubscription
 from slaclock.engine.errors import SlaclockError, ValidationError
+from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.engine.reports import (
     SLA_LOG_COLUMNS,
     ComplianceAccumulator,
@@ -77,7 +78,6 @@ from slaclock.engine.reports import (
 )
 from slaclock.engine.summary import SummaryAccumulator, render_summary
 from slaclock.ports import (
-    MAX_LINK_SECONDS,
     ClockRecordStore,
     ConfigSource,
     LinkIssuer,
