@@ -8,13 +8,12 @@ Errors become HTTP answers in `slaclock.runtime.http` (400/401/404/413/503; 500 
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from slaclock.helpdesk._common import to_instant
 from slaclock.runtime import wiring
-from slaclock.runtime.http import error_body, json_body
+from slaclock.runtime.http import error_body, json_body, request_body
 from slaclock.runtime.observability import count, logger, metrics, record_schedule, traced
 from slaclock.services.ingest import receive_webhook
 
@@ -25,8 +24,7 @@ app = APIGatewayHttpResolver()
 @app.post("/webhooks/<source>")
 def webhook(source: str) -> Response[str]:
     event = app.current_event
-    raw = event.body or ""
-    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+    body = request_body(event)
     now = wiring.clock()
     received = to_instant(event.request_context.time_epoch) or now  # unix ms: API Gateway's receive time
     receipt = receive_webhook(wiring.webhook_ports(), source, event.headers, body, now, received)

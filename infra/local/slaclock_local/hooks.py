@@ -2,7 +2,8 @@
 
 An escalation step may POST a signed webhook (`slaclock.runtime.outgoing.UrllibWebhookPoster`). A local
 run must not call the real receivers of a configuration (``https://hooks.example.com/...``), so while
-the stack runs, `OutgoingCapture` replaces the poster's `post` for this process: each call is recorded
+the stack runs, `OutgoingCapture` wraps the poster the composition root builds (`wiring.override`, no
+patched method): each call is recorded
 (virtual instant, URL, headers, body) and answered as a success. A receiver on loopback
 (``http://127.0.0.1:...`` or ``http://localhost:...``) is the exception: it is really called, so a
 developer can test a receiver locally. `uninstall` puts the real poster back.
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from slaclock.engine.events import format_instant
+from slaclock.ports import WebhookPoster
 
 __all__ = ["CapturedWebhook", "OutgoingCapture"]
 
@@ -47,39 +49,42 @@ class CapturedWebhook:
 class OutgoingCapture:
     now: Callable[[], datetime]
     sent: list[CapturedWebhook] = field(default_factory=list)
-    _original: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def install(self) -> None:
-        from slaclock.runtime import outgoing
+        from slaclock.runtime import wiring
 
-        if self._original is not None:
-            return
-        original = outgoing.UrllibWebhookPoster.post
-        capture = self
-
-        def post(poster: Any, url: str, body: bytes, headers: Mapping[str, str]) -> None:
-            host = urlsplit(url).hostname or ""
-            loopback = host in _LOOPBACK
-            try:
-                if loopback:
-                    original(poster, url, body, headers)
-            finally:
-                with capture._lock:
-                    capture.sent.append(
-                        CapturedWebhook(capture.now(), url, dict(headers), bytes(body), loopback)
-                    )
-
-        self._original = original
-        outgoing.UrllibWebhookPoster.post = post  # type: ignore[method-assign,assignment]
+        wiring.override(webhooks=self.wrap)
 
     def uninstall(self) -> None:
-        from slaclock.runtime import outgoing
+        from slaclock.runtime import wiring
 
-        if self._original is not None:
-            outgoing.UrllibWebhookPoster.post = self._original  # type: ignore[method-assign]
-            self._original = None
+        wiring.override(webhooks=None)
+
+    def wrap(self, real: WebhookPoster) -> WebhookPoster:
+        """`real`, recording every POST; only a loopback receiver is really called."""
+        return _CapturingPoster(real, self)
+
+    def record(self, url: str, body: bytes, headers: Mapping[str, str], delivered: bool) -> None:
+        with self._lock:
+            self.sent.append(CapturedWebhook(self.now(), url, dict(headers), bytes(body), delivered))
 
     def snapshot(self) -> list[CapturedWebhook]:
         with self._lock:
             return list(self.sent)
+
+
+@dataclass(frozen=True, slots=True)
+class _CapturingPoster:
+    """Implements `slaclock.ports.WebhookPoster` for the local stack (see the module's docstring)."""
+
+    real: WebhookPoster
+    capture: OutgoingCapture
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        loopback = (urlsplit(url).hostname or "") in _LOOPBACK
+        try:
+            if loopback:
+                self.real.post(url, body, headers)
+        finally:
+            self.capture.record(url, body, headers, loopback)

@@ -50,8 +50,12 @@ class StoredTicket:
 class ConflictError(SlaclockError):
     """Optimistic lock lost: someone else wrote the ticket first. Re-read and retry."""
 
+    http_status = 503  # the sender retries
+
 
 class ServiceUnavailable(SlaclockError):  # noqa: N818 - named after the condition, like HTTP 503
+    http_status = 503
+
     """An outside service refused after the client's own retries (throttling, 5xx, timeout).
 
     Raised by `Scheduler`, `Mailer`, `EventPublisher` and `WebhookPoster` instead of SDK errors

@@ -20,8 +20,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from slaclock.adapters import _aws
+from slaclock.engine.limits import MAX_LINK_SECONDS
 
-MAX_LINK_SECONDS = 7 * 24 * 3600
 MiB = 1024 * 1024
 
 

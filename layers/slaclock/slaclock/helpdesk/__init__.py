@@ -33,6 +33,8 @@ class AuthError(SlaclockError):
     """The request is not from the source: wrong or missing signature or token, or a signed timestamp
     outside the tolerance window. The webhook answers 401 and stores nothing."""
 
+    http_status = 401
+
 
 class PayloadError(ValidationError):
     """The body cannot be turned into canonical events; lists every problem with its path

@@ -17,24 +17,13 @@ is logged with the request id instead). The reasons given for 400 and 401 name t
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
 from slaclock.engine.errors import SlaclockError, ValidationError
-from slaclock.helpdesk import AuthError
-from slaclock.ports import ConflictError, ServiceUnavailable
-from slaclock.services.ingest import PayloadTooLargeError, UnknownSourceError
-
-_STATUS: tuple[tuple[type[BaseException], int], ...] = (
-    (ValidationError, 400),
-    (AuthError, 401),
-    (UnknownSourceError, 404),
-    (PayloadTooLargeError, 413),
-    (ConflictError, 503),
-    (ServiceUnavailable, 503),
-)
 
 RETRY_AFTER_SECONDS = 5
 
@@ -42,18 +31,17 @@ RETRY_AFTER_SECONDS = 5
 def status_for(exc: BaseException) -> int:
     """The HTTP status of an exception (500 for anything that is not a mapped domain error).
 
-    A domain error of another use case may declare its own status as a class attribute
-    (``class ReportNotFound(SlaclockError): http_status = 404``) rather than being listed here, so
-    this module does not import every use case (each function imports only its own)."""
+    Every domain error but `ValidationError` declares its status as a class attribute
+    (``class ReportNotFound(SlaclockError): http_status = 404``; `AuthError` 401, `UnknownSourceError`
+    404, `PayloadTooLargeError` 413, `ConflictError` and `ServiceUnavailable` 503) rather than being
+    listed here, so this module imports no use case, port or provider (a cold start of the report
+    function loads none of the ingest path)."""
     if isinstance(exc, ServiceError):  # the router's own answers: no route (404), method (405) ...
         return exc.status_code
     declared = getattr(exc, "http_status", None)
     if isinstance(exc, SlaclockError) and isinstance(declared, int) and 400 <= declared <= 599:
         return declared
-    for cls, status in _STATUS:
-        if isinstance(exc, cls):
-            return status
-    return 500
+    return 400 if isinstance(exc, ValidationError) else 500
 
 
 def error_body(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -61,7 +49,7 @@ def error_body(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, str]]
     status = status_for(exc)
     if isinstance(exc, ValidationError):
         return status, {"error": exc.what, "problems": exc.messages()}, {}
-    if isinstance(exc, AuthError):
+    if status == 401:  # AuthError
         return status, {"error": "unauthorized", "reason": str(exc)}, {}
     if status == 503:
         return (
@@ -85,3 +73,22 @@ def json_body(doc: Any) -> str:
     except UnicodeEncodeError:
         return json.dumps(doc, separators=(",", ":"))
     return text
+
+
+def request_body(event: Any) -> bytes:
+    """The raw body of an API Gateway HTTP API event (a powertools `APIGatewayProxyEventV2`): base64
+    decoded when the gateway encoded it, else the text as UTF-8; ``b""`` when there is none."""
+    raw = event.body or ""
+    return base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+
+
+def json_request(event: Any, *, max_bytes: int, what: str) -> Any:
+    """The JSON document of a request body (`request_body`), or a `ValidationError` (400) named
+    `what` when the body is larger than `max_bytes` or is not JSON. An empty body is ``None``."""
+    body = request_body(event)
+    if len(body) > max_bytes:
+        raise ValidationError([("", f"the body is larger than {max_bytes} bytes")], what)
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        raise ValidationError([("", "the body is not valid JSON")], what) from None

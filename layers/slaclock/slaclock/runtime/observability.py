@@ -30,19 +30,15 @@ from typing import Any, TypeVar, cast
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from slaclock.engine.clocks import StepKind
-
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "slaclock")
 logger = Logger(service=SERVICE, log_uncaught_exceptions=True)
 # The service is passed, not left to Powertools' own environment lookup, so every metric carries the
 # ``service`` dimension the alarms filter on even where the variable is unset.
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SlaClock"), service=SERVICE)
 
-_STEP_METRICS = {
-    StepKind.WARNING: "Warnings",
-    StepKind.BREACH: "Breaches",
-    StepKind.ESCALATION: "Escalations",
-}
+_STEP_METRICS: dict[str, str] = {"warning": "Warnings", "breach": "Breaches", "escalation": "Escalations"}
+"""Metric per `slaclock.engine.clocks.StepKind` (a StrEnum: its members look these keys up), by value
+so that importing the logger does not import the engine."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -2,8 +2,11 @@
 
     ports = report_ports()      # config, clock records, S3 sink, link issuer, SES, job records, queue
 
-Kept apart from `slaclock.runtime.wiring` (the ingest/check functions' root) so neither function loads
-the other's adapters. `reset()` forgets everything (tests change the environment between cases).
+Nothing heavy at module level: the settings (validated at cold start) only; the report use case, its
+models and the adapters (boto3) are imported when the ports are first built, i.e. by the first
+invocation that needs them. Kept apart from `slaclock.runtime.wiring` (the ingest/check functions'
+root) so neither function loads the other's adapters. `reset()` forgets everything (tests change the
+environment between cases).
 
 Links and credentials: a presigned URL is valid until its ``X-Amz-Expires`` OR until the credentials
 that signed it expire, whichever comes first, and the function's role credentials are temporary
@@ -17,12 +20,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.runtime import clock as runtime_clock
 from slaclock.runtime.settings import NonEmpty, TableSettings
-from slaclock.services.report import MAX_LINK_SECONDS, ReportPorts
+
+if TYPE_CHECKING:
+    from slaclock.services.report import ReportPorts
 
 
 class ReportSettings(TableSettings):
@@ -66,6 +73,7 @@ def report_ports() -> ReportPorts:
     from slaclock.adapters.s3 import S3ReportSink
     from slaclock.adapters.secrets import SecretKeyRing
     from slaclock.adapters.ses import SesMailer
+    from slaclock.services.report import ReportPorts
     from slaclock.services.report.links import TokenLinks
 
     s = report_settings()

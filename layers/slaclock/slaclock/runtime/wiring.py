@@ -12,6 +12,7 @@ configuration and the secrets themselves. `reset()` forgets everything (tests).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
@@ -26,7 +27,28 @@ if TYPE_CHECKING:  # the adapters themselves are imported on first use (cold-sta
     from slaclock.adapters.config_store import S3ConfigStore
     from slaclock.adapters.scheduler import EventBridgeScheduler
     from slaclock.adapters.secrets import ParameterSecretStore
+    from slaclock.ports import WebhookPoster
     from slaclock.services.check import CheckPorts  # the check use case: not the webhook's
+
+
+_wrap_webhooks: Callable[[WebhookPoster], WebhookPoster] | None = None
+
+
+def override(*, webhooks: Callable[[WebhookPoster], WebhookPoster] | None = None) -> None:
+    """Build the outgoing escalation webhook poster as ``webhooks(real_poster)`` from now on (the local
+    stack captures every POST this way, and calls the real poster for a loopback receiver); None: the
+    real poster. Forgets the ports built so far. An override is kept across `reset`; Lambda never sets
+    one."""
+    global _wrap_webhooks
+    _wrap_webhooks = webhooks
+    reset()
+
+
+def _webhook_poster(timeout_seconds: float) -> WebhookPoster:
+    from slaclock.runtime.outgoing import UrllibWebhookPoster
+
+    real = UrllibWebhookPoster(timeout_seconds=timeout_seconds)
+    return real if _wrap_webhooks is None else _wrap_webhooks(real)
 
 
 def clock() -> datetime:
@@ -94,7 +116,6 @@ def _check_ports(s: CheckSettings) -> CheckPorts:
     from slaclock.adapters.dynamodb import DynamoNoticeLedger, DynamoTicketStore
     from slaclock.adapters.events import EventBridgePublisher
     from slaclock.adapters.ses import SesMailer
-    from slaclock.runtime.outgoing import UrllibWebhookPoster
     from slaclock.services.check import CheckPorts
 
     config = _config_store(s.config_bucket, s.config_key, s.config_recheck_seconds)
@@ -105,7 +126,7 @@ def _check_ports(s: CheckSettings) -> CheckPorts:
         scheduler=_scheduler_of(s),
         mailer=SesMailer(sender=s.sender, rate_share=s.send_rate_share, account_rate=s.ses_send_rate),
         publisher=EventBridgePublisher(bus_name=s.event_bus),
-        webhooks=UrllibWebhookPoster(timeout_seconds=s.webhook_timeout_seconds),
+        webhooks=_webhook_poster(s.webhook_timeout_seconds),
         secrets=_secrets(s.secret_max_age_seconds),
         webhook_secret=s.webhook_signing_secret,
         lease=timedelta(seconds=s.notice_lease_seconds),

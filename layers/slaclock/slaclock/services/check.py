@@ -117,8 +117,8 @@ class CheckResult:
     lateness_seconds: float | None = None
     attempts: int = 1
 
-    def count(self, kind: StepKind) -> int:
-        return sum(1 for n in self.sent if n.step.kind is kind)
+    def count(self, kind: StepKind | str) -> int:
+        return sum(1 for n in self.sent if n.step.kind == kind)
 
 
 @dataclass(slots=True)

@@ -111,9 +111,13 @@ def _ignore(ticket_id: str) -> None:
 class UnknownSourceError(SlaclockError):
     """No source of that name in the configuration (404)."""
 
+    http_status = 404
+
 
 class PayloadTooLargeError(SlaclockError):
     """The body is over `MAX_BODY_BYTES` (413)."""
+
+    http_status = 413
 
 
 @dataclass(frozen=True, slots=True)

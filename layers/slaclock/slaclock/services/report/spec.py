@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from slaclock.engine.config import Config, ReportSubscription
 from slaclock.engine.errors import SlaclockError, ValidationError
+from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.engine.reports import (
     format_instant,
 )
@@ -31,8 +32,6 @@ NAMED_PERIODS: Mapping[str, tuple[str, int]] = {
 ``yesterday`` are the previous COMPLETE period (what a subscription of that kind would report);
 ``this_*`` and ``today`` run from the current period's start to its end (decided so far)."""
 
-MAX_LINK_SECONDS = 7 * 24 * 3600
-"""604,800 s: the longest a SigV4 presigned URL is valid."""
 FILES: tuple[str, ...] = ("sla_log.csv", "compliance.csv", "summary.html")
 CSV_TYPE = "text/csv; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
