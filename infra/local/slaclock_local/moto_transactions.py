@@ -82,7 +82,7 @@ def install() -> None:
     from moto.dynamodb.models.table import Table
 
     original = models.DynamoDBBackend.transact_write_items
-    models.copy = _CopyModule(Table)  # type: ignore[assignment]
+    models.copy = _CopyModule(Table)  # type: ignore[attr-defined,assignment]
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         snapshot = _named_items(self, transact_items) if len(transact_items) <= 100 else []

@@ -19,11 +19,18 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from typing import Any
 
-from aws_lambda_powertools.event_handler.exceptions import ServiceError
-
 from slaclock.engine.errors import SlaclockError, ValidationError
+
+
+def _router_error(exc: BaseException) -> bool:
+    """Whether `exc` is the Powertools router's own answer (no route 404, method 405 ...). Checked
+    without importing the router: a function that has no router (the webhook) cannot raise one."""
+    module = sys.modules.get("aws_lambda_powertools.event_handler.exceptions")
+    return module is not None and isinstance(exc, module.ServiceError)
+
 
 RETRY_AFTER_SECONDS = 5
 
@@ -36,8 +43,9 @@ def status_for(exc: BaseException) -> int:
     404, `PayloadTooLargeError` 413, `ConflictError` and `ServiceUnavailable` 503) rather than being
     listed here, so this module imports no use case, port or provider (a cold start of the report
     function loads none of the ingest path)."""
-    if isinstance(exc, ServiceError):  # the router's own answers: no route (404), method (405) ...
-        return exc.status_code
+    if _router_error(exc):  # the router's own answers: no route (404), method (405) ...
+        code: int = exc.status_code  # type: ignore[attr-defined]
+        return code
     declared = getattr(exc, "http_status", None)
     if isinstance(exc, SlaclockError) and isinstance(declared, int) and 400 <= declared <= 599:
         return declared
@@ -59,8 +67,8 @@ def error_body(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, str]]
         )
     if status == 500:
         return status, {"error": "internal error"}, {}
-    if isinstance(exc, ServiceError):
-        return status, {"error": exc.msg}, {}
+    if _router_error(exc):
+        return status, {"error": exc.msg}, {}  # type: ignore[attr-defined]
     return status, {"error": str(exc)}, {}
 
 

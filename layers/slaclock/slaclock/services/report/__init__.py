@@ -42,6 +42,7 @@ level and department, and the trend against the previous period of the same leng
 `previous_figures`).
 """
 
+from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.services.report.build import (
     ReportPorts,
     build_report,
@@ -68,7 +69,6 @@ from slaclock.services.report.spec import (
     CSV_TYPE,
     FILES,
     HTML_TYPE,
-    MAX_LINK_SECONDS,
     NAMED_PERIODS,
     PERIOD_KINDS,
     REPORTS_PREFIX,

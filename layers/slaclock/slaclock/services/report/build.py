@@ -15,6 +15,7 @@ from typing import Any
 from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.clocks import clock_at, decided_at
 from slaclock.engine.config import Config, Metric
+from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.engine.reports import (
     SLA_LOG_COLUMNS,
     ComplianceAccumulator,
@@ -42,7 +43,6 @@ from slaclock.services.report.sort import DEFAULT_CHUNK_ROWS, DistinctCounter, e
 from slaclock.services.report.spec import (
     CSV_TYPE,
     HTML_TYPE,
-    MAX_LINK_SECONDS,
     Period,
     ReportSpec,
     scheduled_report_id,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 from pydantic import ValidationError as PydanticValidationError
 
 from slaclock.engine.config import REPORT_GROUPS, Config, Metric
+from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.engine.reports import (
     ReportError,
     check_group_by,
@@ -20,7 +21,6 @@ from slaclock.engine.reports import (
     parse_sort,
 )
 from slaclock.services.report.spec import (
-    MAX_LINK_SECONDS,
     NAMED_PERIODS,
     Period,
     ReportRequestError,
