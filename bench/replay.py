@@ -35,14 +35,6 @@ timed): the memory the events hold once read, and the peak while replaying and w
 
 from __future__ import annotations
 
-import os.path
-import sys
-
-# `python bench/replay.py` puts bench/ first on sys.path, where bench/calendar.py would shadow the
-# standard library's `calendar` (which `_strptime`, `holidays`, ... import): take bench/ off the path.
-if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.dirname(os.path.realpath(__file__)):
-    del sys.path[0]
-
 import argparse
 import cProfile
 import gc
@@ -53,6 +45,7 @@ import pstats
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 REGION = "us-east-1"
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
