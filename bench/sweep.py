@@ -80,6 +80,7 @@ def run(n_tickets: int, budget_seconds: float) -> dict[str, Any]:
     from slaclock.engine.clocks import apply_event, evaluate
     from slaclock.engine.config import load_config
     from slaclock.engine.events import parse_event
+    from slaclock.engine.policy import compile_policy
     from slaclock.runtime import wiring
     from slaclock.runtime.outgoing import UrllibWebhookPoster
     from slaclock.scheduling import round_up_to_minute
@@ -110,6 +111,7 @@ def run(n_tickets: int, budget_seconds: float) -> dict[str, Any]:
 
     # -- seed: N tickets created at T0, breached at 10:10, schedules lost
     config = load_config(doc)
+    policy = compile_policy(config)
     store = DynamoTicketStore(stack.ref("SlaTable"))
     started = time.perf_counter()
     with store.models.ticket.batch_write() as batch:
@@ -119,8 +121,8 @@ def run(n_tickets: int, budget_seconds: float) -> dict[str, Any]:
             event = parse_event(
                 {"id": f"e{n}", "ticket_id": tid, "type": "created", "at": T0.isoformat(), "ticket": fields}
             )
-            state = apply_event(config, None, event)
-            view = evaluate(config, state, T0)
+            state = apply_event(policy, None, event)
+            view = evaluate(policy, state, T0)
             assert view.next_check_at is not None
             batch.save(store._ticket_item(state, 1, round_up_to_minute(view.next_check_at), None))
     seed_seconds = time.perf_counter() - started

@@ -14,6 +14,7 @@ import yaml
 from slaclock import configfile
 from slaclock.cli import main
 from slaclock.engine.errors import ConfigError
+from slaclock.engine.policy import compile_policy
 from slaclock.helpdesk._common import STATUS
 
 from tests.fakes.world import CONFIG_DOC, T0, World, minutes
@@ -122,7 +123,7 @@ def test_pause_statuses_ignore_case_like_rule_conditions():
     w.ingest(w.event("updated", at=T0 + timedelta(hours=3), status="Open"))
     from slaclock.engine.clocks import evaluate
 
-    view = evaluate(w.config, w.state(), T0 + timedelta(hours=5))
+    view = evaluate(compile_policy(w.config), w.state(), T0 + timedelta(hours=5))
     resolution = next(c for c in view.clocks if c.metric.value == "resolution")
     assert resolution.business_seconds == pytest.approx(3 * 3600)  # 5 h less the 2 h pending
 

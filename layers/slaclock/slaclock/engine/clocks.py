@@ -1,13 +1,14 @@
 """SLA clocks (DESIGN §5): the pure, incremental evaluation of one ticket.
 
 The engine folds a ticket's events, in (`at`, `id`) order and with repeated ids ignored, into a
-`TicketState`; `evaluate(config, state, now)` turns the state into clocks, the notices owed at `now`,
-and the next instant a check must run.
+`TicketState`; `evaluate(policy, state, now)` turns the state into clocks, the notices owed at `now`,
+and the next instant a check must run. `policy` is the configuration compiled once
+(`slaclock.engine.policy.compile_policy(config)`).
 
-    state = replay_ticket(config, events)           # any order, duplicates allowed
-    state = apply_event(config, state, event)       # incremental; == replay_ticket(config, events + [event])
-    view  = evaluate(config, state, now)            # clocks, notices owed, next_check_at
-    tid, fields, outcomes = clock_outcomes(config, events, now)   # replay + evaluate, for reports only
+    state = replay_ticket(policy, events)           # any order, duplicates allowed
+    state = apply_event(policy, state, event)       # incremental; == replay_ticket(policy, events + [event])
+    view  = evaluate(policy, state, now)            # clocks, notices owed, next_check_at
+    tid, fields, outcomes = clock_outcomes(policy, events, now)   # replay + evaluate, for reports only
 
 `TicketState.to_dict()` / `TicketState.from_dict()` round-trip through JSON (it is what the DynamoDB
 adapter stores), so the webhook handler can work from the stored state plus one new event.
@@ -47,10 +48,11 @@ from operator import attrgetter
 from typing import Any
 
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.config import Config, Metric, SlaLevel, Target
+from slaclock.engine.config import Metric, Target
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.events import Event, EventType, format_instant
-from slaclock.engine.rules import choose_level, rule_inputs
+from slaclock.engine.policy import Goal, Policy
+from slaclock.engine.policy import StepKind as StepKind  # re-exported: part of `Step`
 
 
 class ClockStatus(StrEnum):
@@ -59,12 +61,6 @@ class ClockStatus(StrEnum):
     MET = "met"
     MISSED = "missed"
     CANCELLED = "cancelled"
-
-
-class StepKind(StrEnum):
-    WARNING = "warning"
-    BREACH = "breach"
-    ESCALATION = "escalation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +144,7 @@ def clock_at(
 ) -> tuple[ClockStatus, datetime | None, float, float]:
     """(status, due_at, business_seconds, remaining_seconds) at `now` of a clock whose fields were
     evaluated at `as_of` (`Clock.as_of`, `Clock.counting`), with no event of its ticket after `as_of`:
-    exactly what `evaluate(config, state, now)` shows for it.
+    exactly what `evaluate(policy, state, now)` shows for it.
 
     - A stopped or cancelled clock, or `now` <= `as_of` (or `as_of` unknown): the fields as given.
     - Counting: it keeps counting, ``business(now) = business(as_of) + cal.elapsed(as_of, now)``; its
@@ -439,8 +435,8 @@ class _Fold:
             )
             for c in state.clocks
         ]
-        # The configuration `level`/`matched` were chosen with during THIS fold (never a stored one).
-        self.chosen_with: Config | None = None
+        # The policy `level`/`matched` were chosen with during THIS fold (never a stored one).
+        self.chosen_with: Policy | None = None
         self.chosen_key: tuple[Any, ...] | None = None  # its `rules.RuleInputs.key` (None: not keyed)
 
     @classmethod
@@ -471,16 +467,17 @@ class _Fold:
 
     # -- events ------------------------------------------------------------------------------------
 
-    def fold_all(self, config: Config, ordered: Iterable[Event]) -> None:  # noqa: C901 - the hot loop
+    def fold_all(self, policy: Policy, ordered: Iterable[Event]) -> None:  # noqa: C901 - the hot loop
         """Fold events sorted by (`at`, `id`), all after every folded one; a repeated id is skipped and
         an event of another ticket raises `ValidationError`. (One loop, with the common steps written
         out: replays fold millions of events.)"""
-        inputs = rule_inputs(config)
+        inputs = policy.decision
+        choose = policy.choose
         # The decision can be reused without even computing its key when the event's update sets no
         # field the rules read, and neither the fields the merge may set besides (status, deleted) nor
         # the event instant are read.
         reads = None
-        if not (inputs is None or inputs.reads_at or "status" in inputs.fields or "deleted" in inputs.fields):
+        if not (inputs.reads_at or "status" in inputs.fields or "deleted" in inputs.fields):
             reads = inputs.fields
         ticket_id = self.ticket_id
         seen = self.seen
@@ -507,11 +504,11 @@ class _Fold:
                 # fields change: a decision made in this fold is keyed lazily, when first compared.
                 update = event.ticket
                 same = False
-                if reads is not None and self.chosen_with is config:
+                if reads is not None and self.chosen_with is policy:
                     if reads.isdisjoint(update):
                         same = True
                     elif self.chosen_key is None:  # no field it reads changed since it was chosen
-                        self.chosen_key = inputs.key(fields, at)  # type: ignore[union-attr]
+                        self.chosen_key = inputs.key(fields, at)
 
                 # Merge the event's fields (`events.merge_fields`), with the status its type implies.
                 if update:
@@ -546,26 +543,25 @@ class _Fold:
                 # The level the event brings takes effect at its instant, before its lifecycle effect. The
                 # walk is a function of the values of the fields the rules read and of the outcome of their
                 # date tests at `at` (`rules.RuleInputs.key`): when that key is the one the level was chosen
-                # with in this fold, under the same configuration, the walk would choose the same again.
+                # with in this fold, under the same policy, the walk would choose the same again.
                 if same:
                     level = self.level  # no field the key reads changed: the same key
                 else:
                     key: tuple[Any, ...] | None
-                    if inputs is not None and self.chosen_with is config:
+                    if self.chosen_with is policy:
                         key = inputs.key(fields, at)
                         same = key == self.chosen_key
                     else:  # first decision in this fold (keyed lazily when the quick test applies)
-                        key = None if inputs is None or reads is not None else inputs.key(fields, at)
+                        key = None if reads is not None else inputs.key(fields, at)
                     if same:
                         level = self.level
                     else:
-                        level, matched = choose_level(config, fields, at)
-                        self.matched = tuple(matched)
-                        self.chosen_with = config
+                        level, self.matched = choose(fields, at)
+                        self.chosen_with = policy
                         self.chosen_key = key
                     if level != self.level:
                         if self.created_at is not None and self.deleted_at is None:
-                            self._change_level(config, level, at)
+                            self._change_level(policy, level, at)
                         self.level = level
 
                 if self.deleted_at is not None:
@@ -670,13 +666,13 @@ class _Fold:
                 return
         timeline.append(_status_change(at, status, solved))
 
-    def _change_level(self, config: Config, level: str | None, at: datetime) -> None:
+    def _change_level(self, policy: Policy, level: str | None, at: datetime) -> None:
         """The level changes at `at`: each running clock not breached at `at` adopts it (for its whole
         history); the others (stopped, or breached under their old level) are frozen on their level."""
         for c in self.clocks:
             if c.frozen or c.cancelled:
                 continue
-            if c.stopped_at is not None or _breached_before(config, self.timeline, c, at):
+            if c.stopped_at is not None or _breached_before(policy, self.timeline, c, at):
                 c.frozen = True
             else:
                 c.level = level
@@ -700,15 +696,15 @@ def _status_of(fields: Mapping[str, Any]) -> str | None:
     return None if status is None else str(status).casefold()
 
 
-def _breached_before(config: Config, timeline: Sequence[StatusChange], c: _ClockLike, at: datetime) -> bool:
+def _breached_before(policy: Policy, timeline: Sequence[StatusChange], c: _ClockLike, at: datetime) -> bool:
     """Whether running clock `c` was already past its due instant (under its current level) before `at`."""
-    resolved = _resolve(config, c.level, c.metric)
-    if resolved is None:
+    goal = policy.goal(c.level, c.metric)
+    if goal is None:
         return False
-    _, target, cal = resolved
-    within = target.within
+    cal = goal.calendar
+    within = goal.target.within
     acc = _ZERO
-    for a, b in _counting_intervals(timeline, c.started_at, at, target.pause_when_status)[0]:
+    for a, b in _counting_intervals(timeline, c.started_at, at, goal.pause)[0]:
         assert b is not None  # noqa: S101 - clipped at `at`
         seg = cal.elapsed(a, b)
         if acc + seg >= within:
@@ -721,23 +717,23 @@ def _breached_before(config: Config, timeline: Sequence[StatusChange], c: _Clock
 # Public entry points
 
 
-def replay_ticket(config: Config, events: Iterable[Event]) -> TicketState:
+def replay_ticket(policy: Policy, events: Iterable[Event]) -> TicketState:
     """Fold all of one ticket's events, in any order and with duplicates: they are sorted by (`at`, `id`)
     and a repeated id is ignored (the first copy in that order is kept). Raises `ValidationError` if
     there is no event or the events belong to several tickets."""
-    return _fold_events(config, events).freeze()
+    return _fold_events(policy, events).freeze()
 
 
-def _fold_events(config: Config, events: Iterable[Event]) -> _Fold:
+def _fold_events(policy: Policy, events: Iterable[Event]) -> _Fold:
     ordered = sorted(events, key=_EVENT_KEY)
     if not ordered:
         raise ValidationError([("events", "no event to replay")], "invalid replay")
     fold = _Fold.fresh(ordered[0].ticket_id)
-    fold.fold_all(config, ordered)
+    fold.fold_all(policy, ordered)
     return fold
 
 
-def apply_event(config: Config, state: TicketState | None, event: Event) -> TicketState:
+def apply_event(policy: Policy, state: TicketState | None, event: Event) -> TicketState:
     """Fold one more event onto `state` (None: the ticket's first event). Equal to `replay_ticket` of all
     the events when `event` sorts after every folded one. A repeated id returns `state` unchanged; an
     event that sorts before the last folded one raises `OutOfOrderEvent` (replay the ticket instead)."""
@@ -755,27 +751,26 @@ def apply_event(config: Config, state: TicketState | None, event: Event) -> Tick
             f"event {event.id} at {format_instant(event.at)} sorts before {state.last_key[1]}"
         )
     fold = _Fold(state)
-    fold.fold_all(config, (event,))
+    fold.fold_all(policy, (event,))
     return fold.freeze()
 
 
-def evaluate(config: Config, state: TicketState, now: datetime) -> TicketView:
+def evaluate(policy: Policy, state: TicketState, now: datetime) -> TicketView:
     """The ticket's clocks, the notices owed and the next check instant at `now` (an aware instant,
     normally not before the last folded event; earlier instants are allowed: the view is still of the
     whole folded history, only statuses, counted time and owed notices are taken at `now`).
 
-    A clock whose level is None, unknown to `config`, or has no target for its metric is not an SLA
-    clock: it is left out of the view (and owes nothing)."""
+    A clock whose level is None, unknown to the policy's configuration, or has no target for its metric
+    is not an SLA clock: it is left out of the view (and owes nothing)."""
     clocks: list[Clock] = []
     notices: list[Notice] = []
     pending: datetime | None = None
     ticket_id = state.ticket_id
     for record in sorted(state.clocks, key=_clock_order):
-        resolved = _resolve(config, record.level, record.metric)
-        if resolved is None:
+        goal = policy.goal(record.level, record.metric)
+        if goal is None:
             continue
-        level, target, cal = resolved
-        clock, next_at = _evaluate_clock(ticket_id, record, level, target, cal, state.timeline, now)
+        clock, next_at = _evaluate_clock(ticket_id, record, goal, state.timeline, now)
         clocks.append(clock)
         adopted = record.adopted_at
         stop = record.stopped_at
@@ -785,7 +780,7 @@ def evaluate(config: Config, state: TicketState, now: datetime) -> TicketView:
                 break
             if (stop is None or step.at < stop) and (step.kind is _BREACH or step.at >= adopted):
                 assert due is not None  # noqa: S101 - a clock with steps has a due instant
-                notices.append(Notice(ticket_id, record.metric, record.cycle, level.name, step, due))
+                notices.append(Notice(ticket_id, record.metric, record.cycle, goal.level.name, step, due))
         if next_at is not None and (pending is None or next_at < pending):
             pending = next_at
     notices.sort(key=_notice_order)
@@ -810,9 +805,9 @@ status, business_seconds, remaining_seconds), as in `Clock`."""
 
 
 def clock_outcomes(
-    config: Config, events: Iterable[Event], now: datetime
+    policy: Policy, events: Iterable[Event], now: datetime
 ) -> tuple[str, Mapping[str, Any], list[ClockOutcome]]:
-    """``evaluate(config, replay_ticket(config, events), now)`` reduced to what the reports show: the
+    """``evaluate(policy, replay_ticket(policy, events), now)`` reduced to what the reports show: the
     ticket id, its fields, and for each of its clocks, in the view's order (cancelled ones included),
     the `ClockOutcome` holding the same values as the view's `Clock`. Same errors as `replay_ticket`.
 
@@ -821,7 +816,7 @@ def clock_outcomes(
     does its arithmetic on integer microseconds (`BusinessCalendar.elapsed_us` / `add_us`): the same
     walk as `evaluate`'s over the same intervals, exact, so the same instants and durations.
     """
-    fold = _fold_events(config, events)
+    fold = _fold_events(policy, events)
     records = fold.clocks
     if not records:
         return fold.ticket_id, fold.fields, []
@@ -834,23 +829,19 @@ def clock_outcomes(
             records = sorted(records, key=_clock_order)
     # Instants as epoch µs, converted once per ticket (a clock starts and stops at event instants, most
     # of them on the status timeline).
-    global _LAST_NOW  # noqa: PLW0603 - a one-entry cache: a replay evaluates every ticket at one `now`
     micros = _Micros()
-    last_now, now_us = _LAST_NOW  # one immutable pair: consistent even if another thread replaces it
-    if now is last_now:
-        micros[now] = now_us
-    else:
-        now_us = micros[now]
-        _LAST_NOW = (now, now_us)
+    now_us = micros[now]
     timeline = [(micros[c.at], c.status, c.solved) for c in fold.timeline]
     ats = [at for at, _, _ in timeline]
-    targets = _targets(config)
+    goal_of = policy.goal
     out: list[ClockOutcome] = []
     for record in records:
-        resolved = targets.get(record.level, _NO_TARGETS).get(record.metric)
-        if resolved is None:  # not an SLA clock (see `evaluate`)
+        goal = goal_of(record.level, record.metric)
+        if goal is None:  # not an SLA clock (see `evaluate`)
             continue
-        level_name, calendar_name, cal, within, target_seconds, pause = resolved
+        level = goal.level
+        cal = goal.calendar
+        pause = goal.pause
         started_at = record.started_at
         start = micros[started_at]
         stop_at = record.stopped_at
@@ -862,7 +853,7 @@ def clock_outcomes(
         if projected_from is not None:
             intervals.append((projected_from, None))
         due, counted = _due_and_counted_us(
-            cal, intervals, within, now_us if stop is None else stop, projected_from
+            cal, intervals, goal.within_us, now_us if stop is None else stop, projected_from
         )
         if record.cancelled:
             status = _CANCELLED
@@ -877,9 +868,9 @@ def clock_outcomes(
         business_seconds = counted / 1_000_000  # == timedelta(microseconds=counted).total_seconds()
         out.append(
             (
-                record.metric, record.cycle, level_name, calendar_name, started_at,
+                record.metric, record.cycle, level.name, level.calendar, started_at,
                 None if due is None else _EPOCH + due * _US, stop_at, status, business_seconds,
-                target_seconds - business_seconds,
+                goal.target_seconds - business_seconds,
             )
         )  # fmt: skip
     return fold.ticket_id, fold.fields, out
@@ -889,46 +880,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
 
-_LAST_NOW: tuple[datetime | None, int] = (None, 0)  # the last `now` of `clock_outcomes`, in epoch µs
-
-
 class _Micros(dict[datetime, int]):
     """``micros[t]``: the aware instant `t` as integer microseconds since the Unix epoch, computed once."""
 
     def __missing__(self, t: datetime) -> int:
         x = self[t] = (t - _EPOCH) // _US
         return x
-
-
-_Resolved = tuple[str, str, BusinessCalendar, int, float, frozenset[str]]
-_NO_TARGETS: dict[Any, _Resolved] = {}
-_TARGETS: dict[int, tuple[Config, dict[Any, dict[Any, _Resolved]]]] = {}
-
-
-def _targets(config: Config) -> dict[Any, dict[Any, _Resolved]]:
-    """``targets[level name][metric]``: what `_resolve` finds for a clock of that level and metric, as
-    (level name, calendar name, calendar, `within` in µs, `within` in seconds, pause statuses); absent
-    where `_resolve` finds nothing. Built once per configuration object and cached."""
-    cached = _TARGETS.get(id(config))
-    if cached is not None and cached[0] is config:
-        return cached[1]
-    table: dict[Any, dict[Any, _Resolved]] = {}
-    for name, level in config.levels.items():
-        cal = config.calendars.get(level.calendar)
-        if cal is None:
-            continue
-        table[name] = {
-            metric: (
-                level.name, level.calendar, cal, target.within // _US, target.within.total_seconds(),
-                target.pause_when_status,
-            )
-            for metric, target in level.targets.items()
-            if target is not None
-        }  # fmt: skip
-    if len(_TARGETS) >= 64:
-        _TARGETS.clear()
-    _TARGETS[id(config)] = (config, table)  # holds the config: its id cannot be reused meanwhile
-    return table
 
 
 def _counting_us(
@@ -1022,23 +979,6 @@ def _notice_order(n: Notice) -> tuple[datetime, int, int, int, int]:
     return (n.step.at, _METRIC_ORDER[n.metric], n.cycle, _KIND_ORDER[n.step.kind], n.step.index)
 
 
-def _resolve(
-    config: Config, level_name: str | None, metric: Metric
-) -> tuple[SlaLevel, Target, BusinessCalendar] | None:
-    if level_name is None:
-        return None
-    level = config.levels.get(level_name)
-    if level is None:
-        return None
-    target = level.targets.get(metric)
-    if target is None:
-        return None
-    cal = config.calendars.get(level.calendar)
-    if cal is None:
-        return None
-    return level, target, cal
-
-
 def _counting_intervals(
     timeline: Sequence[StatusChange], start: datetime, end: datetime | None, pause: frozenset[str]
 ) -> tuple[list[tuple[datetime, datetime | None]], datetime | None]:
@@ -1057,70 +997,15 @@ def _counting_intervals(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Rung:
-    """A step of a level's ladder for one metric, before its instant is known: it falls when the
-    clock has counted `amount` of business time."""
-
-    amount: timedelta
-    kind: StepKind
-    recipients: tuple[str, ...]
-    index: int = 0
-    webhook: str | None = None
-
-
-_PLANS: dict[tuple[int, Metric], tuple[SlaLevel, tuple[timedelta, ...], tuple[_Rung, ...], int]] = {}
-
-
-def _plan(
-    level: SlaLevel, metric: Metric, target: Target
-) -> tuple[tuple[timedelta, ...], tuple[_Rung, ...], int]:
-    """The ladder of `level` for `metric`, sorted by amount (ties: warning, breach, escalations in
-    order), as (amounts, rungs, position of the breach). Cached per level object (configurations are
-    immutable); the cache holds the level so its id cannot be reused while cached."""
-    cached = _PLANS.get((id(level), metric))
-    if cached is not None and cached[0] is level:
-        return cached[1], cached[2], cached[3]
-    within = target.within
-    rungs: list[_Rung] = []
-    if target.warn_at is not None:
-        rungs.append(_Rung(within * target.warn_at, _WARNING, level.notify_warning))
-    elif target.warn_before is not None:
-        rungs.append(_Rung(max(within - target.warn_before, _ZERO), _WARNING, level.notify_warning))
-    rungs.append(_Rung(within, _BREACH, level.notify_breach))
-    for i, rung in enumerate(level.escalations):
-        if rung.at is not None:
-            amount = within * rung.at
-        elif rung.before_due is not None:
-            amount = max(within - rung.before_due, _ZERO)
-        elif rung.after_due is not None:
-            amount = within + rung.after_due
-        else:
-            continue
-        rungs.append(_Rung(amount, _ESCALATION, rung.notify, i, rung.webhook))
-    rungs.sort(key=lambda r: (r.amount, _KIND_ORDER[r.kind], r.index))
-    ordered = tuple(rungs)
-    breach = next(i for i, r in enumerate(ordered) if r.kind is _BREACH)
-    if len(_PLANS) >= 1024:
-        _PLANS.clear()
-    _PLANS[(id(level), metric)] = (level, tuple(r.amount for r in ordered), ordered, breach)
-    return _PLANS[(id(level), metric)][1:]
-
-
 def _evaluate_clock(
-    ticket_id: str,
-    record: ClockRecord,
-    level: SlaLevel,
-    target: Target,
-    cal: BusinessCalendar,
-    timeline: Sequence[StatusChange],
-    now: datetime,
+    ticket_id: str, record: ClockRecord, goal: Goal, timeline: Sequence[StatusChange], now: datetime
 ) -> tuple[Clock, datetime | None]:
     """The clock at `now`, and its earliest pending step instant after `now` (None if none)."""
     start = record.started_at
     stop = record.stopped_at
+    level, target, cal = goal.level, goal.target, goal.calendar
     intervals, projected_from = _spans(record, target, timeline, now)
-    amounts, rungs, breach = _plan(level, record.metric, target)
+    amounts, rungs, breach = goal.amounts, goal.rungs, goal.breach
     limit = now if stop is None else stop
     # A stopped clock's steps after its stop are never owed nor armed: only its due instant is computed.
     reached, projected, counted = _walk(
@@ -1143,7 +1028,7 @@ def _evaluate_clock(
                 break
 
     status = _clock_status(record, target, due, timeline, now)
-    target_seconds = target.within.total_seconds()
+    target_seconds = goal.target_seconds
     business_seconds = counted.total_seconds()
     clock = Clock(
         ticket_id=ticket_id,

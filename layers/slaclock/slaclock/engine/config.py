@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -109,18 +109,12 @@ Condition = Predicate | AllOf | AnyOf | Not
 @dataclass(frozen=True, slots=True)
 class Rule:
     """Ordered rule: when `when` matches (None matches everything), apply `set_level`; `stop` ends the walk.
-
-    `matcher` is `when` compiled once by `load_config` (see `slaclock.engine.rules.compile_condition`);
-    a hand-built rule may leave it None and is then compiled on each use (correct, just slower).
-    """
+    Plain data: `slaclock.engine.policy.compile_policy` compiles the conditions."""
 
     name: str
     when: Condition | None = None
     set_level: str | None = None
     stop: bool = False
-    matcher: Callable[[Mapping[str, Any], datetime], bool] | None = field(
-        default=None, compare=False, repr=False
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -703,8 +697,6 @@ class _Loader:
     # -- rules -----------------------------------------------------------------------------------------
 
     def rules(self, value: Any) -> tuple[Rule, ...]:
-        from slaclock.engine.rules import compile_condition  # rules.py imports this module
-
         if value is None:
             return ()
         if not isinstance(value, list):
@@ -755,8 +747,7 @@ class _Loader:
                 self.err(path, "does nothing: give it set_level, stop: true, or both")
             shapes.append(("when" in d, level is not None, stop, name))
             if len(self.errors) == before:
-                matcher = compile_condition(when) if when is not None else None
-                out.append(Rule(name=name, when=when, set_level=level, stop=stop, matcher=matcher))
+                out.append(Rule(name=name, when=when, set_level=level, stop=stop))
         self.check_rule_coverage(shapes)
         return tuple(out)
 
