@@ -38,29 +38,21 @@ stepping time). The full semantics, with timelines, are in ``docs/clocks.md``; i
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from operator import attrgetter
 from typing import Any
 
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.config import Metric, Target
+from slaclock.engine.config import Metric
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.events import Event, EventType, format_instant
-from slaclock.engine.policy import Goal, Policy
+from slaclock.engine.policy import Policy
 from slaclock.engine.policy import StepKind as StepKind  # re-exported: part of `Step`
-
-
-class ClockStatus(StrEnum):
-    OPEN = "open"
-    PAUSED = "paused"
-    MET = "met"
-    MISSED = "missed"
-    CANCELLED = "cancelled"
+from slaclock.engine.walk import US, Micros, clock_status, counting_intervals, instant, walk, walk_clock
+from slaclock.engine.walk import ClockStatus as ClockStatus  # re-exported: part of `Clock`
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,13 +155,15 @@ def clock_at(
     due = due_at
     if counting:
         counted += cal.elapsed(as_of, now)
-    elif status is not _MISSED and remaining_seconds > 0:
-        due = _utc(cal.add(now, timedelta(seconds=target_seconds) - counted))
+    elif status is not _MISSED and remaining_seconds > 0:  # due where it would be if it resumed at `now`
+        start = Micros()[now]
+        (projected,), _, _ = walk(
+            cal, [(start, None)], ((timedelta(seconds=target_seconds) - counted) // US,), start, start
+        )
+        due = None if projected is None else instant(projected)
     seconds = counted.total_seconds()
-    if due is not None and now > due:
-        status = _MISSED
-    elif status is not _MISSED:
-        status = _OPEN if counting else _PAUSED
+    if status is not _MISSED:  # a running clock once missed stays missed
+        status = clock_status(False, None, due, now, not counting)
     return status, due, seconds, target_seconds - seconds
 
 
@@ -339,9 +333,6 @@ _RES = Metric.RESOLUTION
 _WARNING = StepKind.WARNING
 _BREACH = StepKind.BREACH
 _ESCALATION = StepKind.ESCALATION
-_OPEN = ClockStatus.OPEN
-_PAUSED = ClockStatus.PAUSED
-_MET = ClockStatus.MET
 _MISSED = ClockStatus.MISSED
 _CANCELLED = ClockStatus.CANCELLED
 
@@ -701,16 +692,20 @@ def _breached_before(policy: Policy, timeline: Sequence[StatusChange], c: _Clock
     goal = policy.goal(c.level, c.metric)
     if goal is None:
         return False
-    cal = goal.calendar
-    within = goal.target.within
-    acc = _ZERO
-    for a, b in _counting_intervals(timeline, c.started_at, at, goal.pause)[0]:
-        assert b is not None  # noqa: S101 - clipped at `at`
-        seg = cal.elapsed(a, b)
-        if acc + seg >= within:
-            return _utc(cal.add(a, within - acc)) < at
-        acc += seg
-    return False
+    micros = Micros()
+    rows, ats = _timeline_us(timeline, micros)
+    end = micros[at]
+    intervals, _ = counting_intervals(rows, ats, micros[c.started_at], end, goal.pause)
+    reached, _, _ = walk(goal.calendar, intervals, (goal.within_us,), end)
+    return bool(reached) and reached[0] is not None and reached[0] < end
+
+
+def _timeline_us(
+    timeline: Sequence[StatusChange], micros: Micros
+) -> tuple[list[tuple[int, str | None, bool]], list[int]]:
+    """The status timeline as `walk.Timeline` rows, and its instants (epoch µs)."""
+    ats = [micros[change.at] for change in timeline]
+    return [(at, change.status, change.solved) for at, change in zip(ats, timeline, strict=True)], ats
 
 
 # --------------------------------------------------------------------------------------------------
@@ -766,23 +761,63 @@ def evaluate(policy: Policy, state: TicketState, now: datetime) -> TicketView:
     notices: list[Notice] = []
     pending: datetime | None = None
     ticket_id = state.ticket_id
+    micros = Micros()
+    now_us = micros[now]
+    timeline, ats = _timeline_us(state.timeline, micros)
     for record in sorted(state.clocks, key=_clock_order):
         goal = policy.goal(record.level, record.metric)
         if goal is None:
             continue
-        clock, next_at = _evaluate_clock(ticket_id, record, goal, state.timeline, now)
-        clocks.append(clock)
-        adopted = record.adopted_at
+        start = record.started_at
         stop = record.stopped_at
-        due = clock.due_at
-        for step in clock.steps:
+        status, due_us, counted, reached, first_projected, projected_from = walk_clock(
+            goal, micros[start], None if stop is None else micros[stop], record.cancelled, timeline, ats,
+            now_us, True,
+        )  # fmt: skip
+        # Instants grow with the amount, so the steps are in time order (ties keep the ladder order).
+        steps = tuple(
+            Step(r.kind, instant(at), r.recipients, r.index, r.webhook)
+            for r, at in zip(goal.rungs, reached, strict=False)
+            if at is not None
+        )
+        due = None if due_us is None else instant(due_us)
+        adopted = record.adopted_at
+        if stop is None:  # the earliest pending step after `now`
+            adopted_us = micros[adopted]
+            breach = goal.breach
+            for i in range(min(first_projected, len(reached))):
+                at = reached[i]
+                if at is not None and at > now_us and (i == breach or at >= adopted_us):
+                    if pending is None or at < micros[pending]:
+                        pending = instant(at)
+                    break
+        business_seconds = counted / 1_000_000  # == timedelta(microseconds=counted).total_seconds()
+        level = goal.level
+        clock = Clock(
+            ticket_id=ticket_id,
+            metric=record.metric,
+            cycle=record.cycle,
+            level=level.name,
+            calendar=level.calendar,
+            started_at=start,
+            due_at=due,
+            stopped_at=stop,
+            status=status,
+            target_seconds=goal.target_seconds,
+            business_seconds=business_seconds,
+            remaining_seconds=goal.target_seconds - business_seconds,
+            steps=steps,
+            adopted_at=adopted,
+            as_of=now,
+            counting=stop is None and not record.cancelled and projected_from is None and now >= start,
+        )
+        clocks.append(clock)
+        for step in steps:
             if step.at > now:
                 break
             if (stop is None or step.at < stop) and (step.kind is _BREACH or step.at >= adopted):
                 assert due is not None  # noqa: S101 - a clock with steps has a due instant
-                notices.append(Notice(ticket_id, record.metric, record.cycle, goal.level.name, step, due))
-        if next_at is not None and (pending is None or next_at < pending):
-            pending = next_at
+                notices.append(Notice(ticket_id, record.metric, record.cycle, level.name, step, due))
     notices.sort(key=_notice_order)
     return TicketView(
         ticket_id=ticket_id,
@@ -811,10 +846,8 @@ def clock_outcomes(
     ticket id, its fields, and for each of its clocks, in the view's order (cancelled ones included),
     the `ClockOutcome` holding the same values as the view's `Clock`. Same errors as `replay_ticket`.
 
-    For offline replays of many tickets: it computes no warning or escalation instant, no notice and
-    no next check (so one calendar `add` per clock, for its due instant), builds no state or view, and
-    does its arithmetic on integer microseconds (`BusinessCalendar.elapsed_us` / `add_us`): the same
-    walk as `evaluate`'s over the same intervals, exact, so the same instants and durations.
+    For offline replays of many tickets: the same walk (`walk.walk_clock`) without the steps (so one
+    calendar `add` per clock, for its due instant), no notice and no next check, and no state or view.
     """
     fold = _fold_events(policy, events)
     records = fold.clocks
@@ -827,148 +860,40 @@ def clock_outcomes(
             records = [records[0], *records[2:], records[1]]
         else:  # pragma: no cover - not a fold's order
             records = sorted(records, key=_clock_order)
-    # Instants as epoch µs, converted once per ticket (a clock starts and stops at event instants, most
-    # of them on the status timeline).
-    micros = _Micros()
+    micros = Micros()
     now_us = micros[now]
-    timeline = [(micros[c.at], c.status, c.solved) for c in fold.timeline]
-    ats = [at for at, _, _ in timeline]
+    timeline, ats = _timeline_us(fold.timeline, micros)
     goal_of = policy.goal
     out: list[ClockOutcome] = []
     for record in records:
         goal = goal_of(record.level, record.metric)
         if goal is None:  # not an SLA clock (see `evaluate`)
             continue
-        level = goal.level
-        cal = goal.calendar
-        pause = goal.pause
-        started_at = record.started_at
-        start = micros[started_at]
         stop_at = record.stopped_at
-        stop = None if stop_at is None else micros[stop_at]
-        intervals, paused_since = _counting_us(timeline, ats, start, stop, pause)
-        projected_from = stop if stop is not None else paused_since
-        if stop is None and paused_since is not None and now_us > paused_since:
-            projected_from = now_us  # paused at the end of what is known: as if it resumed at `now`
-        if projected_from is not None:
-            intervals.append((projected_from, None))
-        due, counted = _due_and_counted_us(
-            cal, intervals, goal.within_us, now_us if stop is None else stop, projected_from
-        )
-        if record.cancelled:
-            status = _CANCELLED
-        elif stop is not None:
-            status = _MET if due is None or stop <= due else _MISSED
-        elif due is not None and now_us > due:
-            status = _MISSED
-        elif _paused_at_us(timeline, now_us, start, pause):
-            status = _PAUSED
-        else:
-            status = _OPEN
+        status, due, counted, _, _, _ = walk_clock(
+            goal, micros[record.started_at], None if stop_at is None else micros[stop_at], record.cancelled,
+            timeline, ats, now_us, False,
+        )  # fmt: skip
         business_seconds = counted / 1_000_000  # == timedelta(microseconds=counted).total_seconds()
+        level = goal.level
         out.append(
             (
-                record.metric, record.cycle, level.name, level.calendar, started_at,
-                None if due is None else _EPOCH + due * _US, stop_at, status, business_seconds,
+                record.metric, record.cycle, level.name, level.calendar, record.started_at,
+                None if due is None else instant(due), stop_at, status, business_seconds,
                 goal.target_seconds - business_seconds,
             )
         )  # fmt: skip
     return fold.ticket_id, fold.fields, out
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
-
-
-class _Micros(dict[datetime, int]):
-    """``micros[t]``: the aware instant `t` as integer microseconds since the Unix epoch, computed once."""
-
-    def __missing__(self, t: datetime) -> int:
-        x = self[t] = (t - _EPOCH) // _US
-        return x
-
-
-def _counting_us(
-    timeline: Sequence[tuple[int, str | None, bool]],
-    ats: Sequence[int],
-    start: int,
-    end: int | None,
-    pause: frozenset[str],
-) -> tuple[list[tuple[int, int | None]], int | None]:
-    """`_counting_intervals` over a timeline of (epoch µs, status, solved) and µs instants; `ats` holds
-    the timeline's instants (ascending)."""
-    n = len(timeline)
-    i = bisect_right(ats, start) - 1  # the last change at or before `start` (else the first)
-    if i < 0:
-        i = 0
-    out: list[tuple[int, int | None]] = []
-    paused_since: int | None = None
-    while i < n:
-        at, status, solved = timeline[i]
-        a = at if at > start else start
-        i += 1
-        b = ats[i] if i < n else None
-        if end is not None and (b is None or b > end):
-            b = end
-        if b is not None and b <= a:
-            if end is not None and b >= end:
-                break
-            continue
-        if not solved and status not in pause:
-            paused_since = None
-            if out and out[-1][1] == a:
-                out[-1] = (out[-1][0], b)
-            else:
-                out.append((a, b))
-        elif paused_since is None:
-            paused_since = a
-        if end is not None and b == end:
-            break
-    return out, (paused_since if end is None else None)
-
-
-def _due_and_counted_us(
-    cal: BusinessCalendar,
-    intervals: Sequence[tuple[int, int | None]],
-    within: int,
-    limit: int,
-    projected_from: int | None,
-) -> tuple[int | None, int]:
-    """`_walk` for the one amount `within` (the due instant), in µs, as ``(reached[0], counted)``: the
-    same walk without the bookkeeping of several amounts (the due instant of a stopped clock falls in
-    its projection or before its stop either way)."""
-    due = None
-    acc = 0
-    counted = 0
-    for a, b in intervals:
-        if b is None:
-            if a != projected_from and a < limit:
-                counted += cal.elapsed_us(a, limit)
-            if due is None:
-                due = cal.add_us(a, within - acc)
-            break
-        seg = cal.elapsed_us(a, b)
-        if due is None and acc + seg >= within:
-            due = cal.add_us(a, within - acc)
-        if a < limit:
-            counted += seg if b <= limit else cal.elapsed_us(a, limit)
-        acc += seg
-    return due, counted
-
-
 # --------------------------------------------------------------------------------------------------
 # Evaluation of one clock
 
-_ZERO = timedelta(0)
 _METRIC_ORDER = {_FR: 0, _NR: 1, _RES: 2}
 _KIND_ORDER = {_WARNING: 0, _BREACH: 1, _ESCALATION: 2}
 
 
 _EVENT_KEY = attrgetter("at", "id")  # (at, id): the order of a ticket's events, as Event.key
-
-
-def _event_key(e: Event) -> tuple[datetime, str]:
-    return (e.at, e.id)
 
 
 def _clock_order(c: _ClockLike) -> tuple[int, int]:
@@ -977,190 +902,6 @@ def _clock_order(c: _ClockLike) -> tuple[int, int]:
 
 def _notice_order(n: Notice) -> tuple[datetime, int, int, int, int]:
     return (n.step.at, _METRIC_ORDER[n.metric], n.cycle, _KIND_ORDER[n.step.kind], n.step.index)
-
-
-def _counting_intervals(
-    timeline: Sequence[StatusChange], start: datetime, end: datetime | None, pause: frozenset[str]
-) -> tuple[list[tuple[datetime, datetime | None]], datetime | None]:
-    """The intervals of [start, end) (end None: unbounded) during which a clock with pause statuses
-    `pause` counts: not solved and status not in `pause`. Adjacent intervals are merged; only the last
-    one may be unbounded. Second item: when `end` is None and the ticket does not count at the end of
-    the timeline, the instant that last non-counting stretch began (else None)."""
-    # One implementation: the integer-microsecond walk the replay's fast path uses.
-    ats = [(change.at - _EPOCH) // _US for change in timeline]
-    rows = [(at, change.status, change.solved) for at, change in zip(ats, timeline, strict=True)]
-    stop = None if end is None else (end - _EPOCH) // _US
-    out, paused = _counting_us(rows, ats, (start - _EPOCH) // _US, stop, pause)
-    return (
-        [(_EPOCH + a * _US, None if b is None else _EPOCH + b * _US) for a, b in out],
-        None if paused is None else _EPOCH + paused * _US,
-    )
-
-
-def _evaluate_clock(
-    ticket_id: str, record: ClockRecord, goal: Goal, timeline: Sequence[StatusChange], now: datetime
-) -> tuple[Clock, datetime | None]:
-    """The clock at `now`, and its earliest pending step instant after `now` (None if none)."""
-    start = record.started_at
-    stop = record.stopped_at
-    level, target, cal = goal.level, goal.target, goal.calendar
-    intervals, projected_from = _spans(record, target, timeline, now)
-    amounts, rungs, breach = goal.amounts, goal.rungs, goal.breach
-    limit = now if stop is None else stop
-    # A stopped clock's steps after its stop are never owed nor armed: only its due instant is computed.
-    reached, projected, counted = _walk(
-        cal, intervals, amounts, limit, projected_from, None if stop is None else breach
-    )
-    # Instants grow with the amount, so the steps are in time order (ties keep the ladder order).
-    steps = tuple(
-        Step(r.kind, at, r.recipients, r.index, r.webhook)
-        for r, at in zip(rungs, reached, strict=False)
-        if at is not None
-    )
-    due = reached[breach] if breach < len(reached) else None
-    next_at: datetime | None = None
-    if stop is None:
-        adopted = record.adopted_at
-        for i in range(min(projected, len(reached))):
-            at = reached[i]
-            if at is not None and at > now and (i == breach or at >= adopted):
-                next_at = at
-                break
-
-    status = _clock_status(record, target, due, timeline, now)
-    target_seconds = goal.target_seconds
-    business_seconds = counted.total_seconds()
-    clock = Clock(
-        ticket_id=ticket_id,
-        metric=record.metric,
-        cycle=record.cycle,
-        level=level.name,
-        calendar=level.calendar,
-        started_at=start,
-        due_at=due,
-        stopped_at=stop,
-        status=status,
-        target_seconds=target_seconds,
-        business_seconds=business_seconds,
-        remaining_seconds=target_seconds - business_seconds,
-        steps=steps,
-        adopted_at=record.adopted_at,
-        as_of=now,
-        counting=stop is None and not record.cancelled and projected_from is None and now >= start,
-    )
-    return clock, next_at
-
-
-def _spans(
-    record: _ClockLike, target: Target, timeline: Sequence[StatusChange], now: datetime
-) -> tuple[list[tuple[datetime, datetime | None]], datetime | None]:
-    """The intervals a clock counts in (`_counting_intervals` from its start to its stop), ending with an
-    unbounded one: the last counting interval of a running clock, or the projection from its stop (a
-    stopped clock: where its instants would have fallen had it kept counting) or from `now` (a clock
-    paused at the end of what is known: its instants if it resumed at `now`). Second item: where the
-    projection starts (None without one)."""
-    stop = record.stopped_at
-    intervals, paused_since = _counting_intervals(timeline, record.started_at, stop, target.pause_when_status)
-    projected_from: datetime | None = None
-    if stop is not None:
-        projected_from = stop
-    elif paused_since is not None:
-        projected_from = now if now > paused_since else paused_since
-    if projected_from is not None:
-        intervals.append((projected_from, None))
-    return intervals, projected_from
-
-
-def _clock_status(
-    record: _ClockLike, target: Target, due: datetime | None, timeline: Sequence[StatusChange], now: datetime
-) -> ClockStatus:
-    stop = record.stopped_at
-    if record.cancelled:
-        return _CANCELLED
-    if stop is not None:
-        return _MET if due is None or stop <= due else _MISSED
-    if due is not None and now > due:
-        return _MISSED
-    if _paused_at(timeline, now, record.started_at, target.pause_when_status):
-        return _PAUSED
-    return _OPEN
-
-
-def _walk(
-    cal: BusinessCalendar,
-    intervals: Sequence[tuple[datetime, datetime | None]],
-    amounts: Sequence[timedelta],
-    limit: datetime,
-    projected_from: datetime | None,
-    only_in_projection: int | None = None,
-) -> tuple[list[datetime | None], int, timedelta]:
-    """One walk over a clock's counting intervals: for each of the ascending `amounts` of counted
-    business time, the earliest instant it is reached; the position of the first one reached in the
-    projected (hypothetical) interval starting at `projected_from`, or len(amounts); and the business
-    time counted before `limit` outside the projection. One `elapsed` per interval, one `add` per amount.
-    With `only_in_projection` set, the projected interval yields only that amount's instant (the others
-    are None)."""
-    reached: list[datetime | None] = []
-    first_projected = len(amounts)
-    k = 0
-    n = len(amounts)
-    acc = _ZERO
-    counted = _ZERO
-    for a, b in intervals:
-        if b is None:
-            if a == projected_from:
-                first_projected = k
-                if only_in_projection is not None:
-                    while k < n:
-                        reached.append(
-                            _utc(cal.add(a, amounts[k] - acc)) if k == only_in_projection else None
-                        )
-                        k += 1
-                    break
-            else:
-                counted += cal.elapsed(a, limit) if a < limit else _ZERO
-            while k < n:
-                reached.append(_utc(cal.add(a, amounts[k] - acc)))
-                k += 1
-            break
-        seg = cal.elapsed(a, b)
-        while k < n and acc + seg >= amounts[k]:
-            reached.append(_utc(cal.add(a, amounts[k] - acc)))
-            k += 1
-        if a < limit:
-            counted += seg if b <= limit else cal.elapsed(a, limit)
-        acc += seg
-    return reached, first_projected, counted
-
-
-def _paused_at(
-    timeline: Sequence[StatusChange], now: datetime, start: datetime, pause: frozenset[str]
-) -> bool:
-    """Whether a running clock does not count at `now` because of the ticket's status."""
-    if now < start:
-        return False
-    i = len(timeline) - 1
-    while i > 0 and timeline[i].at > now:
-        i -= 1
-    change = timeline[i]
-    return change.solved or change.status in pause
-
-
-def _paused_at_us(
-    timeline: Sequence[tuple[int, str | None, bool]], now: int, start: int, pause: frozenset[str]
-) -> bool:
-    """`_paused_at` over a timeline of (epoch µs, status, solved) and µs instants."""
-    if now < start:
-        return False
-    i = len(timeline) - 1
-    while i > 0 and timeline[i][0] > now:
-        i -= 1
-    _, status, solved = timeline[i]
-    return solved or status in pause
-
-
-def _utc(t: datetime) -> datetime:
-    return t if t.tzinfo is UTC else t.astimezone(UTC)
 
 
 def _iso(t: datetime | None) -> str | None:

@@ -51,9 +51,9 @@ class Rung:
 class Goal:
     """What a clock of one level and one metric is held to.
 
-    `rungs`: the ladder sorted by amount (ties: warning, breach, escalations in order); `amounts`: their
-    amounts; `breach`: the position of the breach (whose amount is `target.within`). `within_us` and
-    `target_seconds`: `target.within` in integer microseconds and in seconds."""
+    `rungs`: the ladder sorted by amount (ties: warning, breach, escalations in order); `amounts_us`:
+    their amounts in integer microseconds; `breach`: the position of the breach (whose amount is
+    `target.within`). `within_us` and `target_seconds`: `target.within` in microseconds and in seconds."""
 
     level: SlaLevel
     target: Target
@@ -61,7 +61,7 @@ class Goal:
     within_us: int
     target_seconds: float
     pause: frozenset[str]
-    amounts: tuple[timedelta, ...]
+    amounts_us: tuple[int, ...]
     rungs: tuple[Rung, ...]
     breach: int
 
@@ -126,7 +126,7 @@ def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target) -> Goal:
         within_us=within // _US,
         target_seconds=within.total_seconds(),
         pause=target.pause_when_status,
-        amounts=tuple(r.amount for r in ordered),
+        amounts_us=tuple(r.amount // _US for r in ordered),
         rungs=ordered,
         breach=next(i for i, r in enumerate(ordered) if r.kind is StepKind.BREACH),
     )
