@@ -48,7 +48,7 @@ from typing import Any
 from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.config import Metric
 from slaclock.engine.errors import ValidationError
-from slaclock.engine.events import Event, EventType, format_instant
+from slaclock.engine.events import Event, EventType, format_instant, merge_into
 from slaclock.engine.policy import Policy
 from slaclock.engine.policy import StepKind as StepKind  # re-exported: part of `Step`
 from slaclock.engine.walk import US, Micros, clock_status, counting_intervals, instant, walk, walk_clock
@@ -501,12 +501,9 @@ class _Fold:
                     elif self.chosen_key is None:  # no field it reads changed since it was chosen
                         self.chosen_key = inputs.key(fields, at)
 
-                # Merge the event's fields (`events.merge_fields`), with the status its type implies.
+                # Merge the event's fields, with the status its type implies.
                 if update:
-                    if "custom" in update:
-                        _merge_with_custom(fields, update)
-                    else:
-                        fields.update(update)
+                    merge_into(fields, update)
                     status_set = "status" in update
                 else:
                     status_set = False
@@ -563,15 +560,8 @@ class _Fold:
                     elif kind is _DELETED:
                         self.deleted_at = at  # deleted before it was created: it never gets clocks
                     continue
-                if kind is _AGENT_REPLIED:  # achieves the waiting response clock (`_answer`)
-                    clocks = self.clocks
-                    c = clocks[0]
-                    if c.stopped_at is None and not c.cancelled:
-                        c.stopped_at = at
-                    else:
-                        c = clocks[-1]
-                        if c.metric is _NR and c.stopped_at is None and not c.cancelled:
-                            c.stopped_at = at
+                if kind is _AGENT_REPLIED:  # achieves the waiting response clock
+                    self._answer(at)
                 elif kind is _CUSTOMER_REPLIED:
                     if not solved and self._waiting() is None:
                         clocks = self.clocks
@@ -668,17 +658,6 @@ class _Fold:
             else:
                 c.level = level
                 c.adopted_at = at
-
-
-def _merge_with_custom(fields: dict[str, Any], update: Mapping[str, Any]) -> None:
-    """`events.merge_fields` in place, for an update that has `custom` (merged key by key)."""
-    custom = fields.get("custom")
-    fields.update(update)
-    value = update["custom"]
-    if (value.__class__ is dict or isinstance(value, Mapping)) and (
-        custom.__class__ is dict or isinstance(custom, Mapping)
-    ):
-        fields["custom"] = {**custom, **value}
 
 
 def _status_of(fields: Mapping[str, Any]) -> str | None:
