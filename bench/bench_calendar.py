@@ -29,7 +29,7 @@ import businesstimedelta as btd
 import holidays
 import pandas as pd
 import pytz
-from slaclock.calendar import BusinessCalendar
+from slaclock.engine.calendar import BusinessCalendar
 
 NEW_YORK = "America/New_York"
 HOURS = (1, 40, 2000)

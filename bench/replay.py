@@ -68,8 +68,8 @@ def _rss_peak_mb() -> float:
 
 def replay_once(events_path: Path, out_dir: Path) -> dict[str, float]:
     """One replay through the command's pieces, timed. Runs in the child process."""
+    from slaclock.adapters.config_file import load_config_file
     from slaclock.commands.replay import Progress, ReadStats, read_events
-    from slaclock.configfile import load_config_file
     from slaclock.engine.replay import Replay, write_reports
 
     config = load_config_file(CONFIG)
@@ -119,8 +119,8 @@ def traced_once(events_path: Path) -> dict[str, float]:
     and the peak while replaying and writing every report (to /dev/null). Runs in the child process."""
     import tracemalloc
 
+    from slaclock.adapters.config_file import load_config_file
     from slaclock.commands.replay import Progress, ReadStats, read_events
-    from slaclock.configfile import load_config_file
     from slaclock.engine.replay import Replay, write_reports
 
     config = load_config_file(CONFIG)

@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from slaclock.adapters.config_file import load_config_file
 from slaclock.commands.replay import Progress, ReadStats, read_events
-from slaclock.configfile import load_config_file
 from slaclock.engine import clocks
 from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.clocks import clock_outcomes, evaluate, replay_ticket

@@ -253,7 +253,7 @@ class LocalStack:
     # -------------------------------------------------------------------------------- steps
 
     def _read_config(self) -> str:
-        from slaclock.configfile import load_config_text
+        from slaclock.adapters.config_file import load_config_text
         from slaclock.engine.errors import ConfigError
 
         try:
