@@ -1,4 +1,4 @@
-"""Business-time calendar (DESIGN §2): opening hours in a time zone, minus holidays and closures.
+"""Business-time calendar: opening hours in a time zone, minus holidays and closures.
 
 A `BusinessCalendar` answers "how much open time lies between two instants" (`elapsed`) and "when is
 this much open time used up" (`add`), plus `is_open`, `next_open` and `next_close`. The semantics,
@@ -418,7 +418,7 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 class BusinessCalendar:
-    """Opening hours in a time zone, minus holidays, closed dates and partial closures (DESIGN §2).
+    """Opening hours in a time zone, minus holidays, closed dates and partial closures.
 
     Build one with `from_dict` (the configuration's calendar document)::
 

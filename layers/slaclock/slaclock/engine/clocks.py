@@ -1,4 +1,4 @@
-"""SLA clocks (DESIGN §5): the pure, incremental evaluation of one ticket.
+"""SLA clocks: the pure, incremental evaluation of one ticket.
 
 The engine folds a ticket's events, in (`at`, `id`) order and with repeated ids ignored, into a
 `TicketState`; `evaluate(policy, state, now)` turns the state into clocks, the notices owed at `now`,

@@ -1,4 +1,4 @@
-"""Durations and shares as they are written in a configuration (DESIGN §3).
+"""Durations and shares as they are written in a configuration.
 
 Durations are amounts of *business time* of a level's calendar. Two spellings are accepted:
 

@@ -1,4 +1,4 @@
-"""Canonical ticket events (DESIGN §4): the one form every provider adapter produces.
+"""Canonical ticket events: the one form every provider adapter produces.
 
 The outcome for a ticket is a function of the SET of its events, ordered by (`at`, `id`); a repeated
 `id` is ignored. `ticket` holds the fields as of that event; a partial update is merged onto the

@@ -1,4 +1,4 @@
-"""Offline replay (DESIGN §7): every ticket of an event set evaluated at `now`, and the three reports.
+"""Offline replay: every ticket of an event set evaluated at `now`, and the three reports.
 
 Pure: the caller opens the files and parses the events; nothing here reads the clock or the disk.
 

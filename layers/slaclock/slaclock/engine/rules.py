@@ -1,4 +1,4 @@
-"""Rule matching (DESIGN §3): which SLA level applies to a ticket, decided on every event.
+"""Rule matching: which SLA level applies to a ticket, decided on every event.
 
 Walk (`choose_level`): rules are tried in order. Every rule whose condition matches APPLIES: its
 `set_level`, if any, replaces the level chosen so far (so the last applied rule wins), and if it has
