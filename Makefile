@@ -49,7 +49,7 @@ lint: $(STAMP) $(CHECKOV_STAMP)
 		--skip-check $(CHECKOV_SKIPS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/calendar.py
+	$(BIN)/python bench/bench_calendar.py
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/ingest.py

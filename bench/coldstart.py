@@ -26,15 +26,10 @@ Goal: every handler's import at most 1.5x ``import boto3``, as shipped.
 
 from __future__ import annotations
 
-import os.path
-import sys
-
-if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.dirname(os.path.realpath(__file__)):
-    del sys.path[0]  # bench/calendar.py would shadow the standard library's `calendar`
-
 import argparse
 import shutil
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 

@@ -15,19 +15,12 @@ far, so a row never shows less than the rows above it).
 
 from __future__ import annotations
 
-import os.path
-import sys
-
-# `python bench/import_history.py` puts bench/ first on sys.path, where bench/calendar.py would shadow
-# the standard library's `calendar`: take bench/ off the path.
-if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.dirname(os.path.realpath(__file__)):
-    del sys.path[0]
-
 import argparse
 import json
 import random
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta

@@ -56,8 +56,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, this folder is sys.path[0], and bench/calendar.py would shadow the stdlib `calendar`.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 REGION = "us-east-1"
 PRICES = {
     "dynamodb_wru": 0.625e-6,

@@ -35,14 +35,6 @@ timed): the memory the events hold once read, and the peak while replaying and w
 
 from __future__ import annotations
 
-import os.path
-import sys
-
-# `python bench/replay.py` puts bench/ first on sys.path, where bench/calendar.py would shadow the
-# standard library's `calendar` (which `_strptime`, `holidays`, ... import): take bench/ off the path.
-if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.dirname(os.path.realpath(__file__)):
-    del sys.path[0]
-
 import argparse
 import cProfile
 import gc
@@ -53,6 +45,7 @@ import pstats
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -75,8 +68,8 @@ def _rss_peak_mb() -> float:
 
 def replay_once(events_path: Path, out_dir: Path) -> dict[str, float]:
     """One replay through the command's pieces, timed. Runs in the child process."""
+    from slaclock.adapters.config_file import load_config_file
     from slaclock.commands.replay import Progress, ReadStats, read_events
-    from slaclock.configfile import load_config_file
     from slaclock.engine.replay import Replay, write_reports
 
     config = load_config_file(CONFIG)
@@ -126,8 +119,8 @@ def traced_once(events_path: Path) -> dict[str, float]:
     and the peak while replaying and writing every report (to /dev/null). Runs in the child process."""
     import tracemalloc
 
+    from slaclock.adapters.config_file import load_config_file
     from slaclock.commands.replay import Progress, ReadStats, read_events
-    from slaclock.configfile import load_config_file
     from slaclock.engine.replay import Replay, write_reports
 
     config = load_config_file(CONFIG)

@@ -28,12 +28,6 @@ metric), ``sorted`` (``-overdue``: the external merge sort, 50,000-row chunks, a
 
 from __future__ import annotations
 
-import os.path
-import sys
-
-if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.dirname(os.path.realpath(__file__)):
-    del sys.path[0]  # bench/calendar.py would shadow the standard library's `calendar`
-
 import argparse
 import hashlib
 import json
@@ -41,6 +35,7 @@ import os
 import random
 import resource
 import subprocess
+import sys
 import tempfile
 import threading
 import time

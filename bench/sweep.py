@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 REGION = "us-east-1"
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -72,6 +71,7 @@ def run(n_tickets: int, budget_seconds: float, measure_seconds: float | None) ->
     from slaclock.engine.clocks import apply_event, evaluate
     from slaclock.engine.config import load_config
     from slaclock.engine.events import parse_event
+    from slaclock.engine.policy import compile_policy
     from slaclock.runtime import wiring
     from slaclock.runtime.outgoing import UrllibWebhookPoster
     from slaclock.scheduling import round_up_to_minute
@@ -103,6 +103,7 @@ def run(n_tickets: int, budget_seconds: float, measure_seconds: float | None) ->
 
     # -- seed: N tickets created at T0, breached at 10:10, schedules lost
     config = load_config(doc)
+    policy = compile_policy(config)
     store = DynamoTicketStore(stack.ref("SlaTable"))
     started = time.perf_counter()
     with store.models.ticket.batch_write() as batch:
@@ -112,8 +113,8 @@ def run(n_tickets: int, budget_seconds: float, measure_seconds: float | None) ->
             event = parse_event(
                 {"id": f"e{n}", "ticket_id": tid, "type": "created", "at": T0.isoformat(), "ticket": fields}
             )
-            state = apply_event(config, None, event)
-            view = evaluate(config, state, T0)
+            state = apply_event(policy, None, event)
+            view = evaluate(policy, state, T0)
             assert view.next_check_at is not None
             batch.save(store._ticket_item(state, 1, round_up_to_minute(view.next_check_at), None))
     seed_seconds = time.perf_counter() - started

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slaclock.configfile import load_config_text
+from slaclock.adapters.config_file import load_config_text
 from slaclock.runtime import wiring
 
 from tests.events.builders import LambdaContext, webhook_event

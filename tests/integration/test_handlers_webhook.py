@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from slaclock.adapters.dynamodb import DynamoTicketStore
 from slaclock.engine.clocks import replay_ticket
+from slaclock.engine.policy import compile_policy
 from slaclock.runtime import wiring
 
 from tests.fakes.world import CONFIG_DOC, SOURCE_SECRET, T0
@@ -72,7 +73,7 @@ def test_an_out_of_order_delivery_yields_the_in_order_state(pipeline: Pipeline):
     p.now = T0 + 22 * MIN
     assert p.deliver(agent)[0] == 202
 
-    expected = replay_ticket(wiring.webhook_ports().config.load(), [created, agent, customer])
+    expected = replay_ticket(compile_policy(wiring.webhook_ports().config.load()), [created, agent, customer])
     assert p.state().to_dict() == expected.to_dict()
     assert len(p.items(prefix="E#")) == 3
 

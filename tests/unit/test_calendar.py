@@ -6,8 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from slaclock.calendar import BusinessCalendar, CalendarError
-from slaclock.engine.calendar import NEVER, CalendarInputError, NaiveDatetimeError
+from slaclock.engine.calendar import (
+    NEVER,
+    BusinessCalendar,
+    CalendarError,
+    CalendarInputError,
+    NaiveDatetimeError,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slaclock.calendar import BusinessCalendar
+from slaclock.engine.calendar import BusinessCalendar
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 M = timedelta(minutes=1)

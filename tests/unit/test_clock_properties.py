@@ -25,6 +25,7 @@ from slaclock.engine.clocks import (
 )
 from slaclock.engine.config import Config, Escalation, Metric, Not, Predicate, Rule, SlaLevel, Target
 from slaclock.engine.events import Event, EventType
+from slaclock.engine.policy import compile_policy
 
 H = timedelta(hours=1)
 MIN = timedelta(minutes=1)
@@ -75,6 +76,7 @@ CONFIG = Config(
         Rule("Rated", Not(Predicate("priority", "is", "unrated")), "standard"),
     ),
 )
+POLICY = compile_policy(CONFIG)
 
 START = datetime(2026, 11, 16, 7, tzinfo=UTC)  # Monday 08:00 in Paris
 GRID = 5 * MIN
@@ -127,11 +129,11 @@ PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 def test_any_permutation_and_duplication_yields_the_same_view(events, data, extra):
     shuffled = data.draw(st.permutations(events))
     duplicates = data.draw(st.lists(st.sampled_from(events), max_size=5))
-    state = replay_ticket(CONFIG, events)
-    other = replay_ticket(CONFIG, [*shuffled, *duplicates])
+    state = replay_ticket(POLICY, events)
+    other = replay_ticket(POLICY, [*shuffled, *duplicates])
     assert other == state
     now = now_after(events, extra)
-    assert evaluate(CONFIG, other, now) == evaluate(CONFIG, state, now)
+    assert evaluate(POLICY, other, now) == evaluate(POLICY, state, now)
 
 
 @PROPERTY
@@ -140,11 +142,11 @@ def test_apply_event_one_by_one_equals_replay(events, data, extra):
     ordered = sorted(events, key=key)
     state: TicketState | None = None
     for i, event in enumerate(ordered):
-        state = apply_event(CONFIG, state, event)
-        assert state == replay_ticket(CONFIG, ordered[: i + 1])
+        state = apply_event(POLICY, state, event)
+        assert state == replay_ticket(POLICY, ordered[: i + 1])
     assert state is not None
     now = now_after(events, extra)
-    assert evaluate(CONFIG, state, now) == evaluate(CONFIG, replay_ticket(CONFIG, events), now)
+    assert evaluate(POLICY, state, now) == evaluate(POLICY, replay_ticket(POLICY, events), now)
 
     # Webhooks in any arrival order: fold when possible, replay what arrived when one is late.
     arrived: list[Event] = []
@@ -152,21 +154,21 @@ def test_apply_event_one_by_one_equals_replay(events, data, extra):
     for event in data.draw(st.permutations(events)):
         arrived.append(event)
         try:
-            incremental = apply_event(CONFIG, incremental, event)
+            incremental = apply_event(POLICY, incremental, event)
         except OutOfOrderEvent:
-            incremental = replay_ticket(CONFIG, arrived)
+            incremental = replay_ticket(POLICY, arrived)
     assert incremental == state
 
 
 @PROPERTY
 @given(events=tickets(), extra=st.integers(0, 600))
 def test_the_stored_state_round_trips_and_evaluates_the_same(events, extra):
-    state = replay_ticket(CONFIG, events)
+    state = replay_ticket(POLICY, events)
     document = json.loads(json.dumps(state.to_dict()))
     back = TicketState.from_dict(document)
     assert back == state
     now = now_after(events, extra)
-    assert evaluate(CONFIG, back, now) == evaluate(CONFIG, state, now)
+    assert evaluate(POLICY, back, now) == evaluate(POLICY, state, now)
 
 
 @PROPERTY
@@ -174,13 +176,13 @@ def test_the_stored_state_round_trips_and_evaluates_the_same(events, extra):
 def test_level_changes_never_unfreeze_a_finished_clock(events, extra):
     ordered = sorted(events, key=key)
     final_now = now_after(events, extra)
-    before = replay_ticket(CONFIG, ordered[:1])
+    before = replay_ticket(POLICY, ordered[:1])
     for event in ordered[1:]:
-        after = apply_event(CONFIG, before, event)
+        after = apply_event(POLICY, before, event)
         c = event.at
         records = {(r.metric, r.cycle): r for r in after.clocks}
-        old_view = {(k.metric, k.cycle): k for k in evaluate(CONFIG, before, c).clocks}
-        new_view = {(k.metric, k.cycle): k for k in evaluate(CONFIG, after, final_now).clocks}
+        old_view = {(k.metric, k.cycle): k for k in evaluate(POLICY, before, c).clocks}
+        new_view = {(k.metric, k.cycle): k for k in evaluate(POLICY, after, final_now).clocks}
         for r in before.clocks:
             if r.cancelled:
                 continue
@@ -193,7 +195,7 @@ def test_level_changes_never_unfreeze_a_finished_clock(events, extra):
             assert now_r.level == r.level and now_r.adopted_at == r.adopted_at
             if stopped and now_r.stopped_at == r.stopped_at and not now_r.cancelled:
                 # still finished at the same instant: its evaluation does not move
-                same = {(k.metric, k.cycle): k for k in evaluate(CONFIG, before, final_now).clocks}
+                same = {(k.metric, k.cycle): k for k in evaluate(POLICY, before, final_now).clocks}
                 assert new_view.get((r.metric, r.cycle)) == same.get((r.metric, r.cycle))
             if breached:
                 assert seen is not None
@@ -206,12 +208,12 @@ def test_level_changes_never_unfreeze_a_finished_clock(events, extra):
 @PROPERTY
 @given(events=tickets(), nows=st.lists(st.integers(-300, 900), min_size=2, max_size=6))
 def test_notices_are_monotone_in_now(events, nows):
-    state = replay_ticket(CONFIG, events)
+    state = replay_ticket(POLICY, events)
     last = max(e.at for e in events)
     previous: set[str] = set()
     for step in sorted(nows):
         now = last + step * GRID
-        view = evaluate(CONFIG, state, now)
+        view = evaluate(POLICY, state, now)
         keys = owed_keys(view)
         assert previous <= keys
         previous = keys
@@ -227,15 +229,15 @@ def test_an_event_owes_no_burst_of_past_warnings(events):
     breaches or steps at that instant; warnings and escalations already in the past are never owed
     by surprise. (A reopening may owe a step reached exactly at the solve instant: left out here.)"""
     ordered = sorted(events, key=key)
-    before = replay_ticket(CONFIG, ordered[:1])
+    before = replay_ticket(POLICY, ordered[:1])
     for event in ordered[1:]:
-        after = apply_event(CONFIG, before, event)
+        after = apply_event(POLICY, before, event)
         c = event.at
         was_solved = bool(before.timeline) and before.timeline[-1].solved
         now_solved = bool(after.timeline) and after.timeline[-1].solved
         if not (was_solved and not now_solved):
-            old = owed_keys(evaluate(CONFIG, before, c))
-            for notice in evaluate(CONFIG, after, c).notices:
+            old = owed_keys(evaluate(POLICY, before, c))
+            for notice in evaluate(POLICY, after, c).notices:
                 if notice.key not in old:
                     assert notice.step.kind.value == "breach" or notice.step.at == c, notice
         before = after
@@ -249,11 +251,11 @@ def test_a_clock_carried_forward_from_its_evaluation_equals_the_evaluation_at_th
     """A stored clock record never goes stale: `clock_at` takes a clock evaluated at `as_of` to any
     later instant with the engine's own answer (status, due instant, counted and remaining time), the
     grid puts many of those instants exactly on due instants."""
-    state = replay_ticket(CONFIG, events)
+    state = replay_ticket(POLICY, events)
     as_of = now_after(events, first)
     now = as_of + later * GRID
-    then = {(c.metric, c.cycle): c for c in evaluate(CONFIG, state, as_of).clocks}
-    for c in evaluate(CONFIG, state, now).clocks:
+    then = {(c.metric, c.cycle): c for c in evaluate(POLICY, state, as_of).clocks}
+    for c in evaluate(POLICY, state, now).clocks:
         s = then[(c.metric, c.cycle)]
         assert s.as_of == as_of
         cal = CONFIG.calendars[s.calendar]

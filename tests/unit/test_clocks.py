@@ -27,6 +27,7 @@ from slaclock.engine.clocks import (
 from slaclock.engine.config import Config, Escalation, Metric, Not, Predicate, Rule, SlaLevel, Target
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.events import Event, EventType
+from slaclock.engine.policy import compile_policy
 
 PARIS = ZoneInfo("Europe/Paris")
 H = timedelta(hours=1)
@@ -94,6 +95,7 @@ CONFIG = Config(
         Rule(name="Everyone else", when=Not(Predicate("priority", "is", "unrated")), set_level="standard"),
     ),
 )
+POLICY = compile_policy(CONFIG)
 
 
 class Ticket:
@@ -108,10 +110,10 @@ class Ticket:
         return self
 
     def state(self) -> TicketState:
-        return replay_ticket(CONFIG, self.events)
+        return replay_ticket(POLICY, self.events)
 
     def view(self, now: datetime) -> TicketView:
-        return evaluate(CONFIG, self.state(), now)
+        return evaluate(POLICY, self.state(), now)
 
 
 def clock(view: TicketView, metric: Metric, cycle: int = 1) -> Clock:
@@ -507,7 +509,7 @@ def test_events_at_one_instant_are_folded_in_id_order():
     base = Event("a", "9", EventType.CREATED, paris("2026-11-16 09:00"), {"priority": "urgent"})
     reply = Event("b", "9", EventType.AGENT_REPLIED, at, {})
     solve = Event("c", "9", EventType.SOLVED, at, {})
-    view = evaluate(CONFIG, replay_ticket(CONFIG, [solve, reply, base]), at)
+    view = evaluate(POLICY, replay_ticket(POLICY, [solve, reply, base]), at)
     assert clock(view, FR).stopped_at == at and clock(view, RES).stopped_at == at
 
 
@@ -624,7 +626,7 @@ def test_no_level_means_no_clock_until_a_level_comes():
 def test_a_level_unknown_to_the_configuration_leaves_the_clock_out():
     state = Ticket().add("created", paris("2026-11-16 09:00"), priority="urgent").state()
     narrowed = Config(calendars=CONFIG.calendars, levels={"standard": STANDARD}, rules=CONFIG.rules)
-    assert evaluate(narrowed, state, paris("2026-11-16 12:00")).clocks == ()
+    assert evaluate(compile_policy(narrowed), state, paris("2026-11-16 12:00")).clocks == ()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -658,7 +660,7 @@ def test_escalation_ladder_instants_recipients_and_webhook():
         "first_response#1#escalation-5",
     ]
     assert view.next_check_at == paris("2026-11-23 11:30")
-    assert evaluate(CONFIG, t.state(), paris("2026-11-23 11:31")).next_check_at is None
+    assert evaluate(POLICY, t.state(), paris("2026-11-23 11:31")).next_check_at is None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -668,29 +670,33 @@ def test_escalation_ladder_instants_recipients_and_webhook():
 def test_apply_event_refuses_an_event_that_sorts_before_the_last_one():
     t = Ticket().add("created", paris("2026-11-16 09:00"), priority="urgent")
     t.add("agent_replied", paris("2026-11-16 09:20"))
-    state = apply_event(CONFIG, apply_event(CONFIG, None, t.events[0]), t.events[1])
+    state = apply_event(POLICY, apply_event(POLICY, None, t.events[0]), t.events[1])
     late = Event("e000", "4711", EventType.UPDATED, paris("2026-11-16 09:10"), {"status": "pending"})
     with pytest.raises(OutOfOrderEvent):
-        apply_event(CONFIG, state, late)
-    assert apply_event(CONFIG, state, t.events[0]) is state  # a repeated id is ignored
-    assert state == replay_ticket(CONFIG, t.events + t.events[:1])
+        apply_event(POLICY, state, late)
+    assert apply_event(POLICY, state, t.events[0]) is state  # a repeated id is ignored
+    assert state == replay_ticket(POLICY, t.events + t.events[:1])
 
 
 def test_apply_event_refuses_another_tickets_event():
     state = Ticket().add("created", paris("2026-11-16 09:00")).state()
     with pytest.raises(ValidationError):
-        apply_event(CONFIG, state, Event("x", "other", EventType.UPDATED, paris("2026-11-16 10:00"), {}))
+        apply_event(
+            POLICY,
+            state,
+            Event("x", "other", EventType.UPDATED, paris("2026-11-16 10:00"), {}),
+        )
 
 
 def test_replay_refuses_nothing_and_mixed_tickets():
     with pytest.raises(ValidationError):
-        replay_ticket(CONFIG, [])
+        replay_ticket(POLICY, [])
     events = [
         Event("a", "1", EventType.CREATED, paris("2026-11-16 09:00"), {}),
         Event("b", "2", EventType.CREATED, paris("2026-11-16 09:00"), {}),
     ]
     with pytest.raises(ValidationError):
-        replay_ticket(CONFIG, events)
+        replay_ticket(POLICY, events)
 
 
 def test_state_round_trips_through_compact_json():
@@ -707,7 +713,7 @@ def test_state_round_trips_through_compact_json():
     back = TicketState.from_dict(json.loads(text))
     assert back == state
     now = paris("2026-11-16 12:00")
-    assert evaluate(CONFIG, back, now) == evaluate(CONFIG, state, now)
+    assert evaluate(POLICY, back, now) == evaluate(POLICY, state, now)
 
 
 def test_from_dict_rejects_a_document_that_is_not_a_state():
@@ -733,7 +739,9 @@ def test_rules_that_read_the_event_instant_run_on_every_event():
         Event("a", "7", EventType.CREATED, paris("2026-11-16 09:00"), {"created_at": "2026-11-16T07:00:00Z"}),
         Event("b", "7", EventType.CUSTOMER_REPLIED, paris("2026-11-16 09:30"), {}),
     ]
-    state = replay_ticket(aging, events)
+    state = replay_ticket(compile_policy(aging), events)
     assert (state.level, state.matched_rules) == ("urgent", ("Old",))
-    assert state == apply_event(aging, apply_event(aging, None, events[0]), events[1])
-    assert clock(evaluate(aging, state, paris("2026-11-16 09:45")), FR).level == "urgent"
+    assert state == apply_event(
+        compile_policy(aging), apply_event(compile_policy(aging), None, events[0]), events[1]
+    )
+    assert clock(evaluate(compile_policy(aging), state, paris("2026-11-16 09:45")), FR).level == "urgent"

@@ -1,12 +1,18 @@
-"""Configuration files (slaclock.configfile) and the `slaclock validate` command."""
+"""Configuration files (slaclock.adapters.config_file) and the `slaclock validate` command."""
 
 import json
 import pathlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slaclock.adapters.config_file import (
+    ConfigFileError,
+    load_config_file,
+    load_config_text,
+    parse_json,
+    parse_yaml,
+)
 from slaclock.cli import main
-from slaclock.configfile import ConfigFileError, load_config_file, load_config_text, parse_json, parse_yaml
 from slaclock.engine.config import Metric, Predicate
 from slaclock.engine.errors import ConfigError
 from slaclock.engine.rules import choose_level

@@ -5,7 +5,7 @@ Each shortcut taken for speed is checked against the code it short-cuts, on gene
 
 - the level decision cached while a ticket is folded (`rules.RuleInputs`) against `choose_level` walked
   on every event;
-- `clocks.clock_outcomes` (integer-microsecond arithmetic, no steps) against `evaluate(replay_ticket())`;
+- `clocks.clock_outcomes` (the one clock walk without steps) against `evaluate(replay_ticket())`;
 - `write_reports` on a `Replay` (rows written from the outcomes) against the same views written row by
   row, byte for byte;
 - `parse_event`'s fast path against the full validation; the CSV cell quoting against the `csv`
@@ -16,6 +16,7 @@ Each shortcut taken for speed is checked against the code it short-cuts, on gene
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import random
@@ -26,17 +27,18 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from slaclock.adapters.config_file import load_config_file
 from slaclock.commands.replay import Progress, ReadStats, read_events
-from slaclock.configfile import load_config_file
 from slaclock.engine import clocks
 from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.clocks import clock_outcomes, evaluate, replay_ticket
-from slaclock.engine.config import AllOf, AnyOf, Condition, Config, Not, Predicate, Rule, load_config
+from slaclock.engine.config import Config, load_config
 from slaclock.engine.errors import EventError
 from slaclock.engine.events import Event, EventType, _parse_checked, parse_event
+from slaclock.engine.policy import Policy, compile_policy
 from slaclock.engine.replay import Replay, group_by_ticket, write_reports
 from slaclock.engine.reports import csv_text, format_instant
-from slaclock.engine.rules import _walk_rules, _walker, choose_level, compile_condition, rule_inputs
+from slaclock.engine.rules import RuleInputs, choose_level, rule_inputs
 from slaclock_local.sample import generate_events
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,14 +152,16 @@ def odd_tickets(draw: st.DrawFn) -> list[Event]:
     return events
 
 
-def uncached(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the fold walk the rules on every event, as before the decision was cached."""
-    monkeypatch.setattr(clocks, "rule_inputs", lambda config: None)
+def uncached(config: Config) -> Policy:
+    """`config`'s policy with a decision key that never repeats: the fold walks the rules on every event,
+    as before the decision was cached."""
+    never_equal = RuleInputs(key=lambda fields, at: (object(),), fields=frozenset(), reads_at=True)
+    return dataclasses.replace(compile_policy(config), decision=never_equal)
 
 
-def folds_of_every_prefix(config: Config, events: list[Event]) -> list[clocks.TicketState]:
+def folds_of_every_prefix(policy: Policy, events: list[Event]) -> list[clocks.TicketState]:
     ordered = sorted(events, key=lambda e: e.key)
-    return [replay_ticket(config, ordered[:k]) for k in range(1, len(ordered) + 1)]
+    return [replay_ticket(policy, ordered[:k]) for k in range(1, len(ordered) + 1)]
 
 
 # ------------------------------------------------------------------------------------------- the level cache
@@ -165,12 +169,11 @@ def folds_of_every_prefix(config: Config, events: list[Event]) -> list[clocks.Ti
 
 @pytest.mark.parametrize("config", CONFIGS, ids=["example", "timed", "status", "deleted"])
 def test_the_cached_level_decision_equals_choose_level_on_every_event_of_generated_tickets(
-    config, monkeypatch
+    config,
 ):
     tickets = sample_tickets(250, seed=31)
-    cached = [folds_of_every_prefix(config, evs) for evs in tickets]
-    uncached(monkeypatch)
-    walked = [folds_of_every_prefix(config, evs) for evs in tickets]
+    cached = [folds_of_every_prefix(compile_policy(config), evs) for evs in tickets]
+    walked = [folds_of_every_prefix(uncached(config), evs) for evs in tickets]
     assert cached == walked
     changed = sum(1 for states in walked if len({s.level for s in states}) > 1)
     assert changed > 5 or config is DELETED, "the generated tickets should change level now and then"
@@ -179,10 +182,8 @@ def test_the_cached_level_decision_equals_choose_level_on_every_event_of_generat
 @PROPERTY
 @given(events=odd_tickets(), config=st.sampled_from(CONFIGS))
 def test_the_cached_level_decision_equals_choose_level_with_odd_values(events, config):
-    cached = folds_of_every_prefix(config, events)
-    with pytest.MonkeyPatch.context() as mp:
-        uncached(mp)
-        walked = folds_of_every_prefix(config, events)
+    cached = folds_of_every_prefix(compile_policy(config), events)
+    walked = folds_of_every_prefix(uncached(config), events)
     assert cached == walked
     # and each state's level is what choose_level says of its fields at its last event
     for state in cached:
@@ -206,17 +207,15 @@ def test_the_cached_decision_follows_the_status_and_deletion_events_imply(config
             Event("d", "T", EventType.UPDATED, T0 + timedelta(minutes=15), {"status": "on_hold"}),
             Event("e", "T", kind, T0 + timedelta(minutes=20), {}),
         ]
-        cached = folds_of_every_prefix(config, events)
-        with pytest.MonkeyPatch.context() as mp:
-            uncached(mp)
-            assert cached == folds_of_every_prefix(config, events)
+        cached = folds_of_every_prefix(compile_policy(config), events)
+        assert cached == folds_of_every_prefix(uncached(config), events)
         assert len({state.level for state in cached}) == 2
 
 
 @PROPERTY
 @given(fields=updates, other=updates, minutes=st.integers(-300, 300), config=st.sampled_from(CONFIGS))
 def test_equal_decision_keys_mean_equal_decisions(fields, other, minutes, config):
-    key = rule_inputs(config).key
+    key = rule_inputs(config.rules).key
     mixed = {**fields, **other}
     at, later = T0, T0 + timedelta(minutes=minutes)
     for a, b in ((fields, mixed), (fields, other), (mixed, other)):
@@ -226,7 +225,7 @@ def test_equal_decision_keys_mean_equal_decisions(fields, other, minutes, config
 
 
 def test_decision_keys_tell_apart_values_python_finds_equal():
-    key = rule_inputs(TIMED).key
+    key = rule_inputs(TIMED.rules).key
     assert key({"custom": {"seats": 1}}, T0) != key({"custom": {"seats": True}}, T0)
     assert key({"tags": ["VIP"]}, T0) != key({"tags": ("VIP",)}, T0)
     assert key({"custom": {"region": object()}}, T0) != key({"custom": {"region": object()}}, T0)
@@ -234,102 +233,6 @@ def test_decision_keys_tell_apart_values_python_finds_equal():
     # reading `at`: the date tests' outcomes are part of the key
     created = {"created_at": "2026-03-02T06:00:00Z"}
     assert key(created, T0) != key(created, T0 + timedelta(hours=2))
-
-
-def test_a_rule_whose_matcher_is_not_its_compiled_condition_is_never_cached():
-    calls = []
-
-    def spy(fields, at):
-        calls.append(at)
-        return False
-
-    rules = (Rule("spy", Predicate("priority", "is", "x"), "fast", matcher=spy), *TIMED.rules[-1:])
-    config = Config(calendars=TIMED.calendars, levels=TIMED.levels, rules=rules)
-    assert rule_inputs(config) is None
-    events = [Event(f"e{i}", "T", EventType.UPDATED, T0 + timedelta(minutes=i), {}) for i in range(4)]
-    replay_ticket(config, events)
-    assert len(calls) == 4  # walked on every event
-
-
-# ------------------------------------------------------------------------------- the generated rule walk
-
-OPS = [
-    ("is", "High"), ("is", True), ("is", 3), ("is_not", "high"), ("is_not", False), ("in", ("a", "HIGH")),
-    ("in", (1, "x", True)), ("not_in", ("high", "vip")), ("contains", "VIP"), ("contains", 1),
-    ("not_contains", "vip"), ("starts_with", "Hi"), ("starts_with", 2), ("matches", re.compile("^h.*h$")),
-    ("matches", re.compile("(?i)VIP")), ("gt", 5), ("lt", 2.5),
-    ("gt", datetime(2026, 3, 2, 6, tzinfo=UTC)), ("exists", True), ("exists", False),
-    ("older_than", timedelta(hours=1)), ("newer_than", timedelta(minutes=30)),
-]  # fmt: skip
-WALK_FIELDS = ["priority", "tags", "custom.plan", "via_invitation", "created_at"]
-PREDICATES = [Predicate(f, op, value) for f in WALK_FIELDS for op, value in OPS]
-WALK_VALUES = [None, "", "high", "HIGH", "Highish", "h-high", "x", "vip", "VIP", "2", "7", 1, 3, 7, 2.0, 9.5,
-               True, False, [], ["VIP"], ["x", 1], ("high",), ["HIGH", None], {"a": 1},
-               "2026-03-02T06:00:00Z", "2026-03-02T08:59:00+01:00", "2026-03-02T05:00:00"]  # fmt: skip
-walk_fields = st.dictionaries(
-    st.sampled_from(["priority", "tags", "via_invitation", "created_at", "custom"]),
-    st.sampled_from(WALK_VALUES),
-    max_size=5,
-).flatmap(
-    lambda d: st.builds(
-        lambda custom: {**d, "custom": custom} if "custom" in d else d,
-        st.one_of(
-            st.sampled_from(WALK_VALUES), st.dictionaries(st.just("plan"), st.sampled_from(WALK_VALUES))
-        ),
-    )
-)
-
-
-def hand_built(*rules: Rule) -> Config:
-    return Config(calendars=TIMED.calendars, levels=TIMED.levels, rules=rules)
-
-
-def rule(i: int, when: Condition | None, stop: bool = False) -> Rule:
-    matcher = compile_condition(when) if when is not None else None
-    return Rule(f"r{i}", when, ("fast", "slow", None)[i % 3] if not stop else "slow", stop, matcher)
-
-
-EVERY_PREDICATE = hand_built(*(rule(i, p) for i, p in enumerate(PREDICATES)), rule(999, None))
-
-conditions = st.recursive(
-    st.sampled_from(PREDICATES),
-    lambda inner: st.one_of(
-        st.lists(inner, min_size=1, max_size=3).map(lambda items: AllOf(tuple(items))),
-        st.lists(inner, min_size=1, max_size=3).map(lambda items: AnyOf(tuple(items))),
-        inner.map(Not),
-    ),
-    max_leaves=6,
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(fields=walk_fields, minutes=st.integers(-120, 240))
-def test_the_generated_walk_equals_walking_each_rule_for_every_operator(fields, minutes):
-    at = T0 + timedelta(minutes=minutes)
-    walk = _walker(EVERY_PREDICATE)
-    assert walk is not None
-    assert walk(fields, at) == _walk_rules(EVERY_PREDICATE, fields, at)
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    conds=st.lists(st.one_of(st.none(), conditions), min_size=1, max_size=4),
-    stops=st.lists(st.booleans(), min_size=4, max_size=4),
-    samples=st.lists(walk_fields, min_size=1, max_size=5),
-)
-def test_the_generated_walk_equals_walking_each_rule_for_nested_conditions(conds, stops, samples):
-    config = hand_built(*(rule(i, c, stop) for i, (c, stop) in enumerate(zip(conds, stops, strict=False))))
-    walk = _walker(config)
-    assert walk is not None
-    for fields in samples:
-        assert walk(fields, T0) == _walk_rules(config, fields, T0) == choose_level(config, fields, T0)
-
-
-def test_rules_that_are_not_their_compiled_conditions_are_walked_one_by_one():
-    spy = Rule("spy", Predicate("priority", "is", "x"), "fast", matcher=lambda fields, at: True)
-    config = hand_built(spy, rule(1, None))
-    assert _walker(config) is None
-    assert choose_level(config, {}, T0) == ("slow", ("spy", "r1"))
 
 
 # ----------------------------------------------------------------------------------------- clock outcomes
@@ -343,22 +246,14 @@ def outcome_of(clock: clocks.Clock) -> tuple[object, ...]:
 
 
 def assert_outcomes_equal_evaluate(config: Config, events: list[Event], now: datetime) -> None:
-    view = evaluate(config, replay_ticket(config, events), now)
-    ticket_id, fields, outcomes = clock_outcomes(config, events, now)
+    policy = compile_policy(config)
+    view = evaluate(policy, replay_ticket(policy, events), now)
+    ticket_id, fields, outcomes = clock_outcomes(policy, events, now)
     assert (ticket_id, fields) == (view.ticket_id, view.fields)
     assert outcomes == [outcome_of(c) for c in view.clocks]
     for o in outcomes:  # the same types too (CSV text and sums depend on them)
         assert o[5] is None or o[5].tzinfo is UTC
         assert type(o[8]) is float and type(o[9]) is float
-
-
-def test_clock_outcomes_equal_the_evaluated_view_on_generated_tickets():
-    tickets = sample_tickets(400, seed=7)
-    latest = max(e.at for evs in tickets for e in evs)
-    for config in CONFIGS:
-        for i, events in enumerate(tickets):
-            now = latest if i % 3 else max(e.at for e in events) + timedelta(hours=i % 50)
-            assert_outcomes_equal_evaluate(config, events, now)
 
 
 @PROPERTY
@@ -377,18 +272,18 @@ def test_clock_outcomes_at_the_due_boundary(reply_after):
     ]
     for now in (T0 + timedelta(minutes=reply_after), T0 + timedelta(minutes=30), T0 + timedelta(hours=9)):
         assert_outcomes_equal_evaluate(config, events, now)
-    (first, *_) = clock_outcomes(config, events, T0 + timedelta(hours=9))[2]
+    (first, *_) = clock_outcomes(compile_policy(config), events, T0 + timedelta(hours=9))[2]
     assert first[7].value == ("missed" if reply_after > 30 else "met")
-    (first, *_) = clock_outcomes(config, events[:1], T0 + timedelta(minutes=30))[2]
+    (first, *_) = clock_outcomes(compile_policy(config), events[:1], T0 + timedelta(minutes=30))[2]
     assert first[7].value == "open"  # at due exactly: not missed yet
 
 
 def test_clock_outcomes_raise_what_replay_ticket_raises():
     with pytest.raises(Exception, match="no event to replay"):
-        clock_outcomes(EXAMPLE, [], T0)
+        clock_outcomes(compile_policy(EXAMPLE), [], T0)
     mixed = [Event("a", "1", EventType.CREATED, T0, {}), Event("b", "2", EventType.CREATED, T0, {})]
     with pytest.raises(Exception, match="mixed"):
-        clock_outcomes(EXAMPLE, mixed, T0)
+        clock_outcomes(compile_policy(EXAMPLE), mixed, T0)
 
 
 # ------------------------------------------------------------------------------------------------ reports

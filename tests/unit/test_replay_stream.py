@@ -6,9 +6,9 @@ import json
 import pathlib
 
 import pytest
+from slaclock.adapters.config_file import load_config_file
 from slaclock.cli import main
 from slaclock.commands import _stream
-from slaclock.configfile import load_config_file
 from slaclock.engine.events import parse_event, parse_instant
 from slaclock.engine.partial import Partial, fold
 from slaclock.engine.replay import Replay, write_reports

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 from slaclock.engine.clocks import StepKind
+from slaclock.engine.policy import compile_policy
 from slaclock.helpdesk import signing
 
 from tests.fakes.world import ESCALATION_URL, T0, WEBHOOK_SECRET, World, minutes
@@ -138,7 +139,7 @@ def test_a_claim_held_by_another_check_is_not_sent_but_rechecked_after_the_lease
     notice_time = T0 + minutes(30) + SECOND
     from slaclock.engine.clocks import evaluate
 
-    (notice,) = evaluate(w.config, w.state(), notice_time).notices
+    (notice,) = evaluate(compile_policy(w.config), w.state(), notice_time).notices
     w.ledger.claim(notice, now=notice_time, lease=timedelta(minutes=5))  # a check that then died
     result = w.fire(now=notice_time + SECOND)
     assert result.sent == () and result.pending == (notice.key,) and w.mailer.sent == []

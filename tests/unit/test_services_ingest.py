@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from slaclock.engine.clocks import replay_ticket
+from slaclock.engine.policy import compile_policy
 from slaclock.helpdesk import AuthError, PayloadError
 from slaclock.ports import ConflictError
 from slaclock.services.ingest import (
@@ -72,7 +73,7 @@ def test_an_out_of_order_event_replays_the_ticket_to_the_same_state_as_in_order(
     w.ingest(agent, now=T0 + minutes(22))  # arrives last, happened second
 
     assert w.events.queries == 1
-    expected = replay_ticket(w.config, [created, agent, customer])
+    expected = replay_ticket(compile_policy(w.config), [created, agent, customer])
     assert w.state().to_dict() == expected.to_dict()
 
 
@@ -149,7 +150,7 @@ def test_two_threads_delivering_to_one_ticket_both_land():
     assert not errors
     assert w.tickets.conflicts == 1
     assert {a.id, b.id} <= w.state().seen_ids
-    assert w.state().to_dict() == replay_ticket(w.config, list(_all_events(w))).to_dict()
+    assert w.state().to_dict() == replay_ticket(compile_policy(w.config), list(_all_events(w))).to_dict()
 
 
 def _all_events(w: World):

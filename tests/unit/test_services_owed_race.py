@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from slaclock.engine.clocks import StepKind, evaluate
 from slaclock.engine.config import Metric
+from slaclock.engine.policy import compile_policy
 from slaclock.scheduling import round_up_to_minute
 
 from tests.fakes.world import NEW_TICKET, World
@@ -41,7 +42,7 @@ RACE_DOC: dict[str, Any] = {
 
 
 def resolution_step(world: World, kind: StepKind) -> datetime:
-    view = evaluate(world.config, world.state(), T0)
+    view = evaluate(compile_policy(world.config), world.state(), T0)
     clock = next(c for c in view.clocks if c.metric is Metric.RESOLUTION)
     return next(s.at for s in clock.steps if s.kind is kind)
 
@@ -80,7 +81,7 @@ def test_an_owed_step_is_sent_at_its_check_though_replies_arrive_before_it_runs(
     when = sent_at(w, key)
     assert when is not None, f"{key} was never sent"
     assert when <= armed + timedelta(seconds=2), f"{key} sent at {when}, its check was armed for {armed}"
-    owed = evaluate(w.config, w.state(), T0 + timedelta(days=1)).notices
+    owed = evaluate(compile_policy(w.config), w.state(), T0 + timedelta(days=1)).notices
     assert sorted(w.ledger.records) == sorted(n.key for n in owed)
     assert w.ledger.unsent() == []
     assert len(w.mailer.sent) == len(w.ledger.records), "each notice e-mailed exactly once"

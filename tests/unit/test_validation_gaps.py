@@ -1,6 +1,6 @@
 """`validate`, `config push` and the functions refuse what would otherwise fail at run time, and warn
 about what is legal but wrong; `replay` shows the same warnings. (All three read a configuration
-through `slaclock.configfile.load_config_text`, so testing it and the commands covers them.)"""
+through `slaclock.adapters.config_file.load_config_text`, so testing it and the commands covers them.)"""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
-from slaclock import configfile
+from slaclock.adapters import config_file
 from slaclock.cli import main
 from slaclock.engine.errors import ConfigError
+from slaclock.engine.policy import compile_policy
 from slaclock.helpdesk._common import STATUS
 
 from tests.fakes.world import CONFIG_DOC, T0, World, minutes
@@ -33,7 +34,7 @@ def with_source(mapping: dict[str, Any]) -> dict[str, Any]:
 
 def validate_document(doc: dict[str, Any]) -> Any:
     """What `validate`, `config push` and the functions do with a document (JSON text, parsed)."""
-    return configfile.load_config_text(json.dumps(doc), "json")
+    return config_file.load_config_text(json.dumps(doc), "json")
 
 
 def errors_of(doc: dict[str, Any]) -> list[tuple[str, str]]:
@@ -82,7 +83,7 @@ def test_validate_and_config_push_read_through_the_same_check(tmp_path, capsys):
     assert main(["validate", "--config", str(path)]) == 1
     assert "sources.mapped.mapping.type: not a valid JMESPath expression" in capsys.readouterr().err
     with pytest.raises(ConfigError):
-        configfile.load_config_text(path.read_text(), "json")  # what config push and the functions call
+        config_file.load_config_text(path.read_text(), "json")  # what config push and the functions call
 
 
 # --------------------------------------------------------------------------- pause_when_status
@@ -122,7 +123,7 @@ def test_pause_statuses_ignore_case_like_rule_conditions():
     w.ingest(w.event("updated", at=T0 + timedelta(hours=3), status="Open"))
     from slaclock.engine.clocks import evaluate
 
-    view = evaluate(w.config, w.state(), T0 + timedelta(hours=5))
+    view = evaluate(compile_policy(w.config), w.state(), T0 + timedelta(hours=5))
     resolution = next(c for c in view.clocks if c.metric.value == "resolution")
     assert resolution.business_seconds == pytest.approx(3 * 3600)  # 5 h less the 2 h pending
 

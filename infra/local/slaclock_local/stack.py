@@ -253,7 +253,7 @@ class LocalStack:
     # -------------------------------------------------------------------------------- steps
 
     def _read_config(self) -> str:
-        from slaclock.configfile import load_config_text
+        from slaclock.adapters.config_file import load_config_text
         from slaclock.engine.errors import ConfigError
 
         try:
@@ -566,12 +566,13 @@ class LocalStack:
         """The stored ticket as the engine sees it now: level, matched rules, clocks, next check."""
         from slaclock.adapters.dynamodb import DynamoTicketStore
         from slaclock.engine.clocks import evaluate
+        from slaclock.engine.policy import compile_policy
 
         stored = DynamoTicketStore(self.environment["SLACLOCK_TABLE"]).get(ticket_id)
         if stored is None:
             return None
         now = self.clock.now()
-        view = evaluate(self.config, stored.state, now)
+        view = evaluate(compile_policy(self.config), stored.state, now)
         return {
             "ticket_id": ticket_id,
             "now": format_instant(now),

@@ -12,7 +12,7 @@ never replaces a good cached one: the functions keep the last good configuration
 personal; with no good one at all it raises the `ConfigError`.
 
 Pushing (`slaclock config push --file sla.yaml`): the text is VALIDATED first with the same parser
-the functions use (`slaclock.configfile.load_config_text`); an invalid one raises `ConfigError` listing
+the functions use (`config_file.load_config_text`); an invalid one raises `ConfigError` listing
 every problem and nothing is written, so the old configuration stays in force. What is stored is
 exactly the text that was validated, and its format travels with it: the object's ``Content-Type``
 (``application/json`` or ``application/yaml``) tells the functions which parser to read it with, so
@@ -36,7 +36,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from slaclock.adapters import _aws
-from slaclock.configfile import load_config_text
+from slaclock.adapters.config_file import load_config_text
 from slaclock.engine.config import Config
 from slaclock.engine.errors import ConfigError
 from slaclock.ports import ServiceUnavailable

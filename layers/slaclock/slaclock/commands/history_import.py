@@ -60,7 +60,7 @@ def _source(args: argparse.Namespace) -> Source:
         if args.source:
             raise _FatalError("--source needs --config (the file that defines the source)")
         return Source(name=provider, provider=provider)
-    from slaclock.configfile import load_config_file
+    from slaclock.adapters.config_file import load_config_file
 
     config = load_config_file(args.config)
     if args.source:

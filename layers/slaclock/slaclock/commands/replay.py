@@ -266,7 +266,7 @@ def _parse_now(text: str | None) -> datetime | None:
 
 
 def _load_config(path: str) -> Any:
-    from slaclock.configfile import load_config_file
+    from slaclock.adapters.config_file import load_config_file
 
     if not Path(path).exists():
         raise _FatalError(f"cannot read configuration {path!r}: no such file")

@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from slaclock.configfile import ConfigFileError, load_config_file
+from slaclock.adapters.config_file import ConfigFileError, load_config_file
 from slaclock.engine.config import Config
 from slaclock.engine.errors import ConfigError
 

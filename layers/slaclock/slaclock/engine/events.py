@@ -286,9 +286,19 @@ _set_id, _set_ticket_id, _set_type, _set_at, _set_ticket = _slot_setters()
 def merge_fields(previous: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
     """Merge a partial ticket update onto the previous fields. `custom` merges key by key."""
     merged = dict(previous)
-    for name, value in update.items():
-        if name == "custom" and isinstance(value, Mapping) and isinstance(merged.get("custom"), Mapping):
-            merged["custom"] = {**merged["custom"], **value}
-        else:
-            merged[name] = value
+    merge_into(merged, update)
     return merged
+
+
+def merge_into(fields: dict[str, Any], update: Mapping[str, Any]) -> None:
+    """`merge_fields` in place: `fields` becomes the merge of `update` onto it."""
+    if "custom" not in update:
+        fields.update(update)
+        return
+    custom = fields.get("custom")
+    fields.update(update)
+    value = update["custom"]
+    if (value.__class__ is dict or isinstance(value, Mapping)) and (
+        custom.__class__ is dict or isinstance(custom, Mapping)
+    ):
+        fields["custom"] = {**custom, **value}

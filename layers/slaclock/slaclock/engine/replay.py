@@ -37,6 +37,7 @@ from slaclock.engine.clocks import (
 )
 from slaclock.engine.config import Config, Metric
 from slaclock.engine.events import Event
+from slaclock.engine.policy import compile_policy
 from slaclock.engine.reports import (
     SLA_LOG_COLUMNS,
     ComplianceAccumulator,
@@ -121,6 +122,7 @@ class Replay:
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.config = config
+        self.policy = compile_policy(config)
         tickets = group_by_ticket(events)
         if now is None:  # the latest event's instant: no event is after it
             now = max((max(map(_AT, evs)) for evs in tickets.values()), default=None)
@@ -149,9 +151,9 @@ class Replay:
         now = self.now
         if now is None:
             return
-        config = self.config
+        policy = self.policy
         for evs in self._take():
-            yield evaluate(config, replay_ticket(config, evs), now)
+            yield evaluate(policy, replay_ticket(policy, evs), now)
 
     def outcomes(self) -> Iterator[tuple[str, Mapping[str, Any], list[ClockOutcome]]]:
         """What iterating yields, reduced to what the reports show: per ticket, in the same order and
@@ -160,9 +162,9 @@ class Replay:
         now = self.now
         if now is None:
             return
-        config = self.config
+        policy = self.policy
         for evs in self._take():
-            yield clock_outcomes(config, evs, now)
+            yield clock_outcomes(policy, evs, now)
 
     def _take(self) -> Iterator[list[Event]]:
         """Each ticket's events, earliest-starting ticket first, released as they are taken; counts

@@ -26,24 +26,21 @@ Predicate semantics (`{field, op, value}` over the ticket's fields as of the eve
   (never the wall clock), in real elapsed time (not business time): ``older_than: 2h`` is
   ``at - field > 2h``, ``newer_than: 2h`` is ``at - field < 2h``; at exactly 2 h neither holds.
 
-Speed: `load_config` compiles each rule's condition once into a closure (`Rule.matcher`); regexes are
-compiled then, and nothing is parsed per call except date field values. `choose_level` runs the whole
-walk of a configuration as one function generated on first use (the same tests in the same order,
-without a call per condition; checked against the rule-by-rule walk by property tests). `rule_inputs`
-tells what the walk reads, so that the clocks engine can reuse a decision while a ticket's events
-change nothing the rules read.
+Speed: `slaclock.engine.policy.compile_policy` compiles a configuration's rules once (`compile_walk`):
+each condition becomes one closure (`compile_condition`), regexes are compiled then, and nothing is
+parsed per call except date field values. `rule_inputs` tells what the walk reads, so that the clocks
+engine can reuse a decision while a ticket's events change nothing the rules read.
 """
 
 from __future__ import annotations
 
 import re
-import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from slaclock.engine.config import AllOf, AnyOf, Condition, Config, Not, Predicate
+from slaclock.engine.config import AllOf, AnyOf, Condition, Config, Not, Predicate, Rule
 from slaclock.engine.durations import parse_duration
 
 Test = Callable[[Mapping[str, Any], datetime], bool]
@@ -72,226 +69,36 @@ def choose_level(
     level, which a loaded configuration rules out), and the names of every applied (matching) rule, in
     order, including a final `stop` rule without `set_level`.
 
-    Speed: the walk of a configuration is compiled once into one function (`_walker`): the same
-    tests, in the same order, without a function call per condition.
+    This compiles the rules on each call; the engine compiles them once per configuration
+    (`slaclock.engine.policy.compile_policy`) and calls the compiled walk.
     """
-    walk = _walker(config)
-    if walk is not None:
-        return walk(fields, at)
-    return _walk_rules(config, fields, at)
-
-
-def _walk_rules(
-    config: Config, fields: Mapping[str, Any], at: datetime
-) -> tuple[str | None, tuple[str, ...]]:
-    """`choose_level` as the rules' compiled conditions say, one rule after the other."""
-    level: str | None = None
-    applied: list[str] = []
-    for rule in config.rules:
-        if rule.when is not None:
-            test = rule.matcher or compile_condition(rule.when)
-            if not test(fields, at):
-                continue
-        applied.append(rule.name)
-        if rule.set_level is not None:
-            level = rule.set_level
-        if rule.stop:
-            break
-    return level, tuple(applied)
+    return compile_walk(config.rules)(fields, at)
 
 
 Walk = Callable[[Mapping[str, Any], datetime], tuple[str | None, tuple[str, ...]]]
+"""A compiled rule walk: ``walk(fields, at) -> (level, applied rule names)``."""
 
 
-def _walker(config: Config) -> Walk | None:
-    """`_walk_rules` of `config` as one generated function, built once per configuration object and
-    cached; None when a rule's `matcher` is not the compiled form of its `when` (then the rules are
-    walked one by one) or a condition does not compile."""
-    cached = _WALKERS.get(id(config))
-    if cached is not None and cached[0] is config:
-        return cached[1]
-    try:
-        walk = _generate_walk(config)
-    except (ValueError, TypeError, re.error):  # a hand-built rule that does not compile
-        walk = None
-    if len(_WALKERS) >= 64:
-        _WALKERS.clear()
-    _WALKERS[id(config)] = (config, walk)  # holds the config: its id cannot be reused meanwhile
-    return walk
+def compile_walk(rules: Sequence[Rule]) -> Walk:
+    """The walk of `rules` (see `choose_level`) as one closure, each condition compiled once."""
+    steps = tuple(
+        (None if rule.when is None else compile_condition(rule.when), rule.name, rule.set_level, rule.stop)
+        for rule in rules
+    )
 
+    def walk(fields: Mapping[str, Any], at: datetime) -> tuple[str | None, tuple[str, ...]]:
+        level: str | None = None
+        applied: list[str] = []
+        for test, name, set_level, stop in steps:
+            if test is not None and not test(fields, at):
+                continue
+            applied.append(name)
+            if set_level is not None:
+                level = set_level
+            if stop:
+                break
+        return level, tuple(applied)
 
-_WALKERS: dict[int, tuple[Config, Walk | None]] = {}
-
-
-class _WalkSource:
-    """Builds the source of a walk function. Every value from the configuration (field names, texts,
-    rule and level names, compiled tests) is a name bound in the function's namespace, never source
-    text. Each condition becomes one expression: `all`/`any`/`not` as ``and``/``or``/``not``, and the
-    common predicates written out exactly as `_text_predicate` / `_compile_predicate` compute them (a
-    string value inline, anything else through the same compiled test); other predicates call their
-    compiled test."""
-
-    def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {
-            "_Mapping": Mapping,
-            "_fold_elements": _fold_elements,
-            "_text": _text,
-            "_SCALARS": frozenset({bool, int, float}),
-        }
-        self.prelude: list[str] = []
-        self.locals: dict[tuple[str, str], str] = {}  # (kind, field) -> local variable
-
-    def const(self, value: Any) -> str:
-        name = f"k{len(self.namespace)}"
-        self.namespace[name] = value
-        return name
-
-    def value_of(self, field: str) -> str:
-        """A local holding the field's value as `_reader(field)` reads it (read once per walk)."""
-        local = self.locals.get(("value", field))
-        if local is None:
-            local = self.locals["value", field] = f"v{len(self.locals)}"
-            if field.startswith("custom."):
-                custom = self.custom()
-                key = self.const(field[len("custom.") :])
-                self.prelude.append(f"{local} = None if {custom} is None else {custom}.get({key})")
-            else:
-                self.prelude.append(f"{local} = get({self.const(field)})")
-        return local
-
-    def custom(self) -> str:
-        local = self.locals.get(("custom", ""))
-        if local is None:
-            local = self.locals["custom", ""] = f"v{len(self.locals)}"
-            self.prelude.append(f"{local} = get({self.const('custom')})")
-            self.prelude.append(
-                f"{local} = {local} if {local}.__class__ is dict or isinstance({local}, _Mapping) else None"
-            )
-        return local
-
-    def folded(self, field: str) -> str:
-        """A local holding the field's value casefolded when it is a plain `str`, else None."""
-        local = self.locals.get(("folded", field))
-        if local is None:
-            value = self.value_of(field)
-            local = self.locals["folded", field] = f"v{len(self.locals)}"
-            self.prelude.append(f"{local} = {value}.casefold() if {value}.__class__ is str else None")
-        return local
-
-    def elements_of(self, field: str) -> str:
-        """A local holding the `_text` forms of the field's elements when its value is a list."""
-        local = self.locals.get(("elements", field))
-        if local is None:
-            value = self.value_of(field)
-            local = self.locals["elements", field] = f"v{len(self.locals)}"
-            self.prelude.append(f"{local} = _fold_elements({value}) if {value}.__class__ is list else None")
-        return local
-
-    def condition(self, cond: Condition) -> str:
-        if isinstance(cond, Predicate):
-            return self.predicate(cond)
-        if isinstance(cond, Not):
-            return f"(not {self.condition(cond.item)})"
-        parts = [self.condition(c) for c in cond.items]
-        if len(parts) == 1:
-            return parts[0]
-        return "(" + (" and " if isinstance(cond, AllOf) else " or ").join(parts) + ")"
-
-    def predicate(self, p: Predicate) -> str:  # noqa: C901 - one case per operator
-        op, value = p.op, p.value
-        if op == "exists":
-            v = self.value_of(p.field)
-            return f'(({v} is not None and {v} != "" and {v} != []) is {self.const(value is not False)})'
-        negative = op in _NEGATIVE
-        base = _NEGATIVE.get(op, op)
-        if base in ("gt", "lt") and not isinstance(value, str | datetime):
-            # A number (a loaded configuration's gt/lt value is a number or an aware datetime): an int
-            # or float field compares as `_number` reads it; anything else through the compiled test.
-            v = self.value_of(p.field)
-            bound = self.const(float(value))
-            test = f"float({v}) {'>' if base == 'gt' else '<'} {bound}"
-            other = f"{self.const(_compile_predicate(p))}(fields, at)"
-            return f"({test} if {v}.__class__ is int or {v}.__class__ is float else {other})"
-        inline = (
-            base == "is"
-            or (base == "contains" and isinstance(value, str))
-            or (base == "in" and all(isinstance(x, str) for x in value))
-            or (base in ("starts_with", "matches") and not negative)
-        )
-        if not inline:
-            return f"{self.const(_compile_predicate(p))}(fields, at)"
-        pos = self.const(_compile_positive(base, value))
-        v = self.value_of(p.field)
-        f = self.folded(p.field)
-        if negative:
-            other = f"({v} is None or not {pos}({v}, at))"
-        else:
-            other = f"({v} is not None and {pos}({v}, at))"
-        if base == "is":  # `(x.casefold() if isinstance(x, str) else _text(x)) == want`, value or elements
-            want = self.const(_text(value))
-            if negative:
-                test = f"{f} != {want}"
-                other = f"(_text({v}) != {want} if {v}.__class__ in _SCALARS else {other})"
-            else:
-                test = f"{f} == {want}"
-                other = f"(_text({v}) == {want} if {v}.__class__ in _SCALARS else {other})"
-        elif base == "in":
-            wanted = self.const(frozenset(x.casefold() for x in value))
-            test = f"{f} {'not in' if negative else 'in'} {wanted}"
-        elif base == "starts_with":
-            test = f"{f}.startswith({self.const(_text(value) or '')})"
-        elif base == "matches":
-            search = (value if isinstance(value, re.Pattern) else re.compile(value)).search
-            test = f"{self.const(search)}({v}) is not None"
-        else:  # contains
-            part = self.const(value.casefold())
-            elements = self.elements_of(p.field)
-            found = (
-                f"({part} in {elements} if {elements} is not None"
-                f" else ({part} in {f} if {f} is not None else {pos}({v}, at)))"
-            )
-            if negative:  # `v is None or not positive(v, at)`
-                return f"({v} is None or not {found})"
-            return f"({v} is not None and {found})"
-        return f"({test} if {f} is not None else {other})"
-
-
-def _fold_elements(values: list[Any]) -> frozenset[str | None]:
-    """The comparison forms (`_text`) of a list's elements, for `contains` on a list field."""
-    try:
-        return frozenset(map(str.casefold, values))  # every element a str (the common case)
-    except TypeError:
-        return frozenset(x.casefold() if isinstance(x, str) else _text(x) for x in values)
-
-
-def _generate_walk(config: Config) -> Walk | None:
-    source = _WalkSource()
-    body: list[str] = []
-    for rule in config.rules:
-        if rule.matcher is not None and rule.when is not None:
-            compiled = _COMPILED.get(rule.matcher)
-            if compiled is None or (compiled is not rule.when and compiled != rule.when):
-                return None
-        indent = "    "
-        if rule.when is not None:
-            body.append(f"    if {source.condition(rule.when)}:")
-            indent = "        "
-        body.append(f"{indent}applied.append({source.const(rule.name)})")
-        if rule.set_level is not None:
-            body.append(f"{indent}level = {source.const(rule.set_level)}")
-        if rule.stop:
-            body.append(f"{indent}return level, tuple(applied)")
-    lines = [
-        "def walk(fields, at):",
-        "    get = fields.get",
-        *(f"    {line}" for line in source.prelude),
-        "    level = None",
-        "    applied = []",
-        *body,
-        "    return level, tuple(applied)",
-    ]
-    exec(compile("\n".join(lines), "<slaclock rules walk>", "exec"), source.namespace)  # noqa: S102
-    walk: Walk = source.namespace["walk"]
     return walk
 
 
@@ -320,40 +127,14 @@ class RuleInputs:
     reads_at: bool
 
 
-def rule_inputs(config: Config) -> RuleInputs | None:
-    """The `RuleInputs` of `config`, built once per configuration object and cached.
-
-    None when the decision cannot be keyed: a hand-built rule whose `matcher` is not the compiled form
-    of its own `when` (it could read anything), or a condition that does not compile.
-    """
-    cached = _RULE_INPUTS.get(id(config))
-    if cached is not None and cached[0] is config:
-        return cached[1]
-    try:
-        inputs = _build_inputs(config)
-    except (ValueError, TypeError, re.error):  # a hand-built rule that does not compile: walk it every time
-        inputs = None
-    if len(_RULE_INPUTS) >= 64:
-        _RULE_INPUTS.clear()
-    _RULE_INPUTS[id(config)] = (config, inputs)  # holds the config: its id cannot be reused meanwhile
-    return inputs
-
-
-_RULE_INPUTS: dict[int, tuple[Config, RuleInputs | None]] = {}
-_TIMED_OPS = frozenset({"older_than", "newer_than"})
-
-
-def _build_inputs(config: Config) -> RuleInputs | None:
+def rule_inputs(rules: Sequence[Rule]) -> RuleInputs:
+    """What the walk of `rules` reads (see `RuleInputs`)."""
     names: list[str] = []  # top-level fields read, in first-use order
     custom: list[str] = []  # keys of the `custom.<key>` fields read
     timed: list[Test] = []  # the predicates that read `at`
-    for rule in config.rules:
+    for rule in rules:
         if rule.when is None:
             continue
-        if rule.matcher is not None:
-            source = _COMPILED.get(rule.matcher)
-            if source is None or (source is not rule.when and source != rule.when):
-                return None
         for p in _predicates(rule.when):
             if p.field.startswith("custom."):
                 if p.field[len("custom.") :] not in custom:
@@ -367,6 +148,9 @@ def _build_inputs(config: Config) -> RuleInputs | None:
         fields=frozenset(names + (["custom"] if custom else [])),
         reads_at=bool(timed),
     )
+
+
+_TIMED_OPS = frozenset({"older_than", "newer_than"})
 
 
 def _predicates(cond: Condition) -> Iterator[Predicate]:
@@ -420,14 +204,7 @@ def _strict(v: Any) -> Any:
 
 def compile_condition(cond: Condition) -> Test:
     """Turn a condition tree into one closure ``test(fields, at) -> bool`` (see module docstring)."""
-    test = _compile(cond)
-    _COMPILED[test] = cond
-    return test
-
-
-# Which condition each closure `compile_condition` returned was compiled from: `rule_inputs` trusts a
-# rule's `matcher` only when it is the compiled form of the rule's own `when`.
-_COMPILED: weakref.WeakKeyDictionary[Test, Condition] = weakref.WeakKeyDictionary()
+    return _compile(cond)
 
 
 def _compile(cond: Condition) -> Test:
@@ -707,4 +484,14 @@ def _instant(v: Any) -> datetime | None:
     return None
 
 
-__all__ = ["DecisionKey", "RuleInputs", "Test", "choose_level", "compile_condition", "matches", "rule_inputs"]
+__all__ = [
+    "DecisionKey",
+    "RuleInputs",
+    "Test",
+    "Walk",
+    "choose_level",
+    "compile_condition",
+    "compile_walk",
+    "matches",
+    "rule_inputs",
+]

@@ -47,6 +47,7 @@ from datetime import datetime, timedelta
 from slaclock.engine.clocks import Notice, StepKind, TicketView, evaluate
 from slaclock.engine.config import Config
 from slaclock.engine.errors import SlaclockError
+from slaclock.engine.policy import compile_policy
 from slaclock.helpdesk.signing import sign
 from slaclock.ports import (
     MAX_RECIPIENTS_PER_MESSAGE,
@@ -138,6 +139,7 @@ def run_check(
     refused e-mail, integration or schedule is reported in the result."""
     ports.correlate(ticket_id)
     config = ports.config.load()
+    policy = compile_policy(config)
     lateness = (now - armed_for).total_seconds() if armed_for is not None else None
     for attempt in range(1, MAX_SAVE_ATTEMPTS + 1):
         stored = ports.tickets.get(ticket_id)
@@ -148,7 +150,7 @@ def run_check(
             )
         current = armed_for is None or armed_for == stored.next_check_at
         at = max(now, armed_for) if armed_for is not None and current else now
-        view = evaluate(config, stored.state, at)
+        view = evaluate(policy, stored.state, at)
         delivery = _deliver_all(ports, config, view, at, stored.notified)
         retry_at = round_up_to_minute(at + ports.lease) if delivery.pending else None
         armed = _armed_instant(view, retry_at)

@@ -57,6 +57,7 @@ from slaclock.engine.clocks import (
 from slaclock.engine.config import Config, Source
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import Event, field_type_errors, format_instant
+from slaclock.engine.policy import Policy, compile_policy
 from slaclock.helpdesk import PayloadError, provider_for
 from slaclock.helpdesk._common import stamp_received
 from slaclock.ports import (
@@ -317,6 +318,7 @@ def ingest_ticket_events(
 ) -> TicketIngest:
     """Store and fold one ticket's events (see the module docstring for the steps and guarantees)."""
     ports.correlate(ticket_id)
+    policy = compile_policy(config)
     batch = list({e.id: e for e in events}.values())  # a delivery may repeat an id: keep the last copy
     stored_ids: list[str] = []
     put_done: set[str] = set()
@@ -336,9 +338,9 @@ def ingest_ticket_events(
                 ticket_id, tuple(stored_ids), (), duplicates, stored.version if stored else None,
                 stored.next_check_at if stored else None, "unchanged", attempt,
             )  # fmt: skip
-        state = _fold(ports.events, config, ticket_id, before, todo)
-        view = evaluate(config, state, now)
-        prev_view = evaluate(config, before, now) if before is not None else None
+        state = _fold(ports.events, policy, ticket_id, before, todo)
+        view = evaluate(policy, state, now)
+        prev_view = evaluate(policy, before, now) if before is not None else None
         armed = _armed_instant(stored, view, prev_view, now)
         try:
             version = ports.tickets.save(
@@ -369,17 +371,17 @@ def ingest_ticket_events(
 
 
 def _fold(
-    store: EventStore, config: Config, ticket_id: str, state: TicketState | None, todo: Sequence[Event]
+    store: EventStore, policy: Policy, ticket_id: str, state: TicketState | None, todo: Sequence[Event]
 ) -> TicketState:
     """`state` with `todo` folded in; a replay of every stored event if one arrives out of order."""
     folded = state
     try:
         for event in sorted(todo, key=lambda e: e.key):
-            folded = apply_event(config, folded, event)
+            folded = apply_event(policy, folded, event)
     except OutOfOrderEvent:
         log.info("out-of-order event; replaying the ticket")
         # The batch is added in case the store's query does not see this call's puts yet.
-        return replay_ticket(config, [*store.ticket_events(ticket_id), *todo])
+        return replay_ticket(policy, [*store.ticket_events(ticket_id), *todo])
     assert folded is not None  # todo is not empty
     return folded
 

@@ -1,7 +1,7 @@
 """Calendar benchmark (issue 2, item 5): slaclock's `add` / `elapsed` against businesstimedelta and
 pandas' `CustomBusinessHour`, on the same calendar, for 1 h, 40 h and 2000 h of business time.
 
-    .venv/bin/python bench/calendar.py [--repeat 5]
+    .venv/bin/python bench/bench_calendar.py [--repeat 5]
 
 The calendar: Mon–Fri 09:00–17:00 in America/New_York with US public holidays (the `holidays`
 package's table for 2026–2029, handed to all three libraries). The start instant is Wednesday
@@ -18,25 +18,18 @@ hours; slaclock counts real elapsed time).
 
 from __future__ import annotations
 
-import sys
+import argparse
+import datetime as dt
+import time
+import timeit
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
-# This file is named calendar.py (the issue asks for bench/calendar.py): when run as a script its folder is
-# sys.path[0] and would shadow the standard library's `calendar` module (which holidays and pandas import).
-if sys.path and sys.path[0] and __file__.startswith(sys.path[0]):
-    del sys.path[0]
-
-import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
-import time  # noqa: E402
-import timeit  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
-
-import businesstimedelta as btd  # noqa: E402
-import holidays  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytz  # noqa: E402
-from slaclock.calendar import BusinessCalendar  # noqa: E402
+import businesstimedelta as btd
+import holidays
+import pandas as pd
+import pytz
+from slaclock.engine.calendar import BusinessCalendar
 
 NEW_YORK = "America/New_York"
 HOURS = (1, 40, 2000)

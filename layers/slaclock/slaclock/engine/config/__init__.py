@@ -1,0 +1,47 @@
+"""The configuration: calendars, SLA levels, ordered rules, sources, leads, reports.
+
+`load_config(doc)` turns a parsed YAML/JSON document (a mapping) into a `Config`, or raises
+`ConfigError` listing EVERY problem with its path (e.g. ``levels.urgent.targets.first_response.within:
+'1 hour' is not a duration``). Nothing is half-loaded. A `Config` is plain data;
+`slaclock.engine.policy.compile_policy` compiles it for the clocks engine.
+
+The parts: `model` (the dataclasses and the document's vocabulary), `loading` (`load_config` and the
+document's top level), and one part of the loader per section: `shapes` (errors and the generic
+shapes), `levels` (calendars, levels, targets, ladders), `conditions` (rules and their coverage),
+`sources` (sources and reports).
+"""
+
+from slaclock.engine.config.loading import load_config
+from slaclock.engine.config.model import (
+    BOOLEAN_FIELDS,
+    CHANNELS,
+    DATE_FIELDS,
+    LIST_FIELDS,
+    OPERATORS,
+    PROVIDERS,
+    REPORT_GROUPS,
+    REPORT_PERIODS,
+    RULE_FIELDS,
+    STATUSES,
+    AllOf,
+    AnyOf,
+    Condition,
+    Config,
+    Escalation,
+    Metric,
+    Not,
+    Predicate,
+    ReportSubscription,
+    Rule,
+    SlaLevel,
+    Source,
+    Target,
+)
+from slaclock.engine.config.shapes import ZONE_ABBREVIATIONS, zone_hint
+
+__all__ = [
+    "BOOLEAN_FIELDS", "CHANNELS", "DATE_FIELDS", "LIST_FIELDS", "OPERATORS", "PROVIDERS", "REPORT_GROUPS",
+    "REPORT_PERIODS", "RULE_FIELDS", "STATUSES", "ZONE_ABBREVIATIONS", "AllOf", "AnyOf", "Condition",
+    "Config", "Escalation", "Metric", "Not", "Predicate", "ReportSubscription", "Rule", "SlaLevel", "Source",
+    "Target", "load_config", "zone_hint",
+]  # fmt: skip

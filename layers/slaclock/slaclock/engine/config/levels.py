@@ -1,0 +1,249 @@
+"""Loading calendars and SLA levels: targets, pause statuses, warnings and escalation ladders."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from slaclock.engine.calendar import BusinessCalendar
+from slaclock.engine.config.model import STATUSES, Escalation, Metric, SlaLevel, Target
+from slaclock.engine.config.shapes import (
+    _ESCALATION_KEYS,
+    _LEVEL_KEYS,
+    _LOCAL_HOSTS,
+    _NOTIFY_KEYS,
+    _TARGET_KEYS,
+    _join,
+    _Shapes,
+    zone_hint,
+)
+from slaclock.engine.durations import format_duration
+from slaclock.engine.errors import ValidationError
+
+
+class _Levels(_Shapes):
+    def calendars(self, value: Any) -> dict[str, BusinessCalendar]:
+        self.calendars_readable = isinstance(value, Mapping)
+        if value is None:
+            return {}
+        out: dict[str, BusinessCalendar] = {}
+        for name, item in self.named(value, "calendars", "calendars"):
+            path = f"calendars.{name}"
+            self.calendar_names.add(name)
+            try:
+                out[name] = BusinessCalendar.from_dict(item, path=path)
+            except ValidationError as e:
+                for p, message in e.errors:
+                    inside = p == path or p.startswith((path + ".", path + "["))
+                    where = p if inside else _join(path, p)
+                    zone = item.get("timezone") if isinstance(item, Mapping) else None
+                    hint = zone_hint(zone) if where == f"{path}.timezone" else None
+                    self.err(where, f"{message}; {hint}" if hint else message)
+            except ValueError as e:
+                self.err(path, str(e))
+            else:
+                self.zone_warning(out[name].timezone, f"{path}.timezone")
+        if not self.calendar_names and isinstance(value, Mapping):
+            self.err("calendars", "at least one calendar is needed")
+        return out
+
+    # -- levels ----------------------------------------------------------------------------------------
+
+    def levels(self, value: Any) -> dict[str, SlaLevel]:
+        if value is None:
+            return {}
+        out: dict[str, SlaLevel] = {}
+        entries = self.named(value, "levels", "levels")
+        if not entries and isinstance(value, Mapping):
+            self.err("levels", "at least one level is needed")
+        for name, item in entries:
+            level = self.level(name, item, f"levels.{name}")
+            if level is not None:
+                out[name] = level
+        return out
+
+    def level(self, name: str, value: Any, path: str) -> SlaLevel | None:
+        d = self.mapping(value, path, "a level: {calendar, targets, notify, escalations, unassigned}")
+        if d is None:
+            return None
+        before = len(self.errors)
+        self.check_keys(d, path, _LEVEL_KEYS)
+        calendar = self.calendar_ref(d.get("calendar"), f"{path}.calendar")
+        targets = self.targets(d.get("targets"), f"{path}.targets")
+        warning: tuple[str, ...] | None = ("assignee",)
+        breach: tuple[str, ...] | None = ("assignee",)
+        if "notify" in d:
+            notify = self.mapping(d["notify"], f"{path}.notify", "a mapping {warning: [...], breach: [...]}")
+            if notify is not None:
+                self.check_keys(notify, f"{path}.notify", _NOTIFY_KEYS)
+                if "warning" in notify:
+                    warning = self.recipients(notify["warning"], f"{path}.notify.warning")
+                if "breach" in notify:
+                    breach = self.recipients(notify["breach"], f"{path}.notify.breach")
+        escalations: tuple[Escalation, ...] = ()
+        if "escalations" in d:
+            escalations = self.escalations(d["escalations"], f"{path}.escalations", targets or {})
+        unassigned: tuple[str, ...] | None = ()
+        if "unassigned" in d:
+            unassigned = self.recipients(d["unassigned"], f"{path}.unassigned")
+            if unassigned is not None and "assignee" in unassigned:
+                self.err(
+                    f"{path}.unassigned", "stands in for assignee: list e-mail addresses or lead:<department>"
+                )
+        if (
+            len(self.errors) != before
+            or calendar is None
+            or not targets
+            or warning is None
+            or breach is None
+            or unassigned is None
+        ):
+            return None
+        return SlaLevel(
+            name=name,
+            calendar=calendar,
+            targets=targets,
+            notify_warning=warning,
+            notify_breach=breach,
+            escalations=escalations,
+            unassigned=unassigned,
+        )
+
+    def pause_statuses(self, values: tuple[str, ...], path: str) -> tuple[str, ...] | None:
+        """`values` casefolded (statuses compare ignoring case, as rule conditions do); one outside
+        the vocabulary would never match a ticket, so it is an error naming the vocabulary."""
+        out = tuple(v.casefold() for v in values)
+        before = len(self.errors)
+        for i, (given, status) in enumerate(zip(values, out, strict=True)):
+            if status in self.statuses:
+                continue
+            close = difflib.get_close_matches(status, sorted(self.statuses), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            self.err(
+                f"{path}[{i}]",
+                f"{given!r} is not a ticket status: {hint}statuses are {', '.join(STATUSES)} and the values "
+                "of a source's options.status_map (map a helpdesk's own status there to pause on it)",
+            )
+        return out if len(self.errors) == before else None
+
+    def targets(self, value: Any, path: str) -> dict[Metric, Target] | None:
+        metrics = ", ".join(m.value for m in Metric)
+        if value is None:
+            self.err(path, f"required: a target for at least one of {metrics}")
+            return None
+        d = self.mapping(value, path, f"a mapping of targets by metric ({metrics})")
+        if d is None:
+            return None
+        if not d:
+            self.err(path, f"a target for at least one of {metrics} is needed")
+            return None
+        out: dict[Metric, Target] = {}
+        for key, item in d.items():
+            try:
+                metric = Metric(key)
+            except ValueError:
+                self.err(_join(path, key), f"unknown metric {key!r} ({metrics})")
+                continue
+            target = self.target(item, f"{path}.{key}")
+            if target is not None:
+                out[metric] = target
+        return out
+
+    def target(self, value: Any, path: str) -> Target | None:
+        d = self.mapping(value, path, "a target: {within, warn_at | warn_before, pause_when_status}")
+        if d is None:
+            return None
+        before = len(self.errors)
+        self.check_keys(d, path, _TARGET_KEYS)
+        within = None
+        if "within" not in d:
+            self.err(f"{path}.within", "required: the target duration, e.g. 8h")
+        else:
+            within = self.duration(d["within"], f"{path}.within", positive=True)
+        warn_at = warn_before = None
+        if "warn_at" in d and "warn_before" in d:
+            self.err(path, "warn_at and warn_before are exclusive: keep one")
+        if "warn_at" in d:
+            warn_at = self.share(d["warn_at"], f"{path}.warn_at")
+            if warn_at is not None and not 0 < warn_at <= 1:
+                self.err(f"{path}.warn_at", f"{d['warn_at']!r} must be above 0% and at most 100%")
+        if "warn_before" in d:
+            warn_before = self.duration(d["warn_before"], f"{path}.warn_before", positive=True)
+            if warn_before is not None and within is not None and warn_before >= within:
+                self.err(
+                    f"{path}.warn_before",
+                    f"{d['warn_before']!r} must be shorter than within ({format_duration(within)})",
+                )
+        pause: tuple[str, ...] | None = ()
+        if "pause_when_status" in d:
+            pause = self.string_list(d["pause_when_status"], f"{path}.pause_when_status")
+            if pause is not None:
+                pause = self.pause_statuses(pause, f"{path}.pause_when_status")
+        if len(self.errors) != before or within is None or pause is None:
+            return None
+        return Target(
+            within=within, warn_at=warn_at, warn_before=warn_before, pause_when_status=frozenset(pause)
+        )
+
+    def escalations(self, value: Any, path: str, targets: Mapping[Metric, Target]) -> tuple[Escalation, ...]:
+        if not isinstance(value, list):
+            self.err(path, "must be a list of steps: {at | before_due | after_due, notify, webhook}")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            step = self.escalation(item, f"{path}[{i}]", targets)
+            if step is not None:
+                out.append(step)
+        return tuple(out)
+
+    def escalation(self, value: Any, path: str, targets: Mapping[Metric, Target]) -> Escalation | None:
+        d = self.mapping(value, path, "a step: {at | before_due | after_due, notify, webhook}")
+        if d is None:
+            return None
+        before = len(self.errors)
+        self.check_keys(d, path, _ESCALATION_KEYS)
+        when = [k for k in ("at", "before_due", "after_due") if k in d]
+        if not when:
+            self.err(path, "needs one of at (a share of the target), before_due or after_due (durations)")
+        elif len(when) > 1:
+            self.err(path, f"{' and '.join(when)} are exclusive: keep one")
+        at = before_due = after_due = None
+        if "at" in d:
+            at = self.share(d["at"], f"{path}.at")
+            if at is not None and at <= 0:
+                self.err(f"{path}.at", "must be above 0%")
+        if "before_due" in d:
+            before_due = self.duration(d["before_due"], f"{path}.before_due")
+            for metric, target in targets.items():
+                if before_due is not None and before_due >= target.within:
+                    self.err(
+                        f"{path}.before_due",
+                        f"{d['before_due']!r} is not shorter than targets.{metric.value}.within "
+                        f"({format_duration(target.within)})",
+                    )
+        if "after_due" in d:
+            after_due = self.duration(d["after_due"], f"{path}.after_due")
+        notify: tuple[str, ...] | None = ()
+        if "notify" in d:
+            notify = self.recipients(d["notify"], f"{path}.notify")
+        webhook = None
+        if "webhook" in d:
+            webhook = self.webhook(d["webhook"], f"{path}.webhook")
+        elif notify == ():
+            self.err(path, "needs notify recipients, a webhook, or both")
+        if len(self.errors) != before or notify is None:
+            return None
+        return Escalation(notify=notify, at=at, before_due=before_due, after_due=after_due, webhook=webhook)
+
+    def webhook(self, value: Any, path: str) -> str | None:
+        url = urlsplit(value) if isinstance(value, str) else None
+        if (
+            url is not None
+            and url.hostname
+            and (url.scheme == "https" or (url.scheme == "http" and url.hostname in _LOCAL_HOSTS))
+        ):
+            return str(value)
+        self.err(path, f"{value!r} is not an https:// URL")
+        return None

@@ -1,0 +1,86 @@
+"""`load_config`: a parsed configuration document, validated as a whole, to a `Config`."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from slaclock.engine.config.conditions import _Rules
+from slaclock.engine.config.levels import _Levels
+from slaclock.engine.config.model import Config
+from slaclock.engine.config.shapes import _TOP_KEYS, _kind, _mapped_statuses
+from slaclock.engine.config.sources import _Sources
+from slaclock.engine.errors import ConfigError
+
+
+def load_config(doc: Any) -> Config:
+    """Validate a parsed configuration document as a whole and return the typed `Config`.
+
+    `doc` is what a YAML or JSON parser returns (a mapping). Every section is checked and EVERY problem
+    is collected; if there is any, `ConfigError` is raised with all of them as ``(path, message)``
+    pairs, e.g. ``("rules[2].set_level", "unknown level 'gold' (levels: standard, urgent)")``: first the
+    top level, then section by section (calendars, leads, levels, rules, sources, reports), in document
+    order within each. Nothing is half-loaded. Top-level keys starting with ``x-`` are ignored (a place
+    for YAML anchors). `Config.document` keeps a deep copy of `doc`; `Config.warnings` lists what is
+    legal but probably unintended.
+
+    The rules must give every ticket a level: `_Loader.check_rule_coverage` says exactly what is
+    required. See docs/configuration.md for the whole reference.
+    """
+    loader = _Loader()
+    config = loader.load(doc)
+    if loader.errors or config is None:
+        raise ConfigError(loader.errors)
+    return config
+
+
+class _Loader(_Levels, _Rules, _Sources):
+    """The whole loader: each section is read by its own part (levels, conditions, sources)."""
+
+    # -- the document ----------------------------------------------------------------------------------
+
+    def load(self, doc: Any) -> Config | None:
+        if not isinstance(doc, Mapping):
+            self.err(
+                "", f"the configuration must be a mapping with calendars, levels and rules, not {_kind(doc)}"
+            )
+            return None
+        self.check_keys(doc, "", _TOP_KEYS)
+        for key in ("calendars", "levels", "rules"):
+            if doc.get(key) is None:
+                self.err(key, "required")
+        calendars = self.calendars(doc.get("calendars"))
+        leads = self.leads(doc.get("leads"))
+        self.statuses |= _mapped_statuses(doc.get("sources"))
+        if isinstance(doc.get("levels"), Mapping):  # known before rules are read; `levels()` checks them
+            self.level_names = {n for n in doc["levels"] if isinstance(n, str) and n.strip()}
+            self.levels_readable = True
+        levels = self.levels(doc.get("levels"))
+        rules = self.rules(doc.get("rules"))
+        sources = self.sources(doc.get("sources"))
+        reports = self.reports(doc.get("reports"))
+        if self.errors:
+            return None
+        return Config(
+            calendars=calendars,
+            levels=levels,
+            rules=rules,
+            sources=sources,
+            leads=leads,
+            reports=reports,
+            document=copy.deepcopy(dict(doc)),
+            warnings=tuple(self.warnings),
+        )
+
+    def leads(self, value: Any) -> dict[str, tuple[str, ...]]:
+        if value is None:
+            return {}
+        self.leads_readable = isinstance(value, Mapping)
+        out: dict[str, tuple[str, ...]] = {}
+        for name, addresses in self.named(value, "leads", "leads"):
+            self.lead_names.add(name)
+            checked = self.emails(addresses, f"leads.{name}", allow_empty=False)
+            if checked is not None:
+                out[name] = checked
+        return out

@@ -1,0 +1,184 @@
+"""The configuration model: calendars, SLA levels, ordered rules, sources, leads, reports.
+
+These frozen dataclasses are the engine's typed view of a configuration document, and plain data:
+`slaclock.engine.config.load_config` builds them from a document, `slaclock.engine.policy` compiles
+them for the clocks engine. The vocabulary of the document (the fields a rule may test, the operators,
+providers, report periods and groups) is defined here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from slaclock.engine.calendar import BusinessCalendar
+
+STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+"""The canonical ticket statuses every provider's values are normalised to (docs/helpdesks.md); a
+source's ``options.status_map`` may add its own."""
+
+
+class Metric(StrEnum):
+    FIRST_RESPONSE = "first_response"
+    NEXT_RESPONSE = "next_response"
+    RESOLUTION = "resolution"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One metric's promise: `within` business time of the level's calendar.
+
+    `warn_at` is a share of `within` in (0, 1] (``75%`` -> 0.75); `warn_before` is a business-time
+    duration before due. At most one of the two is set. While the ticket's status is in
+    `pause_when_status`, the clock does not count.
+    """
+
+    within: timedelta
+    warn_at: float | None = None
+    warn_before: timedelta | None = None
+    pause_when_status: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """One rung of an escalation ladder. Exactly one of `at` (share of the target, may exceed 1),
+    `before_due` or `after_due` (business-time durations relative to the due instant) is set."""
+
+    notify: tuple[str, ...]
+    at: float | None = None
+    before_due: timedelta | None = None
+    after_due: timedelta | None = None
+    webhook: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlaLevel:
+    """An SLA policy. Recipients are `assignee`, literal e-mail addresses, or `lead:<department>`.
+    `unassigned` (addresses or `lead:<department>`) stands in for `assignee` when the ticket has no
+    assignee address; empty: the lead of the ticket's department does."""
+
+    name: str
+    calendar: str
+    targets: Mapping[Metric, Target]
+    notify_warning: tuple[str, ...] = ("assignee",)
+    notify_breach: tuple[str, ...] = ("assignee",)
+    escalations: tuple[Escalation, ...] = ()
+    unassigned: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Predicate:
+    """`field op value`, e.g. ``tags contains URGENT``. `value` is already type-checked for `op`
+    (a compiled `re.Pattern` for `matches`, a `timedelta` for `older_than`/`newer_than`, a tuple for
+    `in`/`not_in`, a number or an aware UTC `datetime` for `gt`/`lt`, a bool for `exists`, a string,
+    number or bool otherwise). Matching semantics: `slaclock.engine.rules`."""
+
+    field: str
+    op: str
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Condition
+
+
+Condition = Predicate | AllOf | AnyOf | Not
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Ordered rule: when `when` matches (None matches everything), apply `set_level`; `stop` ends the walk.
+    Plain data: `slaclock.engine.policy.compile_policy` compiles the conditions."""
+
+    name: str
+    when: Condition | None = None
+    set_level: str | None = None
+    stop: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Who may send webhooks to ``POST /webhooks/{name}`` and how to read them.
+
+    `provider`: generic, zendesk, freshdesk, liveagent, intercom, jira, helpscout. The secret is never in
+    the document: `secret_ssm_parameter` (SecureString) or `secret_arn` (Secrets Manager) names it.
+    `mapping` (generic provider only) maps canonical field names to JMESPath expressions.
+    `ticket_prefix` (default ``""``: ids as the helpdesk sends them) is put in front of every ticket id
+    this source delivers, so tickets of two helpdesks never share an id (Freshdesk ticket 11 and Help
+    Scout ticket 11 become ``11`` and ``hs-11``); at most 32 of ``[A-Za-z0-9_.:-]``. Ingest applies it
+    once, right after the provider parsed the delivery; event ids are left as they are.
+    """
+
+    name: str
+    provider: str
+    secret_ssm_parameter: str | None = None
+    secret_arn: str | None = None
+    mapping: Mapping[str, str] | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    ticket_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSubscription:
+    """A scheduled report: `period` daily|weekly|monthly in `calendar`'s time zone."""
+
+    name: str
+    period: str
+    calendar: str
+    group_by: tuple[str, ...] = ()
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    calendars: Mapping[str, BusinessCalendar]
+    levels: Mapping[str, SlaLevel]
+    rules: tuple[Rule, ...]
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    leads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    reports: tuple[ReportSubscription, ...] = ()
+    document: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[tuple[str, str], ...] = ()
+    """(path, message) pairs about a VALID document that probably does not do what its author meant,
+    e.g. a rule whose level a later catch-all always replaces. `slaclock validate` prints them."""
+
+    def calendar_of(self, level: str) -> BusinessCalendar:
+        return self.calendars[self.levels[level].calendar]
+
+
+# Vocabulary of the document. Rule matching (`slaclock.engine.rules`) reads these too.
+
+
+RULE_FIELDS: tuple[str, ...] = (
+    "channel", "status", "priority", "tags", "department", "assignee", "assignee_status", "requester",
+    "customer_group", "created_at", "updated_at", "deleted", "referrer_url", "via_invitation",
+    "last_message_by",
+)  # fmt: skip
+"""Ticket fields a rule may test, besides ``custom.<name>`` (which reads ``fields["custom"][name]``)."""
+
+DATE_FIELDS = frozenset({"created_at", "updated_at"})
+BOOLEAN_FIELDS = frozenset({"deleted", "via_invitation"})
+LIST_FIELDS = frozenset({"tags"})
+CHANNELS: tuple[str, ...] = ("email", "chat", "phone", "web", "social", "api")
+OPERATORS: tuple[str, ...] = (
+    "is", "is_not", "in", "not_in", "contains", "not_contains", "starts_with", "matches", "gt", "lt",
+    "exists", "older_than", "newer_than",
+)  # fmt: skip
+PROVIDERS: tuple[str, ...] = ("zendesk", "freshdesk", "liveagent", "intercom", "jira", "helpscout", "generic")
+REPORT_PERIODS: tuple[str, ...] = ("daily", "weekly", "monthly")
+REPORT_GROUPS: tuple[str, ...] = ("department", "agent", "level", "metric")

@@ -1,0 +1,244 @@
+"""The base of the configuration loader: error collection and the generic shapes (mappings, names,
+lists of strings, durations, shares, e-mail recipients) every section is made of."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slaclock.engine.config.model import RULE_FIELDS, STATUSES
+from slaclock.engine.durations import parse_duration, parse_share
+
+_TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports")
+_LEVEL_KEYS = ("calendar", "targets", "notify", "escalations", "unassigned")
+_TARGET_KEYS = ("within", "warn_at", "warn_before", "pause_when_status")
+_NOTIFY_KEYS = ("warning", "breach")
+_ESCALATION_KEYS = ("at", "before_due", "after_due", "notify", "webhook")
+_RULE_KEYS = ("name", "when", "set_level", "stop")
+_PREDICATE_KEYS = ("field", "op", "value")
+_SOURCE_KEYS = ("provider", "secret", "mapping", "options", "ticket_prefix")
+_SECRET_KEYS = ("ssm_parameter", "secrets_manager")
+_REPORT_KEYS = ("name", "period", "calendar", "group_by", "filters", "recipients")
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_TICKET_PREFIX = re.compile(r"[A-Za-z0-9_.:-]{0,32}")
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_CONDITION_SHAPES = "{all: [...]}, {any: [...]}, {not: ...} or {field, op, value}"
+
+
+def _mapped_statuses(sources: Any) -> set[str]:
+    """The (casefolded) values of every source's ``options.status_map`` in the raw `sources` section."""
+    out: set[str] = set()
+    if not isinstance(sources, Mapping):
+        return out
+    for source in sources.values():
+        options = source.get("options") if isinstance(source, Mapping) else None
+        table = options.get("status_map") if isinstance(options, Mapping) else None
+        if isinstance(table, Mapping):
+            out.update(str(v).casefold() for v in table.values() if v is not None)
+    return out
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _names(names: Iterable[str]) -> str:
+    listed = sorted(names)
+    return ", ".join(listed) if listed else "none defined"
+
+
+def _is_rule_field(name: Any) -> bool:
+    if not isinstance(name, str):
+        return False
+    return name in RULE_FIELDS or (name.startswith("custom.") and len(name) > len("custom."))
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+#: Time-zone abbreviations people write for a place, and the IANA zone to use instead. Some are valid
+#: zones (``EST``, ``MST``, ``HST``: a fixed offset all year; ``CET``, ``EST5EDT``...: legacy rules),
+#: the others are not zones at all; either way a calendar of a city should name the city's zone.
+ZONE_ABBREVIATIONS: Mapping[str, str] = {
+    "EST": "America/New_York", "EDT": "America/New_York", "EST5EDT": "America/New_York",
+    "CST": "America/Chicago", "CDT": "America/Chicago", "CST6CDT": "America/Chicago",
+    "MST": "America/Denver", "MDT": "America/Denver", "MST7MDT": "America/Denver",
+    "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles", "PST8PDT": "America/Los_Angeles",
+    "HST": "Pacific/Honolulu", "AKST": "America/Anchorage", "AKDT": "America/Anchorage",
+    "CET": "Europe/Paris", "CEST": "Europe/Paris", "MET": "Europe/Paris", "EET": "Europe/Athens",
+    "EEST": "Europe/Athens", "WET": "Europe/Lisbon", "WEST": "Europe/Lisbon", "BST": "Europe/London",
+    "IST": "Asia/Kolkata", "JST": "Asia/Tokyo", "KST": "Asia/Seoul", "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney", "NZST": "Pacific/Auckland", "NZDT": "Pacific/Auckland",
+}  # fmt: skip
+
+
+def zone_hint(zone: Any) -> str | None:
+    """What to write instead of a time-zone abbreviation (None for anything else).
+
+    >>> zone_hint("EST")
+    "use the IANA name of the place, e.g. 'America/New_York' (its daylight saving time included)"
+    """
+    if not isinstance(zone, str):
+        return None
+    iana = ZONE_ABBREVIATIONS.get(zone.strip().upper())
+    if iana is None:
+        return None
+    return f"use the IANA name of the place, e.g. {iana!r} (its daylight saving time included)"
+
+
+class _Shapes:
+    """Collects `(path, message)` errors while it reads the document; returns None for a bad part."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[str, str]] = []
+        self.warnings: list[tuple[str, str]] = []
+        self.calendar_names: set[str] = set()
+        self.level_names: set[str] = set()
+        # False when a section is missing or not a mapping: its names are then unknowable, and the
+        # references to them are not checked (one error for the section, not one per reference).
+        self.calendars_readable = False
+        self.levels_readable = False
+        self.leads_readable = True
+        self.lead_names: set[str] = set()
+        # The statuses a ticket can have: the canonical ones and every source's `status_map` values.
+        self.statuses: set[str] = set(STATUSES)
+
+    def err(self, path: str, message: str) -> None:
+        self.errors.append((path, message))
+
+    # -- generic shapes ------------------------------------------------------------------------------
+
+    def mapping(self, value: Any, path: str, what: str) -> Mapping[str, Any] | None:
+        if not isinstance(value, Mapping):
+            self.err(path, f"must be {what}, not {_kind(value)}")
+            return None
+        return value
+
+    def check_keys(self, d: Mapping[Any, Any], path: str, allowed: Sequence[str]) -> None:
+        for key in d:
+            if not isinstance(key, str):
+                self.err(_join(path, key), f"key {key!r} must be a string (quote it)")
+            elif key not in allowed and not (path == "" and key.startswith("x-")):
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+                self.err(_join(path, key), f"unknown key ({hint})")
+
+    def named(self, value: Any, path: str, what: str) -> list[tuple[str, Any]]:
+        """The entries of a section keyed by name (calendars, levels, sources, leads)."""
+        d = self.mapping(value, path, f"a mapping of {what} by name")
+        if d is None:
+            return []
+        out = []
+        for name, item in d.items():
+            if not isinstance(name, str) or not name.strip():
+                self.err(_join(path, name), f"a {what[:-1]} name must be a non-empty string")
+                continue
+            out.append((name, item))
+        return out
+
+    def string_list(self, value: Any, path: str, *, allow_empty: bool = True) -> tuple[str, ...] | None:
+        if not isinstance(value, list) or (not allow_empty and not value):
+            self.err(path, "must be a non-empty list" if isinstance(value, list) else "must be a list")
+            return None
+        ok = True
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                self.err(f"{path}[{i}]", f"must be a non-empty string, not {item!r}")
+                ok = False
+        return tuple(value) if ok else None
+
+    def duration(self, value: Any, path: str, *, positive: bool = False) -> timedelta | None:
+        try:
+            d = parse_duration(value)
+        except ValueError as e:
+            self.err(path, str(e))
+            return None
+        if positive and d <= timedelta(0):
+            self.err(path, "must be longer than 0s")
+            return None
+        return d
+
+    def share(self, value: Any, path: str) -> float | None:
+        try:
+            return parse_share(value)
+        except ValueError as e:
+            self.err(path, str(e))
+            return None
+
+    def recipients(self, value: Any, path: str) -> tuple[str, ...] | None:
+        if not isinstance(value, list):
+            self.err(path, "must be a list of recipients (assignee, e-mail addresses, lead:<department>)")
+            return None
+        before = len(self.errors)
+        for i, item in enumerate(value):
+            self.recipient(item, f"{path}[{i}]")
+        return tuple(value) if len(self.errors) == before else None
+
+    def recipient(self, value: Any, path: str) -> None:
+        if value == "assignee" or (isinstance(value, str) and _EMAIL.fullmatch(value)):
+            return
+        if isinstance(value, str) and value.startswith("lead:"):
+            department = value[len("lead:") :]
+            if department not in self.lead_names and self.leads_readable:
+                self.err(path, f"{value!r} needs leads.{department or '<department>'} (leads: "
+                         f"{_names(self.lead_names)})")  # fmt: skip
+            return
+        self.err(path, f"{value!r} is not a recipient (assignee, an e-mail address, or lead:<department>)")
+
+    def emails(self, value: Any, path: str, *, allow_empty: bool = True) -> tuple[str, ...] | None:
+        if not isinstance(value, list) or (not allow_empty and not value):
+            self.err(path, "must be a non-empty list of e-mail addresses")
+            return None
+        before = len(self.errors)
+        for i, item in enumerate(value):
+            if not (isinstance(item, str) and _EMAIL.fullmatch(item)):
+                self.err(f"{path}[{i}]", f"{item!r} is not an e-mail address")
+        return tuple(value) if len(self.errors) == before else None
+
+    def calendar_ref(self, value: Any, path: str) -> str | None:
+        if value is None:
+            self.err(path, f"required: one of the calendars ({_names(self.calendar_names)})")
+            return None
+        if not self.calendars_readable:
+            return str(value)
+        if not isinstance(value, str) or value not in self.calendar_names:
+            self.err(path, f"unknown calendar {value!r} (calendars: {_names(self.calendar_names)})")
+            return None
+        return value
+
+    def zone_warning(self, zone: str, path: str) -> None:
+        """A valid zone that is an abbreviation (``EST``: UTC-5 all year, no daylight saving time)."""
+        hint = zone_hint(zone)
+        if hint is not None:
+            self.warnings.append((path, f"{zone!r} is an abbreviation, not a place: {hint}"))
+
+    def source_timezone(self, options: Mapping[str, Any], path: str) -> None:
+        """`options.timezone` (times without an offset in this source's payloads): an IANA zone."""
+        zone = options.get("timezone")
+        if zone is None:
+            return
+        try:
+            if not isinstance(zone, str) or not zone.strip():
+                raise ValueError(zone)
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            hint = zone_hint(zone)
+            self.err(path, f"{zone!r} is not a known IANA time zone (e.g. 'Europe/Paris', 'UTC')"
+                     + (f"; {hint}" if hint else ""))  # fmt: skip
+            return
+        self.zone_warning(zone, path)
