@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from referencing.jsonschema import DRAFT202012 as DRAFT_2020_12
 from slaclock.adapters.config_store import S3ConfigStore
 from slaclock.runtime import admin_wiring
 
@@ -47,6 +48,28 @@ def admin_event(
     return event
 
 
+def conforms(method: str, path: str, status: int, doc: Any) -> None:
+    """The answer matches what the OpenAPI document promises for (path, method, status)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from slaclock.runtime.admin_api import openapi_document
+
+    spec = openapi_document()
+    responses = spec["paths"][path][method.lower()]["responses"]
+    assert str(status) in responses, f"{method} {path} answered {status}, which the document does not list"
+    content = responses[str(status)].get("content", {}).get("application/json")
+    if content is None:
+        return
+    # The response schema's "#/components/..." references point into the whole document.
+    schema = json.loads(
+        json.dumps(content["schema"]).replace('"#/components/', '"urn:admin-openapi#/components/')
+    )
+    resource = Resource.from_contents(spec, default_specification=DRAFT_2020_12)
+    validator = Draft202012Validator(schema, registry=Registry().with_resource("urn:admin-openapi", resource))
+    errors = [e.message for e in validator.iter_errors(doc)]
+    assert errors == [], (method, path, status, errors)
+
+
 class Admin:
     def __init__(self, handler: Any) -> None:
         self.handler = handler
@@ -62,6 +85,8 @@ class Admin:
             doc = json.loads(raw)
         except ValueError:
             doc = raw
+        if kw.get("signed", True):
+            conforms(method, path, answer["statusCode"], doc)
         return answer["statusCode"], {k.lower(): v for k, v in (answer.get("headers") or {}).items()}, doc
 
 
