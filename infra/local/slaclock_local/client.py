@@ -22,10 +22,17 @@ def request(
     body: bytes | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: float = 60,
+    sign_as: tuple[str, str] | None = None,
 ) -> tuple[int, bytes]:
     """(status, body) of one request; an HTTP error status is returned, not raised. Raises `OSError`
-    (``URLError``) when nothing answers."""
-    req = urllib.request.Request(url, data=body, headers=dict(headers or {}), method=method)  # noqa: S310
+    (``URLError``) when nothing answers. `sign_as` (access key, region): SigV4-sign it, as a caller
+    of an IAM-authorised route must (`slaclock_local.sigv4`)."""
+    sent = dict(headers or {})
+    if sign_as is not None:
+        from slaclock_local.sigv4 import sign_headers
+
+        sent = sign_headers(method, url, body or b"", sent, access_key=sign_as[0], region=sign_as[1])
+    req = urllib.request.Request(url, data=body, headers=sent, method=method)  # noqa: S310
     try:
         with _OPENER.open(req, timeout=timeout) as answer:
             return int(answer.status), answer.read()
@@ -34,12 +41,17 @@ def request(
 
 
 def request_json(
-    method: str, url: str, doc: Any = None, headers: Mapping[str, str] | None = None, timeout: float = 60
+    method: str,
+    url: str,
+    doc: Any = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 60,
+    sign_as: tuple[str, str] | None = None,
 ) -> tuple[int, Any]:
     """Like `request` with a JSON body (if `doc` is not None) and a JSON answer (text if not JSON)."""
     body = None if doc is None else json.dumps(doc).encode("utf-8")
     sent = {"Content-Type": "application/json", **(headers or {})}
-    status, raw = request(method, url, body, sent, timeout)
+    status, raw = request(method, url, body, sent, timeout, sign_as)
     try:
         return status, json.loads(raw or b"null")
     except ValueError:

@@ -9,8 +9,10 @@ any other JSON value as a 200) becomes the HTTP response. Like the service: no r
 ``{"message":"Not Found"}``, a handler error -> 500 ``{"message":"Internal Server Error"}``, a body over
 10 MB -> 413. A body is passed as text when it is UTF-8 and its content type is textual, else base64.
 
-Routes of an API with IAM authorization get ``requestContext.authorizer.iam`` as API Gateway adds it;
-the SigV4 signature itself is NOT verified locally (anyone on this machine may call them).
+Routes with IAM authorization (every ``/admin`` route, the reports API) are refused with 403
+``{"message":"Forbidden"}`` unless the request is SigV4-signed with the local stack's credentials
+(`slaclock_local.sigv4`: botocore's own signer re-run over the request), as API Gateway refuses an
+unsigned request; a signed one gets ``requestContext.authorizer.iam`` as API Gateway adds it.
 
 Paths under ``/_local/`` are the local stack's own endpoints (e-mails, tickets, clock); they do not
 exist in AWS. Listens on 127.0.0.1 only; one connection per request (HTTP/1.0), so stopping joins
@@ -218,7 +220,10 @@ class LocalFront:
         local_api: LocalApi | None = None,
         port: int = 0,
         on_request: Callable[[RequestRecord], None] | None = None,
+        iam: tuple[str, str] | None = None,
     ) -> None:
+        """`iam`: (access key, region) whose SigV4 signatures the IAM routes accept; None accepts none."""
+        self.iam = iam
         self.runner = runner
         self.routes = routes
         self.api_id = api_id
@@ -313,6 +318,10 @@ class LocalFront:
             return
         route, params = matched
         function = route.function
+        if route.iam_auth and not self._signed(h, method, body):
+            self._send(h, 403, {"Content-Type": "application/json"}, [], b'{"message":"Forbidden"}')
+            self._report(method, path, 403, None, started)
+            return
         event = build_http_api_event(
             route, params, method=method, raw_path=path, raw_query=split.query,
             headers=list(h.headers.items()), body=body, source_ip=h.client_address[0],
@@ -331,6 +340,15 @@ class LocalFront:
             status, headers, cookies, payload = _http_response(invocation.result)
         self._send(h, status, headers, cookies, payload)
         self._report(method, path, status, function, started)
+
+    def _signed(self, h: BaseHTTPRequestHandler, method: str, body: bytes) -> bool:
+        from slaclock_local.sigv4 import verify
+
+        if self.iam is None:
+            return False
+        access_key, region = self.iam
+        url = f"http://{h.headers.get('Host', '127.0.0.1')}{h.path}"
+        return verify(method, url, body, dict(h.headers.items()), access_key=access_key, region=region)
 
     @staticmethod
     def _send(

@@ -76,7 +76,7 @@ class Route:
     function: str
     iam_auth: bool = False
     """The route's API authorizes callers with IAM (SigV4): the event then carries
-    ``requestContext.authorizer.iam`` (the local front does not verify signatures)."""
+    ``requestContext.authorizer.iam``; the local front refuses (403) a request not SigV4-signed."""
 
     @property
     def route_key(self) -> str:
@@ -163,6 +163,7 @@ def functions_of(stack: StackResources, root: Path) -> dict[str, FunctionSpec]:
                         "ANY" if method in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD") else method,
                         path,
                         logical,
+                        iam_auth=_iam_auth(stack, eprops),
                     )
                 )
             elif etype in ("Schedule", "ScheduleV2"):

@@ -43,8 +43,11 @@ class ReportLinks:
     note: str = ""
 
 
-def _http(method: str, url: str, body: Any = None) -> tuple[int, Any]:
-    return request_json(method, url, body)
+def _http(method: str, url: str, body: Any, region: str) -> tuple[int, Any]:
+    """The reports API is IAM-authorised: signed with the local credentials, as a manager's script signs."""
+    from slaclock_local.stack import ACCESS_KEY
+
+    return request_json(method, url, body, sign_as=(ACCESS_KEY, region))
 
 
 def has_report_api(stack: LocalStack) -> bool:
@@ -53,7 +56,7 @@ def has_report_api(stack: LocalStack) -> bool:
 
 def via_api(stack: LocalStack, request: dict[str, Any], *, timeout_seconds: float = 60.0) -> ReportLinks:
     """``POST /reports`` then poll ``GET /reports/{id}`` until done or failed (real seconds)."""
-    status, answer = _http("POST", f"{stack.front_url}/reports", request)
+    status, answer = _http("POST", f"{stack.front_url}/reports", request, stack.region)
     if status != 202 or not isinstance(answer, dict) or "id" not in answer:
         raise RuntimeError(f"POST /reports answered {status}: {answer}")
     report_id = str(answer["id"])
@@ -61,7 +64,7 @@ def via_api(stack: LocalStack, request: dict[str, Any], *, timeout_seconds: floa
     while True:
         if stack.scheduler is not None:
             stack.scheduler.wake()
-        status, doc = _http("GET", f"{stack.front_url}/reports/{report_id}")
+        status, doc = _http("GET", f"{stack.front_url}/reports/{report_id}", None, stack.region)
         if status == 200 and isinstance(doc, dict) and doc.get("status") in ("done", "failed"):
             break
         if time.monotonic() > deadline:

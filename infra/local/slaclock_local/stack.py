@@ -481,6 +481,7 @@ class LocalStack:
         front = LocalFront(
             self.runner, self.routes(), api_id=api_id, account_id=self.resources.account_id,
             now=self.clock.now, local_api=self._local_api, port=self.port, on_request=self.on_request,
+            iam=(ACCESS_KEY, self.region),
         )  # fmt: skip
         front.start()
         self.front = front

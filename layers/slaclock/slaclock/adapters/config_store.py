@@ -38,7 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from slaclock.adapters import _aws
 from slaclock.adapters.config_file import load_config_text
 from slaclock.engine.config import Config
-from slaclock.engine.errors import ConfigError
+from slaclock.engine.errors import ConfigError, SlaclockError
 from slaclock.ports import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,13 @@ class ConfigNotFound(ServiceUnavailable):  # noqa: N818 - a condition, like Serv
         super().__init__(
             f"no configuration at s3://{bucket}/{key} (S3 {code}): run `slaclock config push --file ...`"
         )
+
+
+class ConfigChanged(SlaclockError):  # noqa: N818 - a condition, like ConfigNotFound
+    """A conditional push lost: the stored document is no longer the one the caller read (its ETag
+    changed, or one now exists where none did). Nothing was written; HTTP 412 Precondition Failed."""
+
+    http_status = 412
 
 
 class StoredConfigInvalid(ServiceUnavailable):  # noqa: N818 - a condition, like ServiceUnavailable
@@ -148,14 +155,21 @@ class S3ConfigStore:
         assert stored is not None
         return stored
 
-    def push(self, text: str, fmt: str | None = None) -> StoredConfig:
+    def push(self, text: str, fmt: str | None = None, *, if_match: str | None = None) -> StoredConfig:
         """Validate `text` (``yaml``/``json``, default: by the key's extension) and upload it.
+
+        `if_match` makes the upload conditional (S3's own conditional write, so two writers cannot
+        both win): an ETag writes only over that exact object, ``"*"`` only where no object exists
+        yet; otherwise `ConfigChanged` and nothing is written. None (the CLI): unconditional.
 
         Raises `ConfigError` (nothing uploaded, the old configuration stays in force) if it is invalid.
         Returns the stored document with its new ETag and version id."""
         fmt = fmt or format_of(self.key)
         load_config_text(text, fmt)
         body = text.encode("utf-8")
+        condition = (
+            {} if if_match is None else {"IfNoneMatch": "*"} if if_match == "*" else {"IfMatch": if_match}
+        )
         try:
             answer = self.client.put_object(
                 Bucket=self.bucket,
@@ -163,8 +177,11 @@ class S3ConfigStore:
                 Body=body,
                 ContentType=f"{_CONTENT_TYPES[fmt]}; charset=utf-8",
                 ServerSideEncryption="AES256",
+                **condition,
             )
         except (ClientError, BotoCoreError) as err:
+            if condition and _aws.error_code(err) in ("PreconditionFailed", "NoSuchKey", "412"):
+                raise ConfigChanged("the configuration changed since it was read: re-read it") from err
             if _aws.is_transient(err):
                 raise _aws.unavailable("s3", "put config", err) from err
             raise
