@@ -1057,6 +1057,17 @@ def _counting_intervals(
     )
 
 
+def counting_intervals(
+    timeline: Sequence[StatusChange], start: datetime, end: datetime | None, pause: frozenset[str]
+) -> list[tuple[datetime, datetime | None]]:
+    """The wall-clock intervals of [start, end) (end None: unbounded) in which a clock whose target
+    pauses on statuses `pause` counts, over a ticket's status `timeline` (`TicketState.timeline`): the
+    ticket not solved and its status not in `pause`. Adjacent intervals are merged; only the last may be
+    unbounded. The clock's business time is its calendar's `elapsed` over these, so this is what
+    `evaluate` counts (one implementation)."""
+    return _counting_intervals(timeline, start, end, pause)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class _Rung:
     """A step of a level's ladder for one metric, before its instant is known: it falls when the

@@ -81,6 +81,17 @@ def choose_level(
     return _walk_rules(config, fields, at)
 
 
+def deciding_rule(config: Config, applied: tuple[str, ...]) -> str | None:
+    """The rule that chose the level among `applied` (as `choose_level` returns them): the LAST applied
+    rule that sets a level (the walk lets each setting rule replace the level chosen so far). None when
+    no applied rule sets one. A rule name unknown to `config` is ignored."""
+    setting = {rule.name for rule in config.rules if rule.set_level is not None}
+    for name in reversed(applied):
+        if name in setting:
+            return name
+    return None
+
+
 def _walk_rules(
     config: Config, fields: Mapping[str, Any], at: datetime
 ) -> tuple[str | None, tuple[str, ...]]:
