@@ -1,4 +1,4 @@
-"""`slaclock config push --file sla.yaml`: validate a configuration and upload it to the deployment.
+"""`slaclock config push --config sla.yaml`: validate a configuration and upload it to the deployment.
 
 The file is validated first with the same parser the functions use; an invalid one prints ``FILE:
 invalid configuration (N errors)`` and every ``path: message`` to stderr, uploads nothing (the
@@ -17,7 +17,7 @@ from slaclock.engine.errors import ConfigError, SlaclockError
 
 
 def run(args: argparse.Namespace) -> int:
-    path = Path(args.file)
+    path = Path(args.config)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
