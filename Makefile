@@ -22,6 +22,12 @@ $(STAMP): pyproject.toml infra/local/pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "slaclock needs Python 3.11+"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]' -e ./infra/local
+	@# The browser tests (tests/browser) drive the distribution's Chromium: installed when missing and apt
+	@# is usable (root), else they are skipped with a message saying so.
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; }; }; } || \
+		echo "note: no Chromium (apt-get install -y chromium chromium-driver): the browser tests will be skipped"
 	touch $(STAMP)
 
 $(CHECKOV_STAMP): infra/checkov/requirements.txt

@@ -229,3 +229,15 @@ def test_ticket_from_the_api_reports_a_refusal(capsys, api):
     assert "--region" in capsys.readouterr().err
     assert cli.main(["ticket", TICKET, "--api", "ftp://x"]) == 2
     assert cli.main(["ticket", TICKET, "--api", url, "--events", str(EVENTS)]) == 2
+
+
+def test_the_readme_shows_what_slaclock_ticket_prints(capsys):
+    readme = (ROOT / "README.md").read_text()
+    command = "$ slaclock ticket 10184 --config examples/sla.yaml --events examples/events.jsonl --now "
+    block = readme[readme.index(command) :]
+    block = block[: block.index("```")]
+    first, _, shown = block.partition("\n")
+    argv = first.removeprefix("$ slaclock ").split()
+    argv = [str(ROOT / a) if a.startswith("examples/") else a for a in argv]
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out == shown
