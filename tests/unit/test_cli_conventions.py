@@ -241,3 +241,12 @@ def test_the_readme_shows_what_slaclock_ticket_prints(capsys):
     argv = [str(ROOT / a) if a.startswith("examples/") else a for a in argv]
     assert cli.main(argv) == 0
     assert capsys.readouterr().out == shown
+
+
+def test_a_configuration_from_standard_input(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(CONFIG.read_text()))
+    assert cli.main(["validate", "--config", "-"]) == 0
+    assert capsys.readouterr().out.startswith("OK: ")
+    monkeypatch.setattr("sys.stdin", io.StringIO("calendars: {}\n"))
+    assert cli.main(["validate", "--config", "-"]) == 1
+    assert "calendars: at least one calendar is needed" in capsys.readouterr().err

@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     v = sub.add_parser("validate", help="check a configuration file; exit 0 if valid, 1 with every error")
-    _config_option(v, True, "the configuration to check (YAML or JSON)")
+    _config_option(v, True, "the configuration to check (YAML or JSON; '-': stdin)")
     v.set_defaults(module="validate")
 
     r = sub.add_parser("replay", help="replay past events offline and write SLA reports")
@@ -174,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="config",
         required=True,
         metavar="FILE",
-        help="the configuration to upload (YAML or JSON); --file is the former name",
+        help="the configuration to upload (YAML or JSON; '-': stdin); --file is the former name",
     )
     push.set_defaults(module="config_push")
     show = csub.add_parser("show", help="print the configuration in force")

@@ -5,6 +5,7 @@ invalid configuration (N errors)`` and every ``path: message`` to stderr, upload
 configuration in force stays) and returns 1. A valid one is written to the data bucket (see
 `slaclock.commands._deployment` for where) and the functions pick it up within a minute; prints
 ``pushed s3://BUCKET/KEY (version V)`` and returns 0. Cannot read the file or reach the bucket: 2.
+``--config -`` reads standard input (as YAML).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from slaclock.engine.errors import ConfigError, SlaclockError
 def run(args: argparse.Namespace) -> int:
     path = Path(args.config)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if args.config == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         print(f"slaclock config push: cannot read {path}: {err}", file=sys.stderr)
         return 2
