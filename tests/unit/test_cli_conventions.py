@@ -250,3 +250,22 @@ def test_a_configuration_from_standard_input(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("calendars: {}\n"))
     assert cli.main(["validate", "--config", "-"]) == 1
     assert "calendars: at least one calendar is needed" in capsys.readouterr().err
+
+
+def test_the_progress_bar_shows_its_eta_on_a_terminal_only():
+    import time
+
+    from slaclock.commands.replay import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Tty()
+    bar = Progress(tty, enabled=tty.isatty())
+    bar._started["reading"] = time.monotonic() - 10  # the stage began 10 s ago
+    bar.show("reading", 50, 100, "5,000 lines")
+    assert "50% 5,000 lines ETA 0:1" in tty.getvalue()  # 10 s more at that pace (0:10 or 0:11)
+    plain = io.StringIO()
+    Progress(plain, enabled=plain.isatty()).show("reading", 50, 100)
+    assert plain.getvalue() == ""
