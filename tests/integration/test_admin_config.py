@@ -142,7 +142,7 @@ def test_put_with_the_current_etag_makes_a_new_version_and_a_stale_one_is_412(ad
     assert now["version"] == 2 and now["document"] == changed
     # the functions read what the admin API stored (the same object, the same parser)
     config = S3ConfigStore(bucket=aws.bucket, key=aws.config_key, client=aws.client("s3")).load()
-    from slaclock.configfile import validate_document
+    from slaclock.adapters.config_file import validate_document
 
     assert config == validate_document(changed)
 

@@ -1,10 +1,11 @@
-"""`slaclock config push --file sla.yaml`: validate a configuration and upload it to the deployment.
+"""`slaclock config push --config sla.yaml`: validate a configuration and upload it to the deployment.
 
 The file is validated first with the same parser the functions use; an invalid one prints ``FILE:
 invalid configuration (N errors)`` and every ``path: message`` to stderr, uploads nothing (the
 configuration in force stays) and returns 1. A valid one is written to the data bucket (see
 `slaclock.commands._deployment` for where) and the functions pick it up within a minute; prints
 ``pushed s3://BUCKET/KEY (version V)`` and returns 0. Cannot read the file or reach the bucket: 2.
+``--config -`` reads standard input (as YAML).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from slaclock.engine.errors import ConfigError, SlaclockError
 
 
 def run(args: argparse.Namespace) -> int:
-    path = Path(args.file)
+    path = Path(args.config)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if args.config == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         print(f"slaclock config push: cannot read {path}: {err}", file=sys.stderr)
         return 2

@@ -65,6 +65,7 @@ class Progress:
         self.enabled = enabled
         self._last = -1
         self._drawn = False
+        self._started: dict[str, float] = {}  # when each stage's bar was first drawn (monotonic)
 
     def show(self, label: str, done: float, total: float, detail: str = "") -> None:
         if not self.enabled or total <= 0:
@@ -77,7 +78,8 @@ class Progress:
         width = 30
         filled = int(share * width)
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r{label:<10} [{bar}] {percent:3d}% {detail}".ljust(79)[:79])
+        eta = eta_text(label, share, self._started)
+        self.stream.write(f"\r{label:<10} [{bar}] {percent:3d}% {detail}{eta}".ljust(79)[:79])
         self.stream.flush()
         self._drawn = True
 
@@ -94,6 +96,23 @@ class Progress:
         self.done()
         self.stream.write(message + "\n")
         self.stream.flush()
+
+
+def eta_text(label: str, share: float, started: dict[str, float], now: float | None = None) -> str:
+    """`` ETA 1:05`` (minutes:seconds, or h:mm:ss) for stage `label`, `share` (0..1) done: the time
+    left at the pace since the stage started (recorded in `started`); empty until the pace is known
+    (1 % done and a second elapsed)."""
+    import time
+
+    now = time.monotonic() if now is None else now
+    since = started.setdefault(label, now)
+    elapsed = now - since
+    if share < 0.01 or share >= 1 or elapsed < 1:
+        return ""
+    left = int(elapsed * (1 - share) / share)
+    h, rest = divmod(left, 3600)
+    m, sec = divmod(rest, 60)
+    return f" ETA {h}:{m:02d}:{sec:02d}" if h else f" ETA {m}:{sec:02d}"
 
 
 def _describe(err: Exception) -> str:

@@ -3,6 +3,7 @@
 Valid: prints ``OK: 2 calendars, 2 levels, 3 rules, 2 sources`` to stdout (and any warnings, prefixed
 ``warning:``, to stderr) and returns 0. Invalid, unreadable or missing: prints ``FILE: invalid
 configuration (N errors)`` then every error, one ``path: message`` per line, to stderr, and returns 1.
+``--config -`` reads standard input (YAML, or JSON, which YAML reads too).
 A file that cannot be read (missing, not UTF-8, unknown extension) gets one line, ``slaclock validate:
 cannot read FILE: No such file or directory``, and 1.
 """
@@ -13,7 +14,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from slaclock.adapters.config_file import ConfigFileError, load_config_file
+from slaclock.adapters.config_file import ConfigFileError, load_config_file, load_config_text
 from slaclock.engine.config import Config
 from slaclock.engine.errors import ConfigError
 
@@ -31,7 +32,10 @@ def print_warnings(config: Config, stream: TextIO) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = load_config_file(args.config)
+        if args.config == "-":  # standard input: YAML (a JSON document is YAML too)
+            config = load_config_text(sys.stdin.read(), "yaml")
+        else:
+            config = load_config_file(args.config)
     except ConfigFileError as e:
         print(f"slaclock validate: {e.messages()[0]}", file=sys.stderr)
         return 1

@@ -75,6 +75,17 @@ def choose_level(
     return compile_walk(config.rules)(fields, at)
 
 
+def deciding_rule(config: Config, applied: tuple[str, ...]) -> str | None:
+    """The rule that chose the level among `applied` (as `choose_level` returns them): the LAST applied
+    rule that sets a level (the walk lets each setting rule replace the level chosen so far). None when
+    no applied rule sets one. A rule name unknown to `config` is ignored."""
+    setting = {rule.name for rule in config.rules if rule.set_level is not None}
+    for name in reversed(applied):
+        if name in setting:
+            return name
+    return None
+
+
 Walk = Callable[[Mapping[str, Any], datetime], tuple[str | None, tuple[str, ...]]]
 """A compiled rule walk: ``walk(fields, at) -> (level, applied rule names)``."""
 

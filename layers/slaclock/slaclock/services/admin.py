@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from slaclock.configfile import parse_json, parse_yaml, validate_document
+from slaclock.adapters.config_file import parse_json, parse_yaml, validate_document
 from slaclock.engine.errors import ConfigError, SlaclockError
 
 Action = Literal["put", "rollback"]
