@@ -326,7 +326,10 @@ FR = "levels.urgent.targets.first_response"
         (
             "levels.urgent.colour",
             "red",
-            (f"{URGENT}.colour", "unknown key (allowed: calendar, targets, notify, escalations, unassigned)"),
+            (
+                f"{URGENT}.colour",
+                "unknown key (allowed: calendar, targets, notify, escalations, unassigned, responses)",
+            ),
         ),
         (
             "levels.urgent",

@@ -14,12 +14,12 @@ Compiling goes one way: config (data) -> rules (conditions compiled to closures)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.config import Config, Metric, SlaLevel, Target
+from slaclock.engine.config import Config, Metric, Responses, SlaLevel, Target
 from slaclock.engine.rules import RuleInputs, Walk, compile_walk, rule_inputs
 
 _ZERO = timedelta(0)
@@ -79,6 +79,18 @@ class Policy:
     goals: Mapping[str, Mapping[Metric, Goal]]
     choose: Walk
     decision: RuleInputs
+    responses: Mapping[str | None, Responses] = field(default_factory=dict)
+    """The ``responses`` rules in force for a clock of each level (None: of no known level); empty when
+    no rule decides anything, so the type of an event alone decides (see `answers`)."""
+
+    def answers(self, level: str | None, reply: Mapping[str, object], typed: bool) -> bool:
+        """Whether a message with `reply` facts achieves a response clock of `level`; `typed`: whether
+        the event is an ``agent_replied`` (the answer when no rule applies). A message written by the
+        customer is not judged; of the rules that apply, ``ignore`` wins over ``count``."""
+        rules = self.responses.get(level) if level in self.responses else self.responses.get(None)
+        if rules is None or reply.get("author") == "customer":
+            return typed
+        return judge(rules, reply, typed)
 
     def goal(self, level: str | None, metric: Metric) -> Goal | None:
         """The `Goal` of a clock of `level` (None: no level) and `metric`, or None if it has none."""
@@ -94,9 +106,35 @@ def compile_policy(config: Config) -> Policy:
         if cal is None:
             continue
         goals[name] = {m: _goal(level, cal, t) for m, t in level.targets.items() if t is not None}
+    base = config.responses
+    responses: dict[str | None, Responses] = {None: base}
+    for name, level in config.levels.items():
+        responses[name] = base if level.responses is None else level.responses.over(base)
+    if all(d is None for r in responses.values() for d in r.decisions()):
+        responses = {}
     return Policy(
-        config=config, goals=goals, choose=compile_walk(config.rules), decision=rule_inputs(config.rules)
-    )
+        config=config, goals=goals, choose=compile_walk(config.rules), decision=rule_inputs(config.rules),
+        responses=responses,
+    )  # fmt: skip
+
+
+def judge(rules: Responses, reply: Mapping[str, object], typed: bool) -> bool:
+    """`rules` applied to a message's `reply` facts (see `Policy.answers`)."""
+    author = reply.get("author")
+    verdict: bool | None = None
+    for decision, applies in (
+        (rules.internal_notes, reply.get("public") is False),
+        (rules.bots, author == "bot"),
+        (rules.automations, author == "automation"),
+        (rules.auto_replies, reply.get("auto_reply") is True),
+        (rules.side_conversations, reply.get("side_conversation") is True),
+    ):
+        if decision is None or not applies:
+            continue
+        if not decision:
+            return False
+        verdict = True
+    return typed if verdict is None else verdict
 
 
 def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target) -> Goal:
@@ -132,4 +170,4 @@ def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target) -> Goal:
     )
 
 
-__all__ = ["Goal", "Policy", "Rung", "StepKind", "compile_policy"]
+__all__ = ["Goal", "Policy", "Rung", "StepKind", "compile_policy", "judge"]

@@ -30,6 +30,7 @@ _EVENT_KEY = attrgetter("at", "id")  # (at, id): the order of a ticket's events,
 _CREATED = EventType.CREATED
 _AGENT_REPLIED = EventType.AGENT_REPLIED
 _CUSTOMER_REPLIED = EventType.CUSTOMER_REPLIED
+_UPDATED = EventType.UPDATED
 _SOLVED = EventType.SOLVED
 _CLOSED = EventType.CLOSED
 _REOPENED = EventType.REOPENED
@@ -177,6 +178,7 @@ class _Fold:
         reads = None
         if not (inputs.reads_at or "status" in inputs.fields or "deleted" in inputs.fields):
             reads = inputs.fields
+        judging = bool(policy.responses)  # False: the event type alone decides what answers
         ticket_id = self.ticket_id
         seen = self.seen
         fields = self.fields  # this fold's own dict (see __init__): updated in place
@@ -268,7 +270,12 @@ class _Fold:
                         self.deleted_at = at  # deleted before it was created: it never gets clocks
                     continue
                 if kind is _AGENT_REPLIED:  # achieves the waiting response clock
-                    self._answer(at)
+                    if judging and event.reply is not None:
+                        self._answer_if(policy, event.reply, True, at)
+                    else:
+                        self._answer(at)
+                elif judging and kind is _UPDATED and event.reply is not None:  # a note, a bot...
+                    self._answer_if(policy, event.reply, False, at)
                 elif kind is _CUSTOMER_REPLIED:
                     if not solved and self._waiting() is None:
                         clocks = self.clocks
@@ -337,6 +344,15 @@ class _Fold:
         i = self._waiting()
         if i is not None:
             self.clocks[i].stopped_at = at
+
+    def _answer_if(self, policy: Policy, reply: Mapping[str, Any], typed: bool, at: datetime) -> None:
+        """A message with `reply` facts: it achieves the waiting response clock if the ``responses``
+        rules of that clock's level say it counts (`Policy.answers`)."""
+        i = self._waiting()
+        if i is not None:
+            c = self.clocks[i]
+            if policy.answers(c.level, reply, typed):
+                c.stopped_at = at
 
     def _solve(self, at: datetime) -> None:
         self._answer(at)

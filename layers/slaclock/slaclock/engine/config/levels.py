@@ -92,6 +92,7 @@ class _Levels(_Shapes):
                 self.err(
                     f"{path}.unassigned", "stands in for assignee: list e-mail addresses or lead:<department>"
                 )
+        responses = self.responses(d["responses"], f"{path}.responses") if "responses" in d else None
         if (
             len(self.errors) != before
             or calendar is None
@@ -109,6 +110,7 @@ class _Levels(_Shapes):
             notify_breach=breach,
             escalations=escalations,
             unassigned=unassigned,
+            responses=responses,
         )
 
     def pause_statuses(self, values: tuple[str, ...], path: str) -> tuple[str, ...] | None:

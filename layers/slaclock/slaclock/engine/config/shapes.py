@@ -10,11 +10,11 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slaclock.engine.config.model import RULE_FIELDS, STATUSES
+from slaclock.engine.config.model import RESPONSE_KINDS, RULE_FIELDS, STATUSES, Responses
 from slaclock.engine.durations import parse_duration, parse_share
 
-_TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports")
-_LEVEL_KEYS = ("calendar", "targets", "notify", "escalations", "unassigned")
+_TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports", "responses")
+_LEVEL_KEYS = ("calendar", "targets", "notify", "escalations", "unassigned", "responses")
 _TARGET_KEYS = ("within", "warn_at", "warn_before", "pause_when_status")
 _NOTIFY_KEYS = ("warning", "breach")
 _ESCALATION_KEYS = ("at", "before_due", "after_due", "notify", "webhook")
@@ -209,6 +209,25 @@ class _Shapes:
             if not (isinstance(item, str) and _EMAIL.fullmatch(item)):
                 self.err(f"{path}[{i}]", f"{item!r} is not an e-mail address")
         return tuple(value) if len(self.errors) == before else None
+
+    def responses(self, value: Any, path: str) -> Responses | None:
+        """A ``responses`` mapping: each of `RESPONSE_KINDS` to ``count`` or ``ignore``."""
+        what = f"a mapping of message kinds ({', '.join(RESPONSE_KINDS)}) to count or ignore"
+        d = self.mapping(value, path, what)
+        if d is None:
+            return None
+        before = len(self.errors)
+        self.check_keys(d, path, RESPONSE_KINDS)
+        decided: dict[str, bool] = {}
+        for kind in RESPONSE_KINDS:
+            if kind not in d:
+                continue
+            item = d[kind]
+            if item in ("count", "ignore"):
+                decided[kind] = item == "count"
+            else:
+                self.err(f"{path}.{kind}", f"{item!r} is neither count nor ignore")
+        return Responses(**decided) if len(self.errors) == before else None
 
     def calendar_ref(self, value: Any, path: str) -> str | None:
         if value is None:
