@@ -337,10 +337,16 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise _FatalError(
             "--sort holds every row in memory: it cannot be combined with --shard or --workers", code=2
         )
+    time_split = bool(getattr(args, "time_split", False))
+    if (shard_text or workers) and time_split:
+        raise _FatalError(
+            "--time-split replays in memory: it cannot be combined with --shard or --workers", code=2
+        )
     # a regular file only: standard input and pipes (`-`, /dev/stdin) are read once, in memory
     events_path = Path(args.events)
     if (
         not sort_by
+        and not time_split
         and args.events != "-"
         and events_path.is_file()
         and _stream_module().is_json_lines(events_path)
@@ -441,16 +447,21 @@ def _write(
     sort_by: tuple[str, ...],
     out_dir: Path,
 ) -> tuple[ReplayStats, dict[str, Path]]:
-    """Write the three reports through ``.part`` files renamed once complete."""
-    names = ("sla_log.csv", "compliance.csv", "summary.html")
+    """Write the three reports (and with ``--time-split``, ``time_split.csv``) through ``.part``
+    files renamed once complete."""
+    names: tuple[str, ...] = ("sla_log.csv", "compliance.csv", "summary.html")
+    if getattr(args, "time_split", False):
+        names += (TIME_SPLIT_FILE,)
     final = {name: out_dir / name for name in names}
     parts = {name: out_dir / f"{name}.part" for name in names}  # renamed once complete
     try:
         with contextlib.ExitStack() as files:
-            log, comp, page = (
+            log, comp, page, *split = (
                 files.enter_context(parts[name].open("w", encoding="utf-8", errors="replace", newline=""))
                 for name in names
             )
+            if split:
+                _split_beside(replay, split[0])
             stats = write_reports(
                 config,
                 replay,
@@ -474,6 +485,24 @@ def _write(
             raise _FatalError(f"cannot write reports to {str(out_dir)!r}: {e.strerror or e}") from None
         raise
     return stats, final
+
+
+TIME_SPLIT_FILE = "time_split.csv"
+
+
+def _split_beside(replay: Replay, textfile: TextIO) -> None:
+    """Write ``time_split.csv`` as `replay` takes each ticket (the SLA log's ticket order)."""
+    from slaclock.engine.clocks import time_splits
+    from slaclock.engine.reports import TIME_SPLIT_COLUMNS, csv_line, time_split_lines
+
+    textfile.write(csv_line(TIME_SPLIT_COLUMNS))
+    policy, now = replay.policy, replay.now
+
+    def write(events: list[Event]) -> None:
+        if now is not None:
+            textfile.writelines(time_split_lines(*time_splits(policy, events, now)))
+
+    replay.on_ticket = write
 
 
 def _plural(n: int, noun: str) -> str:

@@ -49,11 +49,19 @@ from slaclock.engine.clocks.state import (
     clock_at,
     decided_at,
 )
-from slaclock.engine.clocks.view import ClockOutcome, clock_outcomes, evaluate
+from slaclock.engine.clocks.view import (
+    SPLIT_DIMENSIONS,
+    ClockOutcome,
+    TimeSplit,
+    clock_outcomes,
+    evaluate,
+    time_splits,
+)
 from slaclock.engine.policy import StepKind
 from slaclock.engine.walk import ClockStatus
 
 __all__ = [
+    "SPLIT_DIMENSIONS",
     "Clock",
     "ClockOutcome",
     "ClockRecord",
@@ -65,10 +73,12 @@ __all__ = [
     "StepKind",
     "TicketState",
     "TicketView",
+    "TimeSplit",
     "apply_event",
     "clock_at",
     "clock_outcomes",
     "decided_at",
     "evaluate",
     "replay_ticket",
+    "time_splits",
 ]
