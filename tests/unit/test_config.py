@@ -328,7 +328,8 @@ FR = "levels.urgent.targets.first_response"
             "red",
             (
                 f"{URGENT}.colour",
-                "unknown key (allowed: calendar, targets, notify, escalations, unassigned, responses)",
+                "unknown key (allowed: calendar, calendar_from, calendar_map, targets, notify, escalations, "
+                "unassigned, responses)",
             ),
         ),
         (

@@ -81,7 +81,7 @@ def evaluate(policy: Policy, state: TicketState, now: datetime) -> TicketView:
             metric=record.metric,
             cycle=record.cycle,
             level=level.name,
-            calendar=level.calendar,
+            calendar=goal.calendar_name,
             started_at=start,
             due_at=due,
             stopped_at=stop,
@@ -106,7 +106,7 @@ def evaluate(policy: Policy, state: TicketState, now: datetime) -> TicketView:
         ticket_id=ticket_id,
         now=now,
         fields=state.fields,
-        level=state.level,
+        level=policy.level_name(state.level),
         matched_rules=state.matched_rules,
         deleted=state.deleted_at is not None,
         clocks=tuple(clocks),
@@ -161,7 +161,7 @@ def clock_outcomes(
         level = goal.level
         out.append(
             (
-                record.metric, record.cycle, level.name, level.calendar, record.started_at,
+                record.metric, record.cycle, level.name, goal.calendar_name, record.started_at,
                 None if due is None else instant(due), stop_at, status, business_seconds,
                 goal.target_seconds - business_seconds,
             )

@@ -93,6 +93,7 @@ class _Levels(_Shapes):
                     f"{path}.unassigned", "stands in for assignee: list e-mail addresses or lead:<department>"
                 )
         responses = self.responses(d["responses"], f"{path}.responses") if "responses" in d else None
+        follow = self.calendar_follow(d, path)
         if (
             len(self.errors) != before
             or calendar is None
@@ -100,6 +101,7 @@ class _Levels(_Shapes):
             or warning is None
             or breach is None
             or unassigned is None
+            or follow is None
         ):
             return None
         return SlaLevel(
@@ -111,6 +113,8 @@ class _Levels(_Shapes):
             escalations=escalations,
             unassigned=unassigned,
             responses=responses,
+            calendar_from=follow[0],
+            calendar_map=follow[1],
         )
 
     def pause_statuses(self, values: tuple[str, ...], path: str) -> tuple[str, ...] | None:

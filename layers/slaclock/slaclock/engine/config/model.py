@@ -107,6 +107,12 @@ class SlaLevel:
     unassigned: tuple[str, ...] = ()
     responses: Responses | None = None
     """This level's ``responses`` rules (None: the configuration's); see `Responses`."""
+    calendar_from: str | None = None
+    """A ticket field (``custom.region``, ``customer_group``...) whose value chooses the calendar of
+    the level's clocks through `calendar_map`; `calendar` is the default (no value, or one the map does
+    not list). None: always `calendar`."""
+    calendar_map: Mapping[str, str] = field(default_factory=dict)
+    """With `calendar_from`: the field's value (casefolded) -> calendar name."""
 
 
 @dataclass(frozen=True, slots=True)
