@@ -128,3 +128,18 @@ def test_any_order_and_duplicates_give_the_same_clocks(changes, order):
     assert evaluate(POLICY, replay_ticket(POLICY, shuffled), now) == evaluate(
         POLICY, replay_ticket(POLICY, events), now
     )
+
+
+def test_a_level_following_a_calendar_keeps_its_responses_rules():
+    config = load_config({**doc(**FOLLOW, responses={"bots": "ignore"})})
+    policy = compile_policy(config)
+    created = MON + timedelta(hours=15)
+    events = [
+        ev(1, created, "created", {"status": "open", "custom": {"region": "us"}}),
+        parse_event({"id": "e2", "ticket_id": "9", "type": "agent_replied",
+                     "at": (created + timedelta(minutes=5)).isoformat(), "reply": {"author": "bot"}}),
+    ]  # fmt: skip
+    state = replay_ticket(policy, events)
+    assert state.clocks[0].level == "standard @ ny-office"
+    fr = next(c for c in evaluate(policy, state, created + timedelta(hours=1)).clocks if c.metric is FR)
+    assert fr.stopped_at is None  # the level's own rules, under its followed calendar too

@@ -90,7 +90,8 @@ class Policy:
         """Whether a message with `reply` facts achieves a response clock of `level`; `typed`: whether
         the event is an ``agent_replied`` (the answer when no rule applies). A message written by the
         customer is not judged; of the rules that apply, ``ignore`` wins over ``count``."""
-        rules = self.responses.get(level) if level in self.responses else self.responses.get(None)
+        name = self.level_name(level)
+        rules = self.responses.get(name) if name in self.responses else self.responses.get(None)
         if rules is None or reply.get("author") == "customer":
             return typed
         return judge(rules, reply, typed)
