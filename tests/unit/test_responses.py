@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from slaclock.engine.clocks import ClockStatus, evaluate, replay_ticket
+from slaclock.engine.clocks import ClockStatus, TicketState, apply_event, evaluate, replay_ticket
 from slaclock.engine.config import Metric, Responses, load_config
 from slaclock.engine.errors import ConfigError, EventError
 from slaclock.engine.events import Event, EventType, parse_event
@@ -189,9 +189,12 @@ def test_any_order_and_any_duplicates_give_the_same_clocks(rules, level_rules, m
     shuffled = events + [events[i] for i in range(0, len(events), 2)]
     order.shuffle(shuffled)
     now = T0 + 200 * MIN
-    assert evaluate(policy, replay_ticket(policy, shuffled), now) == evaluate(
-        policy, replay_ticket(policy, events), now
-    )
+    replayed = replay_ticket(policy, events)
+    assert evaluate(policy, replay_ticket(policy, shuffled), now) == evaluate(policy, replayed, now)
+    state = None  # one event at a time, in order, through the stored form: the same state
+    for event in sorted(events, key=lambda e: e.key):
+        state = apply_event(policy, None if state is None else TicketState.from_dict(state.to_dict()), event)
+    assert state == replayed
 
 
 # ---------------------------------------------------------------- canonical events

@@ -3,7 +3,9 @@
 Replays past events offline (no AWS) and writes ``DIR/sla_log.csv``, ``DIR/compliance.csv`` and
 ``DIR/summary.html`` (see docs/reports.md). JSON Lines without ``--sort`` are streamed on
 ``--workers N`` processes (`commands._stream`; ``--shard K/N`` writes one shard for `slaclock merge`);
-a JSON array, stdin or ``--sort`` are replayed in memory. Both write the same bytes.
+a JSON array, stdin, ``--sort`` or ``--time-split`` are replayed in memory. Both write the same bytes.
+``--time-split`` also writes ``DIR/time_split.csv`` (each clock's business time by status, assignee
+and group: `engine.clocks.time_splits`, docs/clocks.md).
 
 Input: JSON Lines (one canonical event per line; blank lines ignored) or one JSON array of events,
 detected from the first non-blank character. A malformed line is reported on stderr with its line
@@ -527,5 +529,7 @@ def _summary_text(read: ReadStats, stats: ReplayStats, files: dict[str, Path]) -
         f" {stats.cancelled:,} cancelled left out)\n"
         f"Compliance: {compliance}\n"
         f"Wrote {files['sla_log.csv']} ({_plural(stats.clocks, 'row')}), {files['compliance.csv']}"
-        f" ({_plural(stats.compliance_rows, 'row')}), {files['summary.html']}\n"
+        f" ({_plural(stats.compliance_rows, 'row')}), {files['summary.html']}"
+        + (f", {files[TIME_SPLIT_FILE]}" if TIME_SPLIT_FILE in files else "")
+        + "\n"
     )
