@@ -74,7 +74,8 @@ class Policy:
     """A configuration compiled for the engine (see the module docstring).
 
     `goals[level][metric]`: the `Goal` of a clock of that level and metric; absent when the level has
-    no target for the metric or its calendar is unknown (such a clock is not an SLA clock). `choose`:
+    no target for the metric or its calendar is unknown (such a clock is not an SLA clock). A level
+    with ``calendar_from`` also has ``<level> @ <calendar>`` entries (`compile_policy`). `choose`:
     the rule walk, ``choose(fields, at) -> (level, applied rule names)``. `decision`: what the walk
     reads (`rules.RuleInputs`)."""
 
