@@ -153,3 +153,11 @@ def test_a_level_following_a_calendar_keeps_its_responses_rules():
     assert state.clocks[0].level == "standard @ ny-office"
     fr = next(c for c in evaluate(policy, state, created + timedelta(hours=1)).clocks if c.metric is FR)
     assert fr.stopped_at is None  # the level's own rules, under its followed calendar too
+
+
+def test_a_level_named_like_a_followed_calendar_is_refused():
+    d = doc(**FOLLOW)
+    d["levels"]["standard @ ny-office"] = {"calendar": "always", "targets": {"resolution": {"within": "1h"}}}
+    with pytest.raises(ConfigError) as err:
+        load_config(d)
+    assert [p for p, _ in err.value.errors] == ["levels.standard.calendar_map.us"]

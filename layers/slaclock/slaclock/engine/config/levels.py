@@ -62,6 +62,12 @@ class _Levels(_Shapes):
             level = self.level(name, item, f"levels.{name}")
             if level is not None:
                 out[name] = level
+        for name, level in out.items():  # the walk names a followed calendar "<level> @ <calendar>"
+            for value, calendar in level.calendar_map.items():
+                if f"{name} @ {calendar}" in out and calendar != level.calendar:
+                    where = f"levels.{name}.calendar_map.{value}"
+                    self.err(where, f"the level {name} @ {calendar} exists: rename it (inside, a level "
+                             "following a calendar goes by that name)")  # fmt: skip
         return out
 
     def level(self, name: str, value: Any, path: str) -> SlaLevel | None:
