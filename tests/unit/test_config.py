@@ -326,7 +326,11 @@ FR = "levels.urgent.targets.first_response"
         (
             "levels.urgent.colour",
             "red",
-            (f"{URGENT}.colour", "unknown key (allowed: calendar, targets, notify, escalations, unassigned)"),
+            (
+                f"{URGENT}.colour",
+                "unknown key (allowed: calendar, calendar_from, calendar_map, targets, notify, escalations, "
+                "unassigned, responses)",
+            ),
         ),
         (
             "levels.urgent",

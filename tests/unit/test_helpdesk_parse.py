@@ -135,6 +135,7 @@ CASES = [
                     "department": "billing",
                     "customer_group": "vip",
                 },
+                "reply": {"public": True, "author": "agent"},  # comment.is_public, author.is_staff
             },
         ],
         options=ZENDESK_OPTIONS,
@@ -398,6 +399,7 @@ CASES = [
                     "requester": BOB,
                     "custom": {"plan": "gold"},
                 },
+                "reply": {"public": True, "author": "agent"},  # part_type comment, author.type admin
             },
         ],
         options=INTERCOM_OPTIONS,
@@ -510,6 +512,7 @@ CASES = [
                     "assignee": None,
                     "custom": {"jira_issue_id": "10042", "jira_status": "Waiting for support"},
                 },
+                "reply": {"public": True, "author": "customer"},  # jsdPublic, accountType customer
             },
         ],
     ),
@@ -574,6 +577,7 @@ CASES = [
                     "requester": BOB,
                     "custom": {"helpscout_mailbox_id": "13", "Plan": "gold", "helpscout_number": "12"},
                 },
+                "reply": {"public": True, "author": "agent"},  # the event name (X-HelpScout-Event)
             },
         ],
         headers={"X-HelpScout-Event": "convo.agent.reply.created"},
@@ -596,6 +600,7 @@ CASES = [
                     "department": "billing",
                     "custom": {"helpscout_number": "12"},
                 },
+                "reply": {"public": True, "author": "customer"},  # the event name (X-HelpScout-Event)
             },
         ],
         headers={"X-HelpScout-Event": "convo.customer.reply.created"},

@@ -129,6 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--strict", action="store_true", help="a malformed line is fatal")
     r.add_argument(
+        "--time-split",
+        action="store_true",
+        help="also write time_split.csv: each clock's business time by status, assignee and group "
+        "(replayed in memory)",
+    )
+    r.add_argument(
         "--quiet", action="store_true", help="no progress bar (drawn on a terminal only) or summary"
     )
     r.add_argument(

@@ -3,7 +3,9 @@
 Replays past events offline (no AWS) and writes ``DIR/sla_log.csv``, ``DIR/compliance.csv`` and
 ``DIR/summary.html`` (see docs/reports.md). JSON Lines without ``--sort`` are streamed on
 ``--workers N`` processes (`commands._stream`; ``--shard K/N`` writes one shard for `slaclock merge`);
-a JSON array, stdin or ``--sort`` are replayed in memory. Both write the same bytes.
+a JSON array, stdin, ``--sort`` or ``--time-split`` are replayed in memory. Both write the same bytes.
+``--time-split`` also writes ``DIR/time_split.csv`` (each clock's business time by status, assignee
+and group: `engine.clocks.time_splits`, docs/clocks.md).
 
 Input: JSON Lines (one canonical event per line; blank lines ignored) or one JSON array of events,
 detected from the first non-blank character. A malformed line is reported on stderr with its line
@@ -337,10 +339,16 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise _FatalError(
             "--sort holds every row in memory: it cannot be combined with --shard or --workers", code=2
         )
+    time_split = bool(getattr(args, "time_split", False))
+    if (shard_text or workers) and time_split:
+        raise _FatalError(
+            "--time-split replays in memory: it cannot be combined with --shard or --workers", code=2
+        )
     # a regular file only: standard input and pipes (`-`, /dev/stdin) are read once, in memory
     events_path = Path(args.events)
     if (
         not sort_by
+        and not time_split
         and args.events != "-"
         and events_path.is_file()
         and _stream_module().is_json_lines(events_path)
@@ -441,16 +449,21 @@ def _write(
     sort_by: tuple[str, ...],
     out_dir: Path,
 ) -> tuple[ReplayStats, dict[str, Path]]:
-    """Write the three reports through ``.part`` files renamed once complete."""
-    names = ("sla_log.csv", "compliance.csv", "summary.html")
+    """Write the three reports (and with ``--time-split``, ``time_split.csv``) through ``.part``
+    files renamed once complete."""
+    names: tuple[str, ...] = ("sla_log.csv", "compliance.csv", "summary.html")
+    if getattr(args, "time_split", False):
+        names += (TIME_SPLIT_FILE,)
     final = {name: out_dir / name for name in names}
     parts = {name: out_dir / f"{name}.part" for name in names}  # renamed once complete
     try:
         with contextlib.ExitStack() as files:
-            log, comp, page = (
+            log, comp, page, *split = (
                 files.enter_context(parts[name].open("w", encoding="utf-8", errors="replace", newline=""))
                 for name in names
             )
+            if split:
+                _split_beside(replay, split[0])
             stats = write_reports(
                 config,
                 replay,
@@ -476,6 +489,24 @@ def _write(
     return stats, final
 
 
+TIME_SPLIT_FILE = "time_split.csv"
+
+
+def _split_beside(replay: Replay, textfile: TextIO) -> None:
+    """Write ``time_split.csv`` as `replay` takes each ticket (the SLA log's ticket order)."""
+    from slaclock.engine.clocks import time_splits
+    from slaclock.engine.reports import TIME_SPLIT_COLUMNS, csv_line, time_split_lines
+
+    textfile.write(csv_line(TIME_SPLIT_COLUMNS))
+    policy, now = replay.policy, replay.now
+
+    def write(events: list[Event]) -> None:
+        if now is not None:
+            textfile.writelines(time_split_lines(*time_splits(policy, events, now)))
+
+    replay.on_ticket = write
+
+
 def _plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -498,5 +529,7 @@ def _summary_text(read: ReadStats, stats: ReplayStats, files: dict[str, Path]) -
         f" {stats.cancelled:,} cancelled left out)\n"
         f"Compliance: {compliance}\n"
         f"Wrote {files['sla_log.csv']} ({_plural(stats.clocks, 'row')}), {files['compliance.csv']}"
-        f" ({_plural(stats.compliance_rows, 'row')}), {files['summary.html']}\n"
+        f" ({_plural(stats.compliance_rows, 'row')}), {files['summary.html']}"
+        + (f", {files[TIME_SPLIT_FILE]}" if TIME_SPLIT_FILE in files else "")
+        + "\n"
     )

@@ -49,16 +49,35 @@ INSTANT_FIELDS = frozenset({"created_at", "updated_at"})
 FLAG_FIELDS = frozenset({"deleted", "via_invitation"})
 """Ticket fields that hold a boolean (or null)."""
 
+AUTHORS = ("agent", "customer", "bot", "automation")
+"""Who wrote a message (`Event.reply["author"]`): a person on the team, the requester's side, a bot
+(a helpdesk's AI agent or chatbot), or an automation (a trigger, workflow or integration)."""
+REPLY_FLAGS = frozenset({"public", "auto_reply", "side_conversation"})
+"""The boolean facts of `Event.reply`."""
+REPLY_KEYS = frozenset({"author", "via", *REPLY_FLAGS})
+"""The facts a message event may carry in `Event.reply` (see `Event`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One canonical event. `at` is an aware datetime in UTC."""
+    """One canonical event. `at` is an aware datetime in UTC.
+
+    `reply`: for an event that is a message (a reply, an internal note, a bot's or an automation's
+    message), the facts the helpdesk sent about it, each optional: ``author`` (one of `AUTHORS`),
+    ``public`` (false: an internal note the requester does not see), ``auto_reply`` (an automatic
+    acknowledgement), ``side_conversation`` (written in a side conversation with a third party, not on
+    the ticket's own thread) and ``via`` (the helpdesk's own name of the channel or mechanism, as
+    sent). None: the event says nothing about a message. The configuration's ``responses`` rules read
+    them to decide whether the message achieves a response (docs/clocks.md); the event `type` alone
+    decides when no rule applies.
+    """
 
     id: str
     ticket_id: str
     type: EventType
     at: datetime
     ticket: Mapping[str, Any]
+    reply: Mapping[str, Any] | None = None
 
     @property
     def key(self) -> tuple[datetime, str]:
@@ -66,13 +85,17 @@ class Event:
         return (self.at, self.id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The canonical document (`parse_event` reads it back); ``reply`` only when the event has it."""
+        d = {
             "id": self.id,
             "ticket_id": self.ticket_id,
             "type": self.type.value,
             "at": format_instant(self.at),
             "ticket": dict(self.ticket),
         }
+        if self.reply is not None:
+            d["reply"] = dict(self.reply)
+        return d
 
 
 def format_instant(t: datetime) -> str:
@@ -126,6 +149,8 @@ def parse_event(d: Any) -> Event:
             return _parse_checked(d)
         at = at.astimezone(UTC)
     ticket = d.get("ticket")
+    if "reply" in d:
+        return _parse_checked(d)
     if not (
         ev_id.__class__ is str
         and ev_id
@@ -141,6 +166,7 @@ def parse_event(d: Any) -> Event:
     _set_type(event, ev_type)
     _set_at(event, at)
     _set_ticket(event, {} if ticket is None else dict(ticket))
+    _set_reply(event, None)
     return event
 
 
@@ -196,12 +222,46 @@ def _parse_checked(d: Any) -> Event:
         custom = ticket.get("custom")
         if custom is not None and not isinstance(custom, Mapping):
             errors.append(("ticket.custom", "must be an object"))
-    unknown = set(d) - {"id", "ticket_id", "type", "at", "ticket", "source"}
+    reply = _reply(d.get("reply"), errors)
+    unknown = set(d) - _EVENT_KEYS
     for name in sorted(unknown):
         errors.append((name, "unknown event key"))
     if errors or ev_type is None or at is None:
         raise EventError(errors)
-    return Event(id=str(ev_id), ticket_id=str(ticket_id), type=ev_type, at=at, ticket=dict(ticket))
+    return Event(
+        id=str(ev_id), ticket_id=str(ticket_id), type=ev_type, at=at, ticket=dict(ticket), reply=reply
+    )
+
+
+def _reply(value: Any, errors: list[tuple[str, str]]) -> dict[str, Any] | None:
+    """The event's ``reply`` facts checked (None stays None); appends every problem to `errors`."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        errors.append(("reply", f"must be an object of message facts ({', '.join(sorted(REPLY_KEYS))})"))
+        return None
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        path = f"reply.{key}"
+        if key not in REPLY_KEYS:
+            errors.append((path, f"unknown message fact (facts: {', '.join(sorted(REPLY_KEYS))})"))
+        elif item is None:
+            continue  # unknown: as if absent
+        elif key == "author":
+            if item not in AUTHORS:
+                errors.append((path, f"{item!r} is not one of {', '.join(AUTHORS)}"))
+            else:
+                out[key] = item
+        elif key == "via":
+            if not isinstance(item, str):
+                errors.append((path, f"must be a string, not {json_kind(item)}"))
+            else:
+                out[key] = item
+        elif not isinstance(item, bool):
+            errors.append((path, f"must be true or false, not {json_kind(item)}"))
+        else:
+            out[key] = item
+    return out
 
 
 def field_type_errors(ticket: Mapping[str, Any], prefix: str = "ticket") -> list[tuple[str, str]]:
@@ -267,7 +327,7 @@ def json_kind(value: Any) -> str:
 
 
 _TYPES: dict[str, EventType] = {t.value: t for t in EventType}
-_EVENT_KEYS = frozenset({"id", "ticket_id", "type", "at", "ticket", "source"})
+_EVENT_KEYS = frozenset({"id", "ticket_id", "type", "at", "ticket", "reply", "source"})
 
 
 def _slot_setters() -> tuple[Callable[[Event, Any], None], ...]:
@@ -275,12 +335,12 @@ def _slot_setters() -> tuple[Callable[[Event, Any], None], ...]:
     dataclass's ``__init__`` goes through ``object.__setattr__``, twice as slow). A test checks that an
     event built so equals the one ``Event(...)`` builds."""
     names = tuple(f.name for f in dataclass_fields(Event))
-    assert names == ("id", "ticket_id", "type", "at", "ticket"), names  # noqa: S101 - Event changed: update
+    assert names == ("id", "ticket_id", "type", "at", "ticket", "reply"), names  # noqa: S101 - update
     return tuple(Event.__dict__[n].__set__ for n in names)
 
 
 _new = object.__new__
-_set_id, _set_ticket_id, _set_type, _set_at, _set_ticket = _slot_setters()
+_set_id, _set_ticket_id, _set_type, _set_at, _set_ticket, _set_reply = _slot_setters()
 
 
 def merge_fields(previous: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,12 +14,13 @@ Compiling goes one way: config (data) -> rules (conditions compiled to closures)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.config import Config, Metric, SlaLevel, Target
+from slaclock.engine.config import Config, Metric, Responses, SlaLevel, Target
 from slaclock.engine.rules import RuleInputs, Walk, compile_walk, rule_inputs
 
 _ZERO = timedelta(0)
@@ -64,6 +65,8 @@ class Goal:
     amounts_us: tuple[int, ...]
     rungs: tuple[Rung, ...]
     breach: int
+    calendar_name: str = ""
+    """The name of `calendar`: the level's, or the one its ``calendar_from`` chose for the ticket."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -71,7 +74,8 @@ class Policy:
     """A configuration compiled for the engine (see the module docstring).
 
     `goals[level][metric]`: the `Goal` of a clock of that level and metric; absent when the level has
-    no target for the metric or its calendar is unknown (such a clock is not an SLA clock). `choose`:
+    no target for the metric or its calendar is unknown (such a clock is not an SLA clock). A level
+    with ``calendar_from`` also has ``<level> @ <calendar>`` entries (`compile_policy`). `choose`:
     the rule walk, ``choose(fields, at) -> (level, applied rule names)``. `decision`: what the walk
     reads (`rules.RuleInputs`)."""
 
@@ -79,6 +83,24 @@ class Policy:
     goals: Mapping[str, Mapping[Metric, Goal]]
     choose: Walk
     decision: RuleInputs
+    responses: Mapping[str | None, Responses] = field(default_factory=dict)
+    """The ``responses`` rules in force for a clock of each level (None: of no known level); empty when
+    no rule decides anything, so the type of an event alone decides (see `answers`)."""
+
+    def answers(self, level: str | None, reply: Mapping[str, object], typed: bool) -> bool:
+        """Whether a message with `reply` facts achieves a response clock of `level`; `typed`: whether
+        the event is an ``agent_replied`` (the answer when no rule applies). A message written by the
+        customer is not judged; of the rules that apply, ``ignore`` wins over ``count``."""
+        name = self.level_name(level)
+        rules = self.responses.get(name) if name in self.responses else self.responses.get(None)
+        if rules is None or reply.get("author") == "customer":
+            return typed
+        return judge(rules, reply, typed)
+
+    def level_name(self, level: str | None) -> str | None:
+        """The configuration's name of a level the walk chose: a level whose ``calendar_from`` chose
+        another calendar than its default is chosen as ``<level> @ <calendar>`` (`FOLLOWS`)."""
+        return level if level is None or FOLLOWS not in level else level.split(FOLLOWS, 1)[0]
 
     def goal(self, level: str | None, metric: Metric) -> Goal | None:
         """The `Goal` of a clock of `level` (None: no level) and `metric`, or None if it has none."""
@@ -86,20 +108,108 @@ class Policy:
         return None if by_metric is None else by_metric.get(metric)
 
 
+FOLLOWS = " @ "
+"""Between a level's name and its calendar's in the level the rule walk chooses for a ticket whose
+``calendar_from`` field picks another calendar than the level's default (``standard @ ny-office``)."""
+
+
 def compile_policy(config: Config) -> Policy:
-    """Compile `config` once: goals, ladders, the rule walk and its decision key."""
+    """Compile `config` once: goals, ladders, the rule walk and its decision key.
+
+    A level with ``calendar_from`` has one set of goals per calendar its map names: under its own name
+    for its default calendar, under ``<level> @ <calendar>`` for each other. The compiled walk chooses
+    between them from the ticket's field, after the rules chose the level, and its decision key reads
+    that field too; so a change of the field is a change of level for the fold, with its rule (running
+    clocks not yet breached adopt the new calendar for their whole history, the others keep theirs)."""
     goals: dict[str, dict[Metric, Goal]] = {}
+    follows: dict[str, tuple[str, dict[str, str]]] = {}
     for name, level in config.levels.items():
         cal = config.calendars.get(level.calendar)
         if cal is None:
             continue
-        goals[name] = {m: _goal(level, cal, t) for m, t in level.targets.items() if t is not None}
-    return Policy(
-        config=config, goals=goals, choose=compile_walk(config.rules), decision=rule_inputs(config.rules)
-    )
+        goals[name] = {
+            m: _goal(level, cal, t, level.calendar) for m, t in level.targets.items() if t is not None
+        }
+        if level.calendar_from is None:
+            continue
+        table: dict[str, str] = {}
+        for value, cal_name in level.calendar_map.items():
+            other = config.calendars.get(cal_name)
+            if other is None or cal_name == level.calendar:
+                continue
+            chosen = f"{name}{FOLLOWS}{cal_name}"
+            if chosen not in goals:
+                goals[chosen] = {
+                    m: _goal(level, other, t, cal_name) for m, t in level.targets.items() if t is not None
+                }
+            table[value] = chosen
+        follows[name] = (level.calendar_from, table)
+    choose, decision = compile_walk(config.rules), rule_inputs(config.rules)
+    if follows:
+        choose, decision = _following(choose, decision, follows)
+    base = config.responses
+    responses: dict[str | None, Responses] = {None: base}
+    for name, level in config.levels.items():
+        responses[name] = base if level.responses is None else level.responses.over(base)
+    if all(d is None for r in responses.values() for d in r.decisions()):
+        responses = {}
+    return Policy(config=config, goals=goals, choose=choose, decision=decision, responses=responses)
 
 
-def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target) -> Goal:
+def _field_text(fields: Mapping[str, Any], path: str) -> str | None:
+    """The casefolded text of ticket field `path` (``custom.<name>`` reads inside ``custom``); None
+    when it is not a string (such a value chooses the default calendar)."""
+    if path.startswith("custom."):
+        custom = fields.get("custom")
+        value = custom.get(path[len("custom.") :]) if isinstance(custom, Mapping) else None
+    else:
+        value = fields.get(path)
+    return value.casefold() if isinstance(value, str) else None
+
+
+def _following(
+    walk: Walk, inputs: RuleInputs, follows: Mapping[str, tuple[str, Mapping[str, str]]]
+) -> tuple[Walk, RuleInputs]:
+    """The rule walk and its decision key with each ``calendar_from`` applied (see `compile_policy`)."""
+    paths = tuple(sorted({path for path, _ in follows.values()}))
+    base_key = inputs.key
+
+    def choose(fields: Mapping[str, Any], at: datetime) -> tuple[str | None, tuple[str, ...]]:
+        level, applied = walk(fields, at)
+        follow = follows.get(level) if level is not None else None
+        if follow is not None:
+            value = _field_text(fields, follow[0])
+            if value is not None:
+                level = follow[1].get(value, level)
+        return level, applied
+
+    def key(fields: Mapping[str, Any], at: datetime) -> tuple[Any, ...]:
+        return (base_key(fields, at), *(_field_text(fields, p) for p in paths))
+
+    read = {"custom" if p.startswith("custom.") else p for p in paths}
+    return choose, RuleInputs(key=key, fields=inputs.fields | read, reads_at=inputs.reads_at)
+
+
+def judge(rules: Responses, reply: Mapping[str, object], typed: bool) -> bool:
+    """`rules` applied to a message's `reply` facts (see `Policy.answers`)."""
+    author = reply.get("author")
+    verdict: bool | None = None
+    for decision, applies in (
+        (rules.internal_notes, reply.get("public") is False),
+        (rules.bots, author == "bot"),
+        (rules.automations, author == "automation"),
+        (rules.auto_replies, reply.get("auto_reply") is True),
+        (rules.side_conversations, reply.get("side_conversation") is True),
+    ):
+        if decision is None or not applies:
+            continue
+        if not decision:
+            return False
+        verdict = True
+    return typed if verdict is None else verdict
+
+
+def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target, calendar_name: str = "") -> Goal:
     within = target.within
     rungs: list[Rung] = []
     if target.warn_at is not None:
@@ -129,7 +239,8 @@ def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target) -> Goal:
         amounts_us=tuple(r.amount // _US for r in ordered),
         rungs=ordered,
         breach=next(i for i, r in enumerate(ordered) if r.kind is StepKind.BREACH),
+        calendar_name=calendar_name or level.calendar,
     )
 
 
-__all__ = ["Goal", "Policy", "Rung", "StepKind", "compile_policy"]
+__all__ = ["FOLLOWS", "Goal", "Policy", "Rung", "StepKind", "compile_policy", "judge"]

@@ -143,6 +143,9 @@ class Replay:
         self._progress = progress
         self.current: tuple[datetime, str] | None = None
         """The (first instant, id) of the ticket being taken: the ticket order's sort key."""
+        self.on_ticket: Callable[[list[Event]], None] | None = None
+        """Called with each ticket's events as they are taken, in the ticket order (e.g. to write the
+        ticket's `clocks.time_splits` beside the SLA log); None: nothing."""
 
     def __len__(self) -> int:
         return len(self._tickets)
@@ -179,6 +182,8 @@ class Replay:
             self.current = key
             evs = tickets.pop(key[1])
             stats.events += len(evs)
+            if self.on_ticket is not None:
+                self.on_ticket(evs)
             yield evs
             if progress is not None:
                 progress(done, total)

@@ -43,7 +43,7 @@ from slaclock.engine.clocks import ClockStatus, decided_at
 from slaclock.engine.errors import ValidationError
 
 if TYPE_CHECKING:
-    from slaclock.engine.clocks import Clock, TicketView
+    from slaclock.engine.clocks import Clock, TicketView, TimeSplit
     from slaclock.engine.config import Config
 
 SLA_LOG_COLUMNS: tuple[str, ...] = (
@@ -647,4 +647,37 @@ def write_compliance(rows: Iterable[ComplianceRow], textfile: TextIO, group_by: 
     for row in rows:
         writer.writerow(compliance_record(row))
         count += 1
+    return count
+
+
+# ------------------------------------------------------------------------------------------ time split
+
+TIME_SPLIT_COLUMNS: tuple[str, ...] = (
+    "ticket_id", "metric", "cycle", "dimension", "value", "business_seconds",
+)  # fmt: skip
+"""The companion CSV ``time_split.csv``: who burned each clock's time. One row per clock, dimension
+(``status``, ``assignee``, ``group``) and value in force while the clock counted; for each clock and
+dimension the ``business_seconds`` sum exactly to its ``business_seconds`` in the SLA log. An empty
+``value`` is none (unassigned, no group). Clocks appear in the SLA log's order (cancelled ones left out,
+as there), and text cells are formula-guarded as the SLA log's are."""
+
+
+def time_split_lines(ticket_id: str, splits: Iterable[TimeSplit]) -> Iterator[str]:
+    """The ``time_split.csv`` lines of one ticket (`slaclock.engine.clocks.time_splits`), ``\\r\\n``
+    included, exactly as `csv.writer` writes them."""
+    head = sla_log_text(ticket_id)
+    for metric, cycle, dimension, value, micros in splits:
+        seconds = format_seconds(micros / 1_000_000)
+        yield f"{head},{metric.value},{cycle},{dimension},{sla_log_text(value)},{seconds}\r\n"
+
+
+def write_time_split(tickets: Iterable[tuple[str, Iterable[TimeSplit]]], textfile: TextIO) -> int:
+    """Write the header and each ticket's rows (`time_split_lines`); returns the number of rows."""
+    write = textfile.write
+    write(csv_line(TIME_SPLIT_COLUMNS))
+    count = 0
+    for ticket_id, splits in tickets:
+        for line in time_split_lines(ticket_id, splits):
+            write(line)
+            count += 1
     return count

@@ -475,17 +475,26 @@ def not_an_event_type(raw: str) -> str:
 
 
 def make_event(
-    event_id: str, ticket_id: str, event_type: EventType | str, at: datetime, ticket: Mapping[str, Any]
+    event_id: str,
+    ticket_id: str,
+    event_type: EventType | str,
+    at: datetime,
+    ticket: Mapping[str, Any],
+    reply: Mapping[str, Any] | None = None,
 ) -> Event:
     """Validate through the engine's `parse_event` (one set of rules for every source); its errors
-    come back as a `PayloadError`."""
-    doc = {
+    come back as a `PayloadError`. `reply`: the message facts (`Event.reply`; None-valued facts are
+    dropped, and no fact at all is no ``reply``)."""
+    doc: dict[str, Any] = {
         "id": event_id,
         "ticket_id": ticket_id,
         "type": event_type.value if isinstance(event_type, EventType) else event_type,
         "at": format_instant(at),
         "ticket": dict(ticket),
     }
+    facts = {k: v for k, v in (reply or {}).items() if v is not None}
+    if facts:
+        doc["reply"] = facts
     try:
         return parse_event(doc)
     except EventError as exc:

@@ -20,6 +20,9 @@ Body, with the source's `mapping`: any JSON, turned into canonical events by JME
                           assignee, requester, customer_group, ...); status, priority and channel are
                           normalised like every provider's
 ``ticket.custom.<name>``  one custom field; ``ticket.custom`` maps a whole object of them
+``reply.<fact>``          a message fact (`Event.reply`): ``reply.author`` (agent, customer, bot,
+                          automation), ``reply.public``, ``reply.auto_reply``,
+                          ``reply.side_conversation`` (booleans), ``reply.via`` (text)
 ========================  ==========================================================================
 
 A JMESPath literal gives a constant: ``type: "'created'"``.
@@ -43,7 +46,7 @@ from jmespath.parser import ParsedResult
 
 from slaclock.engine.config import Source
 from slaclock.engine.errors import ConfigError, EventError
-from slaclock.engine.events import TEXT_FIELDS, TICKET_FIELDS, Event, EventType, parse_event
+from slaclock.engine.events import REPLY_KEYS, TEXT_FIELDS, TICKET_FIELDS, Event, EventType, parse_event
 from slaclock.helpdesk import PayloadError, signing
 from slaclock.helpdesk._common import (
     Headers,
@@ -91,6 +94,8 @@ def validate_mapping(mapping: Mapping[str, Any]) -> list[tuple[str, str]]:
 def _known_key(key: str) -> bool:
     if key in EVENT_KEYS:
         return True
+    if key.startswith("reply."):
+        return key.removeprefix("reply.") in REPLY_KEYS
     if not key.startswith("ticket."):
         return False
     field = key.removeprefix("ticket.")
@@ -212,7 +217,8 @@ def _map_item(item: Any, mapping: Mapping[str, str], source: Source) -> Event:
     event_id = text(values.get("id")) if "id" in values else None
     if event_id is None:
         event_id = f"generic:{digest(canonical_json(item))}"
-    return make_event(event_id, ticket_id, ev_type, at, ticket)
+    reply = {k.removeprefix("reply."): v for k, v in values.items() if k.startswith("reply.")}
+    return make_event(event_id, ticket_id, ev_type, at, ticket, reply)
 
 
 def _ticket_fields(

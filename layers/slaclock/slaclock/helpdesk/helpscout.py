@@ -111,7 +111,16 @@ class HelpScoutProvider:
         at = at or _updated_at(doc) or to_instant(doc.get("createdAt"))
         if at is None:
             raise PayloadError([("userUpdatedAt", "required: no instant found in the conversation")])
-        return [make_event(event_id, conversation_id, ev_type, at, fields)]
+        return [make_event(event_id, conversation_id, ev_type, at, fields, MESSAGE_FACTS.get(event_name))]
+
+
+MESSAGE_FACTS: Mapping[str, Mapping[str, Any]] = {
+    "convo.agent.reply.created": {"public": True, "author": "agent"},
+    "convo.customer.reply.created": {"public": True, "author": "customer"},
+    "convo.note.created": {"public": False, "author": "agent"},
+}
+"""The message facts (`Event.reply`) each Help Scout event states by its name: a reply is seen by the
+customer, a note only by the team (https://developer.helpscout.com/webhooks/, event types)."""
 
 
 def _updated_at(doc: Mapping[str, Any]) -> datetime | None:

@@ -146,7 +146,25 @@ class IntercomProvider:
             or fallback
         )
         event_id = f"intercom:{conversation_id}:part:{part_id}" if part_id else f"intercom:{note.id}"
-        return [make_event(event_id, conversation_id, ev_type, at, fields)]
+        return [make_event(event_id, conversation_id, ev_type, at, fields, _part_facts(part))]
+
+
+_AUTHOR_TYPES = {"admin": "agent", "team": "agent", "bot": "bot", "user": "customer", "lead": "customer"}
+"""A conversation part's ``author.type`` as a message author (`Event.reply`)."""
+_MESSAGE_PARTS = frozenset({"comment", "note"})
+
+
+def _part_facts(part: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The message facts of the conversation part a notification is about, when it is a message
+    (``part_type`` comment or note): ``public`` false for a note (seen by teammates only), ``author``
+    from ``author.type`` (admin, bot, user, lead), https://developers.intercom.com/docs/references/2.5/
+    webhooks/webhook-models (the conversation part model)."""
+    if part is None or part.get("part_type") not in _MESSAGE_PARTS:
+        return None
+    return {
+        "public": part.get("part_type") == "comment",
+        "author": _AUTHOR_TYPES.get(str(dig(part, "author.type"))),
+    }
 
 
 def _latest_part(item: Mapping[str, Any], topic: str) -> Mapping[str, Any] | None:

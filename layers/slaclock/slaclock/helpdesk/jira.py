@@ -171,7 +171,27 @@ def _comment_event(
         raise PayloadError([("comment.id", "required")])
     ev_type = _comment_type(issue, comment, source)
     at = to_instant(comment.get("created"), source_timezone(source)) or sent_at
-    return _event(f"jira:{issue.id}:comment:{comment_id}", issue.key, ev_type, at, fields, "comment.created")
+    if at is None:
+        raise PayloadError([("comment.created", "required: the instant of the change (or a 'timestamp')")])
+    facts = _comment_facts(comment, ev_type)
+    return make_event(f"jira:{issue.id}:comment:{comment_id}", issue.key, ev_type, at, fields, facts)
+
+
+_ACCOUNT_TYPES = {"atlassian": "agent", "app": "automation", "customer": "customer"}
+
+
+def _comment_facts(comment: Mapping[str, Any], ev_type: EventType) -> dict[str, Any]:
+    """A comment's message facts (`Event.reply`): ``jsdPublic`` (false: internal, seen by agents only;
+    https://developer.atlassian.com/cloud/jira/service-desk/rest/api-group-request/#api-rest-servicedeskapi-request-issueidorkey-comment-post)
+    and ``author.accountType`` (``app``: an app or automation; ``customer``: a portal customer;
+    https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-users/#api-rest-api-3-user-get).
+    ``atlassian`` is a person with an Atlassian account: an agent unless `_comment_type` found them to
+    be the customer (`ev_type`)."""
+    public = comment.get("jsdPublic")
+    account = _ACCOUNT_TYPES.get(str(dig(comment, "author.accountType")))
+    if account == "agent" and ev_type is EventType.CUSTOMER_REPLIED:
+        account = "customer"
+    return {"public": public if isinstance(public, bool) else None, "author": account}
 
 
 def _comment_type(issue: _Issue, comment: Mapping[str, Any], source: Source) -> EventType:

@@ -180,7 +180,22 @@ def _event_subscription(doc: dict[str, Any], source: Source) -> list[Event]:
     ev_type = _subscription_type(kind, env.event)
     if ev_type is None:
         return []
-    return [make_event(f"zendesk:{env.id}", detail.id, ev_type, at, fields)]
+    reply = _comment_facts(env.event) if kind == "comment_added" else None
+    return [make_event(f"zendesk:{env.id}", detail.id, ev_type, at, fields, reply)]
+
+
+def _comment_facts(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The message facts of a ``ticket.comment_added`` event (`Event.reply`): ``comment.is_public``
+    (false: an internal note) and ``comment.author.is_staff`` (true: an agent, false: an end user),
+    https://developer.zendesk.com/api-reference/webhooks/event-types/ticket-events/."""
+    raw = event.get("comment")
+    comment: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    public = comment.get("is_public")
+    is_staff = dig(comment, "author.is_staff")
+    return {
+        "public": public if isinstance(public, bool) else None,
+        "author": {True: "agent", False: "customer"}.get(is_staff) if isinstance(is_staff, bool) else None,
+    }
 
 
 _ID_NAMES = {

@@ -21,7 +21,9 @@ stepping time). The full semantics, with timelines, are in ``docs/clocks.md``; i
 - The ticket exists from its first `created` event. Earlier events (and every event if `created`
   never comes) only merge fields and choose the level: no clock runs before the ticket exists.
 - `first_response` and `resolution` (cycle 1) start at `created`. `agent_replied` achieves the waiting
-  response clock (`first_response`, else the open `next_response` cycle). A `customer_replied` while no
+  response clock (`first_response`, else the open `next_response` cycle); with the configuration's
+  ``responses`` rules, the message facts of an `agent_replied` or `updated` event decide instead
+  (`Policy.answers`). A `customer_replied` while no
   response clock waits starts `next_response` cycle n+1.
 - The ticket is *solved* from a `solved`/`closed` event (or an event carrying status solved/closed) until
   a `reopened`, a `customer_replied`, or an event carrying another status. Solving stops `resolution`
@@ -49,11 +51,19 @@ from slaclock.engine.clocks.state import (
     clock_at,
     decided_at,
 )
-from slaclock.engine.clocks.view import ClockOutcome, clock_outcomes, evaluate
+from slaclock.engine.clocks.view import (
+    SPLIT_DIMENSIONS,
+    ClockOutcome,
+    TimeSplit,
+    clock_outcomes,
+    evaluate,
+    time_splits,
+)
 from slaclock.engine.policy import StepKind
 from slaclock.engine.walk import ClockStatus
 
 __all__ = [
+    "SPLIT_DIMENSIONS",
     "Clock",
     "ClockOutcome",
     "ClockRecord",
@@ -65,10 +75,12 @@ __all__ = [
     "StepKind",
     "TicketState",
     "TicketView",
+    "TimeSplit",
     "apply_event",
     "clock_at",
     "clock_outcomes",
     "decided_at",
     "evaluate",
     "replay_ticket",
+    "time_splits",
 ]

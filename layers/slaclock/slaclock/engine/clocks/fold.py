@@ -30,6 +30,7 @@ _EVENT_KEY = attrgetter("at", "id")  # (at, id): the order of a ticket's events,
 _CREATED = EventType.CREATED
 _AGENT_REPLIED = EventType.AGENT_REPLIED
 _CUSTOMER_REPLIED = EventType.CUSTOMER_REPLIED
+_UPDATED = EventType.UPDATED
 _SOLVED = EventType.SOLVED
 _CLOSED = EventType.CLOSED
 _REOPENED = EventType.REOPENED
@@ -114,7 +115,7 @@ class _Fold:
 
     __slots__ = (
         "ticket_id", "last_key", "fields", "seen", "created_at", "deleted_at", "level", "matched",
-        "timeline", "clocks", "chosen_with", "chosen_key",
+        "timeline", "clocks", "chosen_with", "chosen_key", "owners",
     )  # fmt: skip
 
     def __init__(self, state: TicketState) -> None:
@@ -136,6 +137,7 @@ class _Fold:
         # The policy `level`/`matched` were chosen with during THIS fold (never a stored one).
         self.chosen_with: Policy | None = None
         self.chosen_key: tuple[Any, ...] | None = None  # its `rules.RuleInputs.key` (None: not keyed)
+        self.owners: list[tuple[datetime, str, str]] | None = None  # see `track_owners`
 
     @classmethod
     def fresh(cls, ticket_id: str) -> _Fold:
@@ -153,7 +155,14 @@ class _Fold:
         fold.clocks = []
         fold.chosen_with = None
         fold.chosen_key = None
+        fold.owners = None
         return fold
+
+    def track_owners(self) -> None:
+        """Also record, from the ticket's creation, who owned it: `owners` holds (instant, assignee,
+        department) from that instant on (``""`` for none), one entry per change, as the status
+        timeline does for statuses. Only a fold that asks keeps it (`time_splits`): it is not stored."""
+        self.owners = []
 
     def freeze(self) -> TicketState:
         return TicketState(
@@ -177,10 +186,12 @@ class _Fold:
         reads = None
         if not (inputs.reads_at or "status" in inputs.fields or "deleted" in inputs.fields):
             reads = inputs.fields
+        judging = bool(policy.responses)  # False: the event type alone decides what answers
         ticket_id = self.ticket_id
         seen = self.seen
         fields = self.fields  # this fold's own dict (see __init__): updated in place
         timeline = self.timeline  # appended to in place
+        owners = self.owners  # None unless tracked
         last_folded: Event | None = None
         try:
             for event in ordered:
@@ -264,11 +275,18 @@ class _Fold:
                 if self.created_at is None:
                     if kind is _CREATED:
                         self._create(at, fields, level)
+                        if owners is not None:
+                            _note_owner(owners, at, fields)
                     elif kind is _DELETED:
                         self.deleted_at = at  # deleted before it was created: it never gets clocks
                     continue
                 if kind is _AGENT_REPLIED:  # achieves the waiting response clock
-                    self._answer(at)
+                    if judging and event.reply is not None:
+                        self._answer_if(policy, event.reply, True, at)
+                    else:
+                        self._answer(at)
+                elif judging and kind is _UPDATED and event.reply is not None:  # a note, a bot...
+                    self._answer_if(policy, event.reply, False, at)
                 elif kind is _CUSTOMER_REPLIED:
                     if not solved and self._waiting() is None:
                         clocks = self.clocks
@@ -295,6 +313,8 @@ class _Fold:
                         self._note_status(at, status, solved)
                     else:
                         timeline.append(_status_change(at, status, solved))
+                if owners is not None:
+                    _note_owner(owners, at, fields)
         finally:  # the (at, id) of the last folded event
             if last_folded is not None:
                 self.last_key = (last_folded.at, last_folded.id)
@@ -338,6 +358,15 @@ class _Fold:
         if i is not None:
             self.clocks[i].stopped_at = at
 
+    def _answer_if(self, policy: Policy, reply: Mapping[str, Any], typed: bool, at: datetime) -> None:
+        """A message with `reply` facts: it achieves the waiting response clock if the ``responses``
+        rules of that clock's level say it counts (`Policy.answers`)."""
+        i = self._waiting()
+        if i is not None:
+            c = self.clocks[i]
+            if policy.answers(c.level, reply, typed):
+                c.stopped_at = at
+
     def _solve(self, at: datetime) -> None:
         self._answer(at)
         for c in self.clocks:
@@ -365,6 +394,20 @@ class _Fold:
             else:
                 c.level = level
                 c.adopted_at = at
+
+
+def _note_owner(owners: list[tuple[datetime, str, str]], at: datetime, fields: Mapping[str, Any]) -> None:
+    """Record the ticket's assignee and department from `at` on, if they changed (several events at
+    one instant: the last one's values hold from `at`)."""
+    assignee, department = fields.get("assignee"), fields.get("department")
+    value = ("" if assignee is None else str(assignee), "" if department is None else str(department))
+    if owners and owners[-1][1:] == value:
+        return
+    if owners and owners[-1][0] == at:
+        owners.pop()
+        if owners and owners[-1][1:] == value:
+            return
+    owners.append((at, *value))
 
 
 def _status_of(fields: Mapping[str, Any]) -> str | None:
@@ -405,11 +448,13 @@ def replay_ticket(policy: Policy, events: Iterable[Event]) -> TicketState:
     return _fold_events(policy, events).freeze()
 
 
-def _fold_events(policy: Policy, events: Iterable[Event]) -> _Fold:
+def _fold_events(policy: Policy, events: Iterable[Event], owners: bool = False) -> _Fold:
     ordered = sorted(events, key=_EVENT_KEY)
     if not ordered:
         raise ValidationError([("events", "no event to replay")], "invalid replay")
     fold = _Fold.fresh(ordered[0].ticket_id)
+    if owners:
+        fold.track_owners()
     fold.fold_all(policy, ordered)
     return fold
 

@@ -21,6 +21,7 @@ from slaclock.engine.config.model import (
     PROVIDERS,
     REPORT_GROUPS,
     REPORT_PERIODS,
+    RESPONSE_KINDS,
     RULE_FIELDS,
     STATUSES,
     AllOf,
@@ -32,6 +33,7 @@ from slaclock.engine.config.model import (
     Not,
     Predicate,
     ReportSubscription,
+    Responses,
     Rule,
     SlaLevel,
     Source,
@@ -41,7 +43,7 @@ from slaclock.engine.config.shapes import ZONE_ABBREVIATIONS, zone_hint
 
 __all__ = [
     "BOOLEAN_FIELDS", "CHANNELS", "DATE_FIELDS", "LIST_FIELDS", "OPERATORS", "PROVIDERS", "REPORT_GROUPS",
-    "REPORT_PERIODS", "RULE_FIELDS", "STATUSES", "ZONE_ABBREVIATIONS", "AllOf", "AnyOf", "Condition",
-    "Config", "Escalation", "Metric", "Not", "Predicate", "ReportSubscription", "Rule", "SlaLevel", "Source",
-    "Target", "load_config", "zone_hint",
+    "REPORT_PERIODS", "RESPONSE_KINDS", "RULE_FIELDS", "STATUSES", "ZONE_ABBREVIATIONS", "AllOf", "AnyOf",
+    "Condition", "Config", "Escalation", "Metric", "Not", "Predicate", "ReportSubscription", "Responses",
+    "Rule", "SlaLevel", "Source", "Target", "load_config", "zone_hint",
 ]  # fmt: skip

@@ -62,6 +62,12 @@ class _Levels(_Shapes):
             level = self.level(name, item, f"levels.{name}")
             if level is not None:
                 out[name] = level
+        for name, level in out.items():  # the walk names a followed calendar "<level> @ <calendar>"
+            for value, calendar in level.calendar_map.items():
+                if f"{name} @ {calendar}" in out and calendar != level.calendar:
+                    where = f"levels.{name}.calendar_map.{value}"
+                    self.err(where, f"the level {name} @ {calendar} exists: rename it (inside, a level "
+                             "following a calendar goes by that name)")  # fmt: skip
         return out
 
     def level(self, name: str, value: Any, path: str) -> SlaLevel | None:
@@ -92,6 +98,8 @@ class _Levels(_Shapes):
                 self.err(
                     f"{path}.unassigned", "stands in for assignee: list e-mail addresses or lead:<department>"
                 )
+        responses = self.responses(d["responses"], f"{path}.responses") if "responses" in d else None
+        follow = self.calendar_follow(d, path)
         if (
             len(self.errors) != before
             or calendar is None
@@ -99,6 +107,7 @@ class _Levels(_Shapes):
             or warning is None
             or breach is None
             or unassigned is None
+            or follow is None
         ):
             return None
         return SlaLevel(
@@ -109,6 +118,9 @@ class _Levels(_Shapes):
             notify_breach=breach,
             escalations=escalations,
             unassigned=unassigned,
+            responses=responses,
+            calendar_from=follow[0],
+            calendar_map=follow[1],
         )
 
     def pause_statuses(self, values: tuple[str, ...], path: str) -> tuple[str, ...] | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from slaclock.engine.config.conditions import _Rules
 from slaclock.engine.config.levels import _Levels
-from slaclock.engine.config.model import Config
+from slaclock.engine.config.model import Config, Responses
 from slaclock.engine.config.shapes import _TOP_KEYS, _kind, _mapped_statuses
 from slaclock.engine.config.sources import _Sources
 from slaclock.engine.errors import ConfigError
@@ -60,6 +60,8 @@ class _Loader(_Levels, _Rules, _Sources):
         rules = self.rules(doc.get("rules"))
         sources = self.sources(doc.get("sources"))
         reports = self.reports(doc.get("reports"))
+        given = doc.get("responses")
+        responses = None if given is None else self.responses(given, "responses")
         if self.errors:
             return None
         return Config(
@@ -71,6 +73,7 @@ class _Loader(_Levels, _Rules, _Sources):
             reports=reports,
             document=copy.deepcopy(dict(doc)),
             warnings=tuple(self.warnings),
+            responses=responses or Responses(),
         )
 
     def leads(self, value: Any) -> dict[str, tuple[str, ...]]:

@@ -54,6 +54,44 @@ class Escalation:
     webhook: str | None = None
 
 
+RESPONSE_KINDS: tuple[str, ...] = (
+    "internal_notes", "bots", "automations", "auto_replies", "side_conversations",
+)  # fmt: skip
+"""The kinds of message a ``responses`` rule may decide about (`Responses`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Responses:
+    """Whether a kind of message achieves a response (`first_response`, `next_response`): True
+    (``count``), False (``ignore``) or None (not decided here: the event's type decides, i.e. an
+    ``agent_replied`` counts and nothing else does, which is the behaviour without rules).
+
+    The kinds, from the event's ``reply`` facts (`slaclock.engine.events.Event`): `internal_notes`
+    (``public: false``), `bots` (``author: bot``), `automations` (``author: automation``),
+    `auto_replies` (``auto_reply: true``), `side_conversations` (``side_conversation: true``). When
+    several apply to one message, ``ignore`` wins over ``count``. A message written by the customer
+    (``author: customer``) never achieves a response."""
+
+    internal_notes: bool | None = None
+    bots: bool | None = None
+    automations: bool | None = None
+    auto_replies: bool | None = None
+    side_conversations: bool | None = None
+
+    def over(self, base: Responses) -> Responses:
+        """These rules, with `base`'s for every kind these leave undecided (a level over the top level)."""
+        return Responses(
+            *(
+                mine if mine is not None else theirs
+                for mine, theirs in zip(self.decisions(), base.decisions(), strict=True)
+            )
+        )
+
+    def decisions(self) -> tuple[bool | None, ...]:
+        """The decisions in `RESPONSE_KINDS` order."""
+        return (self.internal_notes, self.bots, self.automations, self.auto_replies, self.side_conversations)
+
+
 @dataclass(frozen=True, slots=True)
 class SlaLevel:
     """An SLA policy. Recipients are `assignee`, literal e-mail addresses, or `lead:<department>`.
@@ -67,6 +105,14 @@ class SlaLevel:
     notify_breach: tuple[str, ...] = ("assignee",)
     escalations: tuple[Escalation, ...] = ()
     unassigned: tuple[str, ...] = ()
+    responses: Responses | None = None
+    """This level's ``responses`` rules (None: the configuration's); see `Responses`."""
+    calendar_from: str | None = None
+    """A ticket field (``custom.region``, ``customer_group``...) whose value chooses the calendar of
+    the level's clocks through `calendar_map`; `calendar` is the default (no value, or one the map does
+    not list). None: always `calendar`."""
+    calendar_map: Mapping[str, str] = field(default_factory=dict)
+    """With `calendar_from`: the field's value (casefolded) -> calendar name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +202,8 @@ class Config:
     warnings: tuple[tuple[str, str], ...] = ()
     """(path, message) pairs about a VALID document that probably does not do what its author meant,
     e.g. a rule whose level a later catch-all always replaces. `slaclock validate` prints them."""
+    responses: Responses = Responses()
+    """The top-level ``responses`` rules, for every level that does not decide a kind itself."""
 
     def calendar_of(self, level: str) -> BusinessCalendar:
         return self.calendars[self.levels[level].calendar]

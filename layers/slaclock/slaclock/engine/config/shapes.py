@@ -10,11 +10,14 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slaclock.engine.config.model import RULE_FIELDS, STATUSES
+from slaclock.engine.config.model import RESPONSE_KINDS, RULE_FIELDS, STATUSES, Responses
 from slaclock.engine.durations import parse_duration, parse_share
 
-_TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports")
-_LEVEL_KEYS = ("calendar", "targets", "notify", "escalations", "unassigned")
+_TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports", "responses")
+_LEVEL_KEYS = (
+    "calendar", "calendar_from", "calendar_map", "targets", "notify", "escalations", "unassigned",
+    "responses",
+)  # fmt: skip
 _TARGET_KEYS = ("within", "warn_at", "warn_before", "pause_when_status")
 _NOTIFY_KEYS = ("warning", "breach")
 _ESCALATION_KEYS = ("at", "before_due", "after_due", "notify", "webhook")
@@ -209,6 +212,62 @@ class _Shapes:
             if not (isinstance(item, str) and _EMAIL.fullmatch(item)):
                 self.err(f"{path}[{i}]", f"{item!r} is not an e-mail address")
         return tuple(value) if len(self.errors) == before else None
+
+    def responses(self, value: Any, path: str) -> Responses | None:
+        """A ``responses`` mapping: each of `RESPONSE_KINDS` to ``count`` or ``ignore``."""
+        what = f"a mapping of message kinds ({', '.join(RESPONSE_KINDS)}) to count or ignore"
+        d = self.mapping(value, path, what)
+        if d is None:
+            return None
+        before = len(self.errors)
+        self.check_keys(d, path, RESPONSE_KINDS)
+        decided: dict[str, bool] = {}
+        for kind in RESPONSE_KINDS:
+            if kind not in d:
+                continue
+            item = d[kind]
+            if item in ("count", "ignore"):
+                decided[kind] = item == "count"
+            else:
+                self.err(f"{path}.{kind}", f"{item!r} is neither count nor ignore")
+        return Responses(**decided) if len(self.errors) == before else None
+
+    def calendar_follow(self, d: Mapping[str, Any], path: str) -> tuple[str | None, dict[str, str]] | None:
+        """A level's ``calendar_from`` (a ticket field) and ``calendar_map`` (value -> calendar), both
+        or neither; every unknown calendar of the map is an error naming it. None when invalid."""
+        if "calendar_from" not in d and "calendar_map" not in d:
+            return None, {}
+        before = len(self.errors)
+        field = d.get("calendar_from")
+        if "calendar_from" not in d:
+            self.err(f"{path}.calendar_from", "required with calendar_map: the ticket field to read, "
+                     "e.g. custom.region")  # fmt: skip
+        elif not _is_rule_field(field):
+            self.err(f"{path}.calendar_from", f"{field!r} is not a ticket field (custom.<name>, or one of "
+                     f"{', '.join(RULE_FIELDS)})")  # fmt: skip
+        table: dict[str, str] = {}
+        if "calendar_map" not in d:
+            self.err(f"{path}.calendar_map", "required with calendar_from: the field's values to calendars, "
+                     "e.g. {us: ny-office, apac: sydney-office}")  # fmt: skip
+        else:
+            what = "a mapping of values to calendars"
+            given = self.mapping(d["calendar_map"], f"{path}.calendar_map", what)
+            for value, name in (given or {}).items():
+                where = _join(f"{path}.calendar_map", value)
+                if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+                    self.err(where, "a value must be a non-empty string")
+                    continue
+                key = str(value).casefold()
+                if key in table:
+                    self.err(where, f"{value!r} is listed twice (values compare ignoring case)")
+                checked = self.calendar_ref(name, where)
+                if checked is not None:
+                    table[key] = checked
+            if given is not None and not given:
+                self.err(f"{path}.calendar_map", "must list at least one value")
+        if len(self.errors) != before:
+            return None
+        return str(field), table
 
     def calendar_ref(self, value: Any, path: str) -> str | None:
         if value is None:
