@@ -27,6 +27,7 @@ from slaclock.services import admin
 app = APIGatewayHttpResolver(enable_validation=True)
 
 JSON = "application/json"
+HTML = "text/html"
 
 
 class Unauthorized(SlaclockError):  # noqa: N818 - the HTTP condition
@@ -78,12 +79,16 @@ def _config_response(view: admin.ConfigView, status: int = 200) -> Response[str]
 
 
 def _responses(
-    ok: str, model: type[BaseModel] | None, errors: dict[int, str] | None = None
+    ok: str, model: type[BaseModel] | dict[str, Any], errors: dict[int, str] | None = None
 ) -> dict[int, Any]:
-    """The documented answers of a route: 200 (`model`), 401, and its own `errors` (`ErrorAnswer`)."""
-    out: dict[int, Any] = {
-        200: {"description": ok, "content": {JSON: {"model": model}}} if model else {"description": ok}
-    }
+    """The documented answers of a route: 200 (`model`, or a ``{media type: schema}`` content), 401, and
+    its own `errors` (`ErrorAnswer`)."""
+    content = (
+        {JSON: {"model": model}}
+        if isinstance(model, type)
+        else {media: {"schema": schema} for media, schema in model.items()}
+    )
+    out: dict[int, Any] = {200: {"description": ok, "content": content}}
     for code, text in {401: "No authenticated principal", 422: "Invalid request", **(errors or {})}.items():
         out[code] = {"description": text, "content": {JSON: {"model": ErrorAnswer}}}
     return out
@@ -142,18 +147,20 @@ def post_rollback(request: RollbackRequest) -> Response[str]:
     return _config_response(view)
 
 
-@app.get("/admin/openapi.json", responses=_responses("This document (OpenAPI 3.1)", None))
+@app.get(
+    "/admin/openapi.json", responses=_responses("This document (OpenAPI 3.1)", {JSON: {"type": "object"}})
+)
 def get_openapi() -> Response[str]:
     _caller()
     return Response(200, JSON, json_body(openapi_document()))
 
 
-@app.get("/admin/board", responses=_responses("The board page (HTML)", None))
+@app.get("/admin/board", responses=_responses("The board page (HTML)", {HTML: {"type": "string"}}))
 def get_board() -> Response[str]:
     from slaclock.board import board_html
 
     _caller()
-    return Response(200, "text/html; charset=utf-8", board_html(), headers=_PAGE_HEADERS)
+    return Response(200, f"{HTML}; charset=utf-8", board_html(), headers=_PAGE_HEADERS)
 
 
 _PAGE_HEADERS = {
