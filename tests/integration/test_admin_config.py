@@ -240,3 +240,24 @@ def test_a_request_without_a_principal_is_401_and_stores_nothing(admin: Admin, a
         ("GET", "/admin/openapi.json"),
     ):
         assert admin(method, path, signed=False)[0] == 401
+
+
+def test_a_jwt_caller_is_audited_by_its_subject(admin: Admin, aws: AwsStack):
+    """With the JWT authorizer (template parameter AdminJwtIssuer), API Gateway passes the verified
+    token's claims as ``requestContext.authorizer.jwt.claims`` (payload format 2.0: API Gateway developer
+    guide, "Create AWS Lambda proxy integrations for HTTP APIs"); the audit names the ``sub``."""
+    from tests.events.builders import LambdaContext
+
+    subject = "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b"
+    event = admin_event("PUT", "/admin/config", CONFIG_DOC, headers={"If-None-Match": "*"})
+    event["requestContext"]["authorizer"] = {
+        "jwt": {
+            "claims": {"sub": subject, "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example",
+                       "client_id": "client-a", "token_use": "access"},
+            "scopes": ["slaclock/admin"],
+        }
+    }  # fmt: skip
+    answer = admin.handler.lambda_handler(event, LambdaContext("admin"))
+    assert answer["statusCode"] == 200, answer
+    items = audit_items(aws)
+    assert [i["status"]["S"] for i in items] == ["applied"] and {i["who"]["S"] for i in items} == {subject}

@@ -68,7 +68,11 @@ class ErrorAnswer(BaseModel):
 
 def _caller() -> admin.Caller:
     ctx = app.current_event.request_context
-    who = ctx.authorizer.iam.user_arn or str(ctx.authorizer.jwt_claim.get("sub") or "")
+    # IAM: the caller's ARN; JWT: the token's subject, under authorizer.jwt.claims (the documented
+    # payload 2.0 shape) or directly under authorizer.claims (as some deliveries carry it).
+    flat = (app.current_event.get("requestContext") or {}).get("authorizer") or {}
+    claims = ctx.authorizer.jwt_claim or (flat.get("claims") if isinstance(flat.get("claims"), dict) else {})
+    who = ctx.authorizer.iam.user_arn or str(claims.get("sub") or "")
     if not who:
         raise Unauthorized("no authenticated principal in the request context")
     return admin.Caller(who=who, request_id=ctx.request_id or "", now=wiring.clock())
