@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 from slaclock.engine.events import parse_event
 from slaclock_local.sigv4 import sign_headers
 from slaclock_local.stack import ACCESS_KEY, LocalStack
@@ -32,6 +33,7 @@ schemathesis = pytest.importorskip(
 
 AT = datetime(2026, 1, 7, 15, 0, tzinfo=UTC)
 EXAMPLES = 15
+STORED: list[Any] = []  # the events loaded into the stack (by the `stack` fixture)
 # The checks of each answer (`checks` below) are schemathesis' defaults less `positive_data_acceptance`:
 # this API refuses some requests that match the schema by the state they meet (428 without If-Match,
 # 412 a stale ETag, 404 no such ticket or version, 422 a document that parses but does not validate),
@@ -46,7 +48,8 @@ def stack() -> Iterator[LocalStack]:
 
     with LocalStack(start_at=AT, paused=True, poll_seconds=0.1) as running:
         events = [parse_event(d) for d in generate_events(4, seed=16, start=AT - timedelta(days=1))]
-        ingest_events(wiring.webhook_ports(), running.config, [e for e in events if e.at <= AT], AT)
+        STORED[:] = [e for e in events if e.at <= AT]
+        ingest_events(wiring.webhook_ports(), running.config, STORED, AT)
         yield running
 
 
@@ -65,7 +68,9 @@ def _stored(stack: LocalStack) -> tuple[list[Any], list[Any]]:
 
 
 def test_fuzzing_the_admin_api_finds_no_5xx_and_no_change_by_a_refused_request(stack: LocalStack):
+    stack_tickets = {e.ticket_id for e in STORED}
     from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import (
         content_type_conformance,
@@ -95,10 +100,34 @@ def test_fuzzing_the_admin_api_finds_no_5xx_and_no_change_by_a_refused_request(s
 
     counts: Counter[tuple[str, int]] = Counter()
     state = [_stored(stack)]
+    tickets = sorted(stack_tickets)
+    document = yaml.safe_load(stack.config_path.read_text(encoding="utf-8"))
     changed_by_refused: list[str] = []
 
+    def strategy(operation: Any) -> Any:
+        """The operation's generated cases; for the timeline and the dry run, half of them re-aimed at
+        what exists (a stored ticket's id; the configuration in force over a valid period, the other
+        fields as generated), so the fuzzing reaches past the 404 and the validator too."""
+        generated = operation.as_strategy()
+        if operation.path == "/admin/tickets/{ticket_id}/timeline":
+            return st.one_of(generated, st.tuples(generated, st.sampled_from(tickets)).map(_with_ticket))
+        if operation.path == "/admin/config/dry-run":
+            return st.one_of(generated, generated.map(_with_document))
+        return generated
+
+    def _with_ticket(pair: tuple[Any, str]) -> Any:
+        case, ticket = pair
+        case.path_parameters = {**(case.path_parameters or {}), "ticket_id": ticket}
+        return case
+
+    def _with_document(case: Any) -> Any:
+        if isinstance(case.body, dict):
+            period = {"from": "2026-01-06T00:00:00Z", "to": "2026-01-08T00:00:00Z"}
+            case.body = {**case.body, "config": document, **period}
+        return case
+
     def fuzzer(operation: Any, label: str) -> Any:
-        @given(case=operation.as_strategy())
+        @given(case=strategy(operation))
         @settings(
             max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
             suppress_health_check=list(HealthCheck),
