@@ -70,8 +70,9 @@ def _caller() -> admin.Caller:
     ctx = app.current_event.request_context
     # IAM: the caller's ARN; JWT: the token's subject, under authorizer.jwt.claims (the documented
     # payload 2.0 shape) or directly under authorizer.claims (as some deliveries carry it).
-    flat = (app.current_event.get("requestContext") or {}).get("authorizer") or {}
-    claims = ctx.authorizer.jwt_claim or (flat.get("claims") if isinstance(flat.get("claims"), dict) else {})
+    raw: Any = (app.current_event.get("requestContext") or {}).get("authorizer")
+    flat: Any = raw.get("claims") if isinstance(raw, dict) else None
+    claims: dict[str, Any] = ctx.authorizer.jwt_claim or (flat if isinstance(flat, dict) else {})
     who = ctx.authorizer.iam.user_arn or str(claims.get("sub") or "")
     if not who:
         raise Unauthorized("no authenticated principal in the request context")
