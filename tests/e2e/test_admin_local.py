@@ -10,19 +10,13 @@ import copy
 from typing import Any
 
 import pytest
+from slaclock.runtime.admin_api import app
 
 from tests.fakes.world import CONFIG_DOC
 
 pytestmark = pytest.mark.e2e
 
-ADMIN_ROUTES = [
-    ("GET", "/admin/openapi.json"),
-    ("GET", "/admin/config"),
-    ("PUT", "/admin/config"),
-    ("GET", "/admin/config/versions"),
-    ("POST", "/admin/config/rollback"),
-    ("GET", "/admin/board"),
-]
+ADMIN_ROUTES = sorted((r.method, r.openapi_path) for r in app._static_routes + app._dynamic_routes)
 
 
 def stored(stack: Any) -> tuple[list[str], list[dict[str, Any]]]:
@@ -47,6 +41,9 @@ def test_the_local_stack_routes_every_admin_route_with_iam(stack):
 def test_an_unsigned_request_is_403_and_changes_nothing(stack, http, method, path):
     before = stored(stack)
     body = {"version": 1} if path.endswith("rollback") else CONFIG_DOC if method == "PUT" else None
+    if path.endswith("dry-run"):
+        body = {"config": CONFIG_DOC, "from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"}
+    path = path.replace("{ticket_id}", "T-1")
     answer = http.request(method, path, json=body, headers={"If-Match": "*"}, signed=False)
     assert answer.status_code == 403
     assert answer.json() == {"message": "Forbidden"}

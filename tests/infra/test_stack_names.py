@@ -26,6 +26,7 @@ SENDER = "sla@example.com"
 #: The property that names each resource type the translated template holds (its physical id).
 NAME_PROPERTY = {
     "AWS::ApiGatewayV2::Api": "Name",
+    "AWS::ApiGatewayV2::Authorizer": "Name",
     "AWS::CloudWatch::Alarm": "AlarmName",
     "AWS::DynamoDB::Table": "TableName",
     "AWS::Events::Rule": "Name",
@@ -43,6 +44,8 @@ NAME_PROPERTY = {
 }
 #: Types that have no name of their own (they attach to a named resource).
 UNNAMED = {
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Route",
     "AWS::ApiGatewayV2::Stage",
     "AWS::IAM::RolePolicy",
     "AWS::Lambda::EventInvokeConfig",

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote
 
 import pytest
 from referencing.jsonschema import DRAFT202012 as DRAFT_2020_12
@@ -37,8 +39,18 @@ def admin_event(
     method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, *, signed: bool = True
 ) -> dict[str, Any]:
     event = copy.deepcopy(json.loads((EVENTS / "apigateway-http-v2-reports.json").read_text()))
-    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {path}"
+    path, _, query = path.partition("?")
+    route, params = documented_path(path)
+    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {route}"
     event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["rawQueryString"] = query
+    event.pop("queryStringParameters", None)
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        event["queryStringParameters"] = {k: ",".join(v for n, v in pairs if n == k) for k, _ in pairs}
+    event.pop("pathParameters", None)
+    if params:
+        event["pathParameters"] = params
     event["requestContext"]["http"]["method"] = method
     event["requestContext"]["requestId"] = uuid.uuid4().hex
     event["headers"].update({k.lower(): v for k, v in (headers or {}).items()})
@@ -48,6 +60,19 @@ def admin_event(
     return event
 
 
+def documented_path(path: str) -> tuple[str, dict[str, str]]:
+    """The OpenAPI path template `path` matches (``/admin/tickets/{ticket_id}/timeline``) and its
+    parameters (decoded, as API Gateway passes them)."""
+    from slaclock.runtime.admin_api import openapi_document
+
+    for template in openapi_document()["paths"]:
+        pattern = "^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
+        m = re.match(pattern, path)
+        if m:
+            return template, {k: unquote(v) for k, v in m.groupdict().items()}
+    return path, {}
+
+
 def conforms(method: str, path: str, status: int, doc: Any) -> None:
     """The answer matches what the OpenAPI document promises for (path, method, status)."""
     from jsonschema import Draft202012Validator
@@ -55,6 +80,7 @@ def conforms(method: str, path: str, status: int, doc: Any) -> None:
     from slaclock.runtime.admin_api import openapi_document
 
     spec = openapi_document()
+    path = documented_path(path.partition("?")[0])[0]
     responses = spec["paths"][path][method.lower()]["responses"]
     assert str(status) in responses, f"{method} {path} answered {status}, which the document does not list"
     content = responses[str(status)].get("content", {}).get("application/json")
@@ -214,3 +240,24 @@ def test_a_request_without_a_principal_is_401_and_stores_nothing(admin: Admin, a
         ("GET", "/admin/openapi.json"),
     ):
         assert admin(method, path, signed=False)[0] == 401
+
+
+def test_a_jwt_caller_is_audited_by_its_subject(admin: Admin, aws: AwsStack):
+    """With the JWT authorizer (template parameter AdminJwtIssuer), API Gateway passes the verified
+    token's claims as ``requestContext.authorizer.jwt.claims`` (payload format 2.0: API Gateway developer
+    guide, "Create AWS Lambda proxy integrations for HTTP APIs"); the audit names the ``sub``."""
+    from tests.events.builders import LambdaContext
+
+    subject = "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b"
+    event = admin_event("PUT", "/admin/config", CONFIG_DOC, headers={"If-None-Match": "*"})
+    event["requestContext"]["authorizer"] = {
+        "jwt": {
+            "claims": {"sub": subject, "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example",
+                       "client_id": "client-a", "token_use": "access"},
+            "scopes": ["slaclock/admin"],
+        }
+    }  # fmt: skip
+    answer = admin.handler.lambda_handler(event, LambdaContext("admin"))
+    assert answer["statusCode"] == 200, answer
+    items = audit_items(aws)
+    assert [i["status"]["S"] for i in items] == ["applied"] and {i["who"]["S"] for i in items} == {subject}

@@ -1,6 +1,7 @@
 """functions/admin's role, as AWS SAM expands template.yaml, allows every call the admin routes make
-on moto, grants no S3 or DynamoDB action they do not make, and keeps the table grant to the audit
-partition (``AUDIT#*``: the admin function never writes a ticket item).
+on moto, grants no S3 or DynamoDB action they do not make, writes the audit partition only
+(``AUDIT#*``: the admin function never writes a ticket item) and reads the table by Query alone (ticket
+items ``T#*``, the open-clocks and clocks-by-outcome indexes).
 
 The calls are recorded and mapped to IAM actions as in test_least_privilege.py (the same `needed`),
 plus one rule that mapping does not need elsewhere: a GetObject naming a ``VersionId`` is authorised as
@@ -16,6 +17,7 @@ import pytest
 
 from tests.fakes.world import CONFIG_DOC
 from tests.infra.iam import function_grants
+from tests.integration.conftest import AwsStack
 from tests.integration.test_admin_config import Admin, admin  # noqa: F401 - fixture
 from tests.integration.test_least_privilege import _allows, needed
 
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def calls(admin: Admin, monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str | None]]:  # noqa: F811
+def calls(admin: Admin, aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str | None]]:  # noqa: F811
     import botocore.client
 
     seen: set[tuple[str, str | None]] = set()
@@ -45,6 +47,20 @@ def calls(admin: Admin, monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str |
     assert admin("GET", "/admin/config")[0] == 200
     assert admin("GET", "/admin/config/versions")[0] == 200
     assert admin("POST", "/admin/config/rollback", {"version": 1})[0] == 200
+    # the read routes: open clocks, today's compliance, a timeline (events and notices), a dry run
+    from slaclock.adapters.dynamodb import DynamoEventStore
+    from slaclock.engine.events import parse_event
+
+    DynamoEventStore(aws.table).put_if_new(
+        parse_event(
+            {"id": "e1", "ticket_id": "T-1", "type": "created", "at": "2026-11-21T07:00:00Z", "ticket": {}}
+        )
+    )
+    assert admin("GET", "/admin/clocks?state=at_risk")[0] == 200
+    assert admin("GET", "/admin/compliance/today")[0] == 200
+    assert admin("GET", "/admin/tickets/T-1/timeline")[0] == 200
+    period = {"from": "2026-11-20T00:00:00Z", "to": "2026-11-21T00:00:00Z"}
+    assert admin("POST", "/admin/config/dry-run", {"config": CONFIG_DOC, **period})[0] == 200
     return seen
 
 
@@ -66,8 +82,19 @@ def test_the_admin_role_grants_no_table_or_bucket_action_it_does_not_call(calls:
     assert granted - called == set()
 
 
-def test_the_admin_table_grant_is_the_audit_partition_only():
+def test_the_admin_function_writes_the_audit_partition_only_and_reads_by_query():
     table = [g for g in function_grants("AdminFunction") if any(a.startswith("dynamodb:") for a in g.actions)]
-    assert table and all(
-        g.condition == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AUDIT#*"]}} for g in table
+    writes = [g for g in table if g.actions - {"dynamodb:Query"}]
+    assert writes and all(
+        g.condition == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AUDIT#*"]}} for g in writes
     )
+    reads = [g for g in table if g.actions == {"dynamodb:Query"}]
+    on_table = [g for g in reads if g.dynamodb_resources == {"table"}]
+    assert all(
+        g.condition == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["T#*"]}} for g in on_table
+    )
+    assert {r for g in reads for r in g.dynamodb_resources} == {
+        "table",
+        "index/open-clocks",
+        "index/clocks-by-outcome",
+    }

@@ -1,7 +1,7 @@
 """The admin API's OpenAPI 3.1 document is the one source of its routes: generated from the pydantic
 models of `slaclock.runtime.admin_api` (which also validate the requests), committed as
 docs/admin-openapi.json, and every route the resolver serves is in it and in template.yaml, each with
-IAM authorisation. (Each answer of the integration tests is checked against it:
+IAM (or JWT) authorisation. (Each answer of the integration tests is checked against it:
 tests/integration/test_admin_config.py `conforms`.)
 """
 
@@ -28,10 +28,13 @@ def test_the_committed_document_is_the_generated_one():
 def test_every_route_is_in_the_document_and_in_the_template_with_iam():
     served = {(r.method, r.openapi_path) for r in app._static_routes + app._dynamic_routes}
     documented = {(m.upper(), p) for p, ops in openapi_document()["paths"].items() for m in ops}
-    events = load_template(ROOT / "template.yaml")["Resources"]["AdminFunction"]["Properties"]["Events"]
-    deployed = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events.values()}
+    resources = load_template(ROOT / "template.yaml")["Resources"]
+    routes = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Route"]
+    deployed = {tuple(r["RouteKey"].split(" ", 1)) for r in routes if " /admin" in r["RouteKey"]}
     assert served == documented == deployed
-    assert all(e["Properties"]["Auth"] == {"Authorizer": "AWS_IAM"} for e in events.values())
+    assert all(  # tests/infra/test_admin_authorization.py: what each mode resolves to
+        r["AuthorizationType"] == {"Fn::If": ["HasAdminJwt", "JWT", "AWS_IAM"]} for r in routes
+    )
 
 
 def test_an_answer_the_document_does_not_describe_is_caught():

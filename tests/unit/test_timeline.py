@@ -117,7 +117,13 @@ def test_business_hours_a_pause_by_status_and_a_holiday():
     }
     # The warning at 25 % = 2 h counted: 45 min, then 1 h 15 min from Thu 09:00 -> Thu 10:15.
     assert doc["notices"] == [
-        {"at": "2026-11-12T09:15:00Z", "kind": "warning", "metric": "resolution", "step": "warning"}
+        {
+            "at": "2026-11-12T09:15:00Z",
+            "kind": "warning",
+            "metric": "resolution",
+            "cycle": 1,
+            "step": "warning",
+        }
     ]
     json.dumps(doc)  # JSON-ready
 

@@ -352,6 +352,12 @@ def run_demo(story: Story, config: Path | None, out: TextIO, keep_running: bool 
             + (f" → {sent[0].url}" if sent else "") + "\n"
             f"  function logs (kept): {stack.function_log}\n"
         )  # fmt: skip
+        out.write(
+            "\n── The SLA board " + "─" * 53 + "\n"
+            f"  {stack.board_url}\n"
+            "  (open it in a browser while the stack runs: `python -m slaclock_local.demo --keep-running`;"
+            " the link sets a local read-only session, the stand-in for SigV4 or a JWT in AWS)\n"
+        )
         if keep_running:
             out.write(f"\nThe stack keeps running at {stack.front_url}: press Ctrl-C to stop it.\n")
             out.flush()

@@ -14,6 +14,15 @@ Routes with IAM authorization (every ``/admin`` route, the reports API) are refu
 (`slaclock_local.sigv4`: botocore's own signer re-run over the request), as API Gateway refuses an
 unsigned request; a signed one gets ``requestContext.authorizer.iam`` as API Gateway adds it.
 
+A browser cannot sign with SigV4, so the board (``GET /admin/board`` and the read routes its page
+calls) is opened through ``/_local/board?token=<session token>``: the stack makes a random token at
+start (`LocalFront.session_token`, printed by the demo and ``local up``), and that URL answers with a
+cookie ``slaclock_local_session=<token>`` (HttpOnly, SameSite=Strict, Path=/admin) and a redirect to
+the board. A request to an IAM route carrying that cookie is let through as the principal
+``arn:aws:iam::<account>:user/local-board`` for GET and HEAD only (the board only reads; a cookie can
+never change the configuration). A wrong or missing token is 403. In AWS there is no such door: the
+routes take SigV4 (or the JWT authorizer's bearer token).
+
 Paths under ``/_local/`` are the local stack's own endpoints (e-mails, tickets, clock); they do not
 exist in AWS. Listens on 127.0.0.1 only; one connection per request (HTTP/1.0), so stopping joins
 every request thread.
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hmac
 import json
 import logging
 import re
@@ -32,6 +42,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -45,6 +56,8 @@ log = logging.getLogger(__name__)
 MAX_BODY = 10 * 1024 * 1024
 """An HTTP API's payload limit (10 MB)."""
 LOCAL_PREFIX = "/_local/"
+SESSION_PATH = "/_local/board"
+SESSION_COOKIE = "slaclock_local_session"
 _TEXT_TYPES = re.compile(
     r"^(text/|application/(json|.*\+json|xml|.*\+xml|x-www-form-urlencoded|javascript))", re.I
 )
@@ -110,8 +123,10 @@ def build_http_api_event(
     api_id: str,
     account_id: str,
     now: datetime,
+    user: str = "local",
 ) -> dict[str, Any]:
-    """The API Gateway HTTP API (payload format 2.0) event for one request."""
+    """The API Gateway HTTP API (payload format 2.0) event for one request (`user`: the IAM user name
+    the authorizer context names on an IAM route)."""
     merged: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in headers:
@@ -159,7 +174,7 @@ def build_http_api_event(
                 "accountId": account_id,
                 "callerId": "LOCAL",
                 "principalOrgId": None,
-                "userArn": f"arn:aws:iam::{account_id}:user/local",
+                "userArn": f"arn:aws:iam::{account_id}:user/{user}",
                 "userId": "LOCAL",
             }
         }
@@ -221,9 +236,12 @@ class LocalFront:
         port: int = 0,
         on_request: Callable[[RequestRecord], None] | None = None,
         iam: tuple[str, str] | None = None,
+        session_token: str | None = None,
     ) -> None:
-        """`iam`: (access key, region) whose SigV4 signatures the IAM routes accept; None accepts none."""
+        """`iam`: (access key, region) whose SigV4 signatures the IAM routes accept; None accepts none.
+        `session_token`: the board's session token (see the module docstring); None: no session."""
         self.iam = iam
+        self.session_token = session_token
         self.runner = runner
         self.routes = routes
         self.api_id = api_id
@@ -304,6 +322,11 @@ class LocalFront:
             self._report(method, path, 413, None, started)
             return
         body = h.rfile.read(length) if length else b""
+        if path == SESSION_PATH:
+            status, headers = self._open_session(split.query)
+            self._send(h, status, headers, [], b"" if status == 303 else b'{"message":"Forbidden"}')
+            self._report(method, path, status, None, started)
+            return
         if path.startswith(LOCAL_PREFIX) and self.local_api is not None:
             query = dict(parse_qsl(split.query, keep_blank_values=True))
             answer = self.local_api(method, path, query, body)
@@ -318,14 +341,18 @@ class LocalFront:
             return
         route, params = matched
         function = route.function
+        user = "local"
         if route.iam_auth and not self._signed(h, method, body):
-            self._send(h, 403, {"Content-Type": "application/json"}, [], b'{"message":"Forbidden"}')
-            self._report(method, path, 403, None, started)
-            return
+            if not self._in_session(h, method):
+                self._send(h, 403, {"Content-Type": "application/json"}, [], b'{"message":"Forbidden"}')
+                self._report(method, path, 403, None, started)
+                return
+            user = "local-board"
         event = build_http_api_event(
             route, params, method=method, raw_path=path, raw_query=split.query,
-            headers=list(h.headers.items()), body=body, source_ip=h.client_address[0],
-            api_id=self.api_id, account_id=self.account_id, now=self.now(),
+            headers=[(k, v) for k, v in h.headers.items() if k.lower() != "cookie" or user == "local"],
+            body=body, source_ip=h.client_address[0], api_id=self.api_id, account_id=self.account_id,
+            now=self.now(), user=user,
         )  # fmt: skip
         invocation = self.runner.invoke(function, event)
         cookies: list[str]
@@ -340,6 +367,30 @@ class LocalFront:
             status, headers, cookies, payload = _http_response(invocation.result)
         self._send(h, status, headers, cookies, payload)
         self._report(method, path, status, function, started)
+
+    @property
+    def board_url(self) -> str:
+        """The URL that opens the board in a browser (sets the session cookie, then redirects)."""
+        return f"{self.url}{SESSION_PATH}?token={self.session_token}"
+
+    def _open_session(self, query: str) -> tuple[int, dict[str, str]]:
+        given = dict(parse_qsl(query)).get("token", "")
+        if not self.session_token or not hmac.compare_digest(given.encode(), self.session_token.encode()):
+            return 403, {"Content-Type": "application/json"}
+        cookie = f"{SESSION_COOKIE}={self.session_token}; HttpOnly; SameSite=Strict; Path=/admin"
+        return 303, {"Location": "/admin/board", "Set-Cookie": cookie, "Cache-Control": "no-store"}
+
+    def _in_session(self, h: BaseHTTPRequestHandler, method: str) -> bool:
+        """A read (GET/HEAD) carrying the board's session cookie."""
+        if not self.session_token or method not in ("GET", "HEAD"):
+            return False
+        jar = SimpleCookie()
+        try:
+            jar.load(h.headers.get("Cookie") or "")
+        except CookieError:
+            return False
+        morsel = jar.get(SESSION_COOKIE)
+        return morsel is not None and hmac.compare_digest(morsel.value.encode(), self.session_token.encode())
 
     def _signed(self, h: BaseHTTPRequestHandler, method: str, body: bytes) -> bool:
         from slaclock_local.sigv4 import verify

@@ -140,6 +140,7 @@ def functions_of(stack: StackResources, root: Path) -> dict[str, FunctionSpec]:
     (CodeUri is relative to it)."""
     glob = _global_function(stack)
     out: dict[str, FunctionSpec] = {}
+    api_routes = _api_routes(stack)
     for logical in stack.functions():
         props = stack.resource(logical).get("Properties") or {}
         handler = str(_resolved(stack, props.get("Handler"), _resolved(stack, glob.get("Handler"), "")))
@@ -150,7 +151,7 @@ def functions_of(stack: StackResources, root: Path) -> dict[str, FunctionSpec]:
         module_path = (root / code / (module.replace(".", "/") + ".py")).resolve()
         invoke_config = props.get("EventInvokeConfig") or {}
         dlq = props.get("DeadLetterQueue") or {}
-        routes: list[Route] = []
+        routes: list[Route] = [r for r in api_routes if r.function == logical]
         schedules: list[ScheduleEvent] = []
         queues: list[QueueSource] = _event_source_mappings(stack, logical)
         for event_name, event in (props.get("Events") or {}).items():
@@ -204,6 +205,31 @@ def functions_of(stack: StackResources, root: Path) -> dict[str, FunctionSpec]:
             schedules=tuple(schedules),
             queues=tuple(queues),
         )
+    return out
+
+
+def _api_routes(stack: StackResources) -> list[Route]:
+    """The template's own ``AWS::ApiGatewayV2::Route`` resources (the admin routes) whose target is an
+    ``AWS_PROXY`` integration of a function of the template. Any authorization but ``NONE`` (AWS_IAM,
+    or JWT, which the local stack does not run) is served as IAM: it fails closed, never open."""
+    resources = stack.template["Resources"]
+    out: list[Route] = []
+    for res in resources.values():
+        if res.get("Type") != "AWS::ApiGatewayV2::Route":
+            continue
+        if res.get("Condition") and not stack.condition(str(res["Condition"])):
+            continue
+        props = res.get("Properties") or {}
+        method, _, path = str(stack.resolve(props["RouteKey"])).partition(" ")
+        target = props.get("Target")  # !Sub "integrations/${<integration's logical id>}"
+        sub = target.get("Fn::Sub") if isinstance(target, dict) else None
+        name = str(sub).removeprefix("integrations/${").removesuffix("}") if isinstance(sub, str) else ""
+        uri = ((resources.get(name) or {}).get("Properties") or {}).get("IntegrationUri")
+        function = uri.get("Fn::GetAtt", [None])[0] if isinstance(uri, dict) else None
+        if function is None:
+            continue
+        auth = str(stack.resolve(props.get("AuthorizationType", "NONE")))
+        out.append(Route(method.upper(), path, str(function), iam_auth=auth != "NONE"))
     return out
 
 

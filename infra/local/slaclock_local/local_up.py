@@ -61,7 +61,8 @@ def banner(stack: Any, out: TextIO) -> None:
         f"  virtual clock   {format_instant(stack.now().replace(microsecond=0))}, {clock.speed:g}x real time"
         f"   (GET/POST {front}/_local/clock)\n"
     )
-    out.write(f"  function logs   {stack.function_log}\n\n")
+    out.write(f"  function logs   {stack.function_log}\n")
+    out.write(f"  SLA board       {stack.board_url}   (open it in a browser: a local read-only session)\n\n")
     out.write("Webhook sources (paste the URL and the secret into the helpdesk):\n")
     width = max((len(n) for n in stack.sources), default=0)
     for name, source in stack.sources.items():

@@ -481,7 +481,7 @@ class LocalStack:
         front = LocalFront(
             self.runner, self.routes(), api_id=api_id, account_id=self.resources.account_id,
             now=self.clock.now, local_api=self._local_api, port=self.port, on_request=self.on_request,
-            iam=(ACCESS_KEY, self.region),
+            iam=(ACCESS_KEY, self.region), session_token=secrets_module.token_urlsafe(24),
         )  # fmt: skip
         front.start()
         self.front = front
@@ -547,6 +547,14 @@ class LocalStack:
         if self.front is None:
             raise LocalStackError("the local stack is not running")
         return self.front.url
+
+    @property
+    def board_url(self) -> str:
+        """Opens the board in a browser: sets the local session cookie and redirects to /admin/board
+        (`slaclock_local.front`: the local stand-in for SigV4 or a JWT, for reads only)."""
+        if self.front is None:
+            raise LocalStackError("the local stack is not running")
+        return self.front.board_url
 
     def webhook_url(self, source: str) -> str:
         return f"{self.front_url}/webhooks/{source}"

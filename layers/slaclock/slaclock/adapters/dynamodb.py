@@ -7,6 +7,7 @@ diagram and the reasoning. Keys (``<tid>`` is the ticket id as given, any Unicod
     ticket state    T#<tid>     STATE                       due-checks: due_shard=due#<0..3>, next_check_at
     event           T#<tid>     E#<event id>                -
     clock record    T#<tid>     C#<metric>#<cycle:05d>      clocks-by-outcome: outcome_day, outcome_at
+                                                            open-clocks: open_part=open, open_due
     notice          T#<tid>     N#<metric>#<cycle>#<step>   -
     sweep lease     SWEEP#<n>   LEASE                       -   (one per due-checks shard)
 
@@ -24,6 +25,10 @@ diagram and the reasoning. Keys (``<tid>`` is the ticket id as given, any Unicod
 - Clock records carry the SLA-log fields; a decided clock (met: at its stop; missed: at its due
   instant) is indexed under its outcome's UTC day, so a report reads a date range with one Query per
   day. Clocks not yet decided sit in the ``running`` partition; cancelled ones leave the index.
+- Open clocks (not stopped, not cancelled, with a due instant) are also indexed in the sparse
+  `open-clocks` index (``open_part = "open"``, ``open_due`` = the due instant as of the save), which the
+  admin API's at-risk list reads by due instant (`DynamoClockRecords.open_clocks`); a stopped clock's
+  save drops the two attributes, so it leaves the index.
 - Notices: `claim` is one conditional UpdateItem (a lease); see `DynamoNoticeLedger`.
 - Lifetime (the table's TTL attribute ``expires_at``, epoch seconds; `retention` of each adapter,
   template parameter ``RetentionDays``): an event expires `retention` after it was stored, a clock
@@ -84,6 +89,8 @@ CLOCK = "C#"
 NOTICE = "N#"
 DUE_INDEX = "due-checks"
 OUTCOME_INDEX = "clocks-by-outcome"
+OPEN_INDEX = "open-clocks"
+OPEN_PART = "open"
 DUE_SHARDS = 4
 RUNNING = "running"
 #: State JSON longer than this is stored zlib-compressed (keeps a typical ticket item under 1 KiB).
@@ -193,6 +200,14 @@ def table_models(
         outcome_day = UnicodeAttribute(hash_key=True)
         outcome_at = UnicodeAttribute(range_key=True)
 
+    class OpenIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+        class Meta:
+            index_name = OPEN_INDEX
+            projection = AllProjection()
+
+        open_part = UnicodeAttribute(hash_key=True)
+        open_due = UnicodeAttribute(range_key=True)
+
     class TicketItem(Model):
         Meta = model_meta(table_name, region, host, max_retry_attempts)
         pk = UnicodeAttribute(hash_key=True)
@@ -245,6 +260,9 @@ def table_models(
         recorded_at = UnicodeAttribute()
         expires_at = NumberAttribute(null=True)
         outcome_index = OutcomeIndex()
+        open_part = UnicodeAttribute(null=True)
+        open_due = UnicodeAttribute(null=True)
+        open_index = OpenIndex()
 
     class NoticeItem(Model):
         Meta = model_meta(table_name, region, host, max_retry_attempts)
@@ -501,6 +519,8 @@ class DynamoTicketStore:
     def _clock_item(self, clock: Clock, state: TicketState, ticket_version: int) -> Any:
         fields: Mapping[str, Any] = getattr(state, "fields", {}) or {}
         day, at = _outcome(clock)
+        still_open = clock.stopped_at is None and clock.status is not ClockStatus.CANCELLED
+        open_due = _opt_key(clock.due_at) if still_open else None
         recorded_at = self._now()
         return self.models.clock(
             ticket_pk(clock.ticket_id),
@@ -525,6 +545,8 @@ class DynamoTicketStore:
             counting=clock.counting,
             outcome_day=day,
             outcome_at=at,
+            open_part=None if open_due is None else OPEN_PART,
+            open_due=open_due,
             ticket_version=ticket_version,
             recorded_at=instant_key(recorded_at),
             expires_at=_clock_expiry(clock, recorded_at, self.retention),
@@ -626,6 +648,18 @@ class DynamoClockRecords:
             return
         lo, hi = instant_key(start), instant_key(end - timedelta(microseconds=1))
         yield from self._partition(RUNNING, lo, hi, page_size)
+
+    def open_clocks(self, until: datetime | None = None, *, page_size: int = 500) -> Iterator[SlaLogRow]:
+        """Clock records of clocks not stopped at their last save (open, paused, or missed and still
+        running), by due instant as of that save (ties in key order); with `until`, only those whose
+        due instant then is at or before it. One lazily paginated Query of the `open-clocks` index."""
+        item_cls = self.models.clock
+        condition = None if until is None else item_cls.open_due <= instant_key(until)
+        try:
+            for item in item_cls.open_index.query(OPEN_PART, condition, page_size=page_size):
+                yield _row(item)
+        except QueryError as err:
+            reraise(err, "query open clocks")
 
     def _partition(self, day: str, lo: str | None, hi: str | None, page_size: int) -> Iterator[SlaLogRow]:
         item_cls = self.models.clock
@@ -756,6 +790,25 @@ class DynamoNoticeLedger:
         except GetError as err:
             reraise(err, "read notice")
         return frozenset(stored.delivered or ())
+
+    def ticket_notices(self, ticket_id: str) -> list[dict[str, Any]]:
+        """Every notice record of the ticket (one Query on ``begins_with(sk, "N#")``), in key order:
+        metric, cycle, step (the key's parts), status (claimed | sent), claimed_at, sent_at, attempts."""
+        n = self.models.notice
+        out: list[dict[str, Any]] = []
+        try:
+            for item in n.query(ticket_pk(ticket_id), n.sk.startswith(NOTICE), consistent_read=True):
+                metric, cycle, step = item.sk[len(NOTICE) :].split("#", 2)
+                out.append(
+                    {
+                        "metric": metric, "cycle": int(cycle), "step": step, "status": item.status,
+                        "claimed_at": _opt_instant(item.claimed_at), "sent_at": _opt_instant(item.sent_at),
+                        "attempts": int(item.attempts or 0),
+                    }
+                )  # fmt: skip
+        except QueryError as err:
+            reraise(err, "query notices")
+        return out
 
     def status(self, notice: Notice) -> dict[str, Any] | None:
         """The stored record of a notice (for tests and operators), or None."""

@@ -211,5 +211,7 @@ def render_text(doc: dict[str, Any]) -> str:
     if not doc["notices"]:
         out.append("  (none)")
     for n in doc["notices"]:
-        out.append(f"  {_short(n['at']):<18} {n['kind']:<11} {n['metric']}  ({n.get('step') or '-'})")
+        # from the API a notice also says what the ledger holds of it: sent, claimed, or owed (no record)
+        status = f", {n['status']}" if n.get("status") else ""
+        out.append(f"  {_short(n['at']):<18} {n['kind']:<11} {n['metric']}  ({n.get('step') or '-'}{status})")
     return "\n".join(out) + "\n"

@@ -14,7 +14,8 @@
   The last interval of a running clock has ``end`` null: it goes on after `now`. The calendar's business
   time over the ``counted`` intervals is exactly ``business_seconds`` (outside opening hours and on
   holidays a counted interval adds nothing).
-- ``notices``: the warning, breach and escalation checks the engine would have fired by `now`.
+- ``notices``: the warning, breach and escalation checks the engine would have fired by `now` (each
+  with its metric, cycle and step key: the notice ledger's key, so the admin API can merge the two).
 
 Events after `now` are left out (as ``slaclock replay --now`` does). All instants are ISO 8601 UTC
 with ``Z``. Pure: no I/O, no clock reading; `now` is a parameter.
@@ -101,6 +102,7 @@ def build_timeline(policy: Policy, events: Iterable[Event], now: datetime) -> di
             "at": format_instant(n.step.at),
             "kind": n.step.kind.value,
             "metric": n.metric.value,
+            "cycle": n.cycle,
             "step": n.step.key,
         }
         for n in view.notices

@@ -11,12 +11,13 @@ the audit log names.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from pydantic import BaseModel, ConfigDict, Field
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from slaclock.engine.errors import SlaclockError
 from slaclock.runtime import admin_wiring as wiring
@@ -26,6 +27,7 @@ from slaclock.services import admin
 app = APIGatewayHttpResolver(enable_validation=True)
 
 JSON = "application/json"
+HTML = "text/html"
 
 
 class Unauthorized(SlaclockError):  # noqa: N818 - the HTTP condition
@@ -66,7 +68,12 @@ class ErrorAnswer(BaseModel):
 
 def _caller() -> admin.Caller:
     ctx = app.current_event.request_context
-    who = ctx.authorizer.iam.user_arn or str(ctx.authorizer.jwt_claim.get("sub") or "")
+    # IAM: the caller's ARN; JWT: the token's subject, under authorizer.jwt.claims (the documented
+    # payload 2.0 shape) or directly under authorizer.claims (as some deliveries carry it).
+    raw: Any = (app.current_event.get("requestContext") or {}).get("authorizer")
+    flat: Any = raw.get("claims") if isinstance(raw, dict) else None
+    claims: dict[str, Any] = ctx.authorizer.jwt_claim or (flat if isinstance(flat, dict) else {})
+    who = ctx.authorizer.iam.user_arn or str(claims.get("sub") or "")
     if not who:
         raise Unauthorized("no authenticated principal in the request context")
     return admin.Caller(who=who, request_id=ctx.request_id or "", now=wiring.clock())
@@ -77,12 +84,16 @@ def _config_response(view: admin.ConfigView, status: int = 200) -> Response[str]
 
 
 def _responses(
-    ok: str, model: type[BaseModel] | None, errors: dict[int, str] | None = None
+    ok: str, model: type[BaseModel] | dict[str, Any], errors: dict[int, str] | None = None
 ) -> dict[int, Any]:
-    """The documented answers of a route: 200 (`model`), 401, and its own `errors` (`ErrorAnswer`)."""
-    out: dict[int, Any] = {
-        200: {"description": ok, "content": {JSON: {"model": model}}} if model else {"description": ok}
-    }
+    """The documented answers of a route: 200 (`model`, or a ``{media type: schema}`` content), 401, and
+    its own `errors` (`ErrorAnswer`)."""
+    content = (
+        {JSON: {"model": model}}
+        if isinstance(model, type)
+        else {media: {"schema": schema} for media, schema in model.items()}
+    )
+    out: dict[int, Any] = {200: {"description": ok, "content": content}}
     for code, text in {401: "No authenticated principal", 422: "Invalid request", **(errors or {})}.items():
         out[code] = {"description": text, "content": {JSON: {"model": ErrorAnswer}}}
     return out
@@ -141,21 +152,254 @@ def post_rollback(request: RollbackRequest) -> Response[str]:
     return _config_response(view)
 
 
-@app.get("/admin/openapi.json", responses=_responses("This document (OpenAPI 3.1)", None))
+@app.get(
+    "/admin/openapi.json", responses=_responses("This document (OpenAPI 3.1)", {JSON: {"type": "object"}})
+)
 def get_openapi() -> Response[str]:
     _caller()
     return Response(200, JSON, json_body(openapi_document()))
 
 
-def board_page() -> str:
-    """The board's HTML (placeholder until the board page lands; the integrator points this at it)."""
-    return "<!doctype html><title>slaclock board</title><p>The board page is not built yet.</p>\n"
-
-
-@app.get("/admin/board", responses=_responses("The board page (HTML)", None))
+@app.get("/admin/board", responses=_responses("The board page (HTML)", {HTML: {"type": "string"}}))
 def get_board() -> Response[str]:
+    from slaclock.board import board_html
+
     _caller()
-    return Response(200, "text/html; charset=utf-8", board_page())
+    return Response(200, f"{HTML}; charset=utf-8", board_html(), headers=_PAGE_HEADERS)
+
+
+_PAGE_HEADERS = {
+    # The page's own inline script and style only; it fetches this API (same origin) and nothing else.
+    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+# ------------------------------------------------------------------------------ the board's routes
+
+
+class OpenClock(BaseModel):
+    ticket_id: str
+    source: str | None = Field(description="The webhook source (by the ticket id's prefix); null if unknown")
+    metric: str
+    cycle: int
+    level: str
+    department: str | None
+    group: str | None = Field(description="Not recorded with clocks yet: always null")
+    agent: str | None = Field(description="The ticket's assignee at the last save")
+    status: Literal["open", "paused", "missed"]
+    due_at: str = Field(
+        description="Due instant at now, ISO 8601 UTC with Z (a paused clock: if it resumed now)"
+    )
+    remaining_seconds: float = Field(description="Business seconds left at now (negative: overdue)")
+    time_zone: str = Field(description="IANA zone of the clock's calendar")
+
+
+class ClocksAnswer(BaseModel):
+    clocks: list[OpenClock]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null on the last")
+
+
+class ComplianceLine(BaseModel):
+    level: str
+    department: str | None
+    met: int
+    missed: int
+    open: int
+    compliance_pct: float | None = Field(description="100 x met / (met + missed), 2 decimals; null if none")
+
+
+class ComplianceAnswer(BaseModel):
+    date: str = Field(description="Today in time_zone, YYYY-MM-DD")
+    time_zone: str
+    rows: list[ComplianceLine]
+
+
+class TimelineEvent(BaseModel):
+    at: str
+    type: str
+    status: str | None
+    author: str | None
+
+
+class TimelineDecision(BaseModel):
+    at: str
+    level: str | None
+    rule: str | None
+
+
+class TimelineInterval(BaseModel):
+    start: str
+    end: str | None = Field(description="null: still going at now")
+    kind: Literal["counted", "paused", "closed"]
+
+
+class TimelineClock(BaseModel):
+    metric: str
+    level: str
+    status: str
+    due_at: str | None
+    stopped_at: str | None
+    business_seconds: float
+    intervals: list[TimelineInterval]
+
+
+class TimelineNotice(BaseModel):
+    at: str | None
+    kind: str
+    metric: str
+    cycle: int
+    step: str | None
+    status: Literal["sent", "claimed", "owed"] = Field(
+        description="sent (ledger: at = sent), claimed (ledger: being sent or retried; at = claimed), "
+        "owed (the engine says it is due by now; its check has not run yet; at = its instant)"
+    )
+
+
+class TimelineAnswer(BaseModel):
+    ticket_id: str
+    now: str
+    events: list[TimelineEvent]
+    decisions: list[TimelineDecision]
+    clocks: list[TimelineClock]
+    notices: list[TimelineNotice]
+
+
+def _ports() -> Any:
+    return wiring.board_ports()
+
+
+@app.get(
+    "/admin/clocks",
+    responses=_responses(
+        "Running clocks by due instant", ClocksAnswer, {413: "Too many open clocks to read: narrow within"}
+    ),
+)
+def get_clocks(
+    state: Annotated[
+        Literal["at_risk", "overdue", "open"],
+        Query(description="at_risk: due within `within` (overdue included); overdue: missed; open: all"),
+    ] = "at_risk",
+    within: Annotated[str, Query(max_length=32, description="A duration (2h, 90m, 1d, PT2H)")] = "2h",
+    department: Annotated[str | None, Query(max_length=256)] = None,
+    level: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[str]:
+    from slaclock.engine.durations import parse_duration
+    from slaclock.services.admin_board import InvalidRequest, open_clocks
+
+    caller = _caller()
+    try:
+        span = parse_duration(within)
+    except ValueError as err:
+        raise InvalidRequest([("within", str(err))], "invalid request") from None
+    answer = open_clocks(
+        _ports(), caller.now, state=state, within=span, department=department, level=level,
+        limit=limit, cursor=cursor,
+    )  # fmt: skip
+    return Response(200, JSON, json_body(answer))
+
+
+@app.get(
+    "/admin/compliance/today",
+    responses=_responses("Today's compliance per level and department", ComplianceAnswer),
+)
+def get_compliance_today(
+    department: Annotated[str | None, Query(max_length=256)] = None,
+    calendar: Annotated[
+        str | None,
+        Query(max_length=256, description="Whose local day is today (default: the first calendar)"),
+    ] = None,
+) -> Response[str]:
+    from slaclock.services.admin_board import compliance_today
+
+    caller = _caller()
+    answer = compliance_today(_ports(), caller.now, department=department, calendar=calendar)
+    return Response(200, JSON, json_body(answer))
+
+
+@app.get(
+    "/admin/tickets/<ticket_id>/timeline",
+    responses=_responses(
+        "The ticket's SLA timeline", TimelineAnswer, {404: "No stored event of this ticket"}
+    ),
+)
+def get_timeline(ticket_id: Annotated[str, Path(min_length=1, max_length=512)]) -> Response[str]:
+    from slaclock.services.admin_board import ticket_timeline
+
+    caller = _caller()
+    return Response(200, JSON, json_body(ticket_timeline(_ports(), ticket_id, caller.now)))
+
+
+class DryRunBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    config: dict[str, Any] = Field(description="The proposed configuration document (validated whole)")
+    start: AwareDatetime = Field(alias="from", description="Period start, ISO 8601 with an offset")
+    end: AwareDatetime = Field(alias="to", description="Period end (excluded), at most 93 days after from")
+
+
+class DryRunChange(BaseModel):
+    ticket_id: str
+    metric: str
+    cycle: int
+    change: str = Field(description="old->new status, same-status (level or due moved), added, removed")
+    old_status: str
+    new_status: str
+    old_level: str
+    new_level: str
+    old_due_at: str
+    new_due_at: str
+
+
+class DryRunFigures(BaseModel):
+    met: int
+    missed: int
+    compliance_pct: float | None
+
+
+class DryRunAnswer(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    now: str
+    tickets: int = Field(
+        description="Tickets replayed (decided in the period, or running and started before to)"
+    )
+    changed_tickets: list[str]
+    changes: list[DryRunChange] = Field(description="The first 1000 changed clock cycles")
+    changes_total: int
+    before: DryRunFigures = Field(description="Clocks decided in the period under the configuration in force")
+    after: DryRunFigures = Field(description="... under the proposed one")
+
+
+@app.post(
+    "/admin/config/dry-run",
+    responses=_responses(
+        "What the proposed configuration would change (nothing is stored)",
+        DryRunAnswer,
+        {
+            413: "More tickets in the period than a dry run replays (500): narrow it",
+            422: "Invalid request or document: every problem listed",
+        },
+    ),
+)
+def post_dry_run(request: DryRunBody) -> Response[str]:
+    from slaclock.services.admin_dry_run import DryRunRequest, dry_run
+
+    caller = _caller()
+    answer = dry_run(
+        _ports(), DryRunRequest(request.config, _utc(request.start), _utc(request.end)), caller.now
+    )
+    return Response(200, JSON, json_body(answer))
+
+
+def _utc(t: datetime) -> datetime:
+    from datetime import UTC
+
+    return t.astimezone(UTC)
 
 
 def openapi_document() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from functools import cache
 from slaclock.runtime import clock as runtime_clock
 from slaclock.runtime.settings import TableSettings
 from slaclock.services.admin import ConfigPorts
+from slaclock.services.admin_board import BoardPorts
 
 
 class AdminSettings(TableSettings):
@@ -31,6 +32,22 @@ def config_ports() -> ConfigPorts:
     return ConfigPorts(history=S3ConfigHistory(store), audit=DynamoAuditLog(s.table))
 
 
+@cache
+def board_ports() -> BoardPorts:
+    """The stored clocks, events and notices the read routes (clocks, compliance, timeline, dry-run)
+    use, and the configuration in force (re-read when S3 says it changed)."""
+    from slaclock.adapters.config_store import S3ConfigStore
+    from slaclock.adapters.dynamodb import DynamoClockRecords, DynamoEventStore, DynamoNoticeLedger
+
+    s = admin_settings()
+    return BoardPorts(
+        config=S3ConfigStore(bucket=s.config_bucket, key=s.config_key, recheck_seconds=0),
+        clocks=DynamoClockRecords(s.table),
+        events=DynamoEventStore(s.table),
+        notices=DynamoNoticeLedger(s.table),
+    )
+
+
 def clock() -> datetime:
     """Now (aware UTC): the one place the admin function reads the clock (tests replace it)."""
     return runtime_clock.now()
@@ -39,3 +56,4 @@ def clock() -> datetime:
 def reset() -> None:
     admin_settings.cache_clear()
     config_ports.cache_clear()
+    board_ports.cache_clear()
