@@ -299,10 +299,9 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
     level_cell = _Memo(csv_text)  # level name -> its CSV text
     cell_text = _Memo(sla_log_text)  # department or agent -> its CSV text
     pick = acc.group_picker()
-    by_agent = "agent" in acc.group_by
-    # Decided clocks are first tallied by (day, department, agent if grouped by, level, metric), then
-    # each of these tallies is merged (`Tally.merge`, exact) into the six the clocks count in:
-    # compliance's (day, groups), the summary's day, total, level, department and metric. Bounded:
+    # Decided clocks are first tallied by (day, department, agent, level, metric), then each of these
+    # tallies is merged (`Tally.merge`, exact) into the seven the clocks count in: compliance's
+    # (day, groups), the summary's day, total, level, department, metric and agent. Bounded:
     # flushed when full, and at the end.
     tallies: dict[tuple[Any, ...], Tally] = {}
     write = sla_log.write
@@ -356,7 +355,7 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
                 continue
             day = decided.astimezone(zone_of[calendar]).date()
             micros = round(business * 1_000_000)
-            key = (day, department, agent if by_agent else "", level, metric_name)
+            key = (day, department, agent, level, metric_name)
             tally = tallies.get(key)
             if tally is None:
                 if len(tallies) >= 4096:
@@ -390,6 +389,7 @@ def _flush_tallies(
         page.days.tally(day, ()).merge(tally)
         for coarse in page.tallies(level, department, metric):
             coarse.merge(tally)
+        page.agent_tally(agent).merge(tally)
     tallies.clear()
 
 

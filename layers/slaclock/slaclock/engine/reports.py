@@ -492,6 +492,12 @@ def _avg(total: int, count: int) -> float | None:
     return q / 1_000_000
 
 
+def mean_seconds(total_micros: int, count: int) -> float | None:
+    """The exact mean of `count` durations summing to `total_micros` microseconds, in seconds (the
+    compliance report's ``*_avg_seconds``); None when `count` is 0."""
+    return _avg(total_micros, count)
+
+
 def _seconds(micros: int, count: int) -> float | None:
     return micros / 1_000_000 if count else None
 
