@@ -1,7 +1,6 @@
 """Ticket links from a source's `ticket_url` template, and the template's validation."""
 
 import pytest
-
 from slaclock.engine.config import load_config
 from slaclock.engine.config.model import Source
 from slaclock.engine.errors import ConfigError

@@ -9,8 +9,8 @@ from typing import Any
 from slaclock.engine.config.model import (
     PROVIDERS,
     REPORT_GROUPS,
-    TICKET_URL_FIELDS,
     REPORT_PERIODS,
+    TICKET_URL_FIELDS,
     Metric,
     ReportSubscription,
     Source,
