@@ -41,6 +41,7 @@ from slaclock.engine.policy import compile_policy
 from slaclock.engine.reports import (
     SLA_LOG_COLUMNS,
     ComplianceAccumulator,
+    SlaLogOptions,
     SlaLogRow,
     Tally,
     _text,
@@ -205,8 +206,10 @@ def write_reports(
     subtitle: str = "",
     now: datetime | None = None,
     stats: ReplayStats | None = None,
+    columns: SlaLogOptions | None = None,
 ) -> ReplayStats:
     """Stream the views' SLA log rows to `sla_log`, then write `compliance` and the `summary` page.
+    `columns` adds the SLA log's optional columns (`reports.SlaLogOptions`; none by default).
 
     The SLA log is written as the views come, in their order, unless `sort_by` asks for a sort (see
     `reports.sort_sla_log`): then the rows are held in memory to be sorted. Compliance and the summary
@@ -218,7 +221,8 @@ def write_reports(
     stats = stats if stats is not None else ReplayStats(now=now)
     acc = ComplianceAccumulator(groups)
     page = SummaryAccumulator()
-    if isinstance(views, Replay) and not sort_keys:
+    extra = columns is not None and bool(columns.columns)
+    if isinstance(views, Replay) and not sort_keys and not extra:
         # The same rows, straight from the clocks' outcomes: no views, row objects or notices.
         sla_log.write(csv_line(SLA_LOG_COLUMNS))
         _write_outcomes(config, views, sla_log, acc, page, stats)
@@ -246,9 +250,9 @@ def write_reports(
                 yield row
 
     if sort_keys:
-        write_sla_log(sort_sla_log(rows(), sort_keys), sla_log)
+        write_sla_log(sort_sla_log(rows(), sort_keys), sla_log, columns)
     else:
-        write_sla_log(rows(), sla_log)
+        write_sla_log(rows(), sla_log, columns)
     return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now)
 
 
