@@ -42,6 +42,16 @@ N_TICKETS = 300
 START = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Paris
 COMPARED = ("level", "started_at", "due_at", "stopped_at", "status", "business_seconds", "remaining_seconds")
 GROUP_BY = ("level", "metric")
+OPTIONS = ["--time-zone", "America/Sao_Paulo", "--durations", "human", "--ticket-links"]
+"""The SLA log's optional columns, asked of replay and (as `ReportSpec` fields) of the report."""
+OPTIONAL = (
+    "started_at_local",
+    "due_at_local",
+    "stopped_at_local",
+    "business_time",
+    "remaining_time",
+    "ticket_url",
+)
 
 
 class IndexedTicketStore(FakeTicketStore):
@@ -92,25 +102,26 @@ class IndexedRecords:
         yield from sorted(rows, key=lambda r: r.due_at or r.started_at)
 
 
-def by_clock(text: str) -> dict[tuple[str, str, str], dict[str, str]]:
-    return {(r["ticket_id"], r["metric"], r["cycle"]): {c: r[c] for c in COMPARED}
+def by_clock(text: str, columns: tuple[str, ...] = COMPARED) -> dict[tuple[str, str, str], dict[str, str]]:
+    return {(r["ticket_id"], r["metric"], r["cycle"]): {c: r[c] for c in columns}
             for r in csv.DictReader(io.StringIO(text))}  # fmt: skip
 
 
-def replay_at(config: Path, events: list[Event], now: datetime, out: Path) -> dict[str, str]:
+def replay_at(config: Path, events: list[Event], now: datetime, out: Path, *options: str) -> dict[str, str]:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "events.jsonl"
     path.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in events), encoding="utf-8")
     assert cli.main([
         "replay", "--config", str(config), "--events", str(path), "--out", str(out / "r"),
-        "--now", format_instant(now), "--group-by", ",".join(GROUP_BY), "--quiet",
+        "--now", format_instant(now), "--group-by", ",".join(GROUP_BY), "--quiet", *options,
     ]) == 0  # fmt: skip
     return {n: (out / "r" / n).read_text(encoding="utf-8") for n in ("sla_log.csv", "compliance.csv")}
 
 
 def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
     doc = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
-    doc["sources"] = {"sim": {"provider": "generic", "secret": {"ssm_parameter": "/slaclock/custom"}}}
+    doc["sources"] = {"sim": {"provider": "generic", "secret": {"ssm_parameter": "/slaclock/custom"},
+                              "ticket_url": "https://help.example.com/tickets/{ticket_number}"}}  # fmt: skip
     doc.pop("reports", None)
     config_path = tmp_path / "sim.yaml"
     config_path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
@@ -143,13 +154,21 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
     period = custom_period(START - timedelta(days=1), START + timedelta(days=200), "Europe/Paris")
     compared: list[tuple[str, int]] = []
 
-    def compare(label: str, at: datetime) -> None:
+    def compare(label: str, at: datetime, *, options: bool = False) -> None:
         spec = ReportSpec(label, label, period, group_by=GROUP_BY, include_running=True)
+        columns = COMPARED
+        if options:
+            spec = replace(spec, time_zone="America/Sao_Paulo", durations="human", ticket_links=True)
+            columns = COMPARED + OPTIONAL
         build_report(report_ports, spec, config, at)
         files = ("sla_log.csv", "compliance.csv")
         ours = {k: report_ports.sink.objects[spec.keys[k]][0].decode() for k in files}
-        theirs = replay_at(config_path, delivered, at, tmp_path / label)
-        a, b = by_clock(ours["sla_log.csv"]), by_clock(theirs["sla_log.csv"])
+        theirs = replay_at(config_path, delivered, at, tmp_path / label, *(OPTIONS if options else ()))
+        if options:
+            assert ours["sla_log.csv"].splitlines()[0] == theirs["sla_log.csv"].splitlines()[0]
+            links = {r["ticket_url"] for r in csv.DictReader(io.StringIO(ours["sla_log.csv"]))}
+            assert links and all(u.startswith("https://help.example.com/tickets/") for u in links)
+        a, b = by_clock(ours["sla_log.csv"], columns), by_clock(theirs["sla_log.csv"], columns)
         assert a.keys() == b.keys(), (label, sorted(a.keys() ^ b.keys())[:5])
         wrong = [(k, a[k], b[k]) for k in a if a[k] != b[k]]
         assert not wrong, (label, len(wrong), wrong[:2])
@@ -181,6 +200,7 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
         delivered.append(event)
     fired += run_checks_until(now + timedelta(days=2), inclusive=True)
     compare("two-days-after-the-last", now + timedelta(days=2))
+    compare("with-the-optional-columns", now + timedelta(days=2), options=True)
     assert fired > N_TICKETS, "checks fired between the webhooks"
     assert compared[-1][1] >= 2 * N_TICKETS, compared
     assert sum(label.startswith("at-due-") for label, _ in compared) >= 2, compared
