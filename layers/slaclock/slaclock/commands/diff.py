@@ -18,6 +18,7 @@ file, 2 a bad command-line value.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import sys
@@ -127,8 +128,8 @@ def run(args: argparse.Namespace) -> int:
     except (ValidationError, SlaclockError) as e:
         err.write(f"slaclock diff: {e}\n")
         return 1
-    except KeyboardInterrupt:
-        err.write("\nslaclock diff: interrupted\n")
+    except KeyboardInterrupt:  # nothing half-written is left (see `_run`)
+        err.write("\nslaclock diff: interrupted; no report written\n")
         return 130
 
 
@@ -156,22 +157,31 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     old, new = (replay_side(c, events, now, group_by) for c in configs)
     out_dir = Path(args.out)
+    moved: dict[str, int] = {}
+    names = ("changes.csv", "compliance_diff.csv")
+    parts = {name: out_dir / f"{name}.part" for name in names}  # renamed once both are complete
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        moved: dict[str, int] = {}
-        with (out_dir / "changes.csv").open("w", encoding="utf-8", newline="") as f:
+        with parts["changes.csv"].open("w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(CHANGE_COLUMNS)
             for row in changes(old, new):
                 writer.writerow(row)
                 moved[row[3]] = moved.get(row[3], 0) + 1
         header, rows = compliance_diff(old, new, group_by)
-        with (out_dir / "compliance_diff.csv").open("w", encoding="utf-8", newline="") as f:
+        with parts["compliance_diff.csv"].open("w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(header)
             writer.writerows(rows)
-    except OSError as e:
-        raise _FatalError(f"cannot write to {str(out_dir)!r}: {e.strerror or e}") from None
+        for name in names:
+            parts[name].replace(out_dir / name)
+    except BaseException as e:  # a write error, or Ctrl-C: never leave a *.part file behind
+        for part in parts.values():
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise _FatalError(f"cannot write to {str(out_dir)!r}: {e.strerror or e}") from None
+        raise
     if not args.quiet:
         out.write(_summary(args.config, old.stats, new.stats, moved, out_dir))
     return 0
