@@ -149,3 +149,15 @@ def test_an_unknown_time_zone_names_the_flag(files, capsys):
     assert main([*argv, "--time-zone", "Mars/Olympus"]) == 2
     assert "--time-zone: unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
     assert not (tmp / "x").exists()
+
+
+def test_utc_shows_the_page_instants_in_utc(files):
+    local = (_replay(files, "local").parent / "summary.html").read_text(encoding="utf-8")
+    utc = (_replay(files, "utc", "--utc").parent / "summary.html").read_text(encoding="utf-8")
+    due = re.search(r'data-ticket="hs-2" data-metric="first_response" [^>]*data-due_at="([^"]+)"', utc)
+    assert due  # the missed first response of hs-2, due at this instant (UTC, as the CSV writes it)
+    instant = datetime.fromisoformat(due[1].replace("Z", "+00:00"))
+    paris = instant.astimezone(ZoneInfo("Europe/Paris"))
+    assert f"<td class=t>{instant:%Y-%m-%d %H:%M} UTC</td>" in utc and "Due (UTC)" in utc
+    assert f"<td class=t>{paris:%Y-%m-%d %H:%M} {paris.tzname()}</td>" in local
+    assert "Due (level&#x27;s time zone)" in local or "Due (level's time zone)" in local

@@ -145,6 +145,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--subject", action="store_true", help="add the ticket's subject to the SLA log")
     r.add_argument(
+        "--utc",
+        action="store_true",
+        help="show instants on summary.html in UTC (default: each level's calendar time zone)",
+    )
+    r.add_argument(
         "--ticket-links",
         action="store_true",
         help="add ticket_url to the SLA log: the ticket in its helpdesk, from the sources' ticket_url",

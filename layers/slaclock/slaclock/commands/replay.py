@@ -3,8 +3,9 @@
 Replays past events offline (no AWS) and writes ``DIR/sla_log.csv``, ``DIR/compliance.csv`` and
 ``DIR/summary.html`` (see docs/reports.md). JSON Lines without ``--sort`` are streamed on
 ``--workers N`` processes (`commands._stream`; ``--shard K/N`` writes one shard for `slaclock merge`);
-a JSON array, stdin, ``--sort`` or the SLA log's optional columns (``--time-zone``, ``--durations
-human``, ``--subject``, ``--ticket-links``) are replayed in memory. Both write the same bytes.
+a JSON array, stdin, ``--sort``, ``--utc`` (the page's instants in UTC) or the SLA log's optional
+columns (``--time-zone``, ``--durations human``, ``--subject``, ``--ticket-links``) are replayed in
+memory. Both write the same bytes.
 
 ``--out -`` writes the SLA log alone to standard output (the compliance report and the page need a
 directory); the summary lines then go to standard error, so a pipe gets the CSV only.
@@ -361,6 +362,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         not sort_by
         and not columns.columns
         and not to_stdout
+        and not getattr(args, "utc", False)
         and args.events != "-"
         and events_path.is_file()
         and _stream_module().is_json_lines(events_path)
@@ -543,6 +545,7 @@ def _write(
                 now=replay.now,
                 stats=replay.stats,
                 columns=columns,
+                utc=bool(getattr(args, "utc", False)),
             )
         for name in names:
             parts[name].replace(final[name])

@@ -207,9 +207,11 @@ def write_reports(
     now: datetime | None = None,
     stats: ReplayStats | None = None,
     columns: SlaLogOptions | None = None,
+    utc: bool = False,
 ) -> ReplayStats:
     """Stream the views' SLA log rows to `sla_log`, then write `compliance` and the `summary` page.
-    `columns` adds the SLA log's optional columns (`reports.SlaLogOptions`; none by default).
+    `columns` adds the SLA log's optional columns (`reports.SlaLogOptions`; none by default); `utc`
+    shows the page's instants in UTC instead of each level's calendar zone.
 
     The SLA log is written as the views come, in their order, unless `sort_by` asks for a sort (see
     `reports.sort_sla_log`): then the rows are held in memory to be sorted. Compliance and the summary
@@ -226,7 +228,7 @@ def write_reports(
         # The same rows, straight from the clocks' outcomes: no views, row objects or notices.
         sla_log.write(csv_line(SLA_LOG_COLUMNS))
         _write_outcomes(config, views, sla_log, acc, page, stats)
-        return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now)
+        return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now, utc)
 
     def rows() -> Iterator[SlaLogRow]:
         zones = {name: cal.timezone for name, cal in config.calendars.items()}
@@ -253,7 +255,7 @@ def write_reports(
         write_sla_log(sort_sla_log(rows(), sort_keys), sla_log, columns)
     else:
         write_sla_log(rows(), sla_log, columns)
-    return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now)
+    return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now, utc)
 
 
 def _finish(
@@ -266,10 +268,11 @@ def _finish(
     title: str,
     subtitle: str,
     now: datetime | None,
+    utc: bool = False,
 ) -> ReplayStats:
     stats.compliance_rows = write_compliance(acc.rows(), compliance, groups)
     if summary is not None:
-        summary.write(render_summary(page, title=title, subtitle=subtitle, now=now or stats.now))
+        summary.write(render_summary(page, title=title, subtitle=subtitle, now=now or stats.now, utc=utc))
     return stats
 
 
