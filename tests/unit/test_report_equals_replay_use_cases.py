@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -115,7 +116,44 @@ def replay_at(config: Path, events: list[Event], now: datetime, out: Path, *opti
         "replay", "--config", str(config), "--events", str(path), "--out", str(out / "r"),
         "--now", format_instant(now), "--group-by", ",".join(GROUP_BY), "--quiet", *options,
     ]) == 0  # fmt: skip
-    return {n: (out / "r" / n).read_text(encoding="utf-8") for n in ("sla_log.csv", "compliance.csv")}
+    return {
+        n: (out / "r" / n).read_text(encoding="utf-8")
+        for n in ("sla_log.csv", "compliance.csv", "summary.html")
+    }
+
+
+def agent_rows(page: str) -> dict[str, tuple[str, ...]]:
+    """The per-agent table of a page: agent -> met, missed, met max/min, missed max/min (``data-``)."""
+    names = (
+        "met",
+        "missed",
+        "met_max_seconds",
+        "met_min_seconds",
+        "missed_max_seconds",
+        "missed_min_seconds",
+    )
+    out = {}
+    for attrs in re.findall(r"<tr (data-agent=[^>]*)>", page):
+        data = dict(re.findall(r'data-([a-z_]+)="([^"]*)"', attrs))
+        out[data["agent"]] = tuple(data[n] for n in names)
+    return out
+
+
+def agents_of_log(text: str) -> dict[str, tuple[str, ...]]:
+    """What the per-agent table must say, counted from an SLA log: decided clocks per agent."""
+    sides: dict[str, dict[str, list[str]]] = {}
+    for r in csv.DictReader(io.StringIO(text)):
+        if r["status"] in ("met", "missed"):
+            agent = r["agent"][1:] if r["agent"].startswith("'") else r["agent"]
+            sides.setdefault(agent, {"met": [], "missed": []})[r["status"]].append(r["business_seconds"])
+    out = {}
+    for agent, s in sides.items():
+        ext = []
+        for side in ("met", "missed"):
+            values = sorted(s[side], key=float)
+            ext += [values[-1], values[0]] if values else ["", ""]
+        out[agent] = (str(len(s["met"])), str(len(s["missed"])), *ext)
+    return out
 
 
 def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
@@ -161,7 +199,7 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
             spec = replace(spec, time_zone="America/Sao_Paulo", durations="human", ticket_links=True)
             columns = COMPARED + OPTIONAL
         build_report(report_ports, spec, config, at)
-        files = ("sla_log.csv", "compliance.csv")
+        files = ("sla_log.csv", "compliance.csv", "summary.html")
         ours = {k: report_ports.sink.objects[spec.keys[k]][0].decode() for k in files}
         theirs = replay_at(config_path, delivered, at, tmp_path / label, *(OPTIONS if options else ()))
         if options:
@@ -172,6 +210,11 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
         assert a.keys() == b.keys(), (label, sorted(a.keys() ^ b.keys())[:5])
         wrong = [(k, a[k], b[k]) for k in a if a[k] != b[k]]
         assert not wrong, (label, len(wrong), wrong[:2])
+        # each page's per-agent table says what its own SLA log says (the report's agent is the
+        # ticket's assignee when the clock was last saved, replay's as of the ticket's last event)
+        for side in (ours, theirs):
+            agents = agent_rows(side["summary.html"])
+            assert agents and agents == agents_of_log(side["sla_log.csv"]), label
         compliance = ours["compliance.csv"].splitlines(), theirs["compliance.csv"].splitlines()
         assert sorted(compliance[0]) == sorted(compliance[1]), label
         compared.append((label, len(a)))
