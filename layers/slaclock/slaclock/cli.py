@@ -174,7 +174,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PROVIDER",
         help="zendesk (ticket audits), jira (issues with changelog), helpscout (conversations)",
     )
-    i.add_argument("files", nargs="+", metavar="FILE", help="API response pages: JSON or JSON Lines")
+    i.add_argument(
+        "files", nargs="+", metavar="FILE", help="API response pages: JSON or JSON Lines ('-': stdin)"
+    )
     _config_option(i, False, "configuration whose source gives options and ticket_prefix")
     i.add_argument(
         "--source", metavar="NAME", help="the source in --config (default: its one PROVIDER source)"
