@@ -306,10 +306,12 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
     level_cell = _Memo(csv_text)  # level name -> its CSV text
     cell_text = _Memo(sla_log_text)  # department or agent -> its CSV text
     pick = acc.group_picker()
-    # Decided clocks are first tallied by (day, department, agent, level, metric), then each of these
-    # tallies is merged (`Tally.merge`, exact) into the seven the clocks count in: compliance's
-    # (day, groups), the summary's day, total, level, department, metric and agent. Bounded:
-    # flushed when full, and at the end.
+    by_agent = "agent" in acc.group_by
+    # Decided clocks are first tallied by (day, department, agent if grouped by, level, metric), then
+    # each of these tallies is merged (`Tally.merge`, exact) into the six the clocks count in:
+    # compliance's (day, groups), the summary's day, total, level, department and metric. Bounded:
+    # flushed when full, and at the end. The summary's per-agent tally is counted directly.
+    agent_tallies = page.by_agent
     tallies: dict[tuple[Any, ...], Tally] = {}
     write = sla_log.write
     line = sla_log_line
@@ -362,13 +364,17 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
                 continue
             day = decided.astimezone(zone_of[calendar]).date()
             micros = round(business * 1_000_000)
-            key = (day, department, agent, level, metric_name)
+            key = (day, department, agent if by_agent else "", level, metric_name)
             tally = tallies.get(key)
             if tally is None:
                 if len(tallies) >= 4096:
                     _flush_tallies(tallies, acc, page, pick)
                 tally = tallies[key] = Tally()
             tally.add(status is _MET, micros)
+            agent_tally = agent_tallies.get(agent)
+            if agent_tally is None:
+                agent_tally = page.agent_tally(agent)
+            agent_tally.add(status is _MET, micros)
             if status is _MET:
                 continue
             # What SummaryAccumulator.add does with a missed row; the row is built only if kept.
@@ -396,7 +402,6 @@ def _flush_tallies(
         page.days.tally(day, ()).merge(tally)
         for coarse in page.tallies(level, department, metric):
             coarse.merge(tally)
-        page.agent_tally(agent).merge(tally)
     tallies.clear()
 
 

@@ -9,7 +9,9 @@
    already list as sent (`StoredTicket.notified`, a cache of the ledger), claims it in the
    `NoticeLedger` with a lease; only the claimer sends it: e-mail (SES), then `mark_sent`, then the
    EventBridge event and the step's signed outgoing webhook. A notice sent before is skipped, so a stale
-   firing (the ticket was answered, moved or deleted) sends nothing twice;
+   firing (the ticket was answered, moved or deleted) sends nothing twice. The claimed notices whose
+   steps fall in the same minute reach each person as ONE e-mail (`_send_emails`): a warning and an
+   escalation due together are one message for whoever both name, each notice still marked on its own;
 4. if an e-mail failed (`ServiceUnavailable`) or another check holds a lease, the notice stays
    claimed-but-unsent and the ticket's `retry_at` is set to the lease's end: the schedule is armed no
    later than that, and the sweeper's index sees it too. The retry re-claims it once the lease ended.
@@ -17,7 +19,8 @@
    with more recipients than one message carries is several messages: when SES refuses a later one
    (`PartialDelivery`), the addresses already e-mailed are recorded on the notice
    (`NoticeLedger.mark_delivered`) and the retry e-mails only the others, so each recipient gets it
-   once. A notice whose recipients resolve to no address (after the level's fallback for an
+   once; the same record covers a combined e-mail that went while another message of the same minute
+   was refused. A notice whose recipients resolve to no address (after the level's fallback for an
    unassigned ticket) is recorded as sent without an e-mail and counted in
    `CheckResult.unaddressed` (metric ``NoticesWithoutRecipient``, alarmed): retrying cannot help;
 5. saves the ticket (same state; new `next_check_at`, `retry_at`, `notified`; the clock records)
