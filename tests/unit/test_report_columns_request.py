@@ -53,3 +53,29 @@ def test_bad_columns_are_refused_with_every_problem():
     with pytest.raises(ReportRequestError) as caught:
         validate_request({**DAY, "columns": {"subject": True}}, CONFIG, NOW, report_id="r1")
     assert any("columns.subject" in m for m in caught.value.messages())
+
+
+def _built(doc):
+    from slaclock.services.report import request_report, run_report_job
+
+    from tests.fakes.reports import KNOWN_RECORDS, report_ports
+
+    ports = report_ports(KNOWN_RECORDS, CONFIG)
+    job = request_report(ports, doc, NOW)
+    assert run_report_job(ports, job.id, NOW) is not None
+    prefix = f"reports/{job.id}/2026-11-19_2026-11-19/"
+    return ports.sink.text(prefix + "sla_log.csv"), ports.sink.text(prefix + "summary.html")
+
+
+def test_the_built_report_has_the_columns_and_the_utc_page():
+    plain_log, plain_page = _built(DAY)
+    log, page = _built({**DAY, "utc": True, "columns": {"time_zone": "Europe/Paris", "durations": "human"}})
+    plain_lines, lines = plain_log.split("\r\n"), log.split("\r\n")
+    assert plain_lines[0] == ",".join(SLA_LOG_COLUMNS)
+    assert (
+        lines[0]
+        == plain_lines[0] + ",started_at_local,due_at_local,stopped_at_local,business_time,remaining_time"
+    )
+    assert [line[: len(p)] for line, p in zip(lines[1:], plain_lines[1:], strict=True)] == plain_lines[1:]
+    assert "2026-11-19T10:00:00+01:00" in log and ",2h 30m 00s,-1h 30m 00s" in log  # ticket 4712
+    assert "Due (UTC)" in page and "Due (UTC)" not in plain_page

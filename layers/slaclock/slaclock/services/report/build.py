@@ -273,7 +273,9 @@ def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: date
         CSV_TYPE,
     )
     period = spec.period
-    html = render_summary(page, title=page_title(spec), now=now, subtitle=describe_period(period))
+    html = render_summary(
+        page, title=page_title(spec), now=now, subtitle=describe_period(period), utc=spec.utc
+    )
     ports.sink.put(keys["summary.html"], [html.encode("utf-8")], HTML_TYPE)
     total = page.total
     return {

@@ -85,6 +85,7 @@ class ReportRequestBody(BaseModel):
     include_running: StrictBool = False
     title: StrictStr | None = Field(default=None, max_length=200)
     columns: SlaLogColumns = Field(default_factory=SlaLogColumns)
+    utc: StrictBool = False
 
 
 def _path(loc: Sequence[Any], prefix: str = "") -> str:
@@ -267,4 +268,5 @@ def validate_request(
         time_zone=columns.time_zone,
         durations=columns.durations,
         ticket_links=columns.ticket_links,
+        utc=body.utc,
     )

@@ -237,6 +237,8 @@ class ReportSpec:
     """``human`` adds ``business_time`` and ``remaining_time`` to the SLA log."""
     ticket_links: bool = False
     """Adds ``ticket_url`` (the sources' ``ticket_url`` templates) to the SLA log."""
+    utc: bool = False
+    """The summary page's instants in UTC instead of each level's calendar zone."""
 
     @property
     def prefix(self) -> str:
@@ -271,6 +273,7 @@ class ReportSpec:
             "time_zone": self.time_zone,
             "durations": self.durations,
             "ticket_links": self.ticket_links,
+            "utc": self.utc,
         }
 
     @classmethod
@@ -289,6 +292,7 @@ class ReportSpec:
             time_zone=d.get("time_zone"),
             durations=str(d.get("durations", "seconds")),
             ticket_links=bool(d.get("ticket_links", False)),
+            utc=bool(d.get("utc", False)),
         )
 
 
