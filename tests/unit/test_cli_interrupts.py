@@ -13,19 +13,7 @@ from slaclock.cli import main
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ZENDESK = ROOT / "tests" / "fixtures" / "exports" / "zendesk-ticket-audits.json"
 
-CONFIG = """\
-calendars:
-  paris:
-    timezone: Europe/Paris
-    hours: {mon: ["09:00-17:00"], tue: ["09:00-17:00"], wed: ["09:00-17:00"], thu: ["09:00-17:00"],
-            fri: ["09:00-17:00"]}
-levels:
-  standard:
-    calendar: paris
-    targets: {first_response: {within: 2h}, resolution: {within: 8h}}
-rules:
-  - {name: Everyone else, set_level: standard}
-"""
+CONFIG = (ROOT / "tests" / "fixtures" / "config" / "paris-office.yaml").read_text(encoding="utf-8")
 
 EVENTS = [
     {"id": f"e{n}", "ticket_id": str(n), "type": "created", "at": f"2026-01-0{n}T08:00:00Z",

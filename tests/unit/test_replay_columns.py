@@ -5,6 +5,7 @@ after them when asked, every value checked against the UTC columns it restates."
 import csv
 import io
 import json
+import pathlib
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,23 +14,16 @@ import pytest
 from slaclock.cli import main
 from slaclock.engine.reports import SLA_LOG_COLUMNS, human_business_time
 
-CONFIG = """\
-calendars:
-  paris:
-    timezone: Europe/Paris
-    hours: {mon: ["09:00-17:00"], tue: ["09:00-17:00"], wed: ["09:00-17:00"], thu: ["09:00-17:00"],
-            fri: ["09:00-17:00"]}
-levels:
-  standard:
-    calendar: paris
-    targets: {first_response: {within: 2h}, resolution: {within: 8h}}
-rules:
-  - {name: Everyone else, set_level: standard}
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CONFIG = (
+    (ROOT / "tests" / "fixtures" / "config" / "paris-office.yaml").read_text(encoding="utf-8")
+    + """\
 sources:
   zd: {provider: zendesk, secret: {ssm_parameter: /slaclock/s/zd},
        ticket_url: "https://acme.zendesk.com/agent/tickets/{ticket_number}"}
   hs: {provider: helpscout, secret: {ssm_parameter: /slaclock/s/hs}, ticket_prefix: hs-}
 """
+)
 
 EVENTS = [
     {"id": "a1", "ticket_id": "1", "type": "created", "at": "2026-03-27T08:00:00Z",

@@ -18,7 +18,6 @@ file, 2 a bad command-line value.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import io
 import sys
@@ -141,6 +140,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _load_config,
         _parse_now,
         read_events,
+        through_parts,
     )
 
     if len(args.config) != 2:
@@ -158,10 +158,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     old, new = (replay_side(c, events, now, group_by) for c in configs)
     out_dir = Path(args.out)
     moved: dict[str, int] = {}
-    names = ("changes.csv", "compliance_diff.csv")
-    parts = {name: out_dir / f"{name}.part" for name in names}  # renamed once both are complete
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _FatalError(f"cannot write to {str(out_dir)!r}: {e.strerror or e}") from None
+    # through .part files renamed once both are complete: Ctrl-C or a write error leaves nothing
+    with through_parts(out_dir, ("changes.csv", "compliance_diff.csv"), "the diff") as parts:
         with parts["changes.csv"].open("w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(CHANGE_COLUMNS)
@@ -173,15 +175,6 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             writer = csv.writer(f)
             writer.writerow(header)
             writer.writerows(rows)
-        for name in names:
-            parts[name].replace(out_dir / name)
-    except BaseException as e:  # a write error, or Ctrl-C: never leave a *.part file behind
-        for part in parts.values():
-            with contextlib.suppress(OSError):
-                part.unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise _FatalError(f"cannot write to {str(out_dir)!r}: {e.strerror or e}") from None
-        raise
     if not args.quiet:
         out.write(_summary(args.config, old.stats, new.stats, moved, out_dir))
     return 0

@@ -513,6 +513,25 @@ def _run_streamed(
     return 0
 
 
+@contextlib.contextmanager
+def through_parts(out_dir: Path, names: tuple[str, ...], what: str = "reports") -> Iterator[dict[str, Path]]:
+    """``with through_parts(d, names) as parts:`` write each ``parts[name]`` (``d/name.part``); when the
+    block ends they are renamed to ``d/name``. Whatever stops it (a write error, Ctrl-C) removes every
+    part, so no partial file is left; an `OSError` becomes the command's error naming `out_dir`."""
+    parts = {name: out_dir / f"{name}.part" for name in names}
+    try:
+        yield parts
+        for name in names:
+            parts[name].replace(out_dir / name)
+    except BaseException as e:
+        for part in parts.values():
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise _FatalError(f"cannot write {what} to {str(out_dir)!r}: {e.strerror or e}") from None
+        raise
+
+
 def _write(
     args: argparse.Namespace,
     config: Any,
@@ -524,39 +543,27 @@ def _write(
 ) -> tuple[ReplayStats, dict[str, Path]]:
     """Write the three reports through ``.part`` files renamed once complete."""
     names = ("sla_log.csv", "compliance.csv", "summary.html")
-    final = {name: out_dir / name for name in names}
-    parts = {name: out_dir / f"{name}.part" for name in names}  # renamed once complete
-    try:
-        with contextlib.ExitStack() as files:
-            log, comp, page = (
-                files.enter_context(parts[name].open("w", encoding="utf-8", errors="replace", newline=""))
-                for name in names
-            )
-            stats = write_reports(
-                config,
-                replay,
-                sla_log=log,
-                compliance=comp,
-                summary=page,
-                group_by=group_by,
-                sort_by=sort_by,
-                title="SLA replay",
-                subtitle=f"Configuration {args.config} · events {args.events}",
-                now=replay.now,
-                stats=replay.stats,
-                columns=columns,
-                utc=bool(getattr(args, "utc", False)),
-            )
-        for name in names:
-            parts[name].replace(final[name])
-    except BaseException as e:  # a write error, or Ctrl-C: never leave a *.part file behind
-        for part in parts.values():
-            with contextlib.suppress(OSError):
-                part.unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise _FatalError(f"cannot write reports to {str(out_dir)!r}: {e.strerror or e}") from None
-        raise
-    return stats, final
+    with through_parts(out_dir, names) as parts, contextlib.ExitStack() as files:
+        log, comp, page = (
+            files.enter_context(parts[name].open("w", encoding="utf-8", errors="replace", newline=""))
+            for name in names
+        )
+        stats = write_reports(
+            config,
+            replay,
+            sla_log=log,
+            compliance=comp,
+            summary=page,
+            group_by=group_by,
+            sort_by=sort_by,
+            title="SLA replay",
+            subtitle=f"Configuration {args.config} · events {args.events}",
+            now=replay.now,
+            stats=replay.stats,
+            columns=columns,
+            utc=bool(getattr(args, "utc", False)),
+        )
+    return stats, {name: out_dir / name for name in names}
 
 
 def _plural(n: int, noun: str) -> str:
