@@ -1,6 +1,7 @@
 """What a notice says and to whom: recipients resolution and the e-mail / integration renderings.
 
-Pure functions (no I/O). `run_check` (slaclock.services.check) calls them for every notice it claims.
+Pure functions (no I/O). `run_check` (slaclock.services.check) calls them for every notice it claims;
+`render_notices` renders several notices of one ticket due in the same minute as ONE e-mail.
 
 Recipients are tokens of the level's `notify` / `escalations` lists:
 
