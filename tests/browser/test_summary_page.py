@@ -110,3 +110,75 @@ def test_every_figure_equals_the_csvs(chromium, run):
         row = by_key[(shown["ticket"], shown["metric"], shown["cycle"])]
         assert shown["remaining_seconds"] == row["remaining_seconds"]
         assert shown["due_at"] == row["due_at"]
+
+
+def _fmt(micros):
+    """Seconds as the CSVs write them (``slaclock.engine.reports.format_seconds``), from microseconds."""
+    whole, frac = divmod(abs(micros), 1_000_000)
+    sign = "-" if micros < 0 else ""
+    return f"{sign}{whole}" if not frac else f"{sign}{whole}.{frac:06d}".rstrip("0")
+
+
+def _micros(text):
+    whole, _, frac = text.lstrip("-").partition(".")
+    value = int(whole) * 1_000_000 + int((frac + "000000")[:6])
+    return -value if text.startswith("-") else value
+
+
+def test_agent_table_equals_the_sla_log(chromium, run):
+    """Each agent's row: decided clocks of the SLA log (met, and missed even while running) counted
+    from sla_log.csv independently of the engine; averages exact, rounded half to even."""
+    log = _csv(run / "sla_log.csv")
+    expected = {}
+    for r in log:
+        if r["status"] not in ("met", "missed"):
+            continue
+        side = expected.setdefault(r["agent"], {"met": [], "missed": []})[r["status"]]
+        side.append(_micros(r["business_seconds"]))
+    _open(chromium, run / "summary.html", 1280, 900, False)
+    shown = chromium.execute_script(
+        "return [...document.querySelectorAll('table.agents tbody tr')].map(tr => "
+        "({data: {...tr.dataset}, cells: [...tr.cells].map(td => td.innerText)}))"
+    )
+    assert len(shown) == len(expected) > 1
+    for row in shown:
+        data, cells = row["data"], row["cells"]
+        values = expected[data["agent"]]
+        met, missed = len(values["met"]), len(values["missed"])
+        assert (data["met"], data["missed"]) == (str(met), str(missed))
+        assert [int(c) for c in cells[1:4]] == [met + missed, met, missed]
+        assert cells[4].split("%")[0] == data["compliance_pct"]
+        assert abs(float(data["compliance_pct"]) - 100 * met / (met + missed)) <= 0.005
+        for side in ("met", "missed"):
+            got = values[side]
+            if not got:
+                assert data[f"{side}_avg_seconds"] == data[f"{side}_max_seconds"] == ""
+                continue
+            q, rem = divmod(sum(got), len(got))
+            q += 2 * rem > len(got) or (2 * rem == len(got) and q % 2)
+            assert data[f"{side}_avg_seconds"] == _fmt(q)
+            assert data[f"{side}_max_seconds"] == _fmt(max(got))
+            assert data[f"{side}_min_seconds"] == _fmt(min(got))
+    unassigned = [r for r in shown if r["data"]["agent"] == ""]
+    assert all(r["cells"][0] == "(unassigned)" for r in unassigned)
+
+
+def test_agent_table_equals_compliance_by_agent(tmp_path, run):
+    """The page's agents against compliance.csv of the same replay grouped by agent, summed over days."""
+    subprocess.run(
+        [sys.executable, "-m", "slaclock.cli", "replay", "--config", "examples/sla.yaml",
+         "--events", "examples/events.jsonl", "--out", str(tmp_path), "--quiet", "--workers", "1",
+         "--group-by", "agent"],
+        check=True,
+        cwd=ROOT,
+    )  # fmt: skip
+    sums = {}
+    for r in _csv(tmp_path / "compliance.csv"):
+        s = sums.setdefault(r["agent"].removeprefix("'"), [0, 0])
+        s[0] += int(r["met"])
+        s[1] += int(r["missed"])
+    import re
+
+    page = (run / "summary.html").read_text()
+    rows = re.findall(r'data-agent="([^"]*)" data-met="(\d+)" data-missed="(\d+)"', page)
+    assert {a: [int(m), int(x)] for a, m, x in rows} == sums

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,16 @@ N_TICKETS = 300
 START = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Paris
 COMPARED = ("level", "started_at", "due_at", "stopped_at", "status", "business_seconds", "remaining_seconds")
 GROUP_BY = ("level", "metric")
+OPTIONS = ["--time-zone", "America/Sao_Paulo", "--durations", "human", "--ticket-links"]
+"""The SLA log's optional columns, asked of replay and (as `ReportSpec` fields) of the report."""
+OPTIONAL = (
+    "started_at_local",
+    "due_at_local",
+    "stopped_at_local",
+    "business_time",
+    "remaining_time",
+    "ticket_url",
+)
 
 
 class IndexedTicketStore(FakeTicketStore):
@@ -92,25 +103,63 @@ class IndexedRecords:
         yield from sorted(rows, key=lambda r: r.due_at or r.started_at)
 
 
-def by_clock(text: str) -> dict[tuple[str, str, str], dict[str, str]]:
-    return {(r["ticket_id"], r["metric"], r["cycle"]): {c: r[c] for c in COMPARED}
+def by_clock(text: str, columns: tuple[str, ...] = COMPARED) -> dict[tuple[str, str, str], dict[str, str]]:
+    return {(r["ticket_id"], r["metric"], r["cycle"]): {c: r[c] for c in columns}
             for r in csv.DictReader(io.StringIO(text))}  # fmt: skip
 
 
-def replay_at(config: Path, events: list[Event], now: datetime, out: Path) -> dict[str, str]:
+def replay_at(config: Path, events: list[Event], now: datetime, out: Path, *options: str) -> dict[str, str]:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "events.jsonl"
     path.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in events), encoding="utf-8")
     assert cli.main([
         "replay", "--config", str(config), "--events", str(path), "--out", str(out / "r"),
-        "--now", format_instant(now), "--group-by", ",".join(GROUP_BY), "--quiet",
+        "--now", format_instant(now), "--group-by", ",".join(GROUP_BY), "--quiet", *options,
     ]) == 0  # fmt: skip
-    return {n: (out / "r" / n).read_text(encoding="utf-8") for n in ("sla_log.csv", "compliance.csv")}
+    return {
+        n: (out / "r" / n).read_text(encoding="utf-8")
+        for n in ("sla_log.csv", "compliance.csv", "summary.html")
+    }
+
+
+def agent_rows(page: str) -> dict[str, tuple[str, ...]]:
+    """The per-agent table of a page: agent -> met, missed, met max/min, missed max/min (``data-``)."""
+    names = (
+        "met",
+        "missed",
+        "met_max_seconds",
+        "met_min_seconds",
+        "missed_max_seconds",
+        "missed_min_seconds",
+    )
+    out = {}
+    for attrs in re.findall(r"<tr (data-agent=[^>]*)>", page):
+        data = dict(re.findall(r'data-([a-z_]+)="([^"]*)"', attrs))
+        out[data["agent"]] = tuple(data[n] for n in names)
+    return out
+
+
+def agents_of_log(text: str) -> dict[str, tuple[str, ...]]:
+    """What the per-agent table must say, counted from an SLA log: decided clocks per agent."""
+    sides: dict[str, dict[str, list[str]]] = {}
+    for r in csv.DictReader(io.StringIO(text)):
+        if r["status"] in ("met", "missed"):
+            agent = r["agent"][1:] if r["agent"].startswith("'") else r["agent"]
+            sides.setdefault(agent, {"met": [], "missed": []})[r["status"]].append(r["business_seconds"])
+    out = {}
+    for agent, s in sides.items():
+        ext = []
+        for side in ("met", "missed"):
+            values = sorted(s[side], key=float)
+            ext += [values[-1], values[0]] if values else ["", ""]
+        out[agent] = (str(len(s["met"])), str(len(s["missed"])), *ext)
+    return out
 
 
 def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
     doc = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
-    doc["sources"] = {"sim": {"provider": "generic", "secret": {"ssm_parameter": "/slaclock/custom"}}}
+    doc["sources"] = {"sim": {"provider": "generic", "secret": {"ssm_parameter": "/slaclock/custom"},
+                              "ticket_url": "https://help.example.com/tickets/{ticket_number}"}}  # fmt: skip
     doc.pop("reports", None)
     config_path = tmp_path / "sim.yaml"
     config_path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
@@ -143,16 +192,29 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
     period = custom_period(START - timedelta(days=1), START + timedelta(days=200), "Europe/Paris")
     compared: list[tuple[str, int]] = []
 
-    def compare(label: str, at: datetime) -> None:
+    def compare(label: str, at: datetime, *, options: bool = False) -> None:
         spec = ReportSpec(label, label, period, group_by=GROUP_BY, include_running=True)
+        columns = COMPARED
+        if options:
+            spec = replace(spec, time_zone="America/Sao_Paulo", durations="human", ticket_links=True)
+            columns = COMPARED + OPTIONAL
         build_report(report_ports, spec, config, at)
-        files = ("sla_log.csv", "compliance.csv")
+        files = ("sla_log.csv", "compliance.csv", "summary.html")
         ours = {k: report_ports.sink.objects[spec.keys[k]][0].decode() for k in files}
-        theirs = replay_at(config_path, delivered, at, tmp_path / label)
-        a, b = by_clock(ours["sla_log.csv"]), by_clock(theirs["sla_log.csv"])
+        theirs = replay_at(config_path, delivered, at, tmp_path / label, *(OPTIONS if options else ()))
+        if options:
+            assert ours["sla_log.csv"].splitlines()[0] == theirs["sla_log.csv"].splitlines()[0]
+            links = {r["ticket_url"] for r in csv.DictReader(io.StringIO(ours["sla_log.csv"]))}
+            assert links and all(u.startswith("https://help.example.com/tickets/") for u in links)
+        a, b = by_clock(ours["sla_log.csv"], columns), by_clock(theirs["sla_log.csv"], columns)
         assert a.keys() == b.keys(), (label, sorted(a.keys() ^ b.keys())[:5])
         wrong = [(k, a[k], b[k]) for k in a if a[k] != b[k]]
         assert not wrong, (label, len(wrong), wrong[:2])
+        # each page's per-agent table says what its own SLA log says (the report's agent is the
+        # ticket's assignee when the clock was last saved, replay's as of the ticket's last event)
+        for side in (ours, theirs):
+            agents = agent_rows(side["summary.html"])
+            assert agents and agents == agents_of_log(side["sla_log.csv"]), label
         compliance = ours["compliance.csv"].splitlines(), theirs["compliance.csv"].splitlines()
         assert sorted(compliance[0]) == sorted(compliance[1]), label
         compared.append((label, len(a)))
@@ -181,6 +243,7 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
         delivered.append(event)
     fired += run_checks_until(now + timedelta(days=2), inclusive=True)
     compare("two-days-after-the-last", now + timedelta(days=2))
+    compare("with-the-optional-columns", now + timedelta(days=2), options=True)
     assert fired > N_TICKETS, "checks fired between the webhooks"
     assert compared[-1][1] >= 2 * N_TICKETS, compared
     assert sum(label.startswith("at-due-") for label, _ in compared) >= 2, compared

@@ -108,7 +108,10 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(r, True, "the configuration to replay under (YAML or JSON)")
     r.add_argument("--events", required=True, metavar="FILE", help="JSON Lines or a JSON array ('-': stdin)")
     r.add_argument(
-        "--out", required=True, metavar="DIR", help="directory for the reports (created if missing)"
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="directory for the reports (created if missing); - writes only the SLA log, to standard output",
     )
     r.add_argument("--now", metavar="T", help="ISO 8601 instant (default: the latest event)")
     r.add_argument(
@@ -126,6 +129,30 @@ def _parser() -> argparse.ArgumentParser:
         help="sort the SLA log (in memory) by requester,ticket,start,department,agent,level,due,stopped,"
         "remaining,overdue; '-' before a key for descending, so -overdue puts the most overdue first "
         "(default: ticket start order, streamed)",
+    )
+    r.add_argument(
+        "--time-zone",
+        metavar="ZONE",
+        help="add started_at_local, due_at_local, stopped_at_local to the SLA log: the instants in this "
+        "IANA zone, e.g. Europe/Paris (the UTC columns stay)",
+    )
+    r.add_argument(
+        "--durations",
+        choices=("seconds", "human"),
+        default="seconds",
+        help="human: add business_time and remaining_time (26h 40m 05s) to the SLA log "
+        "(default: seconds only)",
+    )
+    r.add_argument("--subject", action="store_true", help="add the ticket's subject to the SLA log")
+    r.add_argument(
+        "--utc",
+        action="store_true",
+        help="show instants on summary.html in UTC (default: each level's calendar time zone)",
+    )
+    r.add_argument(
+        "--ticket-links",
+        action="store_true",
+        help="add ticket_url to the SLA log: the ticket in its helpdesk, from the sources' ticket_url",
     )
     r.add_argument("--strict", action="store_true", help="a malformed line is fatal")
     r.add_argument(
@@ -153,7 +180,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PROVIDER",
         help="zendesk (ticket audits), jira (issues with changelog), helpscout (conversations)",
     )
-    i.add_argument("files", nargs="+", metavar="FILE", help="API response pages: JSON or JSON Lines")
+    i.add_argument(
+        "files", nargs="+", metavar="FILE", help="API response pages: JSON or JSON Lines ('-': stdin)"
+    )
     _config_option(i, False, "configuration whose source gives options and ticket_prefix")
     i.add_argument(
         "--source", metavar="NAME", help="the source in --config (default: its one PROVIDER source)"

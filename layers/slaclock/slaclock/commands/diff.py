@@ -43,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     except (ValidationError, SlaclockError) as e:
         err.write(f"slaclock diff: {e}\n")
         return 1
-    except KeyboardInterrupt:
-        err.write("\nslaclock diff: interrupted\n")
+    except KeyboardInterrupt:  # nothing half-written is left (see `_run`)
+        err.write("\nslaclock diff: interrupted; no report written\n")
         return 130
 
 
@@ -56,6 +56,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _load_config,
         _parse_now,
         read_events,
+        through_parts,
     )
 
     if len(args.config) != 2:
@@ -72,22 +73,24 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     old, new = (replay_side(c, events, now, group_by) for c in configs)
     out_dir = Path(args.out)
+    moved: dict[str, int] = {}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        moved: dict[str, int] = {}
-        with (out_dir / "changes.csv").open("w", encoding="utf-8", newline="") as f:
+    except OSError as e:
+        raise _FatalError(f"cannot write to {str(out_dir)!r}: {e.strerror or e}") from None
+    # through .part files renamed once both are complete: Ctrl-C or a write error leaves nothing
+    with through_parts(out_dir, ("changes.csv", "compliance_diff.csv"), "the diff") as parts:
+        with parts["changes.csv"].open("w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(CHANGE_COLUMNS)
             for row in changes(old, new):
                 writer.writerow(row)
                 moved[row[3]] = moved.get(row[3], 0) + 1
         header, rows = compliance_diff(old, new, group_by)
-        with (out_dir / "compliance_diff.csv").open("w", encoding="utf-8", newline="") as f:
+        with parts["compliance_diff.csv"].open("w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(header)
             writer.writerows(rows)
-    except OSError as e:
-        raise _FatalError(f"cannot write to {str(out_dir)!r}: {e.strerror or e}") from None
     if not args.quiet:
         out.write(_summary(args.config, old.stats, new.stats, moved, out_dir))
     return 0

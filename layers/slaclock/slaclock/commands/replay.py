@@ -3,9 +3,14 @@
 Replays past events offline (no AWS) and writes ``DIR/sla_log.csv``, ``DIR/compliance.csv`` and
 ``DIR/summary.html`` (see docs/reports.md). JSON Lines without ``--sort`` are streamed on
 ``--workers N`` processes (`commands._stream`; ``--shard K/N`` writes one shard for `slaclock merge`);
-a JSON array, stdin, ``--sort`` or ``--time-split`` are replayed in memory. Both write the same bytes.
-``--time-split`` also writes ``DIR/time_split.csv`` (each clock's business time by status, assignee
-and group: `engine.clocks.time_splits`, docs/clocks.md).
+a JSON array, stdin, ``--sort``, ``--time-split``, ``--utc`` (the page's instants in UTC) or the SLA
+log's optional columns (``--time-zone``, ``--durations human``, ``--subject``, ``--ticket-links``) are
+replayed in memory. Both write the same bytes. ``--time-split`` also writes ``DIR/time_split.csv``
+(each clock's business time by status, assignee and group: `engine.clocks.time_splits`,
+docs/clocks.md).
+
+``--out -`` writes the SLA log alone to standard output (the compliance report and the page need a
+directory); the summary lines then go to standard error, so a pipe gets the CSV only.
 
 Input: JSON Lines (one canonical event per line; blank lines ignored) or one JSON array of events,
 detected from the first non-blank character. A malformed line is reported on stderr with its line
@@ -36,7 +41,13 @@ from typing import IO, Any, TextIO
 from slaclock.engine.errors import SlaclockError, ValidationError
 from slaclock.engine.events import Event, parse_event, parse_instant
 from slaclock.engine.replay import Replay, ReplayStats, write_reports
-from slaclock.engine.reports import check_group_by, format_instant, parse_sort
+from slaclock.engine.reports import (
+    SlaLogOptions,
+    check_group_by,
+    check_time_zone,
+    format_instant,
+    parse_sort,
+)
 
 _JSON_SPACE = " \t\n\r"  # the whitespace JSON allows around a value
 
@@ -312,6 +323,10 @@ def run(args: argparse.Namespace) -> int:
     except SlaclockError as e:
         err.write(f"slaclock replay: {e}\n")
         return 1
+    except BrokenPipeError:  # `--out - | head`: the reader left; stop quietly, as `cat` does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's final flush of stdout must not fail again
+        return 141  # 128 + SIGPIPE, what a shell reports for a command killed by a closed pipe
     except KeyboardInterrupt:  # Ctrl-C: the partial reports were removed (see `_write`)
         err.write("\nslaclock replay: interrupted; no report written\n")
         return 130
@@ -328,6 +343,10 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = Progress(err, enabled=not quiet and err.isatty())
 
     config = _load_config(args.config)
+    columns = _columns(args, config)
+    to_stdout = args.out == "-"
+    if to_stdout:
+        out = err  # standard output carries the CSV
     from slaclock.commands.validate import print_warnings
 
     print_warnings(config, err)  # the same warnings `slaclock validate` prints
@@ -349,6 +368,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if (
         not sort_by
         and not time_split
+        and not columns.columns
+        and not to_stdout
+        and not getattr(args, "utc", False)
         and args.events != "-"
         and events_path.is_file()
         and _stream_module().is_json_lines(events_path)
@@ -356,16 +378,19 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _run_streamed(args, group_by, now, progress, out, quiet)
     if shard_text:
         raise _FatalError(f"--shard needs JSON Lines input: {args.events} is a JSON array")
+    if to_stdout and (shard_text or workers):
+        raise _FatalError("--out - writes the SLA log to standard output: no --shard or --workers", code=2)
     read = ReadStats()
     events = read_events(
         Path(args.events), strict=args.strict, report=progress.note, progress=progress, stats=read
     )
 
     out_dir = Path(args.out)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise _FatalError(f"cannot create output directory {str(out_dir)!r}: {e.strerror or e}") from None
+    if not to_stdout:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise _FatalError(f"cannot create output directory {str(out_dir)!r}: {e.strerror or e}") from None
 
     def replaying(done: int, total: int) -> None:
         progress.show("replaying", done, total, f"{done:,} tickets")
@@ -375,13 +400,68 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         replay = Replay(config, events, now, progress=replaying)
         del events  # the Replay holds them by ticket and releases each ticket once evaluated
-        stats, files = _write(args, config, replay, group_by, sort_by, out_dir)
+        if to_stdout:
+            stats, files = _write_stdout(config, replay, group_by, sort_by, columns)
+        else:
+            stats, files = _write(args, config, replay, group_by, sort_by, out_dir, columns)
     finally:
         gc.unfreeze()
     progress.done()
     if not quiet:
         out.write(_summary_text(read, stats, files))
     return 0
+
+
+def _columns(args: argparse.Namespace, config: Any) -> SlaLogOptions:
+    """The SLA log's optional columns the command line asks for (an unknown zone: exit 2)."""
+    zone = getattr(args, "time_zone", None)
+    if zone is not None:
+        try:
+            check_time_zone(zone, "--time-zone")
+        except ValidationError as e:
+            raise _FatalError("; ".join(e.messages()), code=2) from None
+    link = None
+    if getattr(args, "ticket_links", False):
+        from slaclock.engine.ticket_links import ticket_linker
+
+        link = ticket_linker(config.sources)
+    return SlaLogOptions(
+        time_zone=getattr(args, "time_zone", None),
+        human_durations=getattr(args, "durations", "seconds") == "human",
+        subject=bool(getattr(args, "subject", False)),
+        ticket_link=link,
+    )
+
+
+def _write_stdout(
+    config: Any,
+    replay: Replay,
+    group_by: tuple[str, ...],
+    sort_by: tuple[str, ...],
+    columns: SlaLogOptions,
+) -> tuple[ReplayStats, dict[str, Path]]:
+    """``--out -``: the SLA log to standard output (bytes as in the file); nothing else is written."""
+    stdout = io.TextIOWrapper(
+        sys.stdout.buffer, encoding="utf-8", errors="replace", newline="", write_through=False
+    )
+    try:
+        stats = write_reports(
+            config,
+            replay,
+            sla_log=stdout,
+            compliance=io.StringIO(),
+            summary=None,
+            group_by=group_by,
+            sort_by=sort_by,
+            now=replay.now,
+            stats=replay.stats,
+            columns=columns,
+        )
+        stdout.flush()
+    finally:
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stdout.detach()
+    return stats, {"sla_log.csv": Path("-")}
 
 
 def _stream_module() -> Any:
@@ -441,6 +521,25 @@ def _run_streamed(
     return 0
 
 
+@contextlib.contextmanager
+def through_parts(out_dir: Path, names: tuple[str, ...], what: str = "reports") -> Iterator[dict[str, Path]]:
+    """``with through_parts(d, names) as parts:`` write each ``parts[name]`` (``d/name.part``); when the
+    block ends they are renamed to ``d/name``. Whatever stops it (a write error, Ctrl-C) removes every
+    part, so no partial file is left; an `OSError` becomes the command's error naming `out_dir`."""
+    parts = {name: out_dir / f"{name}.part" for name in names}
+    try:
+        yield parts
+        for name in names:
+            parts[name].replace(out_dir / name)
+    except BaseException as e:
+        for part in parts.values():
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise _FatalError(f"cannot write {what} to {str(out_dir)!r}: {e.strerror or e}") from None
+        raise
+
+
 def _write(
     args: argparse.Namespace,
     config: Any,
@@ -448,45 +547,36 @@ def _write(
     group_by: tuple[str, ...],
     sort_by: tuple[str, ...],
     out_dir: Path,
+    columns: SlaLogOptions | None = None,
 ) -> tuple[ReplayStats, dict[str, Path]]:
     """Write the three reports (and with ``--time-split``, ``time_split.csv``) through ``.part``
     files renamed once complete."""
     names: tuple[str, ...] = ("sla_log.csv", "compliance.csv", "summary.html")
     if getattr(args, "time_split", False):
         names += (TIME_SPLIT_FILE,)
-    final = {name: out_dir / name for name in names}
-    parts = {name: out_dir / f"{name}.part" for name in names}  # renamed once complete
-    try:
-        with contextlib.ExitStack() as files:
-            log, comp, page, *split = (
-                files.enter_context(parts[name].open("w", encoding="utf-8", errors="replace", newline=""))
-                for name in names
-            )
-            if split:
-                _split_beside(replay, split[0])
-            stats = write_reports(
-                config,
-                replay,
-                sla_log=log,
-                compliance=comp,
-                summary=page,
-                group_by=group_by,
-                sort_by=sort_by,
-                title="SLA replay",
-                subtitle=f"Configuration {args.config} · events {args.events}",
-                now=replay.now,
-                stats=replay.stats,
-            )
-        for name in names:
-            parts[name].replace(final[name])
-    except BaseException as e:  # a write error, or Ctrl-C: never leave a *.part file behind
-        for part in parts.values():
-            with contextlib.suppress(OSError):
-                part.unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise _FatalError(f"cannot write reports to {str(out_dir)!r}: {e.strerror or e}") from None
-        raise
-    return stats, final
+    with through_parts(out_dir, names) as parts, contextlib.ExitStack() as files:
+        log, comp, page, *split = (
+            files.enter_context(parts[name].open("w", encoding="utf-8", errors="replace", newline=""))
+            for name in names
+        )
+        if split:
+            _split_beside(replay, split[0])
+        stats = write_reports(
+            config,
+            replay,
+            sla_log=log,
+            compliance=comp,
+            summary=page,
+            group_by=group_by,
+            sort_by=sort_by,
+            title="SLA replay",
+            subtitle=f"Configuration {args.config} · events {args.events}",
+            now=replay.now,
+            stats=replay.stats,
+            columns=columns,
+            utc=bool(getattr(args, "utc", False)),
+        )
+    return stats, {name: out_dir / name for name in names}
 
 
 TIME_SPLIT_FILE = "time_split.csv"
@@ -521,15 +611,20 @@ def _summary_text(read: ReadStats, stats: ReplayStats, files: dict[str, Path]) -
     at = format_instant(stats.now) if stats.now else "-"
     decided = stats.met + stats.missed
     compliance = f"{stats.compliance_pct:.2f}%" if decided else "n/a (nothing decided)"
+    if "compliance.csv" not in files:
+        wrote = f"Wrote the SLA log to standard output ({_plural(stats.clocks, 'row')})\n"
+    else:
+        wrote = (
+            f"Wrote {files['sla_log.csv']} ({_plural(stats.clocks, 'row')}), {files['compliance.csv']}"
+            f" ({_plural(stats.compliance_rows, 'row')}), {files['summary.html']}"
+            + (f", {files[TIME_SPLIT_FILE]}" if TIME_SPLIT_FILE in files else "")
+            + "\n"
+        )
     return (
         f"Replayed {_plural(stats.tickets, 'ticket')} from {_plural(stats.events, 'event')} as of {at}"
         + (f" ({'; '.join(notes)})" if notes else "")
         + "\n"
         f"Clocks: {stats.clocks:,} ({stats.met:,} met, {stats.missed:,} missed, {stats.running:,} running;"
         f" {stats.cancelled:,} cancelled left out)\n"
-        f"Compliance: {compliance}\n"
-        f"Wrote {files['sla_log.csv']} ({_plural(stats.clocks, 'row')}), {files['compliance.csv']}"
-        f" ({_plural(stats.compliance_rows, 'row')}), {files['summary.html']}"
-        + (f", {files[TIME_SPLIT_FILE]}" if TIME_SPLIT_FILE in files else "")
-        + "\n"
+        f"Compliance: {compliance}\n" + wrote
     )

@@ -32,7 +32,7 @@ TICKET_FIELDS = frozenset(
     {
         "channel", "status", "priority", "tags", "department", "assignee", "assignee_status",
         "requester", "customer_group", "created_at", "updated_at", "deleted", "referrer_url",
-        "via_invitation", "last_message_by", "custom",
+        "via_invitation", "last_message_by", "custom", "subject",
     }
 )  # fmt: skip
 
@@ -40,10 +40,11 @@ TICKET_FIELDS = frozenset(
 TEXT_FIELDS = frozenset(
     {
         "channel", "status", "priority", "department", "assignee", "assignee_status", "requester",
-        "customer_group", "referrer_url", "last_message_by",
+        "customer_group", "referrer_url", "last_message_by", "subject",
     }
 )  # fmt: skip
-"""Ticket fields that hold a string (or null)."""
+"""Ticket fields that hold a string (or null). ``subject`` (the ticket's title) is shown in notice
+e-mails and, on request, in the SLA log; rules do not test it."""
 INSTANT_FIELDS = frozenset({"created_at", "updated_at"})
 """Ticket fields that hold an ISO 8601 instant with offset (or null)."""
 FLAG_FIELDS = frozenset({"deleted", "via_invitation"})

@@ -71,6 +71,7 @@ class Partial:
             (mine.by_level, theirs.by_level),
             (mine.by_department, theirs.by_department),
             (mine.by_metric, theirs.by_metric),
+            (mine.by_agent, theirs.by_agent),
         ):
             for key, tally in more.items():
                 table.setdefault(key, Tally()).merge(tally)
@@ -92,6 +93,7 @@ class Partial:
             "by_level": {k: _tally_out(t) for k, t in page.by_level.items()},
             "by_department": {k: _tally_out(t) for k, t in page.by_department.items()},
             "by_metric": {k: _tally_out(t) for k, t in page.by_metric.items()},
+            "by_agent": {k: _tally_out(t) for k, t in page.by_agent.items()},
             "counts": {n: getattr(page, n) for n in _PAGE_COUNTS},
             "top_n": page.top_n,
             "overdue": [_row_out(e.row) for e in page._overdue],
@@ -108,8 +110,8 @@ class Partial:
         _tallies_in(part.compliance, doc["compliance"])
         _tallies_in(page.days, doc["days"])
         page.total = _tally_in(doc["total"])
-        for name in ("by_level", "by_department", "by_metric"):
-            setattr(page, name, {str(k): _tally_in(v) for k, v in doc[name].items()})
+        for name in ("by_level", "by_department", "by_metric", "by_agent"):
+            setattr(page, name, {str(k): _tally_in(v) for k, v in doc.get(name, {}).items()})
         for name in _PAGE_COUNTS:
             setattr(page, name, int(doc["counts"][name]))
         for row in doc["overdue"]:

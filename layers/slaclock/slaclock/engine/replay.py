@@ -41,6 +41,7 @@ from slaclock.engine.policy import compile_policy
 from slaclock.engine.reports import (
     SLA_LOG_COLUMNS,
     ComplianceAccumulator,
+    SlaLogOptions,
     SlaLogRow,
     Tally,
     _text,
@@ -210,8 +211,12 @@ def write_reports(
     subtitle: str = "",
     now: datetime | None = None,
     stats: ReplayStats | None = None,
+    columns: SlaLogOptions | None = None,
+    utc: bool = False,
 ) -> ReplayStats:
     """Stream the views' SLA log rows to `sla_log`, then write `compliance` and the `summary` page.
+    `columns` adds the SLA log's optional columns (`reports.SlaLogOptions`; none by default); `utc`
+    shows the page's instants in UTC instead of each level's calendar zone.
 
     The SLA log is written as the views come, in their order, unless `sort_by` asks for a sort (see
     `reports.sort_sla_log`): then the rows are held in memory to be sorted. Compliance and the summary
@@ -223,11 +228,12 @@ def write_reports(
     stats = stats if stats is not None else ReplayStats(now=now)
     acc = ComplianceAccumulator(groups)
     page = SummaryAccumulator()
-    if isinstance(views, Replay) and not sort_keys:
+    extra = columns is not None and bool(columns.columns)
+    if isinstance(views, Replay) and not sort_keys and not extra:
         # The same rows, straight from the clocks' outcomes: no views, row objects or notices.
         sla_log.write(csv_line(SLA_LOG_COLUMNS))
         _write_outcomes(config, views, sla_log, acc, page, stats)
-        return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now)
+        return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now, utc)
 
     def rows() -> Iterator[SlaLogRow]:
         zones = {name: cal.timezone for name, cal in config.calendars.items()}
@@ -251,10 +257,10 @@ def write_reports(
                 yield row
 
     if sort_keys:
-        write_sla_log(sort_sla_log(rows(), sort_keys), sla_log)
+        write_sla_log(sort_sla_log(rows(), sort_keys), sla_log, columns)
     else:
-        write_sla_log(rows(), sla_log)
-    return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now)
+        write_sla_log(rows(), sla_log, columns)
+    return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now, utc)
 
 
 def _finish(
@@ -267,10 +273,11 @@ def _finish(
     title: str,
     subtitle: str,
     now: datetime | None,
+    utc: bool = False,
 ) -> ReplayStats:
     stats.compliance_rows = write_compliance(acc.rows(), compliance, groups)
     if summary is not None:
-        summary.write(render_summary(page, title=title, subtitle=subtitle, now=now or stats.now))
+        summary.write(render_summary(page, title=title, subtitle=subtitle, now=now or stats.now, utc=utc))
     return stats
 
 
@@ -308,7 +315,8 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
     # Decided clocks are first tallied by (day, department, agent if grouped by, level, metric), then
     # each of these tallies is merged (`Tally.merge`, exact) into the six the clocks count in:
     # compliance's (day, groups), the summary's day, total, level, department and metric. Bounded:
-    # flushed when full, and at the end.
+    # flushed when full, and at the end. The summary's per-agent tally is counted directly.
+    agent_tallies = page.by_agent
     tallies: dict[tuple[Any, ...], Tally] = {}
     write = sla_log.write
     line = sla_log_line
@@ -368,6 +376,10 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
                     _flush_tallies(tallies, acc, page, pick)
                 tally = tallies[key] = Tally()
             tally.add(status is _MET, micros)
+            agent_tally = agent_tallies.get(agent)
+            if agent_tally is None:
+                agent_tally = page.agent_tally(agent)
+            agent_tally.add(status is _MET, micros)
             if status is _MET:
                 continue
             # What SummaryAccumulator.add does with a missed row; the row is built only if kept.

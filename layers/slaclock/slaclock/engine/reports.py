@@ -24,9 +24,18 @@ Numbers, decided once for every writer (the S3 reports use the same functions):
 - ``compliance_pct`` = 100 × met / (met + missed), rounded half-up to two decimals and always written
   with two (``87.50``). A (day, group) with no decided clock is never emitted, so there is no 0/0.
 
-Text cells copied from tickets (``ticket_id``, ``requester``, ``department``, ``agent``) that begin with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading ``'`` so a spreadsheet does not run
-them as a formula (OWASP "CSV injection"); nothing else is altered.
+Optional SLA log columns (`SlaLogOptions`, off by default so today's columns stay byte for byte):
+appended after the thirteen columns, so a script reading columns by position keeps working, in this
+order: ``started_at_local``, ``due_at_local``, ``stopped_at_local`` (with a time zone: the instants in
+that IANA zone, ISO 8601 with their offset, ``2026-11-09T14:05:00+01:00``); ``business_time``,
+``remaining_time`` (human durations: business time in hours, minutes and seconds, ``26h 40m 05s``,
+``-1h 05m 00s`` when overdue; a business day is as long as the calendar's opening hours, so never
+"days"); ``subject`` (the ticket's subject); ``ticket_url`` (the link to the ticket in its helpdesk,
+from the source's ``ticket_url`` template; empty without one).
+
+Text cells copied from tickets (``ticket_id``, ``requester``, ``department``, ``agent``, ``subject``)
+that begin with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading ``'`` so a
+spreadsheet does not run them as a formula (OWASP "CSV injection"); nothing else is altered.
 """
 
 from __future__ import annotations
@@ -106,6 +115,7 @@ class SlaLogRow:
     remaining_seconds: float
     timezone: str = "UTC"
     decided_at: datetime | None = None
+    subject: str = ""
 
     @property
     def met(self) -> bool:
@@ -154,6 +164,7 @@ def clock_row(view: TicketView, clock: Clock, timezone: str) -> SlaLogRow:
         remaining_seconds=clock.remaining_seconds,
         timezone=timezone,
         decided_at=decided_at(status, clock.due_at, clock.stopped_at),
+        subject=_text(fields.get("subject")),
     )
 
 
@@ -315,16 +326,97 @@ def csv_line(cells: Iterable[str]) -> str:
     return ",".join(map(csv_text, cells)) + "\r\n"
 
 
-def write_sla_log(rows: Iterable[SlaLogRow], textfile: TextIO) -> int:
+@dataclass(frozen=True, slots=True)
+class SlaLogOptions:
+    """The optional SLA log columns (see the module docstring). `time_zone`: an IANA zone name for the
+    ``*_local`` columns; `human_durations`: ``business_time`` and ``remaining_time``; `subject`: the
+    ``subject`` column; `ticket_link`: ``link(ticket_id)`` for the ``ticket_url`` column
+    (`slaclock.engine.ticket_links.ticket_linker`). The default adds nothing."""
+
+    time_zone: str | None = None
+    human_durations: bool = False
+    subject: bool = False
+    ticket_link: Callable[[str], str] | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The extra columns, in order."""
+        out: list[str] = []
+        if self.time_zone:
+            out += ["started_at_local", "due_at_local", "stopped_at_local"]
+        if self.human_durations:
+            out += ["business_time", "remaining_time"]
+        if self.subject:
+            out.append("subject")
+        if self.ticket_link is not None:
+            out.append("ticket_url")
+        return tuple(out)
+
+
+def check_time_zone(name: str, path: str = "time_zone") -> str:
+    """`name` if it is an IANA time zone; raises `ReportError` naming `path` otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise ReportError(
+            [(path, f"unknown time zone {name!r} (an IANA name such as Europe/Paris)")]
+        ) from None
+    return name
+
+
+def human_business_time(seconds: float) -> str:
+    """A business duration to the second, in hours, minutes and seconds (``26h 40m 05s``, ``4m 00s``,
+    ``-1h 05m 00s``): a day of business time is as long as the opening hours, so it is never "days".
+    Whole seconds, truncated toward zero."""
+    total = int(abs(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    sign = "-" if seconds < 0 and total else ""
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{sign}{minutes}m {secs:02d}s"
+    return f"{sign}{secs}s"
+
+
+def sla_log_extra(row: SlaLogRow, options: SlaLogOptions) -> list[str]:
+    """The cells of `options.columns` for `row`."""
+    cells: list[str] = []
+    if options.time_zone:
+        zone = ZoneInfo(options.time_zone)
+        cells += [
+            "" if t is None else t.astimezone(zone).isoformat()
+            for t in (row.started_at, row.due_at, row.stopped_at)
+        ]
+    if options.human_durations:
+        cells += [human_business_time(row.business_seconds), human_business_time(row.remaining_seconds)]
+    if options.subject:
+        cells.append(_cell(row.subject))
+    if options.ticket_link is not None:
+        cells.append(_cell(options.ticket_link(row.ticket_id)))
+    return cells
+
+
+def sla_log_lines(rows: Iterable[SlaLogRow], options: SlaLogOptions | None = None) -> Iterator[str]:
+    """The log line of each row (`sla_log_row_line`), with `options`' columns appended when any."""
+    if options is None or not options.columns:
+        yield from map(sla_log_row_line, rows)
+        return
+    for row in rows:
+        yield sla_log_row_line(row)[:-2] + "," + csv_line(sla_log_extra(row, options))
+
+
+def write_sla_log(rows: Iterable[SlaLogRow], textfile: TextIO, options: SlaLogOptions | None = None) -> int:
     """Write the header and `rows` as they come (nothing is held); returns the number of rows.
+    `options` appends its columns (none by default).
 
     Open `textfile` with ``newline=""`` and ``encoding="utf-8"`` (as the csv module requires).
     """
     write = textfile.write
-    write(csv_line(SLA_LOG_COLUMNS))
+    write(csv_line(SLA_LOG_COLUMNS + (options.columns if options else ())))
     count = 0
-    for row in rows:
-        write(sla_log_row_line(row))
+    for line in sla_log_lines(rows, options):
+        write(line)
         count += 1
     return count
 
@@ -490,6 +582,12 @@ def _avg(total: int, count: int) -> float | None:
     if 2 * r > count or (2 * r == count and q % 2):
         q += 1
     return q / 1_000_000
+
+
+def mean_seconds(total_micros: int, count: int) -> float | None:
+    """The exact mean of `count` durations summing to `total_micros` microseconds, in seconds (the
+    compliance report's ``*_avg_seconds``); None when `count` is 0."""
+    return _avg(total_micros, count)
 
 
 def _seconds(micros: int, count: int) -> float | None:

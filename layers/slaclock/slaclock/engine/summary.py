@@ -7,7 +7,8 @@ per level, department and metric, and the `top_n` most overdue clocks in a bound
 
 What it shows: headline numbers (tickets, clocks, met, missed, still running, compliance), compliance per
 day as a bar chart (the day in each level's calendar time zone, as in compliance.csv), breaches by level,
-by department and by metric, and the longest overdue clocks. Every value from a ticket is HTML-escaped.
+by department and by metric, a table per agent (the ticket's assignee), and the longest overdue
+clocks. Every value from a ticket is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class SummaryAccumulator:
         self.by_level: dict[str, Tally] = {}
         self.by_department: dict[str, Tally] = {}
         self.by_metric: dict[str, Tally] = {}
+        self.by_agent: dict[str, Tally] = {}
         self.total = Tally()
         self.tickets = 0
         self.clocks = 0
@@ -78,17 +80,27 @@ class SummaryAccumulator:
         if not self.days.add(row, day):
             return
         met = row.met
-        self.count(met, micros_of(row.business_seconds), row.level, row.department, row.metric)
+        self.count(met, micros_of(row.business_seconds), row.level, row.department, row.metric, row.agent)
         if not met:
             if row.stopped_at is None:
                 self.running_missed += 1
             if self.top_n > 0:
                 self.note_overdue(_Overdue(row))
 
-    def count(self, met: bool, micros: int, level: str, department: str, metric: str) -> None:
+    def count(
+        self, met: bool, micros: int, level: str, department: str, metric: str, agent: str = ""
+    ) -> None:
         """The totals and breakdowns of one decided clock (what `add` counts after the daily tally)."""
         for tally in self.tallies(level, department, metric):
             tally.add(met, micros)
+        self.agent_tally(agent).add(met, micros)
+
+    def agent_tally(self, agent: str) -> Tally:
+        """The per-agent table's tally of `agent` (``""``: unassigned), created empty if new."""
+        tally = self.by_agent.get(agent)
+        if tally is None:
+            tally = self.by_agent[agent] = Tally()
+        return tally
 
     def tallies(self, level: str, department: str, metric: str) -> tuple[Tally, Tally, Tally, Tally]:
         """The total, and the breakdowns' tallies of `level`, `department` and `metric` (created empty

@@ -11,7 +11,11 @@ on a screen, a phone, in an e-mail client or on paper:
 - business durations are written in business hours and minutes (``26h 40m``), never as 24-hour "days"
   of business time; calendar durations (wall-clock time past due) are labelled as such;
 - the per-day table carries the same figures as compliance.csv, as the CSV writes them, in ``data-``
-  attributes, so a test can compare the page with the CSV cell by cell.
+  attributes, so a test can compare the page with the CSV cell by cell;
+- the per-agent table (the ticket's assignee; ``(unassigned)`` for none) gives each agent's decided,
+  met and missed clocks, compliance and met/missed business-time average, maximum and minimum over the
+  whole period, with the same figures in ``data-`` attributes in the CSV's number format (what
+  compliance.csv grouped by agent gives for one day; over several days its sums).
 
 Every value from a ticket is HTML-escaped.
 """
@@ -32,6 +36,7 @@ from slaclock.engine.reports import (
     compliance_record,
     format_instant,
     format_seconds,
+    mean_seconds,
 )
 
 if TYPE_CHECKING:
@@ -252,6 +257,63 @@ def _breakdown(title: str, label: str, table: Mapping[str, Tally], limit: int = 
     )
 
 
+_STATS = (
+    "met_avg_seconds", "met_max_seconds", "met_min_seconds",
+    "missed_avg_seconds", "missed_max_seconds", "missed_min_seconds",
+)  # fmt: skip
+
+
+def _tally_stats(t: Tally) -> dict[str, float | None]:
+    """A tally's met/missed average, maximum and minimum in seconds (`ComplianceRow`'s rounding)."""
+    return {
+        "met_avg_seconds": mean_seconds(t.met_sum, t.met),
+        "met_max_seconds": t.met_max / 1_000_000 if t.met else None,
+        "met_min_seconds": t.met_min / 1_000_000 if t.met else None,
+        "missed_avg_seconds": mean_seconds(t.missed_sum, t.missed),
+        "missed_max_seconds": t.missed_max / 1_000_000 if t.missed else None,
+        "missed_min_seconds": t.missed_min / 1_000_000 if t.missed else None,
+    }
+
+
+def _agent_table(table: Mapping[str, Tally], limit: int = 50) -> str:
+    """One row per agent, worst compliance first (ties: most missed, then name); every figure printed,
+    and in ``data-`` attributes as the CSVs write numbers."""
+    rows = sorted(table.items(), key=lambda kv: (kv[1].compliance_pct, -kv[1].missed, kv[0]))
+    if not rows:
+        return '<p class="empty">Nothing decided.</p>'
+    body = []
+    for name, t in rows[:limit]:
+        stats = _tally_stats(t)
+        attrs = " ".join(
+            [
+                f'data-agent="{_e(name)}"',
+                f'data-met="{t.met}"',
+                f'data-missed="{t.missed}"',
+                f'data-compliance_pct="{t.compliance_pct:.2f}"',
+                *(f'data-{k}="{format_seconds(v)}"' for k, v in stats.items()),
+            ]
+        )
+        body.append(
+            f"<tr {attrs}><td>{_e(name) if name else '<i>(unassigned)</i>'}</td>"
+            f"<td class=n>{t.decided}</td><td class=n>{t.met}</td><td class=n>{t.missed}</td>"
+            f"{_pct_cell(t.compliance_pct)}"
+            + "".join(f"<td class='n t'>{_business_or_dash(stats[k])}</td>" for k in _STATS)
+            + "</tr>"
+        )
+    more = (
+        f"<p class=empty>… and {len(rows) - limit} more (see compliance.csv with --group-by agent).</p>"
+        if len(rows) > limit
+        else ""
+    )
+    return (
+        '<table class="agents"><thead><tr><th>Agent</th><th class=n>Decided</th><th class=n>Met</th>'
+        "<th class=n>Missed</th><th class=n>Compliance</th><th class=n>Met avg</th><th class=n>Met max</th>"
+        "<th class=n>Met min</th><th class=n>Missed avg</th><th class=n>Missed max</th>"
+        f"<th class=n>Missed min</th></tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+        '<p class="note">Times are business time, in hours and minutes, over the whole period.</p>'
+    )
+
+
 def _overdue_table(rows: Sequence[SlaLogRow], now: datetime | None = None, utc: bool = False) -> str:
     """The longest overdue clocks: due instant in the level's zone, time past due in business time and
     in calendar time (to the stop, or to `now` for a clock still running)."""
@@ -352,6 +414,7 @@ def render_summary(
         f"{_breakdown('Breaches by department', 'Department', summary.by_department)}"
         f"{_breakdown('Breaches by metric', 'Metric', summary.by_metric)}"
         "</div>"
+        f'<h2>Each agent</h2><div class="panel">{_agent_table(summary.by_agent)}</div>'
         f'<h2>Longest overdue clocks</h2><div class="panel">'
         f"{_overdue_table(summary.longest_overdue(), now, utc)}"
         '<p class="note">Overdue, business time: time counted past the target in the level\'s opening '

@@ -16,7 +16,9 @@ A record that cannot be read raises `RecordError`; the command reports it with t
 from __future__ import annotations
 
 import importlib
+import io
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -139,8 +141,10 @@ def _dig(doc: Mapping[str, Any], dotted: str) -> Any:
 def read_file(
     path: Path, fmt: HistoryFormat, source: Source
 ) -> Iterator[tuple[str, list[Event] | RecordError]]:
-    """(position, events or the error) for every record of `path`. `OSError` if it cannot be read."""
-    with path.open("rb") as handle:
+    """(position, events or the error) for every record of `path` (``-``: standard input, read whole
+    first). `OSError` if it cannot be read."""
+    opened = io.BytesIO(sys.stdin.buffer.read()) if str(path) == "-" else path.open("rb")
+    with opened as handle:
         for where, record in records(handle, fmt):
             if isinstance(record, RecordError):
                 yield where, record

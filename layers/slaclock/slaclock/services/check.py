@@ -9,7 +9,9 @@
    already list as sent (`StoredTicket.notified`, a cache of the ledger), claims it in the
    `NoticeLedger` with a lease; only the claimer sends it: e-mail (SES), then `mark_sent`, then the
    EventBridge event and the step's signed outgoing webhook. A notice sent before is skipped, so a stale
-   firing (the ticket was answered, moved or deleted) sends nothing twice;
+   firing (the ticket was answered, moved or deleted) sends nothing twice. The claimed notices whose
+   steps fall in the same minute reach each person as ONE e-mail (`_send_emails`): a warning and an
+   escalation due together are one message for whoever both name, each notice still marked on its own;
 4. if an e-mail failed (`ServiceUnavailable`) or another check holds a lease, the notice stays
    claimed-but-unsent and the ticket's `retry_at` is set to the lease's end: the schedule is armed no
    later than that, and the sweeper's index sees it too. The retry re-claims it once the lease ended.
@@ -17,7 +19,8 @@
    with more recipients than one message carries is several messages: when SES refuses a later one
    (`PartialDelivery`), the addresses already e-mailed are recorded on the notice
    (`NoticeLedger.mark_delivered`) and the retry e-mails only the others, so each recipient gets it
-   once. A notice whose recipients resolve to no address (after the level's fallback for an
+   once; the same record covers a combined e-mail that went while another message of the same minute
+   was refused. A notice whose recipients resolve to no address (after the level's fallback for an
    unassigned ticket) is recorded as sent without an e-mail and counted in
    `CheckResult.unaddressed` (metric ``NoticesWithoutRecipient``, alarmed): retrying cannot help;
 5. saves the ticket (same state; new `next_check_at`, `retry_at`, `notified`; the clock records)
@@ -67,7 +70,13 @@ from slaclock.ports import (
     WebhookPoster,
 )
 from slaclock.scheduling import round_up_to_minute
-from slaclock.services.notify import DETAIL_TYPES, notice_detail, render_notice, resolve_recipients
+from slaclock.services.notify import (
+    DETAIL_TYPES,
+    Message,
+    notice_detail,
+    render_notices,
+    resolve_recipients,
+)
 
 log = logging.getLogger(__name__)
 
@@ -199,62 +208,131 @@ def _deliver_all(
 ) -> _Delivery:
     """Claim, send and record every owed notice not already known as sent (`notified`)."""
     out = _Delivery()
+    claimed: list[Notice] = []
     for notice in view.notices:
         if notice.key in notified:
             continue
         outcome = ports.ledger.claim(notice, now=now, lease=ports.lease)
         if outcome is ClaimOutcome.SENT:
             out.known_sent.add(notice.key)
-            continue
-        if outcome is ClaimOutcome.HELD:
+        elif outcome is ClaimOutcome.HELD:
+            out.pending.append(notice.key)
+        else:
+            claimed.append(notice)
+    emailed = _send_emails(ports, config, view, claimed, now)
+    for notice in claimed:
+        done = emailed[notice.key]
+        if done is None:
             out.pending.append(notice.key)
             continue
-        emailed = _send_email(ports, config, view, notice, now)
-        if emailed is None:
-            out.pending.append(notice.key)
-            continue
-        out.unaddressed += not emailed
+        out.unaddressed += not done
         ports.ledger.mark_sent(notice, now=now)
         out.sent.append(notice)
         out.integration_failures += _publish(ports, notice, now)
     return out
 
 
-def _send_email(
-    ports: CheckPorts, config: Config, view: TicketView, notice: Notice, now: datetime
-) -> bool | None:
-    """E-mail `notice`: True if done, False if it has no recipient at all (nothing to send), None if
-    the mailer refused (the notice stays claimed-but-unsent)."""
-    level = config.levels.get(notice.level)
-    unassigned = level.unassigned if level is not None else ()
-    recipients = resolve_recipients(notice.step.recipients, view.fields, config.leads, unassigned)
-    if not recipients:
-        log.error(
-            "notice has no e-mail recipient", extra={"ticket_id": notice.ticket_id, "notice": notice.key}
-        )
-        return False
-    if len(recipients) > MAX_RECIPIENTS_PER_MESSAGE:  # several messages: some may have gone already
-        done = ports.ledger.delivered(notice)
-        recipients = tuple(a for a in recipients if a.lower() not in done)
+def _send_emails(
+    ports: CheckPorts, config: Config, view: TicketView, claimed: list[Notice], now: datetime
+) -> dict[str, bool | None]:
+    """E-mail the `claimed` notices of one ticket; per notice key: True if every recipient got it,
+    False if it has no recipient at all (nothing to send), None if some did not (it stays
+    claimed-but-unsent; the addresses that got it are recorded with `NoticeLedger.mark_delivered`).
+
+    Notices whose steps fall in the same minute go to a person as ONE e-mail (`render_notices`): a
+    warning and an escalation due together are one message for whoever both name. The recipients of
+    the same set of notices share a message. A notice with more than one recipient may have been
+    delivered to some of them by an earlier attempt (another message failed): those are left out.
+    That record is read only for a notice that may have been split: more recipients than one message
+    carries, or another notice the ticket owes in the same minute (sent or not)."""
+    result: dict[str, bool | None] = {}
+    groups: dict[datetime, list[Notice]] = {}
+    for notice in claimed:
+        groups.setdefault(_minute(notice), []).append(notice)
+    owed_per_minute: dict[datetime, int] = {}
+    for notice in view.notices:
+        owed_per_minute[_minute(notice)] = owed_per_minute.get(_minute(notice), 0) + 1
+    for minute, notices in groups.items():
+        shared = owed_per_minute[minute] > 1
+        wanted, by_address = _addressees(ports, config, view, notices, result, shared)
+        messages: dict[tuple[str, ...], list[str]] = {}  # the notices' keys -> their addresses
+        for address, group in by_address.values():
+            messages.setdefault(tuple(n.key for n in group), []).append(address)
+        delivered: dict[str, set[str]] = {key: set() for key in wanted}
+        for keys, addresses in messages.items():
+            group = [n for n in notices if n.key in keys]
+            got = _mail(ports, render_notices(config, group, now, view.fields), addresses, view, keys)
+            for key in keys:
+                delivered[key] |= got
+        for notice in notices:
+            key = notice.key
+            if key not in wanted:
+                continue
+            if wanted[key] <= delivered[key]:
+                result[key] = True
+                continue
+            result[key] = None
+            if delivered[key]:
+                ports.ledger.mark_delivered(notice, delivered[key])
+    return result
+
+
+def _minute(notice: Notice) -> datetime:
+    return notice.step.at.replace(second=0, microsecond=0)
+
+
+def _addressees(
+    ports: CheckPorts,
+    config: Config,
+    view: TicketView,
+    notices: list[Notice],
+    result: dict[str, bool | None],
+    shared: bool,
+) -> tuple[dict[str, set[str]], dict[str, tuple[str, list[Notice]]]]:
+    """For `notices` (one minute's): the addresses (lower-cased) each still has to reach, and per
+    address its first spelling and the notices it gets. A notice without any recipient is set to
+    False in `result` and left out. `shared`: the ticket owes other notices in that minute."""
+    wanted: dict[str, set[str]] = {}
+    by_address: dict[str, tuple[str, list[Notice]]] = {}
+    for notice in notices:
+        level = config.levels.get(notice.level)
+        unassigned = level.unassigned if level is not None else ()
+        recipients = resolve_recipients(notice.step.recipients, view.fields, config.leads, unassigned)
         if not recipients:
-            return True
-    message = render_notice(config, notice, now, view.fields)
+            log.error(
+                "notice has no e-mail recipient", extra={"ticket_id": notice.ticket_id, "notice": notice.key}
+            )
+            result[notice.key] = False
+            continue
+        split = len(recipients) > MAX_RECIPIENTS_PER_MESSAGE or (shared and len(recipients) > 1)
+        done = ports.ledger.delivered(notice) if split else frozenset()
+        wanted[notice.key] = set()
+        for address in recipients:
+            if address.lower() not in done:
+                wanted[notice.key].add(address.lower())
+                by_address.setdefault(address.lower(), (address, []))[1].append(notice)
+    return wanted, by_address
+
+
+def _mail(
+    ports: CheckPorts, message: Message, addresses: list[str], view: TicketView, keys: tuple[str, ...]
+) -> set[str]:
+    """Send one e-mail; the addresses (lower-cased) that got it (all, some, or none)."""
     try:
-        ports.mailer.send(recipients, message.subject, message.text, message.html)
+        ports.mailer.send(addresses, message.subject, message.text, message.html)
     except PartialDelivery as exc:
-        ports.ledger.mark_delivered(notice, exc.delivered)
         log.warning(
             "e-mail accepted for some recipients only; the others will be retried",
-            extra={"ticket_id": notice.ticket_id, "notice": notice.key, "error": str(exc)},
+            extra={"ticket_id": view.ticket_id, "notices": list(keys), "error": str(exc)},
         )
-        return None
+        return {a.lower() for a in exc.delivered}
     except ServiceUnavailable as exc:
         log.warning(
-            "e-mail refused; the notice will be retried",
-            extra={"ticket_id": notice.ticket_id, "notice": notice.key, "error": str(exc)},
+            "e-mail refused; the notices will be retried",
+            extra={"ticket_id": view.ticket_id, "notices": list(keys), "error": str(exc)},
         )
-        return None
-    return True
+        return set()
+    return {a.lower() for a in addresses}
 
 
 def _publish(ports: CheckPorts, notice: Notice, now: datetime) -> int:

@@ -1,6 +1,7 @@
 """What a notice says and to whom: recipients resolution and the e-mail / integration renderings.
 
-Pure functions (no I/O). `run_check` (slaclock.services.check) calls them for every notice it claims.
+Pure functions (no I/O). `run_check` (slaclock.services.check) calls them for every notice it claims;
+`render_notices` renders several notices of one ticket due in the same minute as ONE e-mail.
 
 Recipients are tokens of the level's `notify` / `escalations` lists:
 
@@ -21,7 +22,7 @@ Addresses are deduplicated case-insensitively, first spelling kept, in token ord
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from zoneinfo import ZoneInfo
 from slaclock.engine.clocks import Notice, StepKind
 from slaclock.engine.config import Config
 from slaclock.engine.events import format_instant
+from slaclock.engine.ticket_links import ticket_linker
 
 DETAIL_TYPES: Mapping[StepKind, str] = {
     StepKind.WARNING: "SLA Warning",
@@ -144,44 +146,92 @@ def render_notice(
     config: Config, notice: Notice, now: datetime, fields: Mapping[str, Any] | None = None
 ) -> Message:
     """The e-mail for `notice` sent at `now`: ticket, its subject and requester when the ticket's
-    `fields` carry them, level, metric, step, due instant in the level's calendar time zone, and how
-    late (or how long until due, for a warning). Subject and requester are personal data: they go
-    into the e-mail to the people the step names, never into a log or an integration event."""
+    `fields` carry them, a link to the ticket in its helpdesk when its source has a ``ticket_url``,
+    level, metric, step, due instant in the level's calendar time zone, and how late (or how long
+    until due, for a warning). Subject and requester are personal data: they go into the e-mail to
+    the people the step names, never into a log or an integration event."""
+    return render_notices(config, (notice,), now, fields)
+
+
+def _headline(notice: Notice, metric: str, lateness: str) -> str:
+    kind = notice.step.kind
+    if kind is StepKind.WARNING:
+        return f"SLA warning: ticket {notice.ticket_id}, {metric} {lateness}"
+    if kind is StepKind.BREACH:
+        return f"SLA breached: ticket {notice.ticket_id}, {metric} {lateness}"
+    return f"SLA escalation {notice.step.index + 1}: ticket {notice.ticket_id}, {metric} {lateness}"
+
+
+def _step_rows(config: Config, notice: Notice, now: datetime) -> tuple[str, list[tuple[str, str]]]:
+    """One notice's headline and its rows (level, metric, step, due, status)."""
     metric = _METRIC_WORDS.get(notice.metric.value, notice.metric.value)
     level = config.levels.get(notice.level)
     timezone = config.calendars[level.calendar].timezone if level is not None else "UTC"
-    due = local_time(notice.due_at, timezone)
     lateness = _lateness(notice, now)
-    kind = notice.step.kind
-    if kind is StepKind.WARNING:
-        headline = f"SLA warning: ticket {notice.ticket_id}, {metric} {lateness}"
-    elif kind is StepKind.BREACH:
-        headline = f"SLA breached: ticket {notice.ticket_id}, {metric} {lateness}"
-    else:
-        headline = f"SLA escalation {notice.step.index + 1}: ticket {notice.ticket_id}, {metric} {lateness}"
-    rows = [("Ticket", notice.ticket_id)]
-    for name, label in (("subject", "Subject"), ("requester", "Requester")):
-        value = (fields or {}).get(name)
-        if isinstance(value, str) and value.strip():
-            rows.append((label, value.strip()))
-    rows += [
+    return _headline(notice, metric, lateness), [
         ("SLA level", notice.level),
         ("Metric", f"{metric} (cycle {notice.cycle})" if notice.cycle > 1 else metric),
         ("Step", notice.step.key),
-        ("Due", due),
+        ("Due", local_time(notice.due_at, timezone)),
         ("Status", lateness),
     ]
-    text = headline + "\n\n" + "\n".join(f"{name}: {value}" for name, value in rows) + "\n"
-    cells = "".join(
-        f"<tr><th align='left'>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>"
-        for name, value in rows
-    )
-    body = (
-        "<!doctype html><html><body>"
-        f"<p><strong>{html.escape(headline)}</strong></p><table>{cells}</table>"
-        "<p style='color:#666'>Sent by slaclock.</p></body></html>"
-    )
-    return Message(subject=headline, text=text, html=body)
+
+
+def render_notices(
+    config: Config, notices: Sequence[Notice], now: datetime, fields: Mapping[str, Any] | None = None
+) -> Message:
+    """One e-mail for one or several notices of ONE ticket sent together at `now` (a warning and an
+    escalation due to the same person at the same minute): the ticket's rows once (id, subject,
+    requester, link), then each notice's headline and rows in the given order. The subject is the
+    headlines joined with `` · ``; for one notice, exactly `render_notice`'s e-mail."""
+    if not notices:
+        raise ValueError("an e-mail needs at least one notice")
+    ticket_id = notices[0].ticket_id
+    ticket = [("Ticket", ticket_id)]
+    for name, label in (("subject", "Subject"), ("requester", "Requester")):
+        value = (fields or {}).get(name)
+        if isinstance(value, str) and value.strip():
+            ticket.append((label, value.strip()))
+    link = ticket_linker(config.sources)(ticket_id)
+    if link:
+        ticket.append(("Link", link))
+    parts = [_step_rows(config, n, now) for n in notices]
+    headlines = [h for h, _ in parts]
+    subject = " · ".join(headlines)
+
+    def text_rows(rows: list[tuple[str, str]]) -> str:
+        return "\n".join(f"{name}: {value}" for name, value in rows) + "\n"
+
+    def html_rows(rows: list[tuple[str, str]]) -> str:
+        cells = "".join(
+            f"<tr><th align='left'>{html.escape(name)}</th><td>"
+            + (
+                f"<a href='{html.escape(value, quote=True)}'>{html.escape(value)}</a>"
+                if name == "Link"
+                else html.escape(value)
+            )
+            + "</td></tr>"
+            for name, value in rows
+        )
+        return f"<table>{cells}</table>"
+
+    if len(parts) == 1:
+        ((headline, rows),) = parts
+        text = headline + "\n\n" + text_rows(ticket + rows)
+        body = f"<p><strong>{html.escape(headline)}</strong></p>{html_rows(ticket + rows)}"
+    else:
+        text = (
+            f"{len(parts)} SLA notices for ticket {ticket_id}\n\n"
+            + text_rows(ticket)
+            + "".join(f"\n{headline}\n" + text_rows(rows) for headline, rows in parts)
+        )
+        body = (
+            f"<p><strong>{len(parts)} SLA notices for ticket {html.escape(ticket_id)}</strong></p>"
+            + html_rows(ticket)
+            + "".join(f"<h3>{html.escape(headline)}</h3>{html_rows(rows)}" for headline, rows in parts)
+        )
+    page = f"<!doctype html><html><body>{body}<p style='color:#666'>Sent by slaclock.</p></body></html>"
+    return Message(subject=subject, text=text, html=page)
 
 
 def notice_detail(notice: Notice, now: datetime) -> dict[str, Any]:

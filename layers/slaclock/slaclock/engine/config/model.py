@@ -167,6 +167,9 @@ class Source:
     this source delivers, so tickets of two helpdesks never share an id (Freshdesk ticket 11 and Help
     Scout ticket 11 become ``11`` and ``hs-11``); at most 32 of ``[A-Za-z0-9_.:-]``. Ingest applies it
     once, right after the provider parsed the delivery; event ids are left as they are.
+    `ticket_url` (optional) is the template of a link to the ticket in the helpdesk, with the
+    placeholders ``{ticket_number}`` (the id as the helpdesk sent it, prefix removed) and
+    ``{ticket_id}`` (slaclock's id, prefix included); see `slaclock.engine.ticket_links`.
     """
 
     name: str
@@ -176,6 +179,7 @@ class Source:
     mapping: Mapping[str, str] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     ticket_prefix: str = ""
+    ticket_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,3 +234,5 @@ OPERATORS: tuple[str, ...] = (
 PROVIDERS: tuple[str, ...] = ("zendesk", "freshdesk", "liveagent", "intercom", "jira", "helpscout", "generic")
 REPORT_PERIODS: tuple[str, ...] = ("daily", "weekly", "monthly")
 REPORT_GROUPS: tuple[str, ...] = ("department", "agent", "level", "metric")
+TICKET_URL_FIELDS: tuple[str, ...] = ("ticket_number", "ticket_id")
+"""The placeholders of a source's `ticket_url` template."""

@@ -23,7 +23,7 @@ _NOTIFY_KEYS = ("warning", "breach")
 _ESCALATION_KEYS = ("at", "before_due", "after_due", "notify", "webhook")
 _RULE_KEYS = ("name", "when", "set_level", "stop")
 _PREDICATE_KEYS = ("field", "op", "value")
-_SOURCE_KEYS = ("provider", "secret", "mapping", "options", "ticket_prefix")
+_SOURCE_KEYS = ("provider", "secret", "mapping", "options", "ticket_prefix", "ticket_url")
 _SECRET_KEYS = ("ssm_parameter", "secrets_manager")
 _REPORT_KEYS = ("name", "period", "calendar", "group_by", "filters", "recipients")
 

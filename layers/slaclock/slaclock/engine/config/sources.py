@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,6 +10,7 @@ from slaclock.engine.config.model import (
     PROVIDERS,
     REPORT_GROUPS,
     REPORT_PERIODS,
+    TICKET_URL_FIELDS,
     Metric,
     ReportSubscription,
     Source,
@@ -100,6 +102,7 @@ class _Sources(_Shapes):
                 f"{path}.ticket_prefix",
                 f"must be at most 32 letters, digits, '-', '_', '.' or ':' (e.g. \"hs-\"), not {prefix!r}",
             )
+        ticket_url = self.ticket_url(d["ticket_url"], f"{path}.ticket_url") if "ticket_url" in d else None
         if len(self.errors) != before or not isinstance(provider, str):
             return None
         return Source(
@@ -110,7 +113,33 @@ class _Sources(_Shapes):
             mapping=mapping,
             options=dict(options),
             ticket_prefix=prefix,
+            ticket_url=ticket_url,
         )
+
+    def ticket_url(self, value: Any, path: str) -> str | None:
+        """A link template: an absolute http(s) URL whose only placeholders are `TICKET_URL_FIELDS`,
+        each written ``{name}`` (no format spec or conversion); ``{{`` and ``}}`` are literal braces."""
+        example = '"https://acme.zendesk.com/agent/tickets/{ticket_number}"'
+        if not isinstance(value, str) or not value.strip():
+            self.err(path, f"must be a URL template such as {example}, not {value!r}")
+            return None
+        if not value.startswith(("https://", "http://")) or any(c.isspace() for c in value):
+            self.err(path, f"must be an absolute http(s) URL without spaces, e.g. {example}: {value!r}")
+            return None
+        try:
+            parts = list(string.Formatter().parse(value))
+        except ValueError as e:
+            self.err(path, f"{e} in {value!r} (write a literal brace as {{{{ or }}}})")
+            return None
+        allowed = ", ".join("{" + f + "}" for f in TICKET_URL_FIELDS)
+        for _, field_name, spec, conversion in parts:
+            if field_name is None:
+                continue
+            if field_name not in TICKET_URL_FIELDS:
+                self.err(path, f"unknown placeholder {{{field_name}}}: the placeholders are {allowed}")
+            elif spec or conversion:
+                self.err(path, f"placeholder {{{field_name}}} takes no format or conversion")
+        return value
 
     def secret(self, value: Any, path: str) -> tuple[str | None, str | None]:
         shapes = "{ssm_parameter: /path} or {secrets_manager: arn-or-name}"

@@ -19,14 +19,16 @@ from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.engine.reports import (
     SLA_LOG_COLUMNS,
     ComplianceAccumulator,
+    SlaLogOptions,
     SlaLogRow,
     Tally,
     compliance_columns,
     compliance_record,
     csv_line,
-    sla_log_row_line,
+    sla_log_lines,
 )
 from slaclock.engine.summary import SummaryAccumulator, render_summary
+from slaclock.engine.ticket_links import ticket_linker
 from slaclock.ports import (
     ClockRecordStore,
     ConfigSource,
@@ -256,8 +258,10 @@ def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: date
             rows = stack.enter_context(
                 external_sort(rows, spec.sort, chunk_rows=ports.sort_chunk_rows, directory=ports.tmp_dir)
             )
-        lines = map(sla_log_row_line, rows)
-        ports.sink.put(keys["sla_log.csv"], csv_chunks(SLA_LOG_COLUMNS, lines, log_count), CSV_TYPE)
+        columns = sla_log_options(spec, config)
+        lines = sla_log_lines(rows, columns)
+        header = SLA_LOG_COLUMNS + columns.columns
+        ports.sink.put(keys["sla_log.csv"], csv_chunks(header, lines, log_count), CSV_TYPE)
         page.tickets = tickets.count()
     ports.sink.put(
         keys["compliance.csv"],
@@ -269,7 +273,9 @@ def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: date
         CSV_TYPE,
     )
     period = spec.period
-    html = render_summary(page, title=page_title(spec), now=now, subtitle=describe_period(period))
+    html = render_summary(
+        page, title=page_title(spec), now=now, subtitle=describe_period(period), utc=spec.utc
+    )
     ports.sink.put(keys["summary.html"], [html.encode("utf-8")], HTML_TYPE)
     total = page.total
     return {
@@ -284,6 +290,15 @@ def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: date
         "worst_department": _worst(page.by_department),
         "fingerprint": spec.fingerprint,
     }
+
+
+def sla_log_options(spec: ReportSpec, config: Config) -> SlaLogOptions:
+    """The SLA log's optional columns `spec` asks for (as `slaclock replay`'s options give them). The
+    ticket's subject is not offered: clock records do not keep it."""
+    link = ticket_linker(config.sources) if spec.ticket_links else None
+    return SlaLogOptions(
+        time_zone=spec.time_zone, human_durations=spec.durations == "human", ticket_link=link
+    )
 
 
 def page_title(spec: ReportSpec) -> str:

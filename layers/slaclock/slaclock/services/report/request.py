@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
@@ -17,6 +17,7 @@ from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.engine.reports import (
     ReportError,
     check_group_by,
+    check_time_zone,
     format_instant,
     parse_sort,
 )
@@ -55,6 +56,17 @@ def _comma_list(value: Any) -> Any:
     return value
 
 
+class SlaLogColumns(BaseModel):
+    """``"columns"``: the SLA log's optional columns, as `slaclock replay` offers them
+    (``--time-zone``, ``--durations human``, ``--ticket-links``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_zone: StrictStr | None = None
+    durations: Literal["seconds", "human"] = "seconds"
+    ticket_links: StrictBool = False
+
+
 class ReportRequestBody(BaseModel):
     """The body of ``POST /reports``. Only the shapes are checked here; `validate_request` checks the
     values against the configuration and lists every problem. `period` is a named period (a string)
@@ -72,6 +84,8 @@ class ReportRequestBody(BaseModel):
     link_expiry_seconds: StrictInt | None = None
     include_running: StrictBool = False
     title: StrictStr | None = Field(default=None, max_length=200)
+    columns: SlaLogColumns = Field(default_factory=SlaLogColumns)
+    utc: StrictBool = False
 
 
 def _path(loc: Sequence[Any], prefix: str = "") -> str:
@@ -236,6 +250,9 @@ def validate_request(
     if not 1 <= expiry <= MAX_LINK_SECONDS:
         errors.append(("link_expiry_seconds", f"{expiry} is outside 1 .. {MAX_LINK_SECONDS} s (7 days, the "
                                               "longest a report link can live)"))  # fmt: skip
+    columns = body.columns
+    if columns.time_zone is not None:
+        _engine_check(errors, lambda z: check_time_zone(z, "columns.time_zone"), columns.time_zone)
     if errors or period is None:
         raise ReportRequestError(errors or [("period", "invalid")])
     return ReportSpec(
@@ -248,4 +265,8 @@ def validate_request(
         recipients=tuple(dict.fromkeys(body.recipients)),
         link_expiry_seconds=expiry,
         include_running=body.include_running,
+        time_zone=columns.time_zone,
+        durations=columns.durations,
+        ticket_links=columns.ticket_links,
+        utc=body.utc,
     )

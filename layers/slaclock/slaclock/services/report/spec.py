@@ -231,6 +231,14 @@ class ReportSpec:
     recipients: tuple[str, ...] = ()
     link_expiry_seconds: int = MAX_LINK_SECONDS
     include_running: bool = False
+    time_zone: str | None = None
+    """The SLA log's ``*_local`` columns in this IANA zone (`reports.SlaLogOptions`); None: none."""
+    durations: str = "seconds"
+    """``human`` adds ``business_time`` and ``remaining_time`` to the SLA log."""
+    ticket_links: bool = False
+    """Adds ``ticket_url`` (the sources' ``ticket_url`` templates) to the SLA log."""
+    utc: bool = False
+    """The summary page's instants in UTC instead of each level's calendar zone."""
 
     @property
     def prefix(self) -> str:
@@ -262,6 +270,10 @@ class ReportSpec:
             "recipients": list(self.recipients),
             "link_expiry_seconds": self.link_expiry_seconds,
             "include_running": self.include_running,
+            "time_zone": self.time_zone,
+            "durations": self.durations,
+            "ticket_links": self.ticket_links,
+            "utc": self.utc,
         }
 
     @classmethod
@@ -277,6 +289,10 @@ class ReportSpec:
             recipients=tuple(d.get("recipients", ())),
             link_expiry_seconds=int(d.get("link_expiry_seconds", MAX_LINK_SECONDS)),
             include_running=bool(d.get("include_running", False)),
+            time_zone=d.get("time_zone"),
+            durations=str(d.get("durations", "seconds")),
+            ticket_links=bool(d.get("ticket_links", False)),
+            utc=bool(d.get("utc", False)),
         )
 
 
