@@ -145,7 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument(
         "provider",
         metavar="PROVIDER",
-        help="zendesk (ticket audits), jira (issues with changelog), helpscout (conversations)",
+        help="zendesk (ticket audits), jira (issues with changelog), helpscout (conversations with"
+        " threads), freshdesk (tickets with conversations), intercom (conversations with parts)",
     )
     i.add_argument("files", nargs="+", metavar="FILE", help="API response pages: JSON or JSON Lines")
     _config_option(i, False, "configuration whose source gives options and ticket_prefix")
