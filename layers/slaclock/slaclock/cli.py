@@ -173,7 +173,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         required=True,
         metavar="DIR",
-        help="output directory (created; changes.csv, compliance_diff.csv)",
+        help="output directory (created; changes.csv, compliance_diff.csv, notices_diff.csv, diff.html)",
     )
     d.add_argument("--now", metavar="T", help="ISO 8601 instant (default: the latest event)")
     d.add_argument("--group-by", default="", metavar="FIELDS", help="department,agent,level,metric")
