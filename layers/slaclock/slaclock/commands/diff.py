@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
-import os
 import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -35,7 +33,7 @@ from pathlib import Path
 from typing import TextIO
 
 from slaclock.engine.errors import SlaclockError, ValidationError
-from slaclock.engine.events import Event, parse_event
+from slaclock.engine.events import Event
 from slaclock.engine.policy_diff import CHANGE_COLUMNS, NOTICE_KINDS, ClockChange, PolicyDiff, Side
 from slaclock.engine.replay import group_by_ticket, latest_instant
 from slaclock.engine.reports import check_group_by, compliance_record
@@ -155,11 +153,7 @@ def _tickets(
 
     def partitions() -> Iterator[list[Event]]:
         for part in range(parts):
-            name = os.path.join(tmp, f"0-{part}.jsonl")
-            with open(name, "rb") as f:
-                tickets = group_by_ticket(parse_event(json.loads(line)) for line in f)
-            os.unlink(name)
-            yield from tickets.values()
+            yield from group_by_ticket(_stream.read_partition(_stream.partition_files(tmp, part, 1))).values()
 
     return done.latest, partitions()
 
