@@ -110,8 +110,9 @@ _MICROSECOND = timedelta(microseconds=1)
 _LENGTH = struct.Struct("<I")
 _TYPES = {t.value: t for t in EventType}
 _SET = tuple(Event.__dict__[name].__set__ for name in ("id", "ticket_id", "type", "at", "ticket"))
-SPILL_EVENTS = 16_384
-"""Parsed events a splitting worker holds for all its partitions before writing them out."""
+SPILL_EVENTS = 256
+"""Parsed events a splitting worker holds for all its partitions before writing them out (at least 64
+a partition): small chunks keep the buffered objects in the processor's caches."""
 
 
 def _spill(handle: IO[bytes], records: list[tuple[Any, ...]]) -> None:
