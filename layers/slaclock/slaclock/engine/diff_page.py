@@ -13,11 +13,10 @@ from a ticket or a configuration is HTML-escaped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from slaclock.engine.policy_diff import NOTICE_KINDS, ClockChange, PolicyDiff, Side
 from slaclock.engine.reports import ComplianceRow, format_instant
-from slaclock.engine.summary_page import _CSS, _card, _e, _label_days, _pct_class, _status
+from slaclock.engine.summary_page import _CSS, _card, _day_axis, _e, _grid, _pct_class, _status
 
 MAX_ROWS = 500
 """Changed cycles listed on the page."""
@@ -60,13 +59,7 @@ def _chart(old: Sequence[ComplianceRow], new: Sequence[ComplianceRow]) -> str:
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="Compliance per day under each policy" '
         'style="width:100%;height:auto">'
     ]
-    for tick in (0, 25, 50, 75, 100):
-        y = top + plot_h * (1 - tick / 100)
-        parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e3e8ee"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
-            f'fill="#5a6776">{tick}%</text>'
-        )
+    parts.append(_grid(width, left, right, top, plot_h))
     for day in dates:
         offset = (day - first).days
         for i, (side, rows, color) in enumerate((("old", a, _OLD), ("new", b, _NEW))):
@@ -88,13 +81,7 @@ def _chart(old: Sequence[ComplianceRow], new: Sequence[ComplianceRow]) -> str:
                     f'<text x="{x + bar / 2:.1f}" y="{y - 4:.1f}" font-size="9" text-anchor="middle" '
                     f'fill="#1d2733">{row.compliance_pct:.0f}%</text>'
                 )
-    for offset in _label_days(first, span):
-        d = date.fromordinal(first.toordinal() + offset)
-        x = left + offset * slot + slot / 2
-        parts.append(
-            f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle" '
-            f'fill="#5a6776">{_e(d.strftime("%a %d %b") if span <= 14 else d.isoformat())}</text>'
-        )
+    parts.append(_day_axis(first, span, left, slot, height))
     parts.append("</svg>")
     return "".join(parts)
 
