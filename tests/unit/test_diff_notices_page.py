@@ -211,3 +211,17 @@ def test_the_examples_compare_without_error(tmp_path):
     notices = _rows(out / "notices_diff.csv")
     assert all(r["old"] == r["new"] and r["delta"] == "+0" for r in notices)
     assert sum(int(r["old"]) for r in notices) > 0  # the sample does send notices
+
+
+def test_an_empty_history_compares_to_nothing_as_replay_does(files, tmp_path):
+    old, new, _ = files
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["diff", "--config", str(old), "--config", str(new), "--events", str(empty), "--out", str(out)]
+    assert main([*argv, "--quiet"]) == 0
+    assert _rows(out / "changes.csv") == [] and _rows(out / "compliance_diff.csv") == []
+    assert {r["kind"]: (r["old"], r["new"]) for r in _rows(out / "notices_diff.csv")} == {
+        "warning": ("0", "0"), "breach": ("0", "0"), "escalation": ("0", "0"),
+    }  # fmt: skip
+    assert "No event" in (out / "diff.html").read_text(encoding="utf-8")

@@ -111,10 +111,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     with temporary_directory() as tmp:
         latest, tickets = _tickets(Path(args.events), args.strict, progress.note, tmp)
-        at = now if now is not None else latest
-        if at is None:
-            raise _FatalError(f"no event in {args.events!r}: nothing to compare")
-        diff = PolicyDiff(old_config, new_config, at, group_by)
+        diff = PolicyDiff(old_config, new_config, now if now is not None else latest, group_by)
         found = [change for events in tickets for change in diff.ticket(events)]
     found.sort(key=lambda c: c.order)
     _write(Path(args.out), diff, found, group_by, args.config)

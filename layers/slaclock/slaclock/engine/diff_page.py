@@ -169,7 +169,8 @@ def render_diff(
     shown = changes[:MAX_ROWS]
     old_days, new_days = diff.old.daily(), diff.new.daily()
     moved = ", ".join(f"{k} {v:,}" for k, v in sorted(diff.moved.items())) or "none"
-    sub = f"Clocks as of {format_instant(diff.now)} · {total:,} changed cycles ({moved})"
+    as_of = f"Clocks as of {format_instant(diff.now)}" if diff.now is not None else "No event"
+    sub = f"{as_of} · {total:,} changed cycles ({moved})"
     legend = (
         f'<div class="legend"><span><i style="background:{_OLD}"></i>old: {_e(old_name)}</span>'
         f'<span><i style="background:{_NEW}"></i>new: {_e(new_name)}</span></div>'

@@ -111,7 +111,9 @@ _Outcome = tuple[str, str, str]  # status, level, due instant (as the SLA log wr
 class PolicyDiff:
     """Both policies' evaluation of each ticket at `now`, compared (see the module docstring)."""
 
-    def __init__(self, old: Config, new: Config, now: datetime, group_by: str | Sequence[str] = ()) -> None:
+    def __init__(
+        self, old: Config, new: Config, now: datetime | None, group_by: str | Sequence[str] = ()
+    ) -> None:
         self.now = now
         self.configs = (old, new)
         self._policies = (compile_policy(old), compile_policy(new))
@@ -124,8 +126,11 @@ class PolicyDiff:
         """How many cycles changed, by `ClockChange.change`."""
 
     def ticket(self, events: Sequence[Event]) -> list[ClockChange]:
-        """Evaluate one ticket's events under both policies; its changed cycles, by (metric, cycle)."""
+        """Evaluate one ticket's events under both policies; its changed cycles, by (metric, cycle).
+        With no `now` (an event set without events) there is nothing to evaluate."""
         now = self.now
+        if now is None:
+            return []
         kept = [e for e in events if e.at <= now]
         self.events += len(kept)
         self.events_after_now += len(events) - len(kept)
@@ -191,8 +196,8 @@ def compare(
     changes in (ticket id, metric, cycle) order."""
     tickets = group_by_ticket(events)
     at = now if now is not None else latest_instant(e for evs in tickets.values() for e in evs)
-    diff = PolicyDiff(old, new, at if at is not None else datetime.min, group_by)
-    changes = [c for evs in tickets.values() for c in diff.ticket(evs)] if at is not None else []
+    diff = PolicyDiff(old, new, at, group_by)
+    changes = [c for evs in tickets.values() for c in diff.ticket(evs)]
     return diff, sorted(changes, key=_order)
 
 
