@@ -13,6 +13,7 @@ each answer checked against the OpenAPI document (`conforms`).
 from __future__ import annotations
 
 import copy
+import csv
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -23,11 +24,11 @@ from urllib.parse import quote, urlencode
 
 import pytest
 import yaml
+from slaclock import cli
 from slaclock.adapters.config_file import load_config_file
 from slaclock.adapters.config_store import S3ConfigStore
 from slaclock.adapters.dynamodb import DynamoEventStore, DynamoNoticeLedger, DynamoTicketStore
 from slaclock.engine.clocks import evaluate, replay_ticket
-from slaclock.engine.diff import changes, period_compliance, replay_side
 from slaclock.engine.events import format_instant, parse_event
 from slaclock.engine.policy import compile_policy
 from slaclock.engine.timeline import build_timeline
@@ -225,7 +226,8 @@ def test_the_timeline_is_build_timeline_with_the_ledger_notices_merged(loaded, a
     assert admin("GET", "/admin/tickets/no-such-ticket/timeline")[0] == 404
 
 
-def test_the_dry_run_is_slaclock_diff_over_the_periods_tickets_and_stores_nothing(loaded, aws):
+def test_the_dry_run_is_slaclock_diff_over_the_periods_tickets_and_stores_nothing(loaded, aws, tmp_path):
+    tmp = tmp_path
     admin, events = loaded
     doc = yaml.safe_load((ROOT / "examples" / "sla.yaml").read_text())
     proposed = copy.deepcopy(doc)
@@ -239,19 +241,33 @@ def test_the_dry_run_is_slaclock_diff_over_the_periods_tickets_and_stores_nothin
     body = {"config": proposed, "from": format_instant(start), "to": format_instant(end)}
     status, _, answer = admin("POST", "/admin/config/dry-run", body)
     assert status == 200, answer
-    # the same comparison slaclock diff makes, over the same tickets' events
-    config = load_config_file(ROOT / "examples" / "sla.yaml")
-    from slaclock.adapters.config_file import validate_document
-
+    # the same comparison `slaclock diff` writes, over the same tickets' events (the command, run on a file)
     chosen = [e for t in sorted(events) for e in events[t]]  # every loaded ticket has a clock in the period
-    old, new = replay_side(config, chosen, NOW, ()), replay_side(validate_document(proposed), chosen, NOW, ())
-    expected = list(changes(old, new))
+    (tmp / "events.jsonl").write_text("".join(json.dumps(e.to_dict()) + "\n" for e in chosen))
+    (tmp / "new.yaml").write_text(yaml.safe_dump(proposed))
+    argv = ["diff", "--config", str(ROOT / "examples" / "sla.yaml"), "--config", str(tmp / "new.yaml"),
+            "--events", str(tmp / "events.jsonl"), "--out", str(tmp / "diff"), "--now", format_instant(NOW),
+            "--quiet"]  # fmt: skip
+    assert cli.main(argv) == 0
+    expected = list(csv.DictReader((tmp / "diff" / "changes.csv").open(encoding="utf-8", newline="")))
     assert answer["changes_total"] == len(expected) > 0
-    assert [(c["ticket_id"], c["metric"], str(c["cycle"]), c["change"]) for c in answer["changes"]] == [
-        r[:4] for r in expected
-    ]
-    assert answer["before"] == period_compliance(old, start, end)
-    assert answer["after"] == period_compliance(new, start, end)
+    assert [{k: str(v) for k, v in c.items()} for c in answer["changes"]] == expected
+    # before/after: the cycles of each policy's own replay (its SLA log) decided in the period
+    for side, path in (("before", ROOT / "examples" / "sla.yaml"), ("after", tmp / "new.yaml")):
+        assert cli.main(["replay", "--config", str(path), "--events", str(tmp / "events.jsonl"),
+                         "--out", str(tmp / side), "--now", format_instant(NOW), "--quiet"]) == 0  # fmt: skip
+        decided = Counter()
+        for row in csv.DictReader((tmp / side / "sla_log.csv").open(encoding="utf-8", newline="")):
+            at = (
+                row["stopped_at"]
+                if row["status"] == "met"
+                else row["due_at"]
+                if row["status"] == "missed"
+                else ""
+            )
+            if at and start <= datetime.fromisoformat(at) < end:
+                decided[row["status"]] += 1
+        assert (answer[side]["met"], answer[side]["missed"]) == (decided["met"], decided["missed"])
     assert answer["after"]["missed"] > answer["before"]["missed"]
     assert answer["tickets"] == len(events)
     assert aws.client("dynamodb").scan(TableName=aws.table)["Count"] == before_items

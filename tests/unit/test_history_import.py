@@ -257,9 +257,9 @@ def test_stdout_is_the_default_output(capsys):
     ("argv", "code", "message"),
     [
         (
-            ["freshdesk", str(ZENDESK)],
+            ["liveagent", str(ZENDESK)],
             2,
-            "cannot import 'freshdesk' history (importable: zendesk, jira, helpscout)",
+            "cannot import 'liveagent' history (importable: zendesk, jira, helpscout, freshdesk, intercom)",
         ),
         (["zendesk", "missing.json"], 1, "cannot read"),
         (["zendesk", str(ZENDESK), "--config", "CONFIG", "--source", "nope"], 1, "defines no source 'nope'"),

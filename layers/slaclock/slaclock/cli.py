@@ -178,7 +178,8 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument(
         "provider",
         metavar="PROVIDER",
-        help="zendesk (ticket audits), jira (issues with changelog), helpscout (conversations)",
+        help="zendesk (ticket audits), jira (issues with changelog), helpscout (conversations with"
+        " threads), freshdesk (tickets with conversations), intercom (conversations with parts)",
     )
     i.add_argument(
         "files", nargs="+", metavar="FILE", help="API response pages: JSON or JSON Lines ('-': stdin)"
@@ -207,7 +208,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         required=True,
         metavar="DIR",
-        help="output directory (created; changes.csv, compliance_diff.csv)",
+        help="output directory (created; changes.csv, compliance_diff.csv, notices_diff.csv, diff.html)",
     )
     d.add_argument("--now", metavar="T", help="ISO 8601 instant (default: the latest event)")
     d.add_argument("--group-by", default="", metavar="FIELDS", help="department,agent,level,metric")

@@ -1,13 +1,15 @@
 """The streamed replay of a JSON Lines file: memory bounded by a partition, not the file; every core.
 
 1. **Split** (one task per worker, on a byte range of the file each): every line is read and checked
-   as in a whole-file replay (`replay._read_lines`), and a valid event's line is copied, unchanged, to
-   one of `parts` partition files in a private temporary directory, chosen by a hash of its ticket id
-   (so a ticket's events all land together). The latest event's instant, the default `now`, is found
-   on the way. With ``--shard K/N`` only the events of shard K's tickets are kept.
-2. **Fold** (one task per partition): the partition's events are parsed again and replayed by
-   `engine.partial.fold` at the one `now`; each ticket's SLA log lines go to the partition's rows file
-   with the ticket's sort key, in ticket order; the aggregates come back.
+   as in a whole-file replay (`replay._read_lines`), and a valid event goes, as the values it was
+   parsed into (`marshal`, see `_spill`), to one of `parts` partition files in a private temporary
+   directory, chosen by a hash of its ticket id (so a ticket's events all land together). The latest
+   event's instant, the default `now`, is found on the way. With ``--shard K/N`` only the events of
+   shard K's tickets are kept.
+2. **Fold** (one task per partition): the partition's events are loaded back (`read_partition`: no
+   second JSON parse or validation) and replayed by `engine.partial.fold` at the one `now`; each
+   ticket's SLA log lines go to the partition's rows file with the ticket's sort key, in ticket order;
+   the aggregates come back.
 3. **Merge**: the rows files are merged by key (`heapq.merge`) into ``sla_log.csv``, which is therefore
    in the order of the whole-file replay; the aggregates merge exactly into compliance and the summary.
 
@@ -25,15 +27,17 @@ import gc
 import hashlib
 import heapq
 import json
+import marshal
 import math
 import multiprocessing
 import os
+import struct
 import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,7 +50,7 @@ from slaclock.commands.replay import (
     _load_config,
     _read_lines,
 )
-from slaclock.engine.events import Event, parse_event
+from slaclock.engine.events import Event, EventType
 from slaclock.engine.partial import Partial, finish, fold
 from slaclock.engine.replay import ReplayStats
 from slaclock.engine.reports import SLA_LOG_COLUMNS, format_instant
@@ -97,6 +101,59 @@ def is_json_lines(path: Path) -> bool:
     except OSError as e:
         raise _FatalError(f"cannot read events file {str(path)!r}: {e.strerror or e}") from None
     return not head.startswith(b"[")
+
+
+# ------------------------------------------------------------------------------------------------- spill
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_LENGTH = struct.Struct("<I")
+_TYPES = {t.value: t for t in EventType}
+_SET = tuple(Event.__dict__[name].__set__ for name in ("id", "ticket_id", "type", "at", "ticket"))
+SPILL_EVENTS = 256
+"""Parsed events a splitting worker holds for all its partitions before writing them out (at least 64
+a partition): small chunks keep the buffered objects in the processor's caches."""
+
+
+def _spill(handle: IO[bytes], records: list[tuple[Any, ...]]) -> None:
+    """Append a chunk of events, as ``(id, ticket_id, type, at in UTC microseconds since the epoch,
+    ticket fields)`` tuples, to a partition file: its byte length, then `marshal`'s encoding (exact for
+    every value JSON decodes into: str, int of any size, float, bool, None, list, dict)."""
+    blob = marshal.dumps(records)
+    handle.write(_LENGTH.pack(len(blob)))
+    handle.write(blob)
+
+
+def read_partition(names: Iterable[str], *, remove: bool = True) -> list[Event]:
+    """The events spilled to the partition files `names` (each written by `_spill`), in the order
+    written, rebuilt as the very `Event`s they were parsed into (equal field by field); the files
+    are deleted once read unless `remove` is False."""
+    events: list[Event] = []
+    add = events.append
+    new = object.__new__
+    set_id, set_ticket_id, set_type, set_at, set_ticket = _SET
+    types, epoch, micro = _TYPES, _EPOCH, _MICROSECOND
+    unpack = _LENGTH.unpack_from
+    loads = marshal.loads
+    for name in names:
+        with open(name, "rb") as f:
+            data = memoryview(f.read())
+        if remove:
+            os.unlink(name)
+        at = 0
+        while at < len(data):
+            (size,) = unpack(data, at)
+            at += 4
+            for ev_id, ticket_id, ev_type, micros, ticket in loads(data[at : at + size]):
+                event = new(Event)
+                set_id(event, ev_id)
+                set_ticket_id(event, ticket_id)
+                set_type(event, types[ev_type])
+                set_at(event, epoch + micros * micro)
+                set_ticket(event, ticket)
+                add(event)
+            at += size
+    return events
 
 
 # ------------------------------------------------------------------------------------------------- split
@@ -157,24 +214,33 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
         with contextlib.ExitStack() as stack:
             handle = stack.enter_context(open(path, "rb"))  # noqa: SIM115 - closed by the stack
             files = [
-                stack.enter_context(open(os.path.join(tmp, f"{worker}-{p}.jsonl"), "wb", buffering=buffer))  # noqa: SIM115
+                stack.enter_context(open(os.path.join(tmp, f"{worker}-{p}.bin"), "wb", buffering=buffer))  # noqa: SIM115
                 for p in range(parts)
             ]
             lines = _Range(handle, start, end)
             latest: datetime | None = None
+            pending: list[list[tuple[Any, ...]]] = [[] for _ in range(parts)]
+            chunk = max(64, SPILL_EVENTS // parts)
+            epoch, micro, crc32 = _EPOCH, _MICROSECOND, zlib.crc32
 
             def append(event: Event) -> None:
                 nonlocal latest
                 out.events += 1
-                if latest is None or event.at > latest:
-                    latest = event.at
-                h = zlib.crc32(event.ticket_id.encode("utf-8", "surrogatepass"))
+                at = event.at
+                if latest is None or at > latest:
+                    latest = at
+                h = crc32(event.ticket_id.encode("utf-8", "surrogatepass"))
                 if shard is not None:
                     if h % shard.count != shard.index:
                         return
                     h //= shard.count
-                raw = lines.last
-                files[h % parts].write(raw if raw.endswith(b"\n") else raw + b"\n")
+                p = h % parts
+                held = pending[p]
+                micros = (at - epoch) // micro
+                held.append((event.id, event.ticket_id, event.type.value, micros, event.ticket))
+                if len(held) >= chunk:
+                    _spill(files[p], held)
+                    held.clear()
 
             def malformed(number: int, e: ValueError) -> None:
                 if strict:
@@ -194,6 +260,9 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
                     stats,
                     bom=start == 0,
                 )
+            for p, held in enumerate(pending):
+                if held:
+                    _spill(files[p], held)
             out.latest = latest
     finally:
         if collecting:
@@ -216,15 +285,11 @@ def _fold(task: tuple[str, int, int, datetime | None, tuple[str, ...]]) -> dict[
     """Replay partition `part` (its files from every splitting worker) into ``rows-P.jsonl``; the
     aggregates as `Partial.to_dict` (plain values, to cross the process boundary)."""
     tmp, part, workers, now, group_by = task
-    events: list[Event] = []
     collecting = gc.isenabled()
     gc.disable()
+    events: list[Event] = []
     try:
-        for worker in range(workers):
-            name = os.path.join(tmp, f"{worker}-{part}.jsonl")
-            with open(name, "rb") as f:
-                events.extend(parse_event(json.loads(line)) for line in f)
-            os.unlink(name)
+        events = read_partition(partition_files(tmp, part, workers))
         with open(os.path.join(tmp, f"rows-{part}.jsonl"), "w", encoding="ascii") as rows:
             write = rows.write
             dumps = json.dumps
@@ -239,6 +304,11 @@ def _fold(task: tuple[str, int, int, datetime | None, tuple[str, ...]]) -> dict[
         if collecting:
             gc.enable()
     return result.to_dict()
+
+
+def partition_files(tmp: str, part: int, workers: int) -> list[str]:
+    """The files of partition `part`: one from each splitting worker."""
+    return [os.path.join(tmp, f"{worker}-{part}.bin") for worker in range(workers)]
 
 
 def _keyed_rows(name: str | Path, expected: int | None = None) -> Iterator[list[Any]]:

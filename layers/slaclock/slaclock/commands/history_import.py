@@ -1,7 +1,8 @@
 """`slaclock import PROVIDER FILE... [--config FILE] [--source NAME] [--out FILE|-] [--strict]`
 
 Turns a helpdesk's own history export (see `slaclock.history`: Zendesk ticket audits, Jira issues
-with changelog and comments, Help Scout conversations with threads) into canonical events, one JSON
+with changelog and comments, Help Scout conversations with threads, Freshdesk tickets with
+conversations, Intercom conversations with parts) into canonical events, one JSON
 document per line: the input of ``slaclock replay --events``. `--out` defaults to ``-`` (standard
 output); a file is written as ``FILE.part`` and renamed once complete, so a failed import leaves no
 half file behind.

@@ -152,13 +152,7 @@ def _chart(days: Sequence[ComplianceRow]) -> str:
         f'<svg viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="Compliance per day" style="width:100%;height:auto">'
     ]
-    for tick in (0, 25, 50, 75, 100):
-        y = top + plot_h * (1 - tick / 100)
-        parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e3e8ee"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
-            f'fill="#5a6776">{tick}%</text>'
-        )
+    parts.append(_grid(width, left, right, top, plot_h))
     for row in days:
         offset = (row.date - first).days
         x = left + offset * slot + (slot - bar) / 2
@@ -178,6 +172,27 @@ def _chart(days: Sequence[ComplianceRow]) -> str:
                 f'<text x="{cx:.1f}" y="{height - 24}" font-size="10" text-anchor="middle" '
                 f'fill="#5a6776">n={row.met + row.missed}</text>'
             )
+    parts.append(_day_axis(first, span, left, slot, height))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _grid(width: int, left: int, right: int, top: int, plot_h: int) -> str:
+    """The chart's horizontal lines and labels at 0, 25, 50, 75 and 100%."""
+    parts = []
+    for tick in (0, 25, 50, 75, 100):
+        y = top + plot_h * (1 - tick / 100)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e3e8ee"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="#5a6776">{tick}%</text>'
+        )
+    return "".join(parts)
+
+
+def _day_axis(first: date, span: int, left: int, slot: float, height: int) -> str:
+    """The chart's day labels under the bars (a few of them when the period is long)."""
+    parts = []
     for offset in _label_days(first, span):
         d = date.fromordinal(first.toordinal() + offset)
         x = left + offset * slot + slot / 2
@@ -185,7 +200,6 @@ def _chart(days: Sequence[ComplianceRow]) -> str:
             f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle" '
             f'fill="#5a6776">{_e(d.strftime("%a %d %b") if span <= 14 else d.isoformat())}</text>'
         )
-    parts.append("</svg>")
     return "".join(parts)
 
 

@@ -1,7 +1,8 @@
 """A helpdesk's own history export -> canonical events (what `slaclock replay --events` reads).
 
 One module per export format (`zendesk`: ticket audits; `jira`: issues with their changelog and
-comments; `helpscout`: conversations with their threads). Each turns an export record into the very
+comments; `helpscout`: conversations with their threads; `freshdesk`: tickets with their
+conversations; `intercom`: conversations with their parts). Each turns an export record into the very
 document the provider's live webhook would have sent for each change, and hands it to that provider's
 `parse` (`slaclock.helpdesk.<provider>`): the field mapping, the vocabulary tables and the source's
 `options` are the webhook's own, so an imported history and live webhooks agree on every field (and,
@@ -53,6 +54,8 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "zendesk": ("slaclock.history.zendesk", "ZendeskAudits"),
     "jira": ("slaclock.history.jira", "JiraIssues"),
     "helpscout": ("slaclock.history.helpscout", "HelpScoutConversations"),
+    "freshdesk": ("slaclock.history.freshdesk", "FreshdeskTickets"),
+    "intercom": ("slaclock.history.intercom", "IntercomConversations"),
 }
 
 FORMAT_NAMES: tuple[str, ...] = tuple(_REGISTRY)

@@ -352,6 +352,8 @@ class DryRunChange(BaseModel):
     new_level: str
     old_due_at: str
     new_due_at: str
+    old_rule: str = Field(description="The rule that chose the level under the configuration in force")
+    new_rule: str = Field(description="... under the proposed one")
 
 
 class DryRunFigures(BaseModel):

@@ -6,7 +6,7 @@ The tickets of the period are those with a clock record decided in [`from`, `to`
 index's ``running`` partition): every ticket whose SLA figures the period reports. Each one's stored
 events (all of them, not only the period's: a clock decided in the period may have started before it)
 are replayed under the configuration in force and under the proposed one, at `now`, with the same
-replay and comparison as ``slaclock diff`` (`slaclock.engine.diff`). Compliance before/after counts the
+replay and comparison as ``slaclock diff`` (`slaclock.engine.policy_diff`). Compliance before/after counts the
 clock cycles decided in the period under each policy.
 
 Bounds (a Lambda answers within its timeout): at most `MAX_DRY_RUN_DAYS` days (422 beyond) and at most
@@ -23,9 +23,9 @@ from typing import Any, Protocol
 
 from slaclock.adapters.config_file import validate_document
 from slaclock.engine.config import Config
-from slaclock.engine.diff import CHANGE_COLUMNS, changes, period_compliance, replay_side
 from slaclock.engine.errors import ConfigError
 from slaclock.engine.events import Event, format_instant
+from slaclock.engine.policy_diff import CHANGE_COLUMNS, compare
 from slaclock.ports import ConfigSource
 from slaclock.services.admin_board import InvalidRequest, OpenClockRecords, TicketEvents, TooMuchToRead
 
@@ -70,8 +70,8 @@ def dry_run(
     events: list[Event] = []
     for ticket_id in sorted(tickets):
         events.extend(e for e in ports.events.ticket_events(ticket_id) if e.at <= now)
-    old, new = replay_side(current, events, now, ()), replay_side(proposed, events, now, ())
-    rows = [dict(zip(CHANGE_COLUMNS, row, strict=True)) for row in changes(old, new)]
+    diff, found = compare(current, proposed, events, now, period=(start, end))
+    rows = [dict(zip(CHANGE_COLUMNS, change.cells(), strict=True)) for change in found]
     changed = sorted({r["ticket_id"] for r in rows})
     return {
         "from": format_instant(start),
@@ -81,8 +81,8 @@ def dry_run(
         "changed_tickets": changed,
         "changes": [{**r, "cycle": int(r["cycle"])} for r in rows[:MAX_CHANGES_LISTED]],
         "changes_total": len(rows),
-        "before": period_compliance(old, start, end),
-        "after": period_compliance(new, start, end),
+        "before": diff.old.period_figures(),
+        "after": diff.new.period_figures(),
     }
 
 
