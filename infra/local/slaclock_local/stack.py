@@ -101,9 +101,10 @@ def _reset_process_caches() -> None:
     from slaclock.adapters import _aws
     from slaclock.adapters.dynamodb import table_models
     from slaclock.adapters.report_jobs import job_model
-    from slaclock.runtime import link_wiring, report_wiring, wiring
+    from slaclock.runtime import admin_wiring, link_wiring, report_wiring, wiring
 
     wiring.reset()
+    admin_wiring.reset()  # the admin function's ports name the previous stack's bucket and table
     report_wiring.reset()
     link_wiring.reset()  # the link key ring: each stack generates its own key
     _aws._default_session.cache_clear()
