@@ -54,7 +54,7 @@ def test_ctrl_c_in_diff_leaves_no_file(files, capsys, monkeypatch):
 
     config, new, events, tmp = files
     out = tmp / "diff"
-    monkeypatch.setattr(diff, "changes", _interrupt_after(1, diff.changes))
+    monkeypatch.setattr(diff, "notices_diff", _interrupt_after(1, diff.notices_diff))  # after changes.csv
     argv = ["diff", "--config", str(config), "--config", str(new), "--events", str(events), "--out", str(out)]
     assert main(argv) == 130
     err = capsys.readouterr().err
@@ -62,7 +62,7 @@ def test_ctrl_c_in_diff_leaves_no_file(files, capsys, monkeypatch):
     assert _left(out) == []
     monkeypatch.undo()
     assert main(argv) == 0  # and a run that is not interrupted writes both
-    assert _left(out) == ["changes.csv", "compliance_diff.csv"]
+    assert _left(out) == ["changes.csv", "compliance_diff.csv", "diff.html", "notices_diff.csv"]
 
 
 def test_ctrl_c_in_import_leaves_no_file(tmp_path, capsys, monkeypatch):

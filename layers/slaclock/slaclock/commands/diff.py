@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         err.write(f"slaclock diff: {e}\n")
         return 1
     except KeyboardInterrupt:
-        err.write("\nslaclock diff: interrupted\n")
+        err.write("\nslaclock diff: interrupted; no report written\n")
         return 130
 
 
@@ -158,14 +158,16 @@ def _tickets(
 def _write(
     out_dir: Path, diff: PolicyDiff, found: list[ClockChange], group_by: tuple[str, ...], paths: list[str]
 ) -> None:
-    """The four outputs, through ``.part`` files renamed once all are complete."""
-    from slaclock.commands.replay import _FatalError
+    """The four outputs, through ``.part`` files renamed once all are complete (Ctrl-C or a write
+    error leaves none)."""
+    from slaclock.commands.replay import _FatalError, through_parts
     from slaclock.engine.diff_page import render_diff
 
-    final = {name: out_dir / name for name in NAMES}
-    parts = {name: out_dir / f"{name}.part" for name in NAMES}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _FatalError(f"cannot write to {str(out_dir)!r}: {e.strerror or e}") from None
+    with through_parts(out_dir, NAMES, "the diff") as parts:
         with parts["changes.csv"].open("w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(CHANGE_COLUMNS)
@@ -179,14 +181,6 @@ def _write(
             csv.writer(f).writerows(notices_diff(diff))
         page = render_diff(diff, found, old_name=paths[0], new_name=paths[1])
         parts["diff.html"].write_text(page, encoding="utf-8", errors="replace")
-        for name in NAMES:
-            parts[name].replace(final[name])
-    except BaseException as e:
-        for part in parts.values():
-            part.unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise _FatalError(f"cannot write to {str(out_dir)!r}: {e.strerror or e}") from None
-        raise
 
 
 def _pct(side: Side) -> str:
