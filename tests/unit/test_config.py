@@ -326,12 +326,12 @@ FR = "levels.urgent.targets.first_response"
         (
             "levels.urgent.colour",
             "red",
-            (f"{URGENT}.colour", "unknown key (allowed: calendar, targets, notify, escalations, unassigned)"),
+            (f"{URGENT}.colour", "unknown key (allowed: calendar, targets, notify, escalations, unassigned, actions)"),
         ),
         (
             "levels.urgent",
             "fast",
-            (URGENT, "must be a level: {calendar, targets, notify, escalations, unassigned}, not 'fast'"),
+            (URGENT, "must be a level: {calendar, targets, notify, escalations, unassigned, actions}, not 'fast'"),
         ),
         ("levels", {}, ("levels", "at least one level is needed")),
         ("leads.billing", [], ("leads.billing", "must be a non-empty list of e-mail addresses")),
@@ -385,7 +385,7 @@ def test_a_level_on_a_broken_calendar_is_not_reported_as_unknown_calendar():
             (".before_due", "'45m' is not shorter than targets.next_response.within (30m)"),
         ),
         ({"after_due": "soon", "notify": ["assignee"]}, (".after_due", "'soon' is not a duration")),
-        ({"after_due": "1h"}, ("", "needs notify recipients, a webhook, or both")),
+        ({"after_due": "1h"}, ("", "needs notify recipients, a webhook or actions")),
         (
             {"after_due": "1h", "webhook": "http://hooks.example.com/x"},
             (".webhook", "'http://hooks.example.com/x' is not an https:// URL"),
@@ -400,7 +400,7 @@ def test_a_level_on_a_broken_calendar_is_not_reported_as_unknown_calendar():
         ),
         (
             {"after_due": "1h", "notify": ["assignee"], "emails": []},
-            (".emails", "unknown key (allowed: at, before_due, after_due, notify, webhook)"),
+            (".emails", "unknown key (allowed: at, before_due, after_due, notify, webhook, actions)"),
         ),
     ],
 )

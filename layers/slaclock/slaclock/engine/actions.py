@@ -1,5 +1,5 @@
-"""Action definitions of a notice step (pure: no I/O). Ready for the configuration loader; the
-notice steps run them in the next round.
+"""Action definitions of a notice step (pure: no I/O). The configuration loader validates every
+step's ``actions:`` with `validate_actions`; the check service runs them (`slaclock.services.check`).
 
 An action is a mapping with a ``kind`` and that kind's parameters:
 
@@ -18,12 +18,14 @@ An action is a mapping with a ``kind`` and that kind's parameters:
 
 A template is text with ``{variable}`` placeholders from `TEMPLATE_VARIABLES`; ``{{`` and ``}}`` are
 literal braces. Write-backs (add_tags ... reply) act through the ticket's own helpdesk, so each must
-be one every source's provider can do (`capabilities`, the connectors' table, is passed in so the
-engine stays free of the connectors' HTTP code).
+be one every source's provider can do: `CAPABILITIES` is that table, kept here as plain data (the
+connectors, `slaclock.connectors`, declare their actions from it, so the engine stays free of their
+HTTP code and there is one table).
 """
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +47,20 @@ KINDS = (
 WRITE_BACK_KINDS = frozenset({"add_tags", "set_priority", "set_field", "internal_note", "unassign", "reply"})
 PRIORITIES = ("low", "normal", "high", "urgent")
 CHANNELS = ("email", "chat", "web", "messaging", "phone", "api")
+STEPS = ("warning", "breach", "met")
+"""Named steps of a level's ``actions:`` (each escalation rung carries its own list)."""
+
+CAPABILITIES: Mapping[str, frozenset[str]] = {
+    "zendesk": WRITE_BACK_KINDS,
+    "freshdesk": WRITE_BACK_KINDS,
+    "jira": WRITE_BACK_KINDS,
+    "helpscout": WRITE_BACK_KINDS - {"set_priority"},
+    "intercom": WRITE_BACK_KINDS - {"set_priority"},
+    "liveagent": frozenset({"set_field"}),
+    "generic": frozenset(),
+}
+"""provider -> the write-backs its connector can do (a generic source has no API to write to)."""
+
 TEMPLATE_VARIABLES = frozenset({"ticket", "ticket_url", "level", "metric", "step", "due", "late", "calendar"})
 
 _PARAMS: dict[str, dict[str, bool]] = {  # kind -> {parameter: required}
@@ -68,6 +84,9 @@ class Action:
 
     kind: str
     params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __hash__(self) -> int:  # params are plain JSON data: hashed by their canonical text
+        return hash((self.kind, json.dumps(self.params, sort_keys=True, default=str)))
 
     @property
     def is_write_back(self) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from slaclock.engine.actions import CAPABILITIES, STEPS, Action, parse_actions
 from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.config.model import STATUSES, Escalation, Metric, SlaLevel, Target
 from slaclock.engine.config.shapes import (
@@ -20,10 +21,33 @@ from slaclock.engine.config.shapes import (
     zone_hint,
 )
 from slaclock.engine.durations import format_duration
-from slaclock.engine.errors import ValidationError
+from slaclock.engine.errors import ConfigError, ValidationError
 
 
 class _Levels(_Shapes):
+    def actions(self, value: Any, path: str) -> tuple[Action, ...] | None:
+        """A step's validated actions; every problem is reported under `path` (None if any)."""
+        try:
+            return parse_actions(value, self.source_providers, capabilities=CAPABILITIES)
+        except ConfigError as e:
+            for p, message in e.errors:
+                self.err(path + p.removeprefix("actions"), message)
+            return None
+
+    def step_actions(self, value: Any, path: str) -> dict[str, tuple[Action, ...]] | None:
+        d = self.mapping(value, path, f"a mapping of action lists by step ({', '.join(STEPS)})")
+        if d is None:
+            return None
+        self.check_keys(d, path, STEPS)
+        out: dict[str, tuple[Action, ...]] = {}
+        ok = True
+        for step in STEPS:
+            if step in d:
+                parsed = self.actions(d[step], f"{path}.{step}")
+                ok = ok and parsed is not None
+                out[step] = parsed or ()
+        return out if ok else None
+
     def calendars(self, value: Any) -> dict[str, BusinessCalendar]:
         self.calendars_readable = isinstance(value, Mapping)
         if value is None:
@@ -65,7 +89,9 @@ class _Levels(_Shapes):
         return out
 
     def level(self, name: str, value: Any, path: str) -> SlaLevel | None:
-        d = self.mapping(value, path, "a level: {calendar, targets, notify, escalations, unassigned}")
+        d = self.mapping(
+            value, path, "a level: {calendar, targets, notify, escalations, unassigned, actions}"
+        )
         if d is None:
             return None
         before = len(self.errors)
@@ -92,8 +118,12 @@ class _Levels(_Shapes):
                 self.err(
                     f"{path}.unassigned", "stands in for assignee: list e-mail addresses or lead:<department>"
                 )
+        actions: dict[str, tuple[Action, ...]] | None = {}
+        if "actions" in d:
+            actions = self.step_actions(d["actions"], f"{path}.actions")
         if (
             len(self.errors) != before
+            or actions is None
             or calendar is None
             or not targets
             or warning is None
@@ -109,6 +139,7 @@ class _Levels(_Shapes):
             notify_breach=breach,
             escalations=escalations,
             unassigned=unassigned,
+            actions=actions,
         )
 
     def pause_statuses(self, values: tuple[str, ...], path: str) -> tuple[str, ...] | None:
@@ -189,7 +220,7 @@ class _Levels(_Shapes):
 
     def escalations(self, value: Any, path: str, targets: Mapping[Metric, Target]) -> tuple[Escalation, ...]:
         if not isinstance(value, list):
-            self.err(path, "must be a list of steps: {at | before_due | after_due, notify, webhook}")
+            self.err(path, "must be a list of steps: {at | before_due | after_due, notify, webhook, actions}")
             return ()
         out = []
         for i, item in enumerate(value):
@@ -198,17 +229,20 @@ class _Levels(_Shapes):
                 out.append(step)
         return tuple(out)
 
-    def escalation(self, value: Any, path: str, targets: Mapping[Metric, Target]) -> Escalation | None:
-        d = self.mapping(value, path, "a step: {at | before_due | after_due, notify, webhook}")
-        if d is None:
-            return None
-        before = len(self.errors)
-        self.check_keys(d, path, _ESCALATION_KEYS)
+    def one_instant(self, d: Mapping[str, Any], path: str) -> None:
         when = [k for k in ("at", "before_due", "after_due") if k in d]
         if not when:
             self.err(path, "needs one of at (a share of the target), before_due or after_due (durations)")
         elif len(when) > 1:
             self.err(path, f"{' and '.join(when)} are exclusive: keep one")
+
+    def escalation(self, value: Any, path: str, targets: Mapping[Metric, Target]) -> Escalation | None:
+        d = self.mapping(value, path, "a step: {at | before_due | after_due, notify, webhook, actions}")
+        if d is None:
+            return None
+        before = len(self.errors)
+        self.check_keys(d, path, _ESCALATION_KEYS)
+        self.one_instant(d, path)
         at = before_due = after_due = None
         if "at" in d:
             at = self.share(d["at"], f"{path}.at")
@@ -231,11 +265,16 @@ class _Levels(_Shapes):
         webhook = None
         if "webhook" in d:
             webhook = self.webhook(d["webhook"], f"{path}.webhook")
-        elif notify == ():
-            self.err(path, "needs notify recipients, a webhook, or both")
-        if len(self.errors) != before or notify is None:
+        actions: tuple[Action, ...] | None = ()
+        if "actions" in d:
+            actions = self.actions(d["actions"], f"{path}.actions")
+        if notify == () and "webhook" not in d and not actions:
+            self.err(path, "needs notify recipients, a webhook or actions")
+        if len(self.errors) != before or notify is None or actions is None:
             return None
-        return Escalation(notify=notify, at=at, before_due=before_due, after_due=after_due, webhook=webhook)
+        return Escalation(
+            notify=notify, at=at, before_due=before_due, after_due=after_due, webhook=webhook, actions=actions
+        )
 
     def webhook(self, value: Any, path: str) -> str | None:
         url = urlsplit(value) if isinstance(value, str) else None

@@ -14,6 +14,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from slaclock.engine.actions import Action
 from slaclock.engine.calendar import BusinessCalendar
 
 STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
@@ -52,13 +53,15 @@ class Escalation:
     before_due: timedelta | None = None
     after_due: timedelta | None = None
     webhook: str | None = None
+    actions: tuple[Action, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class SlaLevel:
     """An SLA policy. Recipients are `assignee`, literal e-mail addresses, or `lead:<department>`.
     `unassigned` (addresses or `lead:<department>`) stands in for `assignee` when the ticket has no
-    assignee address; empty: the lead of the ticket's department does."""
+    assignee address; empty: the lead of the ticket's department does. `notify_warning` and
+    `notify_breach` are the short form of an e-mail action of those steps."""
 
     name: str
     calendar: str
@@ -67,6 +70,9 @@ class SlaLevel:
     notify_breach: tuple[str, ...] = ("assignee",)
     escalations: tuple[Escalation, ...] = ()
     unassigned: tuple[str, ...] = ()
+    actions: Mapping[str, tuple[Action, ...]] = field(default_factory=dict)
+    """The actions of the named steps (`slaclock.engine.actions.STEPS`: warning, breach, met), each a
+    validated list; a step not listed has none (besides its `notify` e-mail)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,10 @@ class Source:
     mapping: Mapping[str, str] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     ticket_prefix: str = ""
+    api_url: str | None = None
+    """The helpdesk's API base URL (``https://acme.zendesk.com``), for write-back actions."""
+    api_secret: str | None = None
+    """The secret (SSM parameter path or Secrets Manager name/ARN) holding the API credentials."""
 
 
 @dataclass(frozen=True, slots=True)

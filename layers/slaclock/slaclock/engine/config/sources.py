@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from slaclock.engine.config.model import (
     PROVIDERS,
@@ -14,6 +15,8 @@ from slaclock.engine.config.model import (
     Source,
 )
 from slaclock.engine.config.shapes import (
+    _API_KEYS,
+    _LOCAL_HOSTS,
     _REPORT_KEYS,
     _SECRET_KEYS,
     _SOURCE_KEYS,
@@ -100,6 +103,9 @@ class _Sources(_Shapes):
                 f"{path}.ticket_prefix",
                 f"must be at most 32 letters, digits, '-', '_', '.' or ':' (e.g. \"hs-\"), not {prefix!r}",
             )
+        api_url = api_secret = None
+        if "api" in d:
+            api_url, api_secret = self.api(d["api"], f"{path}.api", provider)
         if len(self.errors) != before or not isinstance(provider, str):
             return None
         return Source(
@@ -110,7 +116,29 @@ class _Sources(_Shapes):
             mapping=mapping,
             options=dict(options),
             ticket_prefix=prefix,
+            api_url=api_url,
+            api_secret=api_secret,
         )
+
+    def api(self, value: Any, path: str, provider: Any) -> tuple[str | None, str | None]:
+        """The helpdesk's API for write-backs: ``{url: https://..., secret: {secrets_manager: name}}``."""
+        d = self.mapping(value, path, "{url: https://<your helpdesk>, secret: {secrets_manager: name}}")
+        if d is None:
+            return None, None
+        self.check_keys(d, path, _API_KEYS)
+        if provider == "generic":
+            self.err(path, "a generic source has no API slaclock can write back to")
+        url = d.get("url")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if (
+            parts is None
+            or not parts.hostname
+            or not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS))
+        ):
+            self.err(f"{path}.url", f"required: the helpdesk's https:// API base URL, not {url!r}")
+            url = None
+        ssm, arn = self.secret(d.get("secret"), f"{path}.secret")
+        return (str(url).rstrip("/") if url else None), (ssm or arn)
 
     def secret(self, value: Any, path: str) -> tuple[str | None, str | None]:
         shapes = "{ssm_parameter: /path} or {secrets_manager: arn-or-name}"

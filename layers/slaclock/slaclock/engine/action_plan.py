@@ -1,0 +1,76 @@
+"""Which actions a ticket owes at `now` (pure): every reached step's actions, and the ``met`` step's
+once a clock is met in time. Each owed action has a stable key, claimed once in the action ledger.
+
+    for due in owed_actions(policy, view):
+        due.key      # "<notice key>#action-<n>-<kind>", e.g. "T1#first_response#1#breach#action-2-slack"
+        due.notice   # the step's Notice (a met step: kind MET, at the clock's stop, its due instant)
+        due.action   # the validated `Action`
+
+A met step is owed for a clock whose status is met (stopped before its due instant) when its level
+lists ``met`` actions; it is a `Notice` like the others, so the ledger, the replay and the local stack
+treat it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from slaclock.engine.actions import Action
+from slaclock.engine.clocks import ClockStatus, Notice, Step, TicketView
+from slaclock.engine.policy import Policy, StepKind
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDue:
+    """One action of one owed step; `index` is its 0-based place in the step's list."""
+
+    notice: Notice
+    index: int
+    action: Action
+
+    @property
+    def key(self) -> str:
+        return action_key(self.notice, self.index, self.action.kind)
+
+
+def action_key(notice: Notice, index: int, kind: str) -> str:
+    return f"{notice.key}#action-{index + 1}-{kind}"
+
+
+def step_actions(policy: Policy, notice: Notice) -> tuple[Action, ...]:
+    """The actions of `notice`'s step under `policy` (none if its level or metric has no goal)."""
+    goal = policy.goal(notice.level, notice.metric)
+    if goal is None:
+        return ()
+    step = notice.step
+    if step.kind is StepKind.MET:
+        return goal.met
+    for rung in goal.rungs:
+        if rung.kind is step.kind and rung.index == step.index:
+            return rung.actions
+    return ()
+
+
+def met_notices(policy: Policy, view: TicketView) -> tuple[Notice, ...]:
+    """A met step for each clock of `view` met in time whose level has ``met`` actions."""
+    out = []
+    for clock in view.clocks:
+        if clock.status is not ClockStatus.MET or clock.stopped_at is None or clock.due_at is None:
+            continue
+        goal = policy.goal(clock.level, clock.metric)
+        if goal is None or not goal.met:
+            continue
+        step = Step(StepKind.MET, clock.stopped_at, ())
+        out.append(Notice(view.ticket_id, clock.metric, clock.cycle, clock.level, step, clock.due_at))
+    return tuple(out)
+
+
+def owed_actions(policy: Policy, view: TicketView) -> Iterator[ActionDue]:
+    """Every action `view` owes: its notices' steps in order, then its met steps."""
+    for notice in (*view.notices, *met_notices(policy, view)):
+        for i, action in enumerate(step_actions(policy, notice)):
+            yield ActionDue(notice, i, action)
+
+
+__all__ = ["ActionDue", "action_key", "met_notices", "owed_actions", "step_actions"]
