@@ -326,12 +326,18 @@ FR = "levels.urgent.targets.first_response"
         (
             "levels.urgent.colour",
             "red",
-            (f"{URGENT}.colour", "unknown key (allowed: calendar, targets, notify, escalations, unassigned, actions)"),
+            (
+                f"{URGENT}.colour",
+                "unknown key (allowed: calendar, targets, notify, escalations, unassigned, actions)",
+            ),
         ),
         (
             "levels.urgent",
             "fast",
-            (URGENT, "must be a level: {calendar, targets, notify, escalations, unassigned, actions}, not 'fast'"),
+            (
+                URGENT,
+                "must be a level: {calendar, targets, notify, escalations, unassigned, actions}, not 'fast'",
+            ),
         ),
         ("levels", {}, ("levels", "at least one level is needed")),
         ("leads.billing", [], ("leads.billing", "must be a non-empty list of e-mail addresses")),

@@ -66,6 +66,17 @@ def met_notices(policy: Policy, view: TicketView) -> tuple[Notice, ...]:
     return tuple(out)
 
 
+def met_actions_owed(policy: Policy | None, view: TicketView, done: frozenset[str]) -> bool:
+    """Whether a met step of `view` has an action not in `done` (ingest then arms a check at once)."""
+    if policy is None:
+        return False
+    return any(
+        action_key(n, i, a.kind) not in done
+        for n in met_notices(policy, view)
+        for i, a in enumerate(step_actions(policy, n))
+    )
+
+
 def owed_actions(policy: Policy, view: TicketView) -> Iterator[ActionDue]:
     """Every action `view` owes: its notices' steps in order, then its met steps."""
     for notice in (*view.notices, *met_notices(policy, view)):
@@ -73,4 +84,4 @@ def owed_actions(policy: Policy, view: TicketView) -> Iterator[ActionDue]:
             yield ActionDue(notice, i, action)
 
 
-__all__ = ["ActionDue", "action_key", "met_notices", "owed_actions", "step_actions"]
+__all__ = ["ActionDue", "action_key", "met_actions_owed", "met_notices", "owed_actions", "step_actions"]
