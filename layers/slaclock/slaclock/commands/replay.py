@@ -1,9 +1,12 @@
 """`slaclock replay --config FILE --events FILE --out DIR [--now T] [--group-by F,...] [--sort K,...]`
 
 Replays past events offline (no AWS) and writes ``DIR/sla_log.csv``, ``DIR/compliance.csv`` and
-``DIR/summary.html`` (see docs/reports.md). JSON Lines without ``--sort`` are streamed on
-``--workers N`` processes (`commands._stream`; ``--shard K/N`` writes one shard for `slaclock merge`);
-a JSON array, stdin or ``--sort`` are replayed in memory. Both write the same bytes.
+``DIR/summary.html`` (see docs/reports.md), and, when the configuration's steps have ``actions:``,
+``DIR/actions.csv``: the actions each ticket would have triggered (ticket, metric, cycle, step, kind,
+target, instant), so a new policy can be seen before it acts in the helpdesk. JSON Lines without
+``--sort`` are streamed on ``--workers N`` processes (`commands._stream`; ``--shard K/N`` writes one
+shard for `slaclock merge`); a JSON array, stdin or ``--sort`` are replayed in memory. Both write the
+same bytes.
 
 Input: JSON Lines (one canonical event per line; blank lines ignored) or one JSON array of events,
 detected from the first non-blank character. A malformed line is reported on stderr with its line
@@ -31,8 +34,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TextIO
 
+from slaclock.engine.action_plan import has_actions
 from slaclock.engine.errors import SlaclockError, ValidationError
 from slaclock.engine.events import Event, parse_event, parse_instant
+from slaclock.engine.policy import compile_policy
 from slaclock.engine.replay import Replay, ReplayStats, write_reports
 from slaclock.engine.reports import check_group_by, format_instant, parse_sort
 
@@ -366,8 +371,11 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     gc.freeze()
     try:
         replay = Replay(config, events, now, progress=replaying)
+        kept = events if has_actions(replay.policy) else None  # for actions.csv
         del events  # the Replay holds them by ticket and releases each ticket once evaluated
         stats, files = _write(args, config, replay, group_by, sort_by, out_dir)
+        if kept is not None:
+            files["actions.csv"] = write_actions(config, kept, replay.now, out_dir)
     finally:
         gc.unfreeze()
     progress.done()
@@ -428,6 +436,15 @@ def _run_streamed(
         stats, written = stream.write_reports(
             out_dir, streamed.rows, streamed.whole, title=title, subtitle=subtitle, now=streamed.now
         )
+    if has_actions(compile_policy(stream_config := _load_config(args.config))):
+        again = read_events(
+            Path(args.events),
+            strict=False,
+            report=lambda _: None,
+            progress=Progress(out, False),
+            stats=ReadStats(),
+        )
+        written["actions.csv"] = write_actions(stream_config, again, streamed.now, out_dir)
     if not quiet:
         out.write(_summary_text(streamed.read, stats, written))
     return 0
@@ -476,6 +493,34 @@ def _write(
     return stats, final
 
 
+def write_actions(config: Any, events: list[Event], now: datetime | None, out_dir: Path) -> Path:
+    """``actions.csv``: every action each ticket would have triggered by `now` (`ACTION_COLUMNS`),
+    tickets in id order, each ticket's actions in step order (written through a ``.part`` file)."""
+    import csv
+
+    from slaclock.engine.action_plan import ACTION_COLUMNS, action_rows
+    from slaclock.engine.clocks import evaluate, replay_ticket
+    from slaclock.engine.replay import group_by_ticket
+
+    policy = compile_policy(config)
+    final, part = out_dir / "actions.csv", out_dir / "actions.csv.part"
+    at = now or max((e.at for e in events), default=None)
+    try:
+        with part.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(ACTION_COLUMNS)
+            if at is not None:
+                for _, evs in sorted(group_by_ticket(e for e in events if e.at <= at).items()):
+                    writer.writerows(
+                        action_rows(config, policy, evaluate(policy, replay_ticket(policy, evs), at))
+                    )
+        part.replace(final)
+    except OSError as e:
+        part.unlink(missing_ok=True)
+        raise _FatalError(f"cannot write actions to {str(out_dir)!r}: {e.strerror or e}") from None
+    return final
+
+
 def _plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -498,5 +543,7 @@ def _summary_text(read: ReadStats, stats: ReplayStats, files: dict[str, Path]) -
         f" {stats.cancelled:,} cancelled left out)\n"
         f"Compliance: {compliance}\n"
         f"Wrote {files['sla_log.csv']} ({_plural(stats.clocks, 'row')}), {files['compliance.csv']}"
-        f" ({_plural(stats.compliance_rows, 'row')}), {files['summary.html']}\n"
+        f" ({_plural(stats.compliance_rows, 'row')}), {files['summary.html']}"
+        + (f", {files['actions.csv']}" if "actions.csv" in files else "")
+        + "\n"
     )

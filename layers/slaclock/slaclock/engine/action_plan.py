@@ -18,7 +18,12 @@ from dataclasses import dataclass
 
 from slaclock.engine.actions import Action
 from slaclock.engine.clocks import ClockStatus, Notice, Step, TicketView
+from slaclock.engine.config import Config, Source
+from slaclock.engine.events import format_instant
 from slaclock.engine.policy import Policy, StepKind
+
+ACTION_COLUMNS = ("ticket", "metric", "cycle", "step", "kind", "target", "instant")
+"""The columns of `slaclock replay`'s ``actions.csv``: one row per action a ticket would trigger."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,4 +89,66 @@ def owed_actions(policy: Policy, view: TicketView) -> Iterator[ActionDue]:
             yield ActionDue(notice, i, action)
 
 
-__all__ = ["ActionDue", "action_key", "met_actions_owed", "met_notices", "owed_actions", "step_actions"]
+def source_of(config: Config, ticket_id: str) -> Source | None:
+    """The source a ticket came from: the one whose non-empty `ticket_prefix` starts its id (the
+    longest), else the only source without a prefix; None when that is ambiguous or there is none."""
+    sources = config.sources.values()
+    prefixed = [s for s in sources if s.ticket_prefix and ticket_id.startswith(s.ticket_prefix)]
+    if prefixed:
+        return max(prefixed, key=lambda s: len(s.ticket_prefix))
+    bare = [s for s in sources if not s.ticket_prefix]
+    return bare[0] if len(bare) == 1 else None
+
+
+def action_target(config: Config, due: ActionDue) -> str:
+    """What an action acts on, as a replay lists it: the e-mail addresses, the webhook URL, the
+    EventBridge detail type, the chat webhook's secret name, or the ticket's source (a write-back)."""
+    action = due.action
+    p = action.params
+    if action.kind == "email":
+        return " ".join(p["to"])
+    if action.kind == "webhook":
+        return str(p["url"])
+    if action.kind == "eventbridge":
+        return str(p.get("detail_type", "slaclock.notice"))
+    if action.kind in ("slack", "teams"):
+        return str(p["webhook_secret"])
+    source = source_of(config, due.notice.ticket_id)
+    return source.name if source is not None else "(no source)"
+
+
+def has_actions(policy: Policy) -> bool:
+    """Whether any step of `policy` has an action (a replay then writes ``actions.csv``)."""
+    return any(
+        g.met or any(r.actions for r in g.rungs) for goals in policy.goals.values() for g in goals.values()
+    )
+
+
+def action_rows(config: Config, policy: Policy, view: TicketView) -> Iterator[tuple[str, ...]]:
+    """The ``actions.csv`` rows (`ACTION_COLUMNS`) of the actions `view` owes, in order."""
+    for due in owed_actions(policy, view):
+        n = due.notice
+        yield (
+            n.ticket_id,
+            n.metric.value,
+            str(n.cycle),
+            n.step.key,
+            due.action.kind,
+            action_target(config, due),
+            format_instant(n.step.at),
+        )
+
+
+__all__ = [
+    "ACTION_COLUMNS",
+    "ActionDue",
+    "action_key",
+    "action_rows",
+    "action_target",
+    "has_actions",
+    "met_actions_owed",
+    "met_notices",
+    "owed_actions",
+    "source_of",
+    "step_actions",
+]

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from slaclock.engine.action_plan import ActionDue, owed_actions
+from slaclock.engine.action_plan import ActionDue, owed_actions, source_of
 from slaclock.engine.actions import render as render_template
 from slaclock.engine.actions import reply_template
 from slaclock.engine.clocks import StepKind, TicketView
-from slaclock.engine.config import Config, Source
+from slaclock.engine.config import Config
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import format_instant
 from slaclock.engine.policy import Policy
@@ -107,18 +107,6 @@ class ActionResult:
     sent: int = 0
     dead_lettered: int = 0
     log: list[dict[str, str]] = field(default_factory=list)
-
-
-def source_of(config: Config, ticket_id: str) -> Source | None:
-    """The source a ticket came from: the one whose non-empty `ticket_prefix` starts its id (the
-    longest), else the only source without a prefix; None when that is ambiguous or there is none."""
-    prefixed = [
-        s for s in config.sources.values() if s.ticket_prefix and ticket_id.startswith(s.ticket_prefix)
-    ]
-    if prefixed:
-        return max(prefixed, key=lambda s: len(s.ticket_prefix))
-    bare = [s for s in config.sources.values() if not s.ticket_prefix]
-    return bare[0] if len(bare) == 1 else None
 
 
 def template_values(config: Config, view: TicketView, due: ActionDue, now: datetime) -> dict[str, str]:
