@@ -117,3 +117,26 @@ def test_step_actions_of_a_notice_follow_its_rung() -> None:
     assert [a.kind for a in step_actions(policy, rung)] == ["unassign"]
     assert [a.kind for a in step_actions(policy, breach)] == ["eventbridge"]
     assert step_actions(policy, warning) == ()
+
+
+def test_a_write_back_names_the_sources_it_acts_on() -> None:
+    generic = {"provider": "generic", "secret": {"ssm_parameter": "/slaclock/custom"}}
+    sources = {"zd": ZENDESK, "custom": generic}
+    errors = errors_of(doc_with(rung_actions=[{"kind": "unassign"}], sources=sources))
+    assert (
+        "levels.standard.escalations[0].actions[0]",
+        "source 'custom' (generic without api) cannot unassign",
+    ) in errors
+    config = load_config(doc_with(rung_actions=[{"kind": "unassign", "sources": ["zd"]}], sources=sources))
+    assert config.levels["standard"].escalations[0].actions[0].params == {"sources": ["zd"]}
+    errors = errors_of(
+        doc_with(rung_actions=[{"kind": "unassign", "sources": ["zd", "nope"]}], sources=sources)
+    )
+    assert errors == [
+        (
+            "levels.standard.escalations[0].actions[0].sources[1]",
+            "unknown source 'nope' (sources: custom, zd)",
+        )
+    ]
+    errors = errors_of(doc_with(rung_actions=[{"kind": "slack", "webhook_secret": "x", "sources": ["zd"]}]))
+    assert errors[0][0] == "levels.standard.escalations[0].actions[0].sources"

@@ -86,7 +86,17 @@ def owed_actions(policy: Policy, view: TicketView) -> Iterator[ActionDue]:
     """Every action `view` owes: its notices' steps in order, then its met steps."""
     for notice in (*view.notices, *met_notices(policy, view)):
         for i, action in enumerate(step_actions(policy, notice)):
-            yield ActionDue(notice, i, action)
+            if applies(policy.config, action, notice.ticket_id):
+                yield ActionDue(notice, i, action)
+
+
+def applies(config: Config, action: Action, ticket_id: str) -> bool:
+    """False for a write-back whose ``sources`` leave out the ticket's source (it is not owed)."""
+    names = action.params.get("sources") if action.is_write_back else None
+    if names is None:
+        return True
+    source = source_of(config, ticket_id)
+    return source is not None and source.name in names
 
 
 def source_of(config: Config, ticket_id: str) -> Source | None:
@@ -145,6 +155,7 @@ __all__ = [
     "action_key",
     "action_rows",
     "action_target",
+    "applies",
     "has_actions",
     "met_actions_owed",
     "met_notices",

@@ -16,6 +16,9 @@ An action is a mapping with a ``kind`` and that kind's parameters:
     unassign       (none)
     reply          templates: {language: template} or {channel: {language: template}}
 
+Every write-back also takes ``sources: [name, ...]``: it then acts on the tickets of those sources only
+(and only their providers must be able to do it); without it, on every source's tickets.
+
 A template is text with ``{variable}`` placeholders from `TEMPLATE_VARIABLES`; ``{{`` and ``}}`` are
 literal braces. Write-backs (add_tags ... reply) act through the ticket's own helpdesk, so each must
 be one every source's provider can do: `CAPABILITIES` is that table, kept here as plain data (the
@@ -192,6 +195,8 @@ def validate_actions(
             continue
         allowed = _PARAMS[kind]
         for key in action:
+            if key == "sources" and kind in WRITE_BACK_KINDS:
+                continue
             if key != "kind" and key not in allowed:
                 check.err(f"{path}.{key}", f"not a parameter of {kind} ({', '.join(allowed) or 'none'})")
         for key, required in allowed.items():
@@ -199,10 +204,28 @@ def validate_actions(
                 check.err(f"{path}.{key}", f"required for {kind}")
         _check_params(check, path, kind, action)
         if kind in WRITE_BACK_KINDS:
-            for source, provider in sorted(providers_by_source.items()):
+            targets = _write_back_sources(check, path, action, providers_by_source)
+            for source, provider in sorted(targets.items()):
                 if kind not in capabilities.get(provider, ()):
                     check.err(path, f"source {source!r} ({provider}) cannot {kind}")
     return check.errors
+
+
+def _write_back_sources(
+    check: _Check, path: str, action: Mapping[str, Any], providers_by_source: Mapping[str, str]
+) -> Mapping[str, str]:
+    """The sources a write-back acts on: its ``sources`` list (each must exist), else every source."""
+    if "sources" not in action:
+        return providers_by_source
+    names = action["sources"]
+    check.text_list(f"{path}.sources", names)
+    if not isinstance(names, list):
+        return {}
+    for i, name in enumerate(names):
+        if isinstance(name, str) and name not in providers_by_source:
+            known = ", ".join(sorted(providers_by_source)) or "none defined"
+            check.err(f"{path}.sources[{i}]", f"unknown source {name!r} (sources: {known})")
+    return {n: providers_by_source[n] for n in names if isinstance(n, str) and n in providers_by_source}
 
 
 def _check_params(check: _Check, path: str, kind: str, action: Mapping[str, Any]) -> None:

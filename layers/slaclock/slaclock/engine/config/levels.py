@@ -268,7 +268,7 @@ class _Levels(_Shapes):
         actions: tuple[Action, ...] | None = ()
         if "actions" in d:
             actions = self.actions(d["actions"], f"{path}.actions")
-        if notify == () and "webhook" not in d and not actions:
+        if notify == () and "webhook" not in d and actions == ():
             self.err(path, "needs notify recipients, a webhook or actions")
         if len(self.errors) != before or notify is None or actions is None:
             return None
