@@ -643,6 +643,9 @@ class LocalStack:
         if method == "GET" and parts == ["webhooks-sent"]:
             sent = [w.to_dict() for w in (self.outgoing.snapshot() if self.outgoing else [])]
             return LocalResponse.json(200, {"count": len(sent), "webhooks": sent})
+        if method == "GET" and parts == ["actions"]:
+            calls = [c.to_dict() for c in (self.outgoing.actions() if self.outgoing else [])]
+            return LocalResponse.json(200, {"count": len(calls), "actions": calls})
         if method == "GET" and parts == ["schedules"]:
             return LocalResponse.json(200, {"now": format_instant(self.now()), "schedules": self.schedules()})
         if method == "GET" and len(parts) == 2 and parts[0] == "tickets":
@@ -723,6 +726,7 @@ class LocalStack:
                 "GET /_local/tickets/{id}",
                 "GET /_local/schedules",
                 "GET /_local/webhooks-sent",
+                "GET /_local/actions",
                 "GET /_local/clock",
                 'POST /_local/clock {"fast_forward_to": "<instant>"} | {"advance": "2h"}',
             ],  # fmt: skip
