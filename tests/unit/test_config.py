@@ -328,7 +328,8 @@ FR = "levels.urgent.targets.first_response"
             "red",
             (
                 f"{URGENT}.colour",
-                "unknown key (allowed: calendar, targets, notify, escalations, unassigned, actions)",
+                "unknown key (allowed: calendar, targets, notify, escalations, unassigned, actions,"
+                " interim_reply_answers)",
             ),
         ),
         (
@@ -336,7 +337,8 @@ FR = "levels.urgent.targets.first_response"
             "fast",
             (
                 URGENT,
-                "must be a level: {calendar, targets, notify, escalations, unassigned, actions}, not 'fast'",
+                "must be a level: {calendar, targets, notify, escalations, unassigned, actions, ...},"
+                " not 'fast'",
             ),
         ),
         ("levels", {}, ("levels", "at least one level is needed")),

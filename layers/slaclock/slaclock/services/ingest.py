@@ -2,7 +2,9 @@
 
 `receive_webhook` authenticates the delivery with its source's secret, turns it into canonical events,
 puts the source's `ticket_prefix` in front of their ticket ids (`with_ticket_prefix`: two helpdesks'
-ticket 11 stay two tickets), and hands each ticket's events to `ingest_ticket_events`, which:
+ticket 11 stay two tickets), rewrites the echo of slaclock's own write-back (`services.echo.unecho`:
+never read as an agent's answer, marked in the history), and hands each ticket's events to
+`ingest_ticket_events`, which:
 
 1. reads the stored ticket (1 read);
 2. appends each event the ticket has not folded yet to the event store (`put_if_new`, 1 conditional
@@ -75,6 +77,7 @@ from slaclock.ports import (
     TicketStore,
 )
 from slaclock.scheduling import round_up_to_minute
+from slaclock.services.echo import unecho
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +203,7 @@ def receive_webhook(
     delivery = provider.delivery_id(headers, body)
     stamped = stamp_received(headers, received_at or now)
     events = with_ticket_prefix(provider.parse(stamped, body, source), source.ticket_prefix)
+    events = unecho(source, body, events, lambda ticket_id: _reply_answers(ports, config, ticket_id))
     check_events(events, now)  # the whole delivery is judged before the first write
     log.info(
         "delivery authenticated",
@@ -212,6 +216,13 @@ def receive_webhook(
         event_ids=tuple(dict.fromkeys(e.id for e in events)),
         tickets=tuple(outcomes),
     )
+
+
+def _reply_answers(ports: IngestPorts, config: Config, ticket_id: str) -> bool:
+    """Whether the ticket's level counts slaclock's interim reply as an answer (read for echoes only)."""
+    stored = ports.tickets.get(ticket_id)
+    level = config.levels.get(stored.state.level or "") if stored is not None else None
+    return level is not None and level.interim_reply_answers
 
 
 def with_ticket_prefix(events: Sequence[Event], prefix: str) -> Sequence[Event]:

@@ -90,7 +90,7 @@ class _Levels(_Shapes):
 
     def level(self, name: str, value: Any, path: str) -> SlaLevel | None:
         d = self.mapping(
-            value, path, "a level: {calendar, targets, notify, escalations, unassigned, actions}"
+            value, path, "a level: {calendar, targets, notify, escalations, unassigned, actions, ...}"
         )
         if d is None:
             return None
@@ -121,6 +121,9 @@ class _Levels(_Shapes):
         actions: dict[str, tuple[Action, ...]] | None = {}
         if "actions" in d:
             actions = self.step_actions(d["actions"], f"{path}.actions")
+        answers = d.get("interim_reply_answers", False)
+        if not isinstance(answers, bool):
+            self.err(f"{path}.interim_reply_answers", "must be true or false")
         if (
             len(self.errors) != before
             or actions is None
@@ -139,6 +142,7 @@ class _Levels(_Shapes):
             notify_breach=breach,
             escalations=escalations,
             unassigned=unassigned,
+            interim_reply_answers=answers,
             actions=actions,
         )
 

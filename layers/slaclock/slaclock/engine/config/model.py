@@ -70,6 +70,8 @@ class SlaLevel:
     notify_breach: tuple[str, ...] = ("assignee",)
     escalations: tuple[Escalation, ...] = ()
     unassigned: tuple[str, ...] = ()
+    interim_reply_answers: bool = False
+    """Whether slaclock's own interim ``reply`` (its echo webhook) counts as the agent's answer."""
     actions: Mapping[str, tuple[Action, ...]] = field(default_factory=dict)
     """The actions of the named steps (`slaclock.engine.actions.STEPS`: warning, breach, met), each a
     validated list; a step not listed has none (besides its `notify` e-mail)."""
@@ -140,6 +142,9 @@ class Source:
     """The helpdesk's API base URL (``https://acme.zendesk.com``), for write-back actions."""
     api_secret: str | None = None
     """The secret (SSM parameter path or Secrets Manager name/ARN) holding the API credentials."""
+    api_users: tuple[str, ...] = ()
+    """The ids (LiveAgent: the e-mails) of the API users slaclock writes back as: a delivery they
+    authored is slaclock's own echo (`slaclock.connectors.echo`)."""
 
 
 @dataclass(frozen=True, slots=True)

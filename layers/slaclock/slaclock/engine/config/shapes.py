@@ -14,14 +14,22 @@ from slaclock.engine.config.model import RULE_FIELDS, STATUSES
 from slaclock.engine.durations import parse_duration, parse_share
 
 _TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports")
-_LEVEL_KEYS = ("calendar", "targets", "notify", "escalations", "unassigned", "actions")
+_LEVEL_KEYS = (
+    "calendar",
+    "targets",
+    "notify",
+    "escalations",
+    "unassigned",
+    "actions",
+    "interim_reply_answers",
+)
 _TARGET_KEYS = ("within", "warn_at", "warn_before", "pause_when_status")
 _NOTIFY_KEYS = ("warning", "breach")
 _ESCALATION_KEYS = ("at", "before_due", "after_due", "notify", "webhook", "actions")
 _RULE_KEYS = ("name", "when", "set_level", "stop")
 _PREDICATE_KEYS = ("field", "op", "value")
 _SOURCE_KEYS = ("provider", "secret", "mapping", "options", "ticket_prefix", "api")
-_API_KEYS = ("url", "secret")
+_API_KEYS = ("url", "secret", "users")
 _SECRET_KEYS = ("ssm_parameter", "secrets_manager")
 _REPORT_KEYS = ("name", "period", "calendar", "group_by", "filters", "recipients")
 

@@ -104,8 +104,12 @@ class _Sources(_Shapes):
                 f"must be at most 32 letters, digits, '-', '_', '.' or ':' (e.g. \"hs-\"), not {prefix!r}",
             )
         api_url = api_secret = None
+        api_users: tuple[str, ...] = ()
         if "api" in d:
             api_url, api_secret = self.api(d["api"], f"{path}.api", provider)
+            users = d["api"].get("users") if isinstance(d["api"], Mapping) else None
+            if users is not None:
+                api_users = tuple(str(u) for u in self.string_list(users, f"{path}.api.users") or ())
         if len(self.errors) != before or not isinstance(provider, str):
             return None
         return Source(
@@ -118,6 +122,7 @@ class _Sources(_Shapes):
             ticket_prefix=prefix,
             api_url=api_url,
             api_secret=api_secret,
+            api_users=api_users,
         )
 
     def api(self, value: Any, path: str, provider: Any) -> tuple[str | None, str | None]:
