@@ -38,12 +38,15 @@ class Answer:
     body: Any = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    path: str | None = None
+    """Only for a request whose path contains this (None: any request)."""
 
 
 class ApiServer:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self._script: list[Answer] = []
+        self._lock = threading.Lock()
         self.default = Answer()
         server = self
 
@@ -54,7 +57,7 @@ class ApiServer:
                 server.received.append(
                     Received(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, raw)
                 )
-                ans = server._script.pop(0) if server._script else server.default
+                ans = server._next(self.path)
                 if ans.delay:
                     time.sleep(ans.delay)
                 payload = b"" if ans.body is None else json.dumps(ans.body).encode()
@@ -80,7 +83,20 @@ class ApiServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
 
     def answer(self, *answers: Answer) -> None:
-        self._script.extend(answers)
+        with self._lock:
+            self._script.extend(answers)
+
+    def _next(self, path: str) -> Answer:
+        with self._lock:
+            for i, ans in enumerate(self._script):
+                if ans.path is None or ans.path in path:
+                    return self._script.pop(i)
+        return self.default
+
+    def clear(self) -> None:
+        """Forget the scripted answers not used yet."""
+        with self._lock:
+            self._script.clear()
 
     def __enter__(self) -> ApiServer:
         self._thread.start()

@@ -595,6 +595,9 @@ class LocalStack:
                     "stopped_at": format_instant(c.stopped_at) if c.stopped_at else None,
                     "business_seconds": c.business_seconds,
                     "remaining_seconds": c.remaining_seconds,
+                    "steps": [
+                        {"kind": st.kind.value, "key": st.key, "at": format_instant(st.at)} for st in c.steps
+                    ],
                 }  # fmt: skip
                 for c in view.clocks
             ],
