@@ -253,6 +253,28 @@ class FakeActionRunner:
 
 
 @dataclass
+class FakeBreachTally:
+    clocks: dict[str, set[str]] = field(default_factory=dict)
+    crossed: set[str] = field(default_factory=set)
+
+    def add(self, recipient: str, clock: str) -> frozenset[str]:
+        self.clocks.setdefault(recipient, set()).add(clock)
+        return frozenset(self.clocks[recipient])
+
+    def remove(self, recipient: str, clocks: Iterable[str]) -> None:
+        self.clocks.get(recipient, set()).difference_update(clocks)
+
+    def cross(self, recipient: str) -> bool:
+        if recipient in self.crossed:
+            return False
+        self.crossed.add(recipient)
+        return True
+
+    def reset(self, recipient: str) -> None:
+        self.crossed.discard(recipient)
+
+
+@dataclass
 class FakeDeadLetters:
     records: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0

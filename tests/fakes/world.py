@@ -28,6 +28,7 @@ from slaclock.services.sweep import SweepPorts, SweepResult, run_sweep, sweep
 from tests.fakes import (
     FakeActionLedger,
     FakeActionRunner,
+    FakeBreachTally,
     FakeDeadLetters,
     FakeEventStore,
     FakeFanOut,
@@ -119,6 +120,7 @@ class World:
         self.actions = FakeActionRunner()
         self.action_ledger = FakeActionLedger()
         self.dead_letters = FakeDeadLetters()
+        self.breach_tally = FakeBreachTally()
         self.ingest_ports = IngestPorts(
             self.config_source, self.secrets, self.events, self.tickets, self.scheduler
         )
@@ -127,6 +129,7 @@ class World:
             mailer=self.mailer, publisher=self.publisher, webhooks=self.webhooks, secrets=self.secrets,
             webhook_secret="/slaclock/outgoing-webhook", lease=timedelta(minutes=5),
             actions=self.actions, action_ledger=self.action_ledger, dead_letters=self.dead_letters,
+            breach_tally=self.breach_tally,
         )  # fmt: skip
         self.leases = FakeSweepLeases()
         self.fan_out = FakeFanOut()

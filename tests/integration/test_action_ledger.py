@@ -65,3 +65,18 @@ def test_dead_letters_land_on_the_encrypted_queue(aws) -> None:
     assert json.loads(message["Body"]) == {"action": SLACK, "kind": "slack", "error": "GaveUp"}
     with pytest.raises(ServiceUnavailable):
         SqsDeadLetters(queue_url=url + "-gone").put({"action": SLACK})
+
+
+def test_breach_tally_counts_a_set_and_one_check_wins_each_crossing(aws) -> None:
+    from slaclock.adapters.breach_tally import DynamoBreachTally, tally_pk
+
+    tally = DynamoBreachTally(aws.table)
+    assert tally.add("Lea@x.test", "A#first_response#1") == {"A#first_response#1"}
+    assert tally.add("lea@x.test", "A#first_response#1") == {"A#first_response#1"}  # idempotent
+    assert tally.add("lea@x.test", "B#resolution#1") == {"A#first_response#1", "B#resolution#1"}
+    assert [tally.cross("lea@x.test") for _ in range(3)] == [True, False, False]
+    tally.remove("lea@x.test", {"A#first_response#1"})
+    tally.reset("lea@x.test")
+    assert tally.add("lea@x.test", "C#first_response#1") == {"B#resolution#1", "C#first_response#1"}
+    assert tally.cross("lea@x.test") is True
+    assert "lea" not in tally_pk("lea@x.test")  # no address in a key

@@ -258,6 +258,27 @@ class ActionLedger(Protocol):
         ...
 
 
+class BreachTally(Protocol):
+    """Per recipient of a breach threshold (``notify_when_breached_at_least``): the clocks it was told
+    are breached (``<ticket>#<metric>#<cycle>``) and whether it was told of the current crossing."""
+
+    def add(self, recipient: str, clock: str) -> frozenset[str]:
+        """Add `clock` (idempotent) and return every clock recorded for `recipient`."""
+        ...
+
+    def remove(self, recipient: str, clocks: Iterable[str]) -> None:
+        """Forget `clocks` (no longer breached and open)."""
+        ...
+
+    def cross(self, recipient: str) -> bool:
+        """Mark the crossing told; True for the one caller that changed it (a conditional write)."""
+        ...
+
+    def reset(self, recipient: str) -> None:
+        """The count fell below the threshold: the next crossing is told again."""
+        ...
+
+
 class DeadLetters(Protocol):
     def put(self, record: Mapping[str, Any]) -> None:
         """Keep an action that gave up or was refused (ids, kind, host, error; no personal data) for an

@@ -132,6 +132,7 @@ def webhook_ports() -> IngestPorts:
 
 def _check_ports(s: CheckSettings) -> CheckPorts:
     from slaclock.adapters.action_ledger import DynamoActionLedger
+    from slaclock.adapters.breach_tally import DynamoBreachTally
     from slaclock.adapters.dead_letters import SqsDeadLetters
     from slaclock.adapters.dynamodb import DynamoNoticeLedger, DynamoTicketStore
     from slaclock.adapters.events import EventBridgePublisher
@@ -154,6 +155,7 @@ def _check_ports(s: CheckSettings) -> CheckPorts:
         actions=_action_runner(s),
         action_ledger=DynamoActionLedger(s.table, retention=timedelta(days=s.retention_days)),
         dead_letters=SqsDeadLetters(queue_url=s.action_dlq_url) if s.action_dlq_url else None,
+        breach_tally=DynamoBreachTally(s.table),
     )
 
 

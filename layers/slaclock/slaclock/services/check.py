@@ -58,6 +58,7 @@ from slaclock.ports import (
     MAX_RECIPIENTS_PER_MESSAGE,
     ActionLedger,
     ActionRunner,
+    BreachTally,
     ClaimOutcome,
     ConfigSource,
     ConflictError,
@@ -77,6 +78,7 @@ from slaclock.ports import (
 from slaclock.scheduling import round_up_to_minute
 from slaclock.services.actions import run_actions
 from slaclock.services.notify import DETAIL_TYPES, notice_detail, render_notice, resolve_recipients
+from slaclock.services.threshold import run_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,7 @@ class CheckPorts:
     actions: ActionRunner | None = None
     action_ledger: ActionLedger | None = None
     dead_letters: DeadLetters | None = None
+    breach_tally: BreachTally | None = None
     """The steps' ``actions:`` (`slaclock.services.actions`): runner, ledger and dead-letter queue."""
 
 
@@ -172,7 +175,9 @@ def run_check(
         retry_at = round_up_to_minute(at + ports.lease) if pending else None
         armed = _armed_instant(view, retry_at)
         notified = stored.notified | delivery.known_sent | {n.key for n in delivery.sent}
-        notified |= acted.known | acted.done
+        notified |= (
+            acted.known | acted.done | run_thresholds(ports, config, policy, view, at, stored.notified)
+        )
         changed = (armed, retry_at, notified) != (stored.next_check_at, stored.retry_at, stored.notified)
         if delivery.sent or pending or changed:
             try:

@@ -34,6 +34,26 @@ class _Levels(_Shapes):
                 self.err(path + p.removeprefix("actions"), message)
             return None
 
+    def breach_recipients(self, value: Any, path: str) -> tuple[tuple[str, ...] | None, dict[str, int]]:
+        """A breach list: recipients, and ``{to: <recipient>, notify_when_breached_at_least: N}`` for
+        one told only when N or more of its clocks are breached at once (not about each breach)."""
+        if not isinstance(value, list):
+            return self.recipients(value, path), {}
+        plain: list[Any] = []
+        thresholds: dict[str, int] = {}
+        for i, item in enumerate(value):
+            if not isinstance(item, Mapping):
+                plain.append(item)
+                continue
+            self.check_keys(item, f"{path}[{i}]", ("to", "notify_when_breached_at_least"))
+            n = item.get("notify_when_breached_at_least")
+            if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+                self.err(f"{path}[{i}].notify_when_breached_at_least", "must be a whole number, 2 or more")
+            to = self.recipients([item.get("to")], f"{path}[{i}].to")
+            if to and isinstance(n, int):
+                thresholds[to[0]] = n
+        return self.recipients(plain, path), thresholds
+
     def step_actions(self, value: Any, path: str) -> dict[str, tuple[Action, ...]] | None:
         d = self.mapping(value, path, f"a mapping of action lists by step ({', '.join(STEPS)})")
         if d is None:
@@ -100,6 +120,7 @@ class _Levels(_Shapes):
         targets = self.targets(d.get("targets"), f"{path}.targets")
         warning: tuple[str, ...] | None = ("assignee",)
         breach: tuple[str, ...] | None = ("assignee",)
+        thresholds: dict[str, int] = {}
         if "notify" in d:
             notify = self.mapping(d["notify"], f"{path}.notify", "a mapping {warning: [...], breach: [...]}")
             if notify is not None:
@@ -107,7 +128,7 @@ class _Levels(_Shapes):
                 if "warning" in notify:
                     warning = self.recipients(notify["warning"], f"{path}.notify.warning")
                 if "breach" in notify:
-                    breach = self.recipients(notify["breach"], f"{path}.notify.breach")
+                    breach, thresholds = self.breach_recipients(notify["breach"], f"{path}.notify.breach")
         escalations: tuple[Escalation, ...] = ()
         if "escalations" in d:
             escalations = self.escalations(d["escalations"], f"{path}.escalations", targets or {})
@@ -143,6 +164,7 @@ class _Levels(_Shapes):
             escalations=escalations,
             unassigned=unassigned,
             interim_reply_answers=answers,
+            breach_thresholds=thresholds,
             actions=actions,
         )
 

@@ -70,6 +70,9 @@ class SlaLevel:
     notify_breach: tuple[str, ...] = ("assignee",)
     escalations: tuple[Escalation, ...] = ()
     unassigned: tuple[str, ...] = ()
+    breach_thresholds: Mapping[str, int] = field(default_factory=dict)
+    """Breach recipients told only when N or more of their clocks are breached at once (recipient ->
+    N), once per crossing, with the list; they get no e-mail per breach."""
     interim_reply_answers: bool = False
     """Whether slaclock's own interim ``reply`` (its echo webhook) counts as the agent's answer."""
     actions: Mapping[str, tuple[Action, ...]] = field(default_factory=dict)
