@@ -253,6 +253,8 @@ def _send_email(
     level = config.levels.get(notice.level)
     unassigned = level.unassigned if level is not None else ()
     recipients = resolve_recipients(notice.step.recipients, view.fields, config.leads, unassigned)
+    if not recipients and not notice.step.recipients and level is not None and level.breach_thresholds:
+        return True  # only threshold recipients (`services.threshold`): nobody is owed this e-mail
     if not recipients:
         log.error(
             "notice has no e-mail recipient", extra={"ticket_id": notice.ticket_id, "notice": notice.key}
