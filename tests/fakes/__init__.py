@@ -211,6 +211,81 @@ class FakeLedger:
         return sorted(k for k, r in self.records.items() if r.sent_at is None)
 
 
+class FakeActionLedger:
+    """`ActionLedger` in memory, by action key, with the notice ledger's claim semantics."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, _Claim] = {}
+        self.outcomes: dict[str, str] = {}
+
+    def claim(self, notice: Notice, key: str, *, now: datetime, lease: timedelta) -> ClaimOutcome:
+        record = self.records.get(key)
+        if record is None:
+            self.records[key] = _Claim(now + lease)
+            return ClaimOutcome.CLAIMED
+        if record.sent_at is not None:
+            return ClaimOutcome.SENT
+        if record.claimed_until <= now:
+            record.claimed_until = now + lease
+            record.claims += 1
+            return ClaimOutcome.CLAIMED
+        return ClaimOutcome.HELD
+
+    def mark_done(self, notice: Notice, key: str, *, now: datetime, outcome: str) -> None:
+        self.records[key].sent_at = now
+        self.outcomes[key] = outcome
+
+
+@dataclass
+class FakeActionRunner:
+    """`ActionRunner` that records each call; `fail_next` raises `error` for that many calls."""
+
+    calls: list[Any] = field(default_factory=list)
+    fail_next: int = 0
+    error: Exception = field(default_factory=lambda: ServiceUnavailable("slack: gave up (429)"))
+
+    def run(self, call: Any, *, now: datetime) -> str:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise self.error
+        self.calls.append(call)
+        return "hooks.example.com"
+
+
+@dataclass
+class FakeBreachTally:
+    clocks: dict[str, set[str]] = field(default_factory=dict)
+    crossed: set[str] = field(default_factory=set)
+
+    def add(self, recipient: str, clock: str) -> frozenset[str]:
+        self.clocks.setdefault(recipient, set()).add(clock)
+        return frozenset(self.clocks[recipient])
+
+    def remove(self, recipient: str, clocks: Iterable[str]) -> None:
+        self.clocks.get(recipient, set()).difference_update(clocks)
+
+    def cross(self, recipient: str) -> bool:
+        if recipient in self.crossed:
+            return False
+        self.crossed.add(recipient)
+        return True
+
+    def reset(self, recipient: str) -> None:
+        self.crossed.discard(recipient)
+
+
+@dataclass
+class FakeDeadLetters:
+    records: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: int = 0
+
+    def put(self, record: Mapping[str, Any]) -> None:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise ServiceUnavailable("sqs send_message failed: ThrottlingException")
+        self.records.append(dict(record))
+
+
 @dataclass
 class FakeScheduler:
     """Schedules by ticket id -> armed instant. `fail_next`: how many next calls raise ServiceUnavailable."""

@@ -26,6 +26,10 @@ from slaclock.services.ingest import IngestPorts, TicketIngest, WebhookReceipt, 
 from slaclock.services.sweep import SweepPorts, SweepResult, run_sweep, sweep
 
 from tests.fakes import (
+    FakeActionLedger,
+    FakeActionRunner,
+    FakeBreachTally,
+    FakeDeadLetters,
     FakeEventStore,
     FakeFanOut,
     FakeLedger,
@@ -113,6 +117,10 @@ class World:
         self.mailer = FakeMailer()
         self.publisher = FakePublisher()
         self.webhooks = FakeWebhooks()
+        self.actions = FakeActionRunner()
+        self.action_ledger = FakeActionLedger()
+        self.dead_letters = FakeDeadLetters()
+        self.breach_tally = FakeBreachTally()
         self.ingest_ports = IngestPorts(
             self.config_source, self.secrets, self.events, self.tickets, self.scheduler
         )
@@ -120,6 +128,8 @@ class World:
             config=self.config_source, tickets=self.tickets, ledger=self.ledger, scheduler=self.scheduler,
             mailer=self.mailer, publisher=self.publisher, webhooks=self.webhooks, secrets=self.secrets,
             webhook_secret="/slaclock/outgoing-webhook", lease=timedelta(minutes=5),
+            actions=self.actions, action_ledger=self.action_ledger, dead_letters=self.dead_letters,
+            breach_tally=self.breach_tally,
         )  # fmt: skip
         self.leases = FakeSweepLeases()
         self.fan_out = FakeFanOut()

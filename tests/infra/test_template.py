@@ -226,8 +226,9 @@ def test_alarms_watch_the_failures_that_raise_no_lambda_error(template):
     }
     # webhook 5xx answers, a ticket whose check fails in every sweep, e-mails SES keeps refusing,
     # notices that had nobody to go to, schedules refused because the account's schedule quota is
-    # used up (answered 202 all the same)
+    # used up (answered 202 all the same), actions that went to their dead-letter queue
     assert set(alarms) == {
+        "ActionsDeadLettered",
         "WebhookErrors",
         "CheckFailures",
         "NoticesPending",

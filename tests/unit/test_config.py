@@ -329,13 +329,17 @@ FR = "levels.urgent.targets.first_response"
             (
                 f"{URGENT}.colour",
                 "unknown key (allowed: calendar, calendar_from, calendar_map, targets, notify, escalations, "
-                "unassigned, responses)",
+                "unassigned, responses, actions, interim_reply_answers)",
             ),
         ),
         (
             "levels.urgent",
             "fast",
-            (URGENT, "must be a level: {calendar, targets, notify, escalations, unassigned}, not 'fast'"),
+            (
+                URGENT,
+                "must be a level: {calendar, targets, notify, escalations, unassigned, actions, ...},"
+                " not 'fast'",
+            ),
         ),
         ("levels", {}, ("levels", "at least one level is needed")),
         ("leads.billing", [], ("leads.billing", "must be a non-empty list of e-mail addresses")),
@@ -389,7 +393,7 @@ def test_a_level_on_a_broken_calendar_is_not_reported_as_unknown_calendar():
             (".before_due", "'45m' is not shorter than targets.next_response.within (30m)"),
         ),
         ({"after_due": "soon", "notify": ["assignee"]}, (".after_due", "'soon' is not a duration")),
-        ({"after_due": "1h"}, ("", "needs notify recipients, a webhook, or both")),
+        ({"after_due": "1h"}, ("", "needs notify recipients, a webhook or actions")),
         (
             {"after_due": "1h", "webhook": "http://hooks.example.com/x"},
             (".webhook", "'http://hooks.example.com/x' is not an https:// URL"),
@@ -404,7 +408,7 @@ def test_a_level_on_a_broken_calendar_is_not_reported_as_unknown_calendar():
         ),
         (
             {"after_due": "1h", "notify": ["assignee"], "emails": []},
-            (".emails", "unknown key (allowed: at, before_due, after_due, notify, webhook)"),
+            (".emails", "unknown key (allowed: at, before_due, after_due, notify, webhook, actions)"),
         ),
     ],
 )

@@ -106,3 +106,58 @@ def test_freshdesk_marked_private_comment_and_liveagent_api_user() -> None:
 def test_hostile_shapes_are_not_echoes_and_do_not_raise(payload: Any) -> None:
     for provider in ORIGINALS:
         assert not is_echo(provider, payload, api_users=["1"])
+
+
+# -- ingest: an echo delivery is never read as the agent's answer ----------------------------------
+
+EVENT_NAMES = {"helpscout": "convo.agent.reply.created"}
+
+
+def deliver(provider: str, *payloads: Any, answers: bool = False) -> list[Any]:
+    """`payloads` POSTed in turn, signed as `provider` signs, to a source of that provider that writes
+    back as its API user; the events the last one stored."""
+    from datetime import UTC, datetime
+
+    from slaclock_local.helpdesks import signed_headers
+
+    from tests.fakes.world import CONFIG_DOC, SOURCE_SECRET, World
+
+    doc = copy.deepcopy(CONFIG_DOC)
+    api = {
+        "url": "https://helpdesk.example.com",
+        "secret": {"secrets_manager": "x"},
+        "users": [API_USER[provider]],
+    }
+    doc["sources"] = {
+        "hd": {"provider": provider, "secret": {"ssm_parameter": "/slaclock/custom"}, "api": api}
+    }
+    for level in doc["levels"].values():
+        level["interim_reply_answers"] = answers
+    w = World(doc)
+    from slaclock.services.ingest import receive_webhook
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    for payload in payloads:
+        body = json.dumps(payload).encode()
+        headers = signed_headers(provider, SOURCE_SECRET, body, now, event=EVENT_NAMES.get(provider))
+        receipt = receive_webhook(w.ingest_ports, "hd", {k.lower(): v for k, v in headers.items()}, body, now)
+    ids = set(receipt.event_ids)
+    return [e for t in receipt.tickets for e in w.events.ticket_events(t.ticket_id) if e.id in ids]
+
+
+@pytest.mark.parametrize("provider", sorted(ECHOES))
+@pytest.mark.parametrize("note", [False, True], ids=["reply-by-api-user", "marked-note"])
+def test_ingest_stores_an_echo_as_an_update_marked_as_slaclocks(provider: str, note: bool) -> None:
+    original = deliver(provider, load(ORIGINALS[provider]))
+    assert {"agent_replied", "customer_replied"} & {e.type.value for e in original}  # a reply, read as one
+    echoed = deliver(provider, ECHOES[provider](note))
+    assert len(echoed) == len(original)
+    assert {e.type.value for e in echoed} == {"updated"}  # neither an answer nor a customer's message
+    assert all(e.id.endswith("~via-slaclock") for e in echoed)
+
+
+def test_a_level_may_count_the_interim_reply_as_the_answer() -> None:
+    original = load(ORIGINALS["zendesk"])
+    echoed = deliver("zendesk", original, ECHOES["zendesk"](False), answers=True)
+    assert "agent_replied" in [e.type.value for e in echoed]
+    assert all(e.id.endswith("~via-slaclock") for e in echoed)

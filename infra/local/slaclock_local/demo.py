@@ -12,6 +12,13 @@ report of the week. It prints the story as it happens: tickets received with the
 rule that chose it, the e-mails sent (to whom, why, when in the calendar's time zone), and the
 report links. Deterministic: the virtual clock only moves when the story moves it.
 
+Closed-loop actions: the demo adds to the configuration (`with_demo_actions`) an API for the Zendesk
+source, pointing at a loopback server that speaks Zendesk's and Slack's documented APIs
+(`slaclock_local.api_server`), and, on the ``high`` level, a step at 60% of the target that releases
+the ticket's ownership (``unassign``) and sends the requester an interim ``reply``, and a Slack message
+on every warning. They run through the real connector code; each call is shown as it happens and is
+listed at ``GET /_local/actions``.
+
 ``--keep-running`` leaves the stack up at the end (until Ctrl-C), so the report links can be
 downloaded with curl.
 """
@@ -21,9 +28,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -100,6 +108,55 @@ def load_story(path: Path = STORY) -> Story:
     return Story(path.parent, _instant(doc["start"], "start"), _instant(doc["end"], "end"), steps, report)
 
 
+# ------------------------------------------------------------------------------------------ actions
+
+DEMO_SLACK_SECRET = "slaclock/slaclock/demo-slack-webhook"  # noqa: S105 - a secret's name
+DEMO_ZENDESK_SECRET = "slaclock/slaclock/zendesk-main-api"  # noqa: S105 - a secret's name
+DEMO_INTERIM_REPLY = (
+    "Hello, we have your request (ticket {ticket}) and are on it: a specialist will answer before {due}."
+)
+
+
+def with_demo_actions(doc: dict[str, Any], api_url: str) -> dict[str, Any]:
+    """`doc` (a configuration document) with the demo's actions: Zendesk's API at `api_url`, and on
+    the ``high`` level an ``unassign`` and an interim ``reply`` at 60% plus a Slack message on warnings."""
+    out: dict[str, Any] = json.loads(json.dumps(doc))
+    zendesk = {"url": f"{api_url}/zendesk", "secret": {"secrets_manager": DEMO_ZENDESK_SECRET}}
+    out["sources"]["zendesk-main"]["api"] = zendesk
+    high = out["levels"]["high"]
+    release = [
+        {"kind": "unassign", "sources": ["zendesk-main"]},
+        {"kind": "reply", "sources": ["zendesk-main"], "templates": {"en": DEMO_INTERIM_REPLY}},
+    ]
+    high["escalations"] = [*high.get("escalations", []), {"at": "60%", "actions": release}]
+    high["actions"] = {"warning": [{"kind": "slack", "webhook_secret": DEMO_SLACK_SECRET}]}
+    return out
+
+
+def demo_secrets(stack: Any, api_url: str) -> None:
+    """The secrets the demo's actions read: Zendesk's API token and the Slack incoming-webhook URL."""
+    sm = stack.client("secretsmanager")
+    token = json.dumps({"email": "slaclock-bot@example.com", "api_token": "demo-token"})
+    sm.create_secret(Name=DEMO_ZENDESK_SECRET, SecretString=token)
+    sm.create_secret(Name=DEMO_SLACK_SECRET, SecretString=f"{api_url}/slack/services/T000/B000/XXXX")
+
+
+def describe_call(call: Any) -> str:
+    """One captured action call, in words."""
+    path = call.url.split("/", 3)[-1]
+    if "/slack/" in call.url:
+        text = call.body.get("text", "") if isinstance(call.body, dict) else ""
+        return f"Slack message: “{text}”"
+    ticket = call.body.get("ticket", {}) if isinstance(call.body, dict) else {}
+    if "assignee_id" in ticket:
+        what = "release of ownership (assignee_id: null)"
+    elif "comment" in ticket:
+        what = "interim reply to the requester" if ticket["comment"].get("public") else "internal note"
+    else:
+        what = "update"
+    return f"Zendesk API {call.method} /{path.split('/', 1)[-1]}: {what}"
+
+
 # ------------------------------------------------------------------------------------------ HTTP
 
 
@@ -153,9 +210,10 @@ class Narrator:
         self.day: str | None = None
         self.emails_seen = 0
         self.hooks_seen = 0
+        self.actions_seen = 0
         self.tickets: dict[str, str] = {}  # ticket id -> source
         self.counts = {"accepted": 0, "refused": 0, "emails": 0, "warning": 0, "breach": 0, "escalation": 0,
-                       "report": 0}  # fmt: skip
+                       "report": 0, "actions": 0}  # fmt: skip
 
     def _zone_of_level(self, level: str | None) -> str:
         if level and level in self.config.levels:
@@ -184,41 +242,60 @@ class Narrator:
         self.out.write(f"  {'':<15}   {text}\n")
 
     def emails(self) -> None:
-        """Print the e-mails captured since the last call."""
+        """Print the e-mails, outgoing webhooks and action calls captured since the last call, in time
+        order (one fast-forward may run several checks)."""
+        entries: list[tuple[datetime, int, Callable[[Any], None], Any]] = []
         emails = self.stack.emails()
-        for e in emails[self.emails_seen :]:
-            self.counts["emails"] += 1
-            text = e.text
-            level = m.group(1).strip() if (m := _LEVEL_LINE.search(text)) else None
-            zone = self._zone_of_level(level)
-            subject = e.subject
-            kind = "report" if subject.lower().startswith("sla report") else (
-                "breach" if "breach" in subject.lower() else
-                "escalation" if "escalation" in subject.lower() else "warning"
-            )  # fmt: skip
-            self.counts[kind] += 1
-            icon = {"warning": "⚠", "breach": "✖", "escalation": "⇧", "report": "▤"}[kind]
-            self.line(e.sent_at, zone, f"{icon} e-mail to {', '.join(e.to)}")
-            self.note(f"“{subject}”")
-            due = _DUE_LINE.search(text)
-            if due and kind != "report":
-                self.note(f"level {level}, due {due.group(1).strip()}")
-            if kind == "report":
-                links = re.findall(r"https?://\S+", text)
-                if links:
-                    self.note(f"{len(links)} links, e.g. {links[0][:90]}…")
+        entries += [
+            (e.sent_at, len(entries) + i, self._email, e) for i, e in enumerate(emails[self.emails_seen :])
+        ]
         self.emails_seen = len(emails)
         hooks = self.stack.outgoing.snapshot() if self.stack.outgoing is not None else []
-        for hook in hooks[self.hooks_seen :]:
-            try:
-                detail = json.loads(hook.body)
-            except ValueError:
-                detail = {}
-            ticket, step = detail.get("ticket_id", "?"), detail.get("step", "")
-            what = f"{detail.get('type', 'event')} of ticket {ticket} ({step})"
-            self.line(hook.at, HOME_ZONE, f"↗ webhook POST {hook.url}: {what}")
-            self.note("signed (X-Slaclock-Signature); captured by the local stack, not sent")
+        entries += [(h.at, len(entries) + i, self._hook, h) for i, h in enumerate(hooks[self.hooks_seen :])]
         self.hooks_seen = len(hooks)
+        calls = self.stack.outgoing.actions() if self.stack.outgoing is not None else []
+        entries += [(c.at, len(entries) + i, self._call, c) for i, c in enumerate(calls[self.actions_seen :])]
+        self.actions_seen = len(calls)
+        for _, _, show, item in sorted(entries, key=lambda x: (x[0], x[1])):
+            show(item)
+
+    def _email(self, e: Any) -> None:
+        self.counts["emails"] += 1
+        text = e.text
+        level = m.group(1).strip() if (m := _LEVEL_LINE.search(text)) else None
+        zone = self._zone_of_level(level)
+        subject = e.subject
+        kind = "report" if subject.lower().startswith("sla report") else (
+            "breach" if "breach" in subject.lower() else
+            "escalation" if "escalation" in subject.lower() else "warning"
+        )  # fmt: skip
+        self.counts[kind] += 1
+        icon = {"warning": "⚠", "breach": "✖", "escalation": "⇧", "report": "▤"}[kind]
+        self.line(e.sent_at, zone, f"{icon} e-mail to {', '.join(e.to)}")
+        self.note(f"“{subject}”")
+        due = _DUE_LINE.search(text)
+        if due and kind != "report":
+            self.note(f"level {level}, due {due.group(1).strip()}")
+        if kind == "report":
+            links = re.findall(r"https?://\S+", text)
+            if links:
+                self.note(f"{len(links)} links, e.g. {links[0][:90]}…")
+
+    def _hook(self, hook: Any) -> None:
+        try:
+            detail = json.loads(hook.body)
+        except ValueError:
+            detail = {}
+        ticket, step = detail.get("ticket_id", "?"), detail.get("step", "")
+        what = f"{detail.get('type', 'event')} of ticket {ticket} ({step})"
+        self.line(hook.at, HOME_ZONE, f"↗ webhook POST {hook.url}: {what}")
+        self.note("signed (X-Slaclock-Signature); captured by the local stack, not sent")
+
+    def _call(self, call: Any) -> None:
+        self.counts["actions"] += 1
+        self.line(call.at, HOME_ZONE, f"⚙ {describe_call(call)}")
+        answer = f"answered {call.status}" if call.error is None else call.error
+        self.note(f"through the real connector, to the loopback API at {call.url.split('/')[2]}: {answer}")
 
     def received(self, step: Step, status: int, answer: Any) -> None:
         source = self.stack.sources[step.source]
@@ -287,14 +364,23 @@ def public_holidays(config: Any, start: datetime, end: datetime) -> dict[date, l
 
 
 def run_demo(story: Story, config: Path | None, out: TextIO, keep_running: bool = False) -> int:
+    import tempfile
+
+    from slaclock_local.api_server import ApiServer
     from slaclock_local.reports import report_links
-    from slaclock_local.stack import LocalStack
+    from slaclock_local.stack import DEFAULT_CONFIG, LocalStack
 
     started = time.perf_counter()
     out.write("slaclock demo: one working week of a support team, on the local embedded stack (no AWS)\n")
-    stack = LocalStack(config=config, start_at=story.start, paused=True, keep_workdir=True)
-    stack.start()
+    api = ApiServer().__enter__()
+    folder = Path(tempfile.mkdtemp(prefix="slaclock-demo-"))
+    doc = yaml.safe_load((config or DEFAULT_CONFIG).read_text(encoding="utf-8"))
+    demo_config = folder / "sla.yaml"
+    demo_config.write_text(yaml.safe_dump(with_demo_actions(doc, api.url), sort_keys=False), encoding="utf-8")
+    stack = LocalStack(config=demo_config, start_at=story.start, paused=True, keep_workdir=True)
     try:
+        stack.start()
+        demo_secrets(stack, api.url)
         cfg = stack.config
         home_start = story.start.astimezone(ZoneInfo(HOME_ZONE))
         out.write(
@@ -350,6 +436,7 @@ def run_demo(story: Story, config: Path | None, out: TextIO, keep_running: bool 
             f"escalations, {c['report']} reports)\n"
             f"  outgoing escalation webhooks captured (not sent): {len(sent)}"
             + (f" → {sent[0].url}" if sent else "") + "\n"
+            f"  actions run through the connectors (GET /_local/actions): {c['actions']}\n"
             f"  function logs (kept): {stack.function_log}\n"
         )  # fmt: skip
         out.write(
@@ -368,6 +455,8 @@ def run_demo(story: Story, config: Path | None, out: TextIO, keep_running: bool 
                 pass
     finally:
         stack.stop()
+        api.__exit__(None, None, None)
+        shutil.rmtree(folder, ignore_errors=True)
     out.write(
         f"\nStopped everything (nothing left running). Wall time {time.perf_counter() - started:.1f} s.\n"
     )

@@ -604,6 +604,9 @@ class LocalStack:
                     "stopped_at": format_instant(c.stopped_at) if c.stopped_at else None,
                     "business_seconds": c.business_seconds,
                     "remaining_seconds": c.remaining_seconds,
+                    "steps": [
+                        {"kind": st.kind.value, "key": st.key, "at": format_instant(st.at)} for st in c.steps
+                    ],
                 }  # fmt: skip
                 for c in view.clocks
             ],
@@ -652,6 +655,9 @@ class LocalStack:
         if method == "GET" and parts == ["webhooks-sent"]:
             sent = [w.to_dict() for w in (self.outgoing.snapshot() if self.outgoing else [])]
             return LocalResponse.json(200, {"count": len(sent), "webhooks": sent})
+        if method == "GET" and parts == ["actions"]:
+            calls = [c.to_dict() for c in (self.outgoing.actions() if self.outgoing else [])]
+            return LocalResponse.json(200, {"count": len(calls), "actions": calls})
         if method == "GET" and parts == ["schedules"]:
             return LocalResponse.json(200, {"now": format_instant(self.now()), "schedules": self.schedules()})
         if method == "GET" and len(parts) == 2 and parts[0] == "tickets":
@@ -732,6 +738,7 @@ class LocalStack:
                 "GET /_local/tickets/{id}",
                 "GET /_local/schedules",
                 "GET /_local/webhooks-sent",
+                "GET /_local/actions",
                 "GET /_local/clock",
                 'POST /_local/clock {"fast_forward_to": "<instant>"} | {"advance": "2h"}',
             ],  # fmt: skip

@@ -213,6 +213,79 @@ class NoticeLedger(Protocol):
         ...
 
 
+class ActionRejected(SlaclockError):  # noqa: N818 - a condition, like ServiceUnavailable
+    """An action's receiver refused it for good (a 4xx other than 429, missing credentials, an action
+    the provider cannot do): retrying the same call cannot help. Names the host and status only."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCall:
+    """One outgoing action (slack, teams or a helpdesk write-back), ready to send.
+
+    `ticket`: the id the helpdesk knows (the source's `ticket_prefix` removed); `provider`, `api_url`
+    and `api_secret`: the ticket's source (None for a chat message); `params`: the action's validated
+    parameters; `text`: the rendered template (internal_note, reply), else None; `values`: every
+    template variable's value (chat messages show them)."""
+
+    kind: str
+    ticket: str
+    params: Mapping[str, Any]
+    values: Mapping[str, str]
+    notice: Notice
+    zone: str
+    text: str | None = None
+    provider: str | None = None
+    api_url: str | None = None
+    api_secret: str | None = None
+
+
+class ActionRunner(Protocol):
+    def run(self, call: ActionCall, *, now: datetime) -> str:
+        """Send `call` (retries with backoff on 429/5xx, Retry-After honoured, within a bounded time);
+        returns the target it acted on (a host, never a path). Raises ServiceUnavailable when it gave
+        up, `ActionRejected` when the receiver refused."""
+        ...
+
+
+class ActionLedger(Protocol):
+    """Records each owed action (`slaclock.engine.action_plan.ActionDue.key`) so it runs exactly once,
+    with a lease like the `NoticeLedger`'s (same semantics: CLAIMED / SENT / HELD)."""
+
+    def claim(self, notice: Notice, key: str, *, now: datetime, lease: timedelta) -> ClaimOutcome: ...
+
+    def mark_done(self, notice: Notice, key: str, *, now: datetime, outcome: str) -> None:
+        """Record the action as finished (`outcome`: ``sent`` or ``dead_letter``); never claimed again."""
+        ...
+
+
+class BreachTally(Protocol):
+    """Per recipient of a breach threshold (``notify_when_breached_at_least``): the clocks it was told
+    are breached (``<ticket>#<metric>#<cycle>``) and whether it was told of the current crossing."""
+
+    def add(self, recipient: str, clock: str) -> frozenset[str]:
+        """Add `clock` (idempotent) and return every clock recorded for `recipient`."""
+        ...
+
+    def remove(self, recipient: str, clocks: Iterable[str]) -> None:
+        """Forget `clocks` (no longer breached and open)."""
+        ...
+
+    def cross(self, recipient: str) -> bool:
+        """Mark the crossing told; True for the one caller that changed it (a conditional write)."""
+        ...
+
+    def reset(self, recipient: str) -> None:
+        """The count fell below the threshold: the next crossing is told again."""
+        ...
+
+
+class DeadLetters(Protocol):
+    def put(self, record: Mapping[str, Any]) -> None:
+        """Keep an action that gave up or was refused (ids, kind, host, error; no personal data) for an
+        operator to inspect and redrive. Raises ServiceUnavailable."""
+        ...
+
+
 class Scheduler(Protocol):
     """One EventBridge Scheduler one-time schedule per ticket (named from the ticket id)."""
 

@@ -1,13 +1,15 @@
 """`slaclock replay --config FILE --events FILE --out DIR [--now T] [--group-by F,...] [--sort K,...]`
 
 Replays past events offline (no AWS) and writes ``DIR/sla_log.csv``, ``DIR/compliance.csv`` and
-``DIR/summary.html`` (see docs/reports.md). JSON Lines without ``--sort`` are streamed on
-``--workers N`` processes (`commands._stream`; ``--shard K/N`` writes one shard for `slaclock merge`);
-a JSON array, stdin, ``--sort``, ``--time-split``, ``--utc`` (the page's instants in UTC) or the SLA
-log's optional columns (``--time-zone``, ``--durations human``, ``--subject``, ``--ticket-links``) are
-replayed in memory. Both write the same bytes. ``--time-split`` also writes ``DIR/time_split.csv``
-(each clock's business time by status, assignee and group: `engine.clocks.time_splits`,
-docs/clocks.md).
+``DIR/summary.html`` (see docs/reports.md), and, when the configuration's steps have ``actions:``,
+``DIR/actions.csv``: the actions each ticket would have triggered (ticket, metric, cycle, step, kind,
+target, instant), so a new policy can be seen before it acts in the helpdesk. JSON Lines without
+``--sort`` are streamed on ``--workers N`` processes (`commands._stream`; ``--shard K/N`` writes one
+shard for `slaclock merge`); a JSON array, stdin, ``--sort``, ``--time-split``, ``--utc`` (the page's
+instants in UTC) or the SLA log's optional columns (``--time-zone``, ``--durations human``,
+``--subject``, ``--ticket-links``) are replayed in memory. Both write the same bytes. ``--time-split``
+also writes ``DIR/time_split.csv`` (each clock's business time by status, assignee and group:
+`engine.clocks.time_splits`, docs/clocks.md).
 
 ``--out -`` writes the SLA log alone to standard output (the compliance report and the page need a
 directory); the summary lines then go to standard error, so a pipe gets the CSV only.
@@ -38,8 +40,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TextIO
 
+from slaclock.engine.action_plan import has_actions
 from slaclock.engine.errors import SlaclockError, ValidationError
 from slaclock.engine.events import Event, parse_event, parse_instant
+from slaclock.engine.policy import compile_policy
 from slaclock.engine.replay import Replay, ReplayStats, write_reports
 from slaclock.engine.reports import (
     SlaLogOptions,
@@ -332,6 +336,26 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
 
+def _parallel_options(
+    args: argparse.Namespace, sort_by: tuple[str, ...]
+) -> tuple[int | None, str | None, bool]:
+    """``--workers``, ``--shard`` and ``--time-split``, refused where they cannot combine."""
+    workers = getattr(args, "workers", None)
+    shard_text = getattr(args, "shard", None)
+    if workers is not None and workers < 1:
+        raise _FatalError("--workers must be 1 or more", code=2)
+    if (shard_text or workers) and sort_by:
+        raise _FatalError(
+            "--sort holds every row in memory: it cannot be combined with --shard or --workers", code=2
+        )
+    time_split = bool(getattr(args, "time_split", False))
+    if (shard_text or workers) and time_split:
+        raise _FatalError(
+            "--time-split replays in memory: it cannot be combined with --shard or --workers", code=2
+        )
+    return workers, shard_text, time_split
+
+
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         group_by = check_group_by(args.group_by or "")
@@ -350,27 +374,11 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from slaclock.commands.validate import print_warnings
 
     print_warnings(config, err)  # the same warnings `slaclock validate` prints
-    workers = getattr(args, "workers", None)
-    shard_text = getattr(args, "shard", None)
-    if workers is not None and workers < 1:
-        raise _FatalError("--workers must be 1 or more", code=2)
-    if (shard_text or workers) and sort_by:
-        raise _FatalError(
-            "--sort holds every row in memory: it cannot be combined with --shard or --workers", code=2
-        )
-    time_split = bool(getattr(args, "time_split", False))
-    if (shard_text or workers) and time_split:
-        raise _FatalError(
-            "--time-split replays in memory: it cannot be combined with --shard or --workers", code=2
-        )
+    workers, shard_text, time_split = _parallel_options(args, sort_by)
     # a regular file only: standard input and pipes (`-`, /dev/stdin) are read once, in memory
     events_path = Path(args.events)
     if (
-        not sort_by
-        and not time_split
-        and not columns.columns
-        and not to_stdout
-        and not getattr(args, "utc", False)
+        not (sort_by or time_split or columns.columns or to_stdout or getattr(args, "utc", False))
         and args.events != "-"
         and events_path.is_file()
         and _stream_module().is_json_lines(events_path)
@@ -399,11 +407,14 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     gc.freeze()
     try:
         replay = Replay(config, events, now, progress=replaying)
+        kept = events if has_actions(replay.policy) else None  # for actions.csv
         del events  # the Replay holds them by ticket and releases each ticket once evaluated
         if to_stdout:
             stats, files = _write_stdout(config, replay, group_by, sort_by, columns)
         else:
             stats, files = _write(args, config, replay, group_by, sort_by, out_dir, columns)
+            if kept is not None:
+                files["actions.csv"] = write_actions(config, kept, replay.now, out_dir)
     finally:
         gc.unfreeze()
     progress.done()
@@ -516,6 +527,15 @@ def _run_streamed(
         stats, written = stream.write_reports(
             out_dir, streamed.rows, streamed.whole, title=title, subtitle=subtitle, now=streamed.now
         )
+    if has_actions(compile_policy(stream_config := _load_config(args.config))):
+        again = read_events(
+            Path(args.events),
+            strict=False,
+            report=lambda _: None,
+            progress=Progress(out, False),
+            stats=ReadStats(),
+        )
+        written["actions.csv"] = write_actions(stream_config, again, streamed.now, out_dir)
     if not quiet:
         out.write(_summary_text(streamed.read, stats, written))
     return 0
@@ -597,6 +617,34 @@ def _split_beside(replay: Replay, textfile: TextIO) -> None:
     replay.on_ticket = write
 
 
+def write_actions(config: Any, events: list[Event], now: datetime | None, out_dir: Path) -> Path:
+    """``actions.csv``: every action each ticket would have triggered by `now` (`ACTION_COLUMNS`),
+    tickets in id order, each ticket's actions in step order (written through a ``.part`` file)."""
+    import csv
+
+    from slaclock.engine.action_plan import ACTION_COLUMNS, action_rows
+    from slaclock.engine.clocks import evaluate, replay_ticket
+    from slaclock.engine.replay import group_by_ticket
+
+    policy = compile_policy(config)
+    final, part = out_dir / "actions.csv", out_dir / "actions.csv.part"
+    at = now or max((e.at for e in events), default=None)
+    try:
+        with part.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(ACTION_COLUMNS)
+            if at is not None:
+                for _, evs in sorted(group_by_ticket(e for e in events if e.at <= at).items()):
+                    writer.writerows(
+                        action_rows(config, policy, evaluate(policy, replay_ticket(policy, evs), at))
+                    )
+        part.replace(final)
+    except OSError as e:
+        part.unlink(missing_ok=True)
+        raise _FatalError(f"cannot write actions to {str(out_dir)!r}: {e.strerror or e}") from None
+    return final
+
+
 def _plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -618,6 +666,7 @@ def _summary_text(read: ReadStats, stats: ReplayStats, files: dict[str, Path]) -
             f"Wrote {files['sla_log.csv']} ({_plural(stats.clocks, 'row')}), {files['compliance.csv']}"
             f" ({_plural(stats.compliance_rows, 'row')}), {files['summary.html']}"
             + (f", {files[TIME_SPLIT_FILE]}" if TIME_SPLIT_FILE in files else "")
+            + (f", {files['actions.csv']}" if "actions.csv" in files else "")
             + "\n"
         )
     return (

@@ -17,13 +17,14 @@ from urllib.parse import quote
 
 from slaclock.connectors import _base
 from slaclock.connectors.http import HttpClient
+from slaclock.engine.actions import CAPABILITIES
 
 _PRIORITY = {"low": 1, "normal": 2, "high": 3, "urgent": 4}  # Freshdesk: 1 Low, 2 Medium, 3 High, 4 Urgent
 
 
 class FreshdeskConnector(_base.Connector):
     provider = "freshdesk"
-    actions = _base.WRITE_BACKS
+    actions = CAPABILITIES["freshdesk"]
 
     @classmethod
     def from_secret(cls, base_url: str, secret_text: str, http: HttpClient) -> FreshdeskConnector:

@@ -22,11 +22,12 @@ from urllib.parse import quote
 
 from slaclock.connectors import _base
 from slaclock.connectors.http import HttpClient
+from slaclock.engine.actions import CAPABILITIES
 
 
 class HelpScoutConnector(_base.Connector):
     provider = "helpscout"
-    actions = _base.WRITE_BACKS - {_base.SET_PRIORITY}
+    actions = CAPABILITIES["helpscout"]
 
     @classmethod
     def from_secret(cls, base_url: str, secret_text: str, http: HttpClient) -> HelpScoutConnector:

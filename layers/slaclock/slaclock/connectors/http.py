@@ -75,7 +75,12 @@ class Response:
 
 
 class TimeBudgetSpent(HTTPError):  # noqa: N818 (urllib3's own naming: caught as its HTTPError)
-    """Raised inside urllib3's retry loop when the next wait would end after the deadline."""
+    """Raised inside urllib3's retry loop when the next wait would end after the deadline; `status`
+    is the last answer's (0: there was none, e.g. a timeout)."""
+
+    def __init__(self, status: int = 0) -> None:
+        super().__init__("time budget spent" + (f" after answer {status}" if status else ""))
+        self.status = status
 
 
 class _BoundedRetry(Retry):
@@ -94,7 +99,7 @@ class _BoundedRetry(Retry):
         if wait is None:
             wait = self.get_backoff_time()
         if time.monotonic() + wait > self.deadline:
-            raise TimeBudgetSpent("time budget spent")
+            raise TimeBudgetSpent(int(getattr(response, "status", 0) or 0))
         super().sleep(response)
 
 
@@ -147,8 +152,12 @@ class HttpClient:
                 timeout=self.timeout,
                 redirect=False,
             )
+        except TimeBudgetSpent as err:
+            raise GaveUpError(f"{what} gave up: {err}", status=err.status) from None
         except HTTPError as err:
             reason = getattr(err, "reason", None)
+            if isinstance(reason, TimeBudgetSpent):
+                raise GaveUpError(f"{what} gave up: {reason}", status=reason.status) from None
             raise GaveUpError(f"{what} gave up: {type(reason or err).__name__}") from None
         if 200 <= answer.status < 300:
             return Response(answer.status, answer.data)

@@ -24,13 +24,14 @@ from urllib.parse import quote
 
 from slaclock.connectors import _base
 from slaclock.connectors.http import HttpClient
+from slaclock.engine.actions import CAPABILITIES
 
 API_VERSION = "2.11"
 
 
 class IntercomConnector(_base.Connector):
     provider = "intercom"
-    actions = _base.WRITE_BACKS - {_base.SET_PRIORITY}
+    actions = CAPABILITIES["intercom"]
 
     def __init__(self, base_url: str, auth: dict[str, str], http: HttpClient, *, admin_id: str) -> None:
         super().__init__(base_url, auth, http)

@@ -19,13 +19,14 @@ from urllib.parse import quote
 
 from slaclock.connectors import _base
 from slaclock.connectors.http import HttpClient
+from slaclock.engine.actions import CAPABILITIES
 
 _PRIORITY = {"low": "Low", "normal": "Medium", "high": "High", "urgent": "Highest"}  # Jira's default scheme
 
 
 class JiraConnector(_base.Connector):
     provider = "jira"
-    actions = _base.WRITE_BACKS
+    actions = CAPABILITIES["jira"]
 
     @classmethod
     def from_secret(cls, base_url: str, secret_text: str, http: HttpClient) -> JiraConnector:

@@ -17,11 +17,12 @@ from urllib.parse import quote
 
 from slaclock.connectors import _base
 from slaclock.connectors.http import HttpClient
+from slaclock.engine.actions import CAPABILITIES
 
 
 class LiveAgentConnector(_base.Connector):
     provider = "liveagent"
-    actions = frozenset({_base.SET_FIELD})
+    actions = CAPABILITIES["liveagent"]
 
     @classmethod
     def from_secret(cls, base_url: str, secret_text: str, http: HttpClient) -> LiveAgentConnector:

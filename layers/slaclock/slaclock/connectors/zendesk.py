@@ -15,13 +15,14 @@ from urllib.parse import quote
 
 from slaclock.connectors import _base
 from slaclock.connectors.http import HttpClient
+from slaclock.engine.actions import CAPABILITIES
 
 _PRIORITY = {"low": "low", "normal": "normal", "high": "high", "urgent": "urgent"}
 
 
 class ZendeskConnector(_base.Connector):
     provider = "zendesk"
-    actions = _base.WRITE_BACKS
+    actions = CAPABILITIES["zendesk"]
 
     @classmethod
     def from_secret(cls, base_url: str, secret_text: str, http: HttpClient) -> ZendeskConnector:

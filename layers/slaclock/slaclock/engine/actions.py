@@ -1,5 +1,5 @@
-"""Action definitions of a notice step (pure: no I/O). Ready for the configuration loader; the
-notice steps run them in the next round.
+"""Action definitions of a notice step (pure: no I/O). The configuration loader validates every
+step's ``actions:`` with `validate_actions`; the check service runs them (`slaclock.services.check`).
 
 An action is a mapping with a ``kind`` and that kind's parameters:
 
@@ -16,14 +16,19 @@ An action is a mapping with a ``kind`` and that kind's parameters:
     unassign       (none)
     reply          templates: {language: template} or {channel: {language: template}}
 
+Every write-back also takes ``sources: [name, ...]``: it then acts on the tickets of those sources only
+(and only their providers must be able to do it); without it, on every source's tickets.
+
 A template is text with ``{variable}`` placeholders from `TEMPLATE_VARIABLES`; ``{{`` and ``}}`` are
 literal braces. Write-backs (add_tags ... reply) act through the ticket's own helpdesk, so each must
-be one every source's provider can do (`capabilities`, the connectors' table, is passed in so the
-engine stays free of the connectors' HTTP code).
+be one every source's provider can do: `CAPABILITIES` is that table, kept here as plain data (the
+connectors, `slaclock.connectors`, declare their actions from it, so the engine stays free of their
+HTTP code and there is one table).
 """
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +50,20 @@ KINDS = (
 WRITE_BACK_KINDS = frozenset({"add_tags", "set_priority", "set_field", "internal_note", "unassign", "reply"})
 PRIORITIES = ("low", "normal", "high", "urgent")
 CHANNELS = ("email", "chat", "web", "messaging", "phone", "api")
+STEPS = ("warning", "breach", "met")
+"""Named steps of a level's ``actions:`` (each escalation rung carries its own list)."""
+
+CAPABILITIES: Mapping[str, frozenset[str]] = {
+    "zendesk": WRITE_BACK_KINDS,
+    "freshdesk": WRITE_BACK_KINDS,
+    "jira": WRITE_BACK_KINDS,
+    "helpscout": WRITE_BACK_KINDS - {"set_priority"},
+    "intercom": WRITE_BACK_KINDS - {"set_priority"},
+    "liveagent": frozenset({"set_field"}),
+    "generic": frozenset(),
+}
+"""provider -> the write-backs its connector can do (a generic source has no API to write to)."""
+
 TEMPLATE_VARIABLES = frozenset({"ticket", "ticket_url", "level", "metric", "step", "due", "late", "calendar"})
 
 _PARAMS: dict[str, dict[str, bool]] = {  # kind -> {parameter: required}
@@ -68,6 +87,9 @@ class Action:
 
     kind: str
     params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __hash__(self) -> int:  # params are plain JSON data: hashed by their canonical text
+        return hash((self.kind, json.dumps(self.params, sort_keys=True, default=str)))
 
     @property
     def is_write_back(self) -> bool:
@@ -173,6 +195,8 @@ def validate_actions(
             continue
         allowed = _PARAMS[kind]
         for key in action:
+            if key == "sources" and kind in WRITE_BACK_KINDS:
+                continue
             if key != "kind" and key not in allowed:
                 check.err(f"{path}.{key}", f"not a parameter of {kind} ({', '.join(allowed) or 'none'})")
         for key, required in allowed.items():
@@ -180,10 +204,28 @@ def validate_actions(
                 check.err(f"{path}.{key}", f"required for {kind}")
         _check_params(check, path, kind, action)
         if kind in WRITE_BACK_KINDS:
-            for source, provider in sorted(providers_by_source.items()):
+            targets = _write_back_sources(check, path, action, providers_by_source)
+            for source, provider in sorted(targets.items()):
                 if kind not in capabilities.get(provider, ()):
                     check.err(path, f"source {source!r} ({provider}) cannot {kind}")
     return check.errors
+
+
+def _write_back_sources(
+    check: _Check, path: str, action: Mapping[str, Any], providers_by_source: Mapping[str, str]
+) -> Mapping[str, str]:
+    """The sources a write-back acts on: its ``sources`` list (each must exist), else every source."""
+    if "sources" not in action:
+        return providers_by_source
+    names = action["sources"]
+    check.text_list(f"{path}.sources", names)
+    if not isinstance(names, list):
+        return {}
+    for i, name in enumerate(names):
+        if isinstance(name, str) and name not in providers_by_source:
+            known = ", ".join(sorted(providers_by_source)) or "none defined"
+            check.err(f"{path}.sources[{i}]", f"unknown source {name!r} (sources: {known})")
+    return {n: providers_by_source[n] for n in names if isinstance(n, str) and n in providers_by_source}
 
 
 def _check_params(check: _Check, path: str, kind: str, action: Mapping[str, Any]) -> None:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from slaclock.engine.actions import Action
 from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.config import Config, Metric, Responses, SlaLevel, Target
 from slaclock.engine.rules import RuleInputs, Walk, compile_walk, rule_inputs
@@ -31,9 +32,11 @@ class StepKind(StrEnum):
     WARNING = "warning"
     BREACH = "breach"
     ESCALATION = "escalation"
+    MET = "met"
+    """A clock met in time (its success step: actions only, never part of the ladder)."""
 
 
-_KIND_ORDER = {StepKind.WARNING: 0, StepKind.BREACH: 1, StepKind.ESCALATION: 2}
+_KIND_ORDER = {StepKind.WARNING: 0, StepKind.BREACH: 1, StepKind.ESCALATION: 2, StepKind.MET: 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,8 @@ class Rung:
     recipients: tuple[str, ...]
     index: int = 0
     webhook: str | None = None
+    actions: tuple[Action, ...] = ()
+    """The step's actions (`slaclock.engine.actions`), run once when the step is owed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,8 @@ class Goal:
     breach: int
     calendar_name: str = ""
     """The name of `calendar`: the level's, or the one its ``calendar_from`` chose for the ticket."""
+    met: tuple[Action, ...] = ()
+    """The actions of the level's ``met`` step (run once when a clock of this goal is met)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -211,12 +218,17 @@ def judge(rules: Responses, reply: Mapping[str, object], typed: bool) -> bool:
 
 def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target, calendar_name: str = "") -> Goal:
     within = target.within
+    warn = level.actions.get("warning", ())
     rungs: list[Rung] = []
     if target.warn_at is not None:
-        rungs.append(Rung(within * target.warn_at, StepKind.WARNING, level.notify_warning))
+        rungs.append(Rung(within * target.warn_at, StepKind.WARNING, level.notify_warning, actions=warn))
     elif target.warn_before is not None:
-        rungs.append(Rung(max(within - target.warn_before, _ZERO), StepKind.WARNING, level.notify_warning))
-    rungs.append(Rung(within, StepKind.BREACH, level.notify_breach))
+        rungs.append(
+            Rung(
+                max(within - target.warn_before, _ZERO), StepKind.WARNING, level.notify_warning, actions=warn
+            )
+        )
+    rungs.append(Rung(within, StepKind.BREACH, level.notify_breach, actions=level.actions.get("breach", ())))
     for i, rung in enumerate(level.escalations):
         if rung.at is not None:
             amount = within * rung.at
@@ -226,7 +238,7 @@ def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target, calendar_name:
             amount = within + rung.after_due
         else:
             continue
-        rungs.append(Rung(amount, StepKind.ESCALATION, rung.notify, i, rung.webhook))
+        rungs.append(Rung(amount, StepKind.ESCALATION, rung.notify, i, rung.webhook, rung.actions))
     rungs.sort(key=lambda r: (r.amount, _KIND_ORDER[r.kind], r.index))
     ordered = tuple(rungs)
     return Goal(
@@ -240,6 +252,7 @@ def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target, calendar_name:
         rungs=ordered,
         breach=next(i for i, r in enumerate(ordered) if r.kind is StepKind.BREACH),
         calendar_name=calendar_name or level.calendar,
+        met=level.actions.get("met", ()),
     )
 
 

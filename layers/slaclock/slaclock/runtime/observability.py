@@ -70,6 +70,8 @@ def record_check(result: Any) -> None:
     count("NoticesPending", len(result.pending))
     count("IntegrationFailures", result.integration_failures)
     count("NoticesWithoutRecipient", result.unaddressed)
+    count("ActionsSent", result.actions_sent)
+    count("ActionsDeadLettered", result.actions_dead_lettered)
     record_schedule(result.schedule)
     if result.lateness_seconds is not None:
         _scope_to_stack()

@@ -101,6 +101,12 @@ class CheckSettings(_Base):
     """The account's SES send rate in messages per second. Unset (in AWS): read from the account
     (``GetSendQuota``) on the first e-mail. The local stack sets it: its in-memory account has the
     sandbox's 1/s."""
+    action_dlq_url: str | None = None
+    """URL of the SQS queue that keeps the actions that gave up or were refused (unset: such an action
+    stays claimed and is tried again after its lease)."""
+    action_deadline_seconds: float = Field(default=20.0, gt=0, le=45)
+    """The bounded time of one outgoing action call, retries and Retry-After waits included (below the
+    check function's 60 s timeout, so a check always records what it did)."""
     check_concurrency: int = Field(default=10, ge=1)
     """The check function's reserved concurrency (template parameter `CheckConcurrency`)."""
     sweeper_concurrency: int = Field(default=5, ge=1)

@@ -1,7 +1,8 @@
 """The composition root: the real adapters, built ONCE per container, only for the function that runs.
 
     ports = webhook_ports()      # functions/webhook: config, secrets, events, tickets, scheduler
-    ports = check_ports()        # functions/check and functions/sweeper: + ledger, SES, EventBridge, webhooks
+    ports = check_ports()        # functions/check and functions/sweeper: + ledgers, SES, EventBridge,
+                                 # webhooks, the actions' connectors and their dead-letter queue
     ports = sweep_ports(arn)     # functions/sweeper: + the due index's leases, the fan-out to itself
 
 Each builder reads its function's settings (validated: a missing variable fails here, at cold start,
@@ -27,20 +28,28 @@ if TYPE_CHECKING:  # the adapters themselves are imported on first use (cold-sta
     from slaclock.adapters.config_store import S3ConfigStore
     from slaclock.adapters.scheduler import EventBridgeScheduler
     from slaclock.adapters.secrets import ParameterSecretStore
+    from slaclock.connectors.http import HttpClient
+    from slaclock.connectors.runner import ConnectorActionRunner
     from slaclock.ports import WebhookPoster
     from slaclock.services.check import CheckPorts  # the check use case: not the webhook's
 
 
 _wrap_webhooks: Callable[[WebhookPoster], WebhookPoster] | None = None
+_wrap_http: Callable[[HttpClient], HttpClient] | None = None
 
 
-def override(*, webhooks: Callable[[WebhookPoster], WebhookPoster] | None = None) -> None:
-    """Build the outgoing escalation webhook poster as ``webhooks(real_poster)`` from now on (the local
-    stack captures every POST this way, and calls the real poster for a loopback receiver); None: the
-    real poster. Forgets the ports built so far. An override is kept across `reset`; Lambda never sets
-    one."""
-    global _wrap_webhooks
+def override(
+    *,
+    webhooks: Callable[[WebhookPoster], WebhookPoster] | None = None,
+    http: Callable[[HttpClient], HttpClient] | None = None,
+) -> None:
+    """Build the outgoing escalation webhook poster as ``webhooks(real_poster)`` and the actions' HTTP
+    client (connectors, Slack, Teams) as ``http(real_client)`` from now on (the local stack captures
+    every outgoing call this way, and calls the real one for a loopback receiver); None: the real one.
+    Forgets the ports built so far. An override is kept across `reset`; Lambda never sets one."""
+    global _wrap_webhooks, _wrap_http
     _wrap_webhooks = webhooks
+    _wrap_http = http
     reset()
 
 
@@ -49,6 +58,15 @@ def _webhook_poster(timeout_seconds: float) -> WebhookPoster:
 
     real = UrllibWebhookPoster(timeout_seconds=timeout_seconds)
     return real if _wrap_webhooks is None else _wrap_webhooks(real)
+
+
+def _action_runner(s: CheckSettings) -> ConnectorActionRunner:
+    from slaclock.connectors.http import HttpClient
+    from slaclock.connectors.runner import ConnectorActionRunner
+
+    real = HttpClient(timeout_seconds=s.webhook_timeout_seconds, deadline_seconds=s.action_deadline_seconds)
+    http = real if _wrap_http is None else _wrap_http(real)
+    return ConnectorActionRunner(_secrets(s.secret_max_age_seconds), http)
 
 
 def clock() -> datetime:
@@ -113,6 +131,9 @@ def webhook_ports() -> IngestPorts:
 
 
 def _check_ports(s: CheckSettings) -> CheckPorts:
+    from slaclock.adapters.action_ledger import DynamoActionLedger
+    from slaclock.adapters.breach_tally import DynamoBreachTally
+    from slaclock.adapters.dead_letters import SqsDeadLetters
     from slaclock.adapters.dynamodb import DynamoNoticeLedger, DynamoTicketStore
     from slaclock.adapters.events import EventBridgePublisher
     from slaclock.adapters.ses import SesMailer
@@ -131,6 +152,10 @@ def _check_ports(s: CheckSettings) -> CheckPorts:
         webhook_secret=s.webhook_signing_secret,
         lease=timedelta(seconds=s.notice_lease_seconds),
         correlate=correlate,
+        actions=_action_runner(s),
+        action_ledger=DynamoActionLedger(s.table, retention=timedelta(days=s.retention_days)),
+        dead_letters=SqsDeadLetters(queue_url=s.action_dlq_url) if s.action_dlq_url else None,
+        breach_tally=DynamoBreachTally(s.table),
     )
 
 

@@ -35,6 +35,11 @@ Integrations are delivered after the e-mail is recorded as sent, each with its o
 for EventBridge, urllib3's `Retry` for webhooks); one that still fails is logged and counted
 (`CheckResult.integration_failures`), not retried later: re-claiming the notice would repeat the e-mail.
 
+Then the steps' ``actions:`` (Slack, Teams, helpdesk write-backs, extra e-mails, webhooks, events)
+run through `slaclock.services.actions.run_actions`, each claimed on its own in the action ledger and
+cached in `notified` under its own key, so a failing one never delays the e-mails above and a
+redelivered check never repeats one.
+
 The lease (`CheckPorts.lease`) must outlast the check function's timeout, so a live sender never
 loses its claim to another check.
 """
@@ -54,9 +59,13 @@ from slaclock.engine.policy import compile_policy
 from slaclock.helpdesk.signing import sign
 from slaclock.ports import (
     MAX_RECIPIENTS_PER_MESSAGE,
+    ActionLedger,
+    ActionRunner,
+    BreachTally,
     ClaimOutcome,
     ConfigSource,
     ConflictError,
+    DeadLetters,
     EventPublisher,
     Mailer,
     NoticeLedger,
@@ -70,6 +79,7 @@ from slaclock.ports import (
     WebhookPoster,
 )
 from slaclock.scheduling import round_up_to_minute
+from slaclock.services.actions import run_actions
 from slaclock.services.notify import (
     DETAIL_TYPES,
     Message,
@@ -77,6 +87,7 @@ from slaclock.services.notify import (
     render_notices,
     resolve_recipients,
 )
+from slaclock.services.threshold import run_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +116,11 @@ class CheckPorts:
     lease: timedelta = DEFAULT_LEASE
     correlate: Callable[[str], None] = _ignore
     """Called with the ticket id before it is checked (the logger's correlation id)."""
+    actions: ActionRunner | None = None
+    action_ledger: ActionLedger | None = None
+    dead_letters: DeadLetters | None = None
+    breach_tally: BreachTally | None = None
+    """The steps' ``actions:`` (`slaclock.services.actions`): runner, ledger and dead-letter queue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +142,8 @@ class CheckResult:
     """Notices of `sent` that had no e-mail recipient at all (recorded as sent, e-mailed to nobody)."""
     lateness_seconds: float | None = None
     attempts: int = 1
+    actions_sent: int = 0
+    actions_dead_lettered: int = 0
 
     def count(self, kind: StepKind | str) -> int:
         return sum(1 for n in self.sent if n.step.kind == kind)
@@ -161,11 +179,16 @@ def run_check(
         at = max(now, armed_for) if armed_for is not None and current else now
         view = evaluate(policy, stored.state, at)
         delivery = _deliver_all(ports, config, view, at, stored.notified)
-        retry_at = round_up_to_minute(at + ports.lease) if delivery.pending else None
+        acted = run_actions(ports, config, policy, view, at, stored.notified)  # after every e-mail
+        pending = delivery.pending + acted.pending
+        retry_at = round_up_to_minute(at + ports.lease) if pending else None
         armed = _armed_instant(view, retry_at)
         notified = stored.notified | delivery.known_sent | {n.key for n in delivery.sent}
+        notified |= (
+            acted.known | acted.done | run_thresholds(ports, config, policy, view, at, stored.notified)
+        )
         changed = (armed, retry_at, notified) != (stored.next_check_at, stored.retry_at, stored.notified)
-        if delivery.sent or delivery.pending or changed:
+        if delivery.sent or pending or changed:
             try:
                 ports.tickets.save(
                     stored.state,
@@ -184,7 +207,7 @@ def run_check(
             found=True,
             stale=not current,
             sent=tuple(delivery.sent),
-            pending=tuple(delivery.pending),
+            pending=tuple(pending),
             next_check_at=armed,
             retry_at=retry_at,
             schedule=schedule,
@@ -192,6 +215,8 @@ def run_check(
             unaddressed=delivery.unaddressed,
             lateness_seconds=lateness,
             attempts=attempt,
+            actions_sent=acted.sent,
+            actions_dead_lettered=acted.dead_lettered,
         )
     raise ConflictError(f"ticket {ticket_id} kept changing during {MAX_SAVE_ATTEMPTS} check attempts")
 
@@ -298,6 +323,9 @@ def _addressees(
         level = config.levels.get(notice.level)
         unassigned = level.unassigned if level is not None else ()
         recipients = resolve_recipients(notice.step.recipients, view.fields, config.leads, unassigned)
+        if not recipients and not notice.step.recipients and level is not None and level.breach_thresholds:
+            result[notice.key] = True  # only threshold recipients (`services.threshold`): no e-mail owed
+            continue
         if not recipients:
             log.error(
                 "notice has no e-mail recipient", extra={"ticket_id": notice.ticket_id, "notice": notice.key}

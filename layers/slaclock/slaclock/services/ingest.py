@@ -2,7 +2,9 @@
 
 `receive_webhook` authenticates the delivery with its source's secret, turns it into canonical events,
 puts the source's `ticket_prefix` in front of their ticket ids (`with_ticket_prefix`: two helpdesks'
-ticket 11 stay two tickets), and hands each ticket's events to `ingest_ticket_events`, which:
+ticket 11 stay two tickets), rewrites the echo of slaclock's own write-back (`services.echo.unecho`:
+never read as an agent's answer, marked in the history), and hands each ticket's events to
+`ingest_ticket_events`, which:
 
 1. reads the stored ticket (1 read);
 2. appends each event the ticket has not folded yet to the event store (`put_if_new`, 1 conditional
@@ -28,9 +30,11 @@ a correlation key only.
 
 The armed instant (`StoredTicket.next_check_at`) is the engine's next check instant rounded UP to the
 whole minute, never later than a pending notice retry (`retry_at`), and the next minute when a notice
-is owed and not sent yet: this delivery made it owed (e.g. a level that applies retroactively), or it
-became owed after the armed instant was chosen (a resolution due 12:57:03 is armed for 12:58; a reply
-at 12:57:23 must not move that check to the next deadline, or the breach would never be sent). While
+is owed and not sent yet (so are a met step's actions: the delivery that met a clock is followed by
+a check at the next minute, which runs them): this delivery made it owed (e.g. a level that applies
+retroactively), or it became owed after the armed instant was chosen (a resolution due 12:57:03 is
+armed for 12:58; a reply at 12:57:23 must not move that check to the next deadline, or the breach
+would never be sent). While
 a check is due but not done (the armed instant has passed), ingest leaves it alone: that check
 re-evaluates the new state anyway, and moving it could skip a notice that is owed.
 """
@@ -45,6 +49,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from slaclock.engine.action_plan import met_actions_owed
 from slaclock.engine.clocks import (
     Clock,
     OutOfOrderEvent,
@@ -72,6 +77,7 @@ from slaclock.ports import (
     TicketStore,
 )
 from slaclock.scheduling import round_up_to_minute
+from slaclock.services.echo import unecho
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +203,7 @@ def receive_webhook(
     delivery = provider.delivery_id(headers, body)
     stamped = stamp_received(headers, received_at or now)
     events = with_ticket_prefix(provider.parse(stamped, body, source), source.ticket_prefix)
+    events = unecho(source, body, events, lambda ticket_id: _reply_answers(ports, config, ticket_id))
     check_events(events, now)  # the whole delivery is judged before the first write
     log.info(
         "delivery authenticated",
@@ -209,6 +216,13 @@ def receive_webhook(
         event_ids=tuple(dict.fromkeys(e.id for e in events)),
         tickets=tuple(outcomes),
     )
+
+
+def _reply_answers(ports: IngestPorts, config: Config, ticket_id: str) -> bool:
+    """Whether the ticket's level counts slaclock's interim reply as an answer (read for echoes only)."""
+    stored = ports.tickets.get(ticket_id)
+    level = config.levels.get(stored.state.level or "") if stored is not None else None
+    return level is not None and level.interim_reply_answers
 
 
 def with_ticket_prefix(events: Sequence[Event], prefix: str) -> Sequence[Event]:
@@ -341,7 +355,7 @@ def ingest_ticket_events(
         state = _fold(ports.events, policy, ticket_id, before, todo)
         view = evaluate(policy, state, now)
         prev_view = evaluate(policy, before, now) if before is not None else None
-        armed = _armed_instant(stored, view, prev_view, now)
+        armed = _armed_instant(stored, view, prev_view, now, policy)
         try:
             version = ports.tickets.save(
                 state,
@@ -387,7 +401,11 @@ def _fold(
 
 
 def _armed_instant(
-    stored: StoredTicket | None, view: TicketView, prev_view: TicketView | None, now: datetime
+    stored: StoredTicket | None,
+    view: TicketView,
+    prev_view: TicketView | None,
+    now: datetime,
+    policy: Policy | None = None,
 ) -> datetime | None:
     """The instant the ticket's schedule should be armed for after this delivery (module docstring)."""
     if stored is not None and stored.next_check_at is not None and stored.next_check_at <= now:
@@ -398,7 +416,9 @@ def _armed_instant(
     owed_before = {n.key for n in prev_view.notices} if prev_view is not None else set()
     sent = stored.notified if stored is not None else frozenset()
     pending_retry = stored is not None and stored.retry_at is not None
-    if any(n.key not in owed_before or (n.key not in sent and not pending_retry) for n in view.notices):
+    if any(n.key not in owed_before or (n.key not in sent and not pending_retry) for n in view.notices) or (
+        met_actions_owed(policy, view, sent) and not pending_retry
+    ):
         # This delivery made a notice owed, or one is owed and not sent yet (it became owed after the
         # armed instant was chosen, whose check has not run): check at the next minute, never later,
         # so no event can move its check past it. (A pending retry, `retry_at`, sends it anyway.)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from slaclock.engine.actions import CAPABILITIES, STEPS, Action, parse_actions
 from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.config.model import STATUSES, Escalation, Metric, SlaLevel, Target
 from slaclock.engine.config.shapes import (
@@ -20,10 +21,53 @@ from slaclock.engine.config.shapes import (
     zone_hint,
 )
 from slaclock.engine.durations import format_duration
-from slaclock.engine.errors import ValidationError
+from slaclock.engine.errors import ConfigError, ValidationError
 
 
 class _Levels(_Shapes):
+    def actions(self, value: Any, path: str) -> tuple[Action, ...] | None:
+        """A step's validated actions; every problem is reported under `path` (None if any)."""
+        try:
+            return parse_actions(value, self.source_providers, capabilities=CAPABILITIES)
+        except ConfigError as e:
+            for p, message in e.errors:
+                self.err(path + p.removeprefix("actions"), message)
+            return None
+
+    def breach_recipients(self, value: Any, path: str) -> tuple[tuple[str, ...] | None, dict[str, int]]:
+        """A breach list: recipients, and ``{to: <recipient>, notify_when_breached_at_least: N}`` for
+        one told only when N or more of its clocks are breached at once (not about each breach)."""
+        if not isinstance(value, list):
+            return self.recipients(value, path), {}
+        plain: list[Any] = []
+        thresholds: dict[str, int] = {}
+        for i, item in enumerate(value):
+            if not isinstance(item, Mapping):
+                plain.append(item)
+                continue
+            self.check_keys(item, f"{path}[{i}]", ("to", "notify_when_breached_at_least"))
+            n = item.get("notify_when_breached_at_least")
+            if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+                self.err(f"{path}[{i}].notify_when_breached_at_least", "must be a whole number, 2 or more")
+            to = self.recipients([item.get("to")], f"{path}[{i}].to")
+            if to and isinstance(n, int):
+                thresholds[to[0]] = n
+        return self.recipients(plain, path), thresholds
+
+    def step_actions(self, value: Any, path: str) -> dict[str, tuple[Action, ...]] | None:
+        d = self.mapping(value, path, f"a mapping of action lists by step ({', '.join(STEPS)})")
+        if d is None:
+            return None
+        self.check_keys(d, path, STEPS)
+        out: dict[str, tuple[Action, ...]] = {}
+        ok = True
+        for step in STEPS:
+            if step in d:
+                parsed = self.actions(d[step], f"{path}.{step}")
+                ok = ok and parsed is not None
+                out[step] = parsed or ()
+        return out if ok else None
+
     def calendars(self, value: Any) -> dict[str, BusinessCalendar]:
         self.calendars_readable = isinstance(value, Mapping)
         if value is None:
@@ -71,7 +115,9 @@ class _Levels(_Shapes):
         return out
 
     def level(self, name: str, value: Any, path: str) -> SlaLevel | None:
-        d = self.mapping(value, path, "a level: {calendar, targets, notify, escalations, unassigned}")
+        d = self.mapping(
+            value, path, "a level: {calendar, targets, notify, escalations, unassigned, actions, ...}"
+        )
         if d is None:
             return None
         before = len(self.errors)
@@ -80,6 +126,7 @@ class _Levels(_Shapes):
         targets = self.targets(d.get("targets"), f"{path}.targets")
         warning: tuple[str, ...] | None = ("assignee",)
         breach: tuple[str, ...] | None = ("assignee",)
+        thresholds: dict[str, int] = {}
         if "notify" in d:
             notify = self.mapping(d["notify"], f"{path}.notify", "a mapping {warning: [...], breach: [...]}")
             if notify is not None:
@@ -87,7 +134,7 @@ class _Levels(_Shapes):
                 if "warning" in notify:
                     warning = self.recipients(notify["warning"], f"{path}.notify.warning")
                 if "breach" in notify:
-                    breach = self.recipients(notify["breach"], f"{path}.notify.breach")
+                    breach, thresholds = self.breach_recipients(notify["breach"], f"{path}.notify.breach")
         escalations: tuple[Escalation, ...] = ()
         if "escalations" in d:
             escalations = self.escalations(d["escalations"], f"{path}.escalations", targets or {})
@@ -100,8 +147,15 @@ class _Levels(_Shapes):
                 )
         responses = self.responses(d["responses"], f"{path}.responses") if "responses" in d else None
         follow = self.calendar_follow(d, path)
+        actions: dict[str, tuple[Action, ...]] | None = {}
+        if "actions" in d:
+            actions = self.step_actions(d["actions"], f"{path}.actions")
+        answers = d.get("interim_reply_answers", False)
+        if not isinstance(answers, bool):
+            self.err(f"{path}.interim_reply_answers", "must be true or false")
         if (
             len(self.errors) != before
+            or actions is None
             or calendar is None
             or not targets
             or warning is None
@@ -121,6 +175,9 @@ class _Levels(_Shapes):
             responses=responses,
             calendar_from=follow[0],
             calendar_map=follow[1],
+            interim_reply_answers=answers,
+            breach_thresholds=thresholds,
+            actions=actions,
         )
 
     def pause_statuses(self, values: tuple[str, ...], path: str) -> tuple[str, ...] | None:
@@ -201,7 +258,7 @@ class _Levels(_Shapes):
 
     def escalations(self, value: Any, path: str, targets: Mapping[Metric, Target]) -> tuple[Escalation, ...]:
         if not isinstance(value, list):
-            self.err(path, "must be a list of steps: {at | before_due | after_due, notify, webhook}")
+            self.err(path, "must be a list of steps: {at | before_due | after_due, notify, webhook, actions}")
             return ()
         out = []
         for i, item in enumerate(value):
@@ -210,17 +267,20 @@ class _Levels(_Shapes):
                 out.append(step)
         return tuple(out)
 
-    def escalation(self, value: Any, path: str, targets: Mapping[Metric, Target]) -> Escalation | None:
-        d = self.mapping(value, path, "a step: {at | before_due | after_due, notify, webhook}")
-        if d is None:
-            return None
-        before = len(self.errors)
-        self.check_keys(d, path, _ESCALATION_KEYS)
+    def one_instant(self, d: Mapping[str, Any], path: str) -> None:
         when = [k for k in ("at", "before_due", "after_due") if k in d]
         if not when:
             self.err(path, "needs one of at (a share of the target), before_due or after_due (durations)")
         elif len(when) > 1:
             self.err(path, f"{' and '.join(when)} are exclusive: keep one")
+
+    def escalation(self, value: Any, path: str, targets: Mapping[Metric, Target]) -> Escalation | None:
+        d = self.mapping(value, path, "a step: {at | before_due | after_due, notify, webhook, actions}")
+        if d is None:
+            return None
+        before = len(self.errors)
+        self.check_keys(d, path, _ESCALATION_KEYS)
+        self.one_instant(d, path)
         at = before_due = after_due = None
         if "at" in d:
             at = self.share(d["at"], f"{path}.at")
@@ -243,11 +303,16 @@ class _Levels(_Shapes):
         webhook = None
         if "webhook" in d:
             webhook = self.webhook(d["webhook"], f"{path}.webhook")
-        elif notify == ():
-            self.err(path, "needs notify recipients, a webhook, or both")
-        if len(self.errors) != before or notify is None:
+        actions: tuple[Action, ...] | None = ()
+        if "actions" in d:
+            actions = self.actions(d["actions"], f"{path}.actions")
+        if notify == () and "webhook" not in d and actions == ():
+            self.err(path, "needs notify recipients, a webhook or actions")
+        if len(self.errors) != before or notify is None or actions is None:
             return None
-        return Escalation(notify=notify, at=at, before_due=before_due, after_due=after_due, webhook=webhook)
+        return Escalation(
+            notify=notify, at=at, before_due=before_due, after_due=after_due, webhook=webhook, actions=actions
+        )
 
     def webhook(self, value: Any, path: str) -> str | None:
         url = urlsplit(value) if isinstance(value, str) else None

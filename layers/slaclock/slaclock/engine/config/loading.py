@@ -9,7 +9,7 @@ from typing import Any
 from slaclock.engine.config.conditions import _Rules
 from slaclock.engine.config.levels import _Levels
 from slaclock.engine.config.model import Config, Responses
-from slaclock.engine.config.shapes import _TOP_KEYS, _kind, _mapped_statuses
+from slaclock.engine.config.shapes import _TOP_KEYS, _kind, _mapped_statuses, _source_providers
 from slaclock.engine.config.sources import _Sources
 from slaclock.engine.errors import ConfigError
 
@@ -53,6 +53,7 @@ class _Loader(_Levels, _Rules, _Sources):
         calendars = self.calendars(doc.get("calendars"))
         leads = self.leads(doc.get("leads"))
         self.statuses |= _mapped_statuses(doc.get("sources"))
+        self.source_providers = _source_providers(doc.get("sources"))
         if isinstance(doc.get("levels"), Mapping):  # known before rules are read; `levels()` checks them
             self.level_names = {n for n in doc["levels"] if isinstance(n, str) and n.strip()}
             self.levels_readable = True

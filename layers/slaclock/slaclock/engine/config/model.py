@@ -14,6 +14,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from slaclock.engine.actions import Action
 from slaclock.engine.calendar import BusinessCalendar
 
 STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
@@ -52,6 +53,7 @@ class Escalation:
     before_due: timedelta | None = None
     after_due: timedelta | None = None
     webhook: str | None = None
+    actions: tuple[Action, ...] = ()
 
 
 RESPONSE_KINDS: tuple[str, ...] = (
@@ -96,7 +98,8 @@ class Responses:
 class SlaLevel:
     """An SLA policy. Recipients are `assignee`, literal e-mail addresses, or `lead:<department>`.
     `unassigned` (addresses or `lead:<department>`) stands in for `assignee` when the ticket has no
-    assignee address; empty: the lead of the ticket's department does."""
+    assignee address; empty: the lead of the ticket's department does. `notify_warning` and
+    `notify_breach` are the short form of an e-mail action of those steps."""
 
     name: str
     calendar: str
@@ -113,6 +116,14 @@ class SlaLevel:
     not list). None: always `calendar`."""
     calendar_map: Mapping[str, str] = field(default_factory=dict)
     """With `calendar_from`: the field's value (casefolded) -> calendar name."""
+    breach_thresholds: Mapping[str, int] = field(default_factory=dict)
+    """Breach recipients told only when N or more of their clocks are breached at once (recipient ->
+    N), once per crossing, with the list; they get no e-mail per breach."""
+    interim_reply_answers: bool = False
+    """Whether slaclock's own interim ``reply`` (its echo webhook) counts as the agent's answer."""
+    actions: Mapping[str, tuple[Action, ...]] = field(default_factory=dict)
+    """The actions of the named steps (`slaclock.engine.actions.STEPS`: warning, breach, met), each a
+    validated list; a step not listed has none (besides its `notify` e-mail)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +191,13 @@ class Source:
     options: Mapping[str, Any] = field(default_factory=dict)
     ticket_prefix: str = ""
     ticket_url: str | None = None
+    api_url: str | None = None
+    """The helpdesk's API base URL (``https://acme.zendesk.com``), for write-back actions."""
+    api_secret: str | None = None
+    """The secret (SSM parameter path or Secrets Manager name/ARN) holding the API credentials."""
+    api_users: tuple[str, ...] = ()
+    """The ids (LiveAgent: the e-mails) of the API users slaclock writes back as: a delivery they
+    authored is slaclock's own echo (`slaclock.connectors.echo`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,14 +16,15 @@ from slaclock.engine.durations import parse_duration, parse_share
 _TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports", "responses")
 _LEVEL_KEYS = (
     "calendar", "calendar_from", "calendar_map", "targets", "notify", "escalations", "unassigned",
-    "responses",
+    "responses", "actions", "interim_reply_answers",
 )  # fmt: skip
 _TARGET_KEYS = ("within", "warn_at", "warn_before", "pause_when_status")
 _NOTIFY_KEYS = ("warning", "breach")
-_ESCALATION_KEYS = ("at", "before_due", "after_due", "notify", "webhook")
+_ESCALATION_KEYS = ("at", "before_due", "after_due", "notify", "webhook", "actions")
 _RULE_KEYS = ("name", "when", "set_level", "stop")
 _PREDICATE_KEYS = ("field", "op", "value")
-_SOURCE_KEYS = ("provider", "secret", "mapping", "options", "ticket_prefix", "ticket_url")
+_SOURCE_KEYS = ("provider", "secret", "mapping", "options", "ticket_prefix", "ticket_url", "api")
+_API_KEYS = ("url", "secret", "users")
 _SECRET_KEYS = ("ssm_parameter", "secrets_manager")
 _REPORT_KEYS = ("name", "period", "calendar", "group_by", "filters", "recipients")
 
@@ -44,6 +45,18 @@ def _mapped_statuses(sources: Any) -> set[str]:
         table = options.get("status_map") if isinstance(options, Mapping) else None
         if isinstance(table, Mapping):
             out.update(str(v).casefold() for v in table.values() if v is not None)
+    return out
+
+
+def _source_providers(sources: Any) -> dict[str, str]:
+    """source name -> provider in the raw `sources` section (read before the levels, whose actions'
+    write-backs must be ones every source can do); a source without ``api`` can do none."""
+    out: dict[str, str] = {}
+    if not isinstance(sources, Mapping):
+        return out
+    for name, source in sources.items():
+        if isinstance(source, Mapping) and isinstance(source.get("provider"), str):
+            out[str(name)] = source["provider"] if "api" in source else f"{source['provider']} without api"
     return out
 
 
@@ -109,6 +122,7 @@ class _Shapes:
 
     def __init__(self) -> None:
         self.errors: list[tuple[str, str]] = []
+        self.source_providers: dict[str, str] = {}
         self.warnings: list[tuple[str, str]] = []
         self.calendar_names: set[str] = set()
         self.level_names: set[str] = set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from slaclock.engine.config.model import (
     PROVIDERS,
@@ -16,6 +17,8 @@ from slaclock.engine.config.model import (
     Source,
 )
 from slaclock.engine.config.shapes import (
+    _API_KEYS,
+    _LOCAL_HOSTS,
     _REPORT_KEYS,
     _SECRET_KEYS,
     _SOURCE_KEYS,
@@ -103,6 +106,13 @@ class _Sources(_Shapes):
                 f"must be at most 32 letters, digits, '-', '_', '.' or ':' (e.g. \"hs-\"), not {prefix!r}",
             )
         ticket_url = self.ticket_url(d["ticket_url"], f"{path}.ticket_url") if "ticket_url" in d else None
+        api_url = api_secret = None
+        api_users: tuple[str, ...] = ()
+        if "api" in d:
+            api_url, api_secret = self.api(d["api"], f"{path}.api", provider)
+            users = d["api"].get("users") if isinstance(d["api"], Mapping) else None
+            if users is not None:
+                api_users = tuple(str(u) for u in self.string_list(users, f"{path}.api.users") or ())
         if len(self.errors) != before or not isinstance(provider, str):
             return None
         return Source(
@@ -114,6 +124,9 @@ class _Sources(_Shapes):
             options=dict(options),
             ticket_prefix=prefix,
             ticket_url=ticket_url,
+            api_url=api_url,
+            api_secret=api_secret,
+            api_users=api_users,
         )
 
     def ticket_url(self, value: Any, path: str) -> str | None:
@@ -140,6 +153,26 @@ class _Sources(_Shapes):
             elif spec or conversion:
                 self.err(path, f"placeholder {{{field_name}}} takes no format or conversion")
         return value
+
+    def api(self, value: Any, path: str, provider: Any) -> tuple[str | None, str | None]:
+        """The helpdesk's API for write-backs: ``{url: https://..., secret: {secrets_manager: name}}``."""
+        d = self.mapping(value, path, "{url: https://<your helpdesk>, secret: {secrets_manager: name}}")
+        if d is None:
+            return None, None
+        self.check_keys(d, path, _API_KEYS)
+        if provider == "generic":
+            self.err(path, "a generic source has no API slaclock can write back to")
+        url = d.get("url")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if (
+            parts is None
+            or not parts.hostname
+            or not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS))
+        ):
+            self.err(f"{path}.url", f"required: the helpdesk's https:// API base URL, not {url!r}")
+            url = None
+        ssm, arn = self.secret(d.get("secret"), f"{path}.secret")
+        return (str(url).rstrip("/") if url else None), (ssm or arn)
 
     def secret(self, value: Any, path: str) -> tuple[str | None, str | None]:
         shapes = "{ssm_parameter: /path} or {secrets_manager: arn-or-name}"
