@@ -27,7 +27,7 @@ import requests
 import yaml
 from moto.server import ThreadedMotoServer
 from slaclock.adapters.dynamodb import DynamoTicketStore
-from slaclock.adapters.report_jobs import DynamoReportJobs
+from slaclock.adapters.dynamodb.report_jobs import DynamoReportJobs
 from slaclock.engine.clocks import Clock, TicketState
 from slaclock.ports import ReportJob, ReportJobStatus
 from slaclock.runtime import link_wiring, report_wiring

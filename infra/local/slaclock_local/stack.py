@@ -100,7 +100,7 @@ def _reset_process_caches() -> None:
     """Forget every cached client and adapter, so the next use reads the current environment."""
     from slaclock.adapters import _aws
     from slaclock.adapters.dynamodb import table_models
-    from slaclock.adapters.report_jobs import job_model
+    from slaclock.adapters.dynamodb.report_jobs import job_model
     from slaclock.runtime import link_wiring, report_wiring, wiring
 
     wiring.reset()

@@ -313,7 +313,7 @@ class ClockRecordStore(Protocol):
 
 # --- reports (issue 5) ----------------------------------------------------------------------------
 # The report function's job records and work queue (slaclock.services.report). Implemented by
-# slaclock.adapters.report_jobs (DynamoDB item ``R#<id>``/``JOB``, SQS) and tests/fakes/reports.py.
+# slaclock.adapters.dynamodb.report_jobs (DynamoDB item ``R#<id>``/``JOB``, SQS) and tests/fakes/reports.py.
 
 
 class ReportJobStatus(StrEnum):

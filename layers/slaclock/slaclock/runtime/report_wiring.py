@@ -69,7 +69,7 @@ def report_settings() -> ReportSettings:
 def report_ports() -> ReportPorts:
     from slaclock.adapters.config_store import S3ConfigStore
     from slaclock.adapters.dynamodb import DynamoClockRecords
-    from slaclock.adapters.report_jobs import DynamoReportJobs, SqsReportQueue
+    from slaclock.adapters.dynamodb.report_jobs import DynamoReportJobs, SqsReportQueue
     from slaclock.adapters.s3 import S3ReportSink
     from slaclock.adapters.secrets import SecretKeyRing
     from slaclock.adapters.ses import SesMailer

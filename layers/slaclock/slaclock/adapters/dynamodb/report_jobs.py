@@ -35,15 +35,8 @@ from pynamodb.exceptions import GetError, UpdateError
 from pynamodb.models import Model
 
 from slaclock.adapters import _aws
-from slaclock.adapters.dynamodb import (
-    expires_at,
-    failed_condition,
-    instant_key,
-    model_meta,
-    parse_instant_key,
-    put_new,
-    reraise,
-)
+from slaclock.adapters.dynamodb.keys import expires_at, instant_key, parse_instant_key
+from slaclock.adapters.dynamodb.models import failed_condition, model_meta, put_new, reraise
 from slaclock.ports import ReportJob, ReportJobStatus
 
 JOB_PREFIX = "R#"
