@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from slaclock.engine.clocks import Clock, Notice, TicketState
+from slaclock.engine.clocks import Notice, TicketState
 from slaclock.engine.config import Config
 from slaclock.engine.events import Event
 from slaclock.ports import (
     MAX_RECIPIENTS_PER_MESSAGE,
     ClaimOutcome,
+    ClockSnapshot,
     ConflictError,
     PartialDelivery,
     ServiceUnavailable,
@@ -90,7 +91,7 @@ class _TicketItem:
 class FakeTicketStore:
     def __init__(self) -> None:
         self.items: dict[str, _TicketItem] = {}
-        self.clock_records: dict[tuple[str, str, int], Clock] = {}
+        self.clock_records: dict[tuple[str, str, int], ClockSnapshot] = {}
         self.gets = 0
         self.saves = 0
         self.conflicts = 0
@@ -115,7 +116,7 @@ class FakeTicketStore:
         *,
         expected_version: int | None,
         next_check_at: datetime | None,
-        clocks: Iterable[Clock],
+        clocks: Iterable[ClockSnapshot],
         retry_at: datetime | None = None,
         notified: Iterable[str] = (),
     ) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from slaclock.helpdesk import AuthError, provider_for
-from slaclock.runtime import clock as runtime_clock
+from slaclock.runtime import report_wiring, wiring
 from slaclock_local.clock import VirtualClock
 from slaclock_local.front import build_http_api_event, match_route
 from slaclock_local.functions import Route
@@ -57,13 +57,18 @@ def test_a_running_virtual_clock_moves_speed_times_faster():
     assert clock.real_seconds_until(T + timedelta(minutes=12)) == pytest.approx(1.0)
 
 
-def test_the_runtime_clock_is_real_time_unless_a_source_is_installed():
+def test_the_functions_clock_is_real_time_unless_the_wiring_is_given_one():
     fixed = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
-    with runtime_clock.use(lambda: fixed):
-        assert runtime_clock.now() == fixed
-    assert abs(runtime_clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
-    with runtime_clock.use(lambda: datetime(2026, 5, 4)), pytest.raises(ValueError, match="naive"):  # noqa: DTZ001
-        runtime_clock.now()
+    try:
+        wiring.override(clock=lambda: fixed)
+        assert wiring.clock() == fixed
+        assert report_wiring.clock() == fixed  # every composition root reads the one override
+        wiring.override(clock=lambda: datetime(2026, 5, 4))  # noqa: DTZ001
+        with pytest.raises(ValueError, match="naive"):
+            wiring.clock()
+    finally:
+        wiring.override(clock=None)
+    assert abs(wiring.clock() - datetime.now(UTC)) < timedelta(seconds=5)
 
 
 # ------------------------------------------------------------------------------------ expressions

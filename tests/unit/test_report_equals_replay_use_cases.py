@@ -23,10 +23,10 @@ from typing import Any
 import yaml
 from slaclock import cli
 from slaclock.adapters.dynamodb import RUNNING, _outcome
-from slaclock.engine.clocks import Clock, TicketState
+from slaclock.engine.clocks import ClockStatus, TicketState
 from slaclock.engine.config import load_config
 from slaclock.engine.events import Event, format_instant, parse_event
-from slaclock.ports import SlaLogRow
+from slaclock.ports import ClockSnapshot
 from slaclock.services.check import run_check
 from slaclock.services.ingest import ingest_events
 from slaclock.services.report import ReportPorts, ReportSpec, build_report, custom_period
@@ -50,9 +50,9 @@ class IndexedTicketStore(FakeTicketStore):
 
     def __init__(self) -> None:
         super().__init__()
-        self.records: dict[tuple[str, str, int], SlaLogRow] = {}
+        self.records: dict[tuple[str, str, int], ClockSnapshot] = {}
 
-    def save(self, state: TicketState, *, clocks: Iterable[Clock], **kwargs: Any) -> int:
+    def save(self, state: TicketState, *, clocks: Iterable[ClockSnapshot], **kwargs: Any) -> int:
         clocks = list(clocks)
         version = super().save(state, clocks=clocks, **kwargs)
         for c in clocks:
@@ -61,32 +61,24 @@ class IndexedTicketStore(FakeTicketStore):
             if day is None:  # cancelled: leaves the index
                 self.records.pop(key, None)
                 continue
-            self.records[key] = SlaLogRow(
-                ticket_id=c.ticket_id, requester=state.fields.get("requester"),
-                department=state.fields.get("department"), agent=state.fields.get("assignee"),
-                level=c.level, metric=c.metric, cycle=c.cycle, started_at=c.started_at, due_at=c.due_at,
-                stopped_at=c.stopped_at, status=c.status, business_seconds=c.business_seconds,
-                remaining_seconds=c.remaining_seconds, target_seconds=c.target_seconds,
-                calendar=c.calendar, time_zone=None,
-                outcome_at=None if day == RUNNING else datetime.fromisoformat(at.replace("Z", "+00:00")),
-                recorded_at=START, as_of=c.as_of, counting=c.counting,
-            )  # fmt: skip
+            decided = None if day == RUNNING else datetime.fromisoformat(at.replace("Z", "+00:00"))
+            self.records[key] = replace(c, decided_at=decided, recorded_at=START)
         return version
 
 
 class IndexedRecords:
-    """`ClockRecordStore` over the records: the decided partition by outcome instant, the running one
-    by due instant (as `DynamoClockRecords` queries the clocks-by-outcome index)."""
+    """`ClockSnapshotStore` over the records: the decided partition by outcome instant, the running one
+    by due instant (as `DynamoClockSnapshots` queries the clocks-by-outcome index)."""
 
     def __init__(self, store: IndexedTicketStore) -> None:
         self.store = store
 
-    def query(self, start: datetime, end: datetime) -> Iterator[SlaLogRow]:
-        rows = [r for r in self.store.records.values() if r.outcome_at is not None]
-        yield from sorted((r for r in rows if start <= r.outcome_at < end), key=lambda r: r.outcome_at)
+    def query(self, start: datetime, end: datetime) -> Iterator[ClockSnapshot]:
+        rows = [r for r in self.store.records.values() if r.decided_at is not None]
+        yield from sorted((r for r in rows if start <= r.decided_at < end), key=lambda r: r.decided_at)
 
-    def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[SlaLogRow]:
-        rows = [r for r in self.store.records.values() if r.outcome_at is None]
+    def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[ClockSnapshot]:
+        rows = [r for r in self.store.records.values() if r.decided_at is None]
         if start is not None and end is not None:
             rows = [r for r in rows if start <= (r.due_at or r.started_at) < end]
         yield from sorted(rows, key=lambda r: r.due_at or r.started_at)
@@ -171,7 +163,8 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
             compare(f"event-{i}", now)
             dues = sorted(
                 c.due_at for c in store.clock_records.values()
-                if c.running and c.due_at is not None and c.due_at > now and c.due_at.second == 0
+                if c.stopped_at is None and c.status is not ClockStatus.CANCELLED and c.due_at is not None
+                and c.due_at > now and c.due_at.second == 0
                 and c.due_at.microsecond == 0
             )  # fmt: skip
             at_due = dues[0] if dues else None

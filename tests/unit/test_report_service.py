@@ -273,7 +273,7 @@ def test_the_sla_log_bytes_are_the_engines_writer_output():
     engine = io.StringIO(newline="")
     zones = {name: cal.timezone for name, cal in CONFIG.calendars.items()}
     decided = sorted(
-        (r for r in KNOWN_RECORDS if r.outcome_at and r.outcome_at.day == 19), key=lambda r: r.outcome_at
+        (r for r in KNOWN_RECORDS if r.decided_at and r.decided_at.day == 19), key=lambda r: r.decided_at
     )
     write_sla_log((to_log_row(r, zones) for r in decided), engine)
     assert ports.sink.text(f"reports/{job.id}/2026-11-19_2026-11-19/sla_log.csv") == engine.getvalue()
@@ -287,7 +287,7 @@ def test_a_sorted_log_follows_the_engines_sort():
                                            ("4711", "first_response"), ("4714", "resolution"),
                                            ("4711", "resolution")]  # fmt: skip
     zones = {name: cal.timezone for name, cal in CONFIG.calendars.items()}
-    decided = [to_log_row(r, zones) for r in KNOWN_RECORDS if r.outcome_at and r.outcome_at.day == 19]
+    decided = [to_log_row(r, zones) for r in KNOWN_RECORDS if r.decided_at and r.decided_at.day == 19]
     engine = sort_sla_log(decided, "-overdue")
     assert [r[0] for r in got] == [r.ticket_id for r in engine]
 
@@ -310,7 +310,7 @@ def test_the_summary_page_is_the_engines_page_for_the_same_rows():
     zones = {name: cal.timezone for name, cal in CONFIG.calendars.items()}
     page, days = SummaryAccumulator(), ComplianceAccumulator()
     for r in sorted(
-        (r for r in KNOWN_RECORDS if r.outcome_at and r.outcome_at.day == 19), key=lambda r: r.outcome_at
+        (r for r in KNOWN_RECORDS if r.decided_at and r.decided_at.day == 19), key=lambda r: r.decided_at
     ):
         row = to_log_row(r, zones)
         page.add(row, days.day_of(row))
@@ -557,7 +557,7 @@ def counting(rec, *, as_of: str, on_due_day: bool):
     its due day (counting at or past its due instant when saved), else in the running partition."""
     from dataclasses import replace
 
-    return replace(rec, as_of=at(as_of), counting=True, outcome_at=rec.due_at if on_due_day else None)
+    return replace(rec, as_of=at(as_of), counting=True, decided_at=rec.due_at if on_due_day else None)
 
 
 # fd-11 of the demo: its check ran exactly at its due instant and saved it `open`, remaining 0; 4730

@@ -68,6 +68,7 @@ from slaclock.ports import (
 )
 from slaclock.scheduling import round_up_to_minute
 from slaclock.services.notify import DETAIL_TYPES, notice_detail, render_notice, resolve_recipients
+from slaclock.services.snapshots import clock_snapshots
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def run_check(
                     next_check_at=armed,
                     retry_at=retry_at,
                     notified=notified,
-                    clocks=view.clocks,
+                    clocks=clock_snapshots(policy, stored.state.fields, view.clocks, now),
                 )
             except ConflictError:
                 log.info("ticket changed during its check; checking again", extra={"ticket_id": ticket_id})

@@ -72,6 +72,7 @@ from slaclock.ports import (
     TicketStore,
 )
 from slaclock.scheduling import round_up_to_minute
+from slaclock.services.snapshots import clock_snapshots
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +350,7 @@ def ingest_ticket_events(
                 next_check_at=armed,
                 retry_at=stored.retry_at if stored is not None else None,
                 notified=stored.notified if stored is not None else (),
-                clocks=changed_clocks(prev_view, view),
+                clocks=clock_snapshots(policy, state.fields, changed_clocks(prev_view, view), now),
             )
         except ConflictError:
             log.info("ticket changed concurrently; folding again", extra={"attempt": attempt})

@@ -46,7 +46,7 @@ the stores is importable from this package.
 
 from __future__ import annotations
 
-from slaclock.adapters.dynamodb.clock_records import DynamoClockRecords, _outcome
+from slaclock.adapters.dynamodb.clock_records import DynamoClockSnapshots, _outcome
 from slaclock.adapters.dynamodb.events import DynamoEventStore
 from slaclock.adapters.dynamodb.keys import (
     CLOCK,
@@ -81,6 +81,16 @@ from slaclock.adapters.dynamodb.models import (
 from slaclock.adapters.dynamodb.notices import DynamoNoticeLedger
 from slaclock.adapters.dynamodb.tickets import DynamoTicketStore
 
+
+def forget_tables() -> None:
+    """Drop every table binding (model classes and their connections) built so far: the next store
+    binds anew, reading the current endpoint (the local stack between two runs; Lambda never calls it)."""
+    from slaclock.adapters.dynamodb.report_jobs import job_model
+
+    table_models.cache_clear()
+    job_model.cache_clear()
+
+
 __all__ = [
     "CLOCK",
     "COMPRESS_OVER",
@@ -94,7 +104,7 @@ __all__ = [
     "STATE",
     "TICKET",
     "TRANSIENT_CANCELLATIONS",
-    "DynamoClockRecords",
+    "DynamoClockSnapshots",
     "DynamoEventStore",
     "DynamoNoticeLedger",
     "DynamoSweepLeases",
@@ -104,6 +114,7 @@ __all__ = [
     "clock_sk",
     "due_shard",
     "expires_at",
+    "forget_tables",
     "failed_condition",
     "instant_key",
     "model_meta",

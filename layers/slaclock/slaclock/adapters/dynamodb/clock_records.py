@@ -10,18 +10,12 @@ from pynamodb.exceptions import QueryError
 
 from slaclock.adapters.dynamodb.keys import RUNNING, _opt_instant, expires_at, instant_key, parse_instant_key
 from slaclock.adapters.dynamodb.models import reraise, table_models
-from slaclock.engine.clocks import Clock, ClockStatus, decided_at
+from slaclock.engine.clocks import ClockStatus, decided_at
 from slaclock.engine.config import Metric
-from slaclock.ports import SlaLogRow
+from slaclock.ports import ClockSnapshot
 
 
-def _text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, str) else str(value)
-
-
-def _clock_expiry(clock: Clock, recorded_at: datetime, retention: timedelta | None) -> int | None:
+def _clock_expiry(clock: ClockSnapshot, recorded_at: datetime, retention: timedelta | None) -> int | None:
     """A decided clock record lives `retention` after its outcome, a cancelled one after it was
     recorded; a running one has no expiry (it stays in the reports' ``running`` partition)."""
     if clock.status is ClockStatus.CANCELLED:
@@ -30,7 +24,7 @@ def _clock_expiry(clock: Clock, recorded_at: datetime, retention: timedelta | No
     return None if decided is None else expires_at(decided, retention)
 
 
-def _outcome(clock: Clock) -> tuple[str | None, str | None]:
+def _outcome(clock: ClockSnapshot) -> tuple[str | None, str | None]:
     """(outcome_day, outcome_at) of a clock record: a decided clock is indexed under the UTC day of its
     outcome (met: its stop; missed: its due instant), and so is a clock still counting at its due
     instant (its breach is owed: saved by the check that fires for it, it is missed from then on unless
@@ -38,7 +32,7 @@ def _outcome(clock: Clock) -> tuple[str | None, str | None]:
     partition (sorted by due instant); a cancelled one not at all (it leaves the reports).
 
     A running clock that breaches while counting without being saved again is still found on its due
-    day by reports: they read the ``running`` partition by due instant (`DynamoClockRecords.running`
+    day by reports: they read the ``running`` partition by due instant (`DynamoClockSnapshots.running`
     with bounds) and evaluate each record at their own instant (`engine.clocks.clock_at`)."""
     if clock.status is ClockStatus.CANCELLED:
         return None, None
@@ -51,13 +45,13 @@ def _outcome(clock: Clock) -> tuple[str | None, str | None]:
     return RUNNING, instant_key(clock.due_at or clock.started_at)
 
 
-class DynamoClockRecords:
-    """Implements `slaclock.ports.ClockRecordStore`: the SLA-log rows reports read."""
+class DynamoClockSnapshots:
+    """Implements `slaclock.ports.ClockSnapshotStore`: the SLA-log rows reports read."""
 
     def __init__(self, table_name: str, *, region: str | None = None, host: str | None = None) -> None:
         self.models = table_models(table_name, region, host)
 
-    def query(self, start: datetime, end: datetime, *, page_size: int = 500) -> Iterator[SlaLogRow]:
+    def query(self, start: datetime, end: datetime, *, page_size: int = 500) -> Iterator[ClockSnapshot]:
         """Decided clock records whose outcome instant is in [`start`, `end`), in outcome order.
 
         One Query per UTC day of the range on the `clocks-by-outcome` index (``outcome_day = d AND
@@ -73,7 +67,7 @@ class DynamoClockRecords:
 
     def running(
         self, start: datetime | None = None, end: datetime | None = None, *, page_size: int = 500
-    ) -> Iterator[SlaLogRow]:
+    ) -> Iterator[ClockSnapshot]:
         """Clock records not decided at their last save (open or paused), by due instant; with
         `start` and `end`, only those whose due instant (as of that save) is in [`start`, `end`)."""
         if start is None or end is None:
@@ -84,7 +78,7 @@ class DynamoClockRecords:
         lo, hi = instant_key(start), instant_key(end - timedelta(microseconds=1))
         yield from self._partition(RUNNING, lo, hi, page_size)
 
-    def _partition(self, day: str, lo: str | None, hi: str | None, page_size: int) -> Iterator[SlaLogRow]:
+    def _partition(self, day: str, lo: str | None, hi: str | None, page_size: int) -> Iterator[ClockSnapshot]:
         item_cls = self.models.clock
         condition = None if lo is None or hi is None else item_cls.outcome_at.between(lo, hi)
         try:
@@ -94,8 +88,8 @@ class DynamoClockRecords:
             reraise(err, "query clock records")
 
 
-def _row(item: Any) -> SlaLogRow:
-    return SlaLogRow(
+def _row(item: Any) -> ClockSnapshot:
+    return ClockSnapshot(
         ticket_id=item.ticket_id,
         requester=item.requester,
         department=item.department,
@@ -111,8 +105,8 @@ def _row(item: Any) -> SlaLogRow:
         remaining_seconds=float(item.remaining_seconds),
         target_seconds=float(item.target_seconds),
         calendar=item.calendar,
-        time_zone=item.time_zone,
-        outcome_at=None if item.outcome_day == RUNNING else _opt_instant(item.outcome_at),
+        timezone=item.time_zone,  # the item attribute keeps its stored name
+        decided_at=None if item.outcome_day == RUNNING else _opt_instant(item.outcome_at),
         recorded_at=parse_instant_key(item.recorded_at),
         as_of=_opt_instant(item.as_of),
         counting=bool(item.counting),

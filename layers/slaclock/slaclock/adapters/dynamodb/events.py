@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import QueryError
 
 from slaclock.adapters.dynamodb.keys import EVENT, expires_at, instant_key, ticket_pk
 from slaclock.adapters.dynamodb.models import put_new, reraise, table_models
 from slaclock.engine.events import Event, parse_event
-from slaclock.runtime import clock as runtime_clock
 
 
 def _utcnow() -> datetime:
-    return runtime_clock.now()
+    """Real time: the default `now` of the store (the composition root passes its own clock)."""
+    return datetime.now(UTC)
 
 
 # ------------------------------------------------------------------------------------------ events

@@ -6,15 +6,15 @@ from __future__ import annotations
 import heapq
 import json
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import GetError, PutError, QueryError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from slaclock.adapters import _aws
-from slaclock.adapters.dynamodb.clock_records import _clock_expiry, _outcome, _text
+from slaclock.adapters.dynamodb.clock_records import _clock_expiry, _outcome
 from slaclock.adapters.dynamodb.keys import (
     COMPRESS_OVER,
     DUE_SHARDS,
@@ -30,20 +30,18 @@ from slaclock.adapters.dynamodb.keys import (
     ticket_pk,
 )
 from slaclock.adapters.dynamodb.models import failed_condition, reraise, table_models
-from slaclock.engine.clocks import Clock, TicketState
-from slaclock.ports import ConfigSource, ConflictError, StoredTicket
-from slaclock.runtime import clock as runtime_clock
+from slaclock.engine.clocks import TicketState
+from slaclock.ports import ClockSnapshot, ConflictError, StoredTicket
 
 
 def _utcnow() -> datetime:
-    return runtime_clock.now()
+    """Real time: the default `now` of the store (the composition root passes its own clock)."""
+    return datetime.now(UTC)
 
 
 class DynamoTicketStore:
-    """Implements `slaclock.ports.TicketStore`; also writes the clock records (`SlaLogRow` source).
-
-    `config_source` (optional) names each clock record's calendar time zone; without it the record
-    has the calendar's name only."""
+    """Implements `slaclock.ports.TicketStore`; also writes the clock records it is handed (record-ready
+    `ClockSnapshot`s, built by the use case) in the state's transaction. `now` stamps ``saved_at``."""
 
     def __init__(
         self,
@@ -51,13 +49,11 @@ class DynamoTicketStore:
         *,
         region: str | None = None,
         host: str | None = None,
-        config_source: ConfigSource | None = None,
         consistent_read: bool = True,
         now: Callable[[], datetime] = _utcnow,
         retention: timedelta | None = None,
     ) -> None:
         self.models = table_models(table_name, region, host)
-        self.config_source = config_source
         self.consistent_read = consistent_read
         self._now = now
         self.retention = retention
@@ -94,7 +90,7 @@ class DynamoTicketStore:
         *,
         expected_version: int | None,
         next_check_at: datetime | None,
-        clocks: Iterable[Clock],
+        clocks: Iterable[ClockSnapshot],
         retry_at: datetime | None = None,
         notified: Iterable[str] = (),
     ) -> int:
@@ -108,7 +104,7 @@ class DynamoTicketStore:
         condition = (
             m.ticket.pk.does_not_exist() if expected_version is None else m.ticket.version == expected_version
         )
-        clock_items = [self._clock_item(c, state, new_version) for c in clocks]
+        clock_items = [self._clock_item(c, new_version) for c in clocks]
         if not clock_items:
             try:
                 item.save(condition=condition)
@@ -175,44 +171,34 @@ class DynamoTicketStore:
             saved_at=instant_key(self._now()),
         )
 
-    def _time_zone(self, calendar: str) -> str | None:
-        if self.config_source is None:
-            return None
-        try:
-            return str(self.config_source.load().calendars[calendar].timezone)
-        except Exception:  # noqa: BLE001 - the zone is informative; a missing one must not block a save
-            return None
-
-    def _clock_item(self, clock: Clock, state: TicketState, ticket_version: int) -> Any:
-        fields: Mapping[str, Any] = getattr(state, "fields", {}) or {}
-        day, at = _outcome(clock)
-        recorded_at = self._now()
+    def _clock_item(self, record: ClockSnapshot, ticket_version: int) -> Any:
+        day, at = _outcome(record)
         return self.models.clock(
-            ticket_pk(clock.ticket_id),
-            clock_sk(clock.metric, clock.cycle),
-            ticket_id=clock.ticket_id,
-            requester=_text(fields.get("requester")),
-            department=_text(fields.get("department")),
-            agent=_text(fields.get("assignee")),
-            level=clock.level,
-            metric=clock.metric.value,
-            cycle=clock.cycle,
-            calendar=clock.calendar,
-            time_zone=self._time_zone(clock.calendar),
-            started_at=instant_key(clock.started_at),
-            due_at=_opt_key(clock.due_at),
-            stopped_at=_opt_key(clock.stopped_at),
-            status=clock.status.value,
-            target_seconds=clock.target_seconds,
-            business_seconds=clock.business_seconds,
-            remaining_seconds=clock.remaining_seconds,
-            as_of=_opt_key(clock.as_of),
-            counting=clock.counting,
+            ticket_pk(record.ticket_id),
+            clock_sk(record.metric, record.cycle),
+            ticket_id=record.ticket_id,
+            requester=record.requester,
+            department=record.department,
+            agent=record.agent,
+            level=record.level,
+            metric=record.metric.value,
+            cycle=record.cycle,
+            calendar=record.calendar,
+            time_zone=record.timezone,
+            started_at=instant_key(record.started_at),
+            due_at=_opt_key(record.due_at),
+            stopped_at=_opt_key(record.stopped_at),
+            status=record.status.value,
+            target_seconds=record.target_seconds,
+            business_seconds=record.business_seconds,
+            remaining_seconds=record.remaining_seconds,
+            as_of=_opt_key(record.as_of),
+            counting=record.counting,
             outcome_day=day,
             outcome_at=at,
             ticket_version=ticket_version,
-            recorded_at=instant_key(recorded_at),
-            expires_at=_clock_expiry(clock, recorded_at, self.retention),
+            recorded_at=instant_key(record.recorded_at),
+            expires_at=_clock_expiry(record, record.recorded_at, self.retention),
         )
 
     # -- the sweeper's index
