@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from slaclock.scheduling import SCHEDULE_NAME_RE, at_expression, round_up_to_minute, schedule_name
+from slaclock.engine.schedules import SCHEDULE_NAME_RE, at_expression, round_up_to_minute, schedule_name
 
 T = datetime(2026, 11, 20, 15, 45, tzinfo=UTC)
 

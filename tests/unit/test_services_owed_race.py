@@ -16,7 +16,7 @@ import pytest
 from slaclock.engine.clocks import StepKind, evaluate
 from slaclock.engine.config import Metric
 from slaclock.engine.policy import compile_policy
-from slaclock.scheduling import round_up_to_minute
+from slaclock.engine.schedules import round_up_to_minute
 
 from tests.fakes.world import NEW_TICKET, World
 

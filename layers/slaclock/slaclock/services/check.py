@@ -48,6 +48,7 @@ from slaclock.engine.clocks import Notice, StepKind, TicketView, evaluate
 from slaclock.engine.config import Config
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.policy import compile_policy
+from slaclock.engine.schedules import round_up_to_minute
 from slaclock.helpdesk.signing import sign
 from slaclock.ports import (
     MAX_RECIPIENTS_PER_MESSAGE,
@@ -66,7 +67,6 @@ from slaclock.ports import (
     TicketStore,
     WebhookPoster,
 )
-from slaclock.scheduling import round_up_to_minute
 from slaclock.services.notify import DETAIL_TYPES, notice_detail, render_notice, resolve_recipients
 from slaclock.services.snapshots import clock_snapshots
 

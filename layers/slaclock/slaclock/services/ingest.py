@@ -58,6 +58,7 @@ from slaclock.engine.config import Config, Source
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import Event, field_type_errors, format_instant
 from slaclock.engine.policy import Policy, compile_policy
+from slaclock.engine.schedules import round_up_to_minute
 from slaclock.helpdesk import PayloadError, provider_for
 from slaclock.helpdesk._common import stamp_received
 from slaclock.ports import (
@@ -71,7 +72,6 @@ from slaclock.ports import (
     StoredTicket,
     TicketStore,
 )
-from slaclock.scheduling import round_up_to_minute
 from slaclock.services.snapshots import clock_snapshots
 
 log = logging.getLogger(__name__)

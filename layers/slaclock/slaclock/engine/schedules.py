@@ -1,4 +1,5 @@
-"""Pure helpers for the per-ticket check schedules (EventBridge Scheduler one-time schedules). No AWS.
+"""Pure per-ticket check schedules: the arming rule, the `at()` expression and the schedule name
+(EventBridge Scheduler one-time schedules). No AWS, no clock: every instant is a parameter.
 
 - `round_up_to_minute(t)`: the service fires a one-time schedule anywhere within its minute and must
   never fire early, so an instant is armed at the NEXT whole minute (a whole minute stays as it is).
