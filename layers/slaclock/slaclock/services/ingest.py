@@ -59,6 +59,7 @@ from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import Event, field_type_errors, format_instant
 from slaclock.engine.policy import Policy, compile_policy
 from slaclock.engine.schedules import round_up_to_minute
+from slaclock.engine.vocabulary import RECORD_FIELDS
 from slaclock.helpdesk import PayloadError, provider_for
 from slaclock.helpdesk._common import stamp_received
 from slaclock.ports import (
@@ -420,10 +421,6 @@ def _record(c: Clock) -> tuple[object, ...]:
         c.level, c.calendar, c.started_at, c.due_at, c.stopped_at, c.status, c.target_seconds,
         c.business_seconds, c.counting,
     )  # fmt: skip
-
-
-RECORD_FIELDS = ("requester", "department", "assignee")
-"""Ticket fields a clock record carries (reports group by them)."""
 
 
 def changed_clocks(before: TicketView | None, after: TicketView) -> list[Clock]:

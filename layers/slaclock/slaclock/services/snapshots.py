@@ -15,6 +15,7 @@ from typing import Any
 
 from slaclock.engine.clocks import Clock, decided_at
 from slaclock.engine.policy import Policy
+from slaclock.engine.vocabulary import RECORD_FIELDS
 from slaclock.ports import ClockSnapshot
 
 
@@ -22,7 +23,7 @@ def clock_snapshots(
     policy: Policy, fields: Mapping[str, Any], clocks: Iterable[Clock], now: datetime
 ) -> list[ClockSnapshot]:
     """One `ClockSnapshot` per clock of a ticket whose fields are `fields`, recorded at `now`."""
-    requester, department, agent = (_text(fields.get(k)) for k in ("requester", "department", "assignee"))
+    requester, department, agent = (_text(fields.get(k)) for k in RECORD_FIELDS)
     calendars = policy.config.calendars
     out = []
     for c in clocks:

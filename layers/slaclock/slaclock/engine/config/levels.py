@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.config.model import STATUSES, Escalation, Metric, SlaLevel, Target
+from slaclock.engine.config.model import Escalation, Metric, SlaLevel, Target
 from slaclock.engine.config.shapes import (
     _ESCALATION_KEYS,
     _LEVEL_KEYS,
@@ -21,6 +21,7 @@ from slaclock.engine.config.shapes import (
 )
 from slaclock.engine.durations import format_duration
 from slaclock.engine.errors import ValidationError
+from slaclock.engine.vocabulary import STATUSES
 
 
 class _Levels(_Shapes):

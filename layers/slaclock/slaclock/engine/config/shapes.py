@@ -10,8 +10,9 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slaclock.engine.config.model import RULE_FIELDS, STATUSES
+from slaclock.engine.config.model import RULE_FIELDS
 from slaclock.engine.durations import parse_duration, parse_share
+from slaclock.engine.vocabulary import STATUSES
 
 _TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports")
 _LEVEL_KEYS = ("calendar", "targets", "notify", "escalations", "unassigned")
