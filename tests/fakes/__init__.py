@@ -20,6 +20,7 @@ from typing import Any
 from slaclock.engine.clocks import Notice, TicketState
 from slaclock.engine.config import Config
 from slaclock.engine.events import Event
+from slaclock.engine.policy import Policy, compile_policy
 from slaclock.ports import (
     MAX_RECIPIENTS_PER_MESSAGE,
     ClaimOutcome,
@@ -39,10 +40,18 @@ class StaticConfig:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.loads = 0
+        self._policy: Policy | None = None
 
     def load(self) -> Config:
         self.loads += 1
         return self.config
+
+    def policy(self) -> Policy:
+        """Compiled once, as `S3ConfigStore.policy` compiles once per configuration."""
+        self.loads += 1
+        if self._policy is None or self._policy.config is not self.config:
+            self._policy = compile_policy(self.config)
+        return self._policy
 
 
 class FakeSecrets:

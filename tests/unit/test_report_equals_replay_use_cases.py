@@ -108,6 +108,7 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
     config_path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     config = load_config(doc)
     world = World(doc)
+    policy = world.config_source.policy()
     store = IndexedTicketStore()
     ingest_ports = replace(world.ingest_ports, tickets=store)
     check_ports = replace(world.check_ports, tickets=store)
@@ -170,7 +171,7 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
             at_due = dues[0] if dues else None
         fired += run_checks_until(at, inclusive=False)  # a check armed at `at` runs after the webhook
         now = at
-        ingest_events(ingest_ports, config, [event], now)
+        ingest_events(ingest_ports, policy, [event], now)
         delivered.append(event)
     fired += run_checks_until(now + timedelta(days=2), inclusive=True)
     compare("two-days-after-the-last", now + timedelta(days=2))

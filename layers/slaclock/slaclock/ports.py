@@ -23,6 +23,7 @@ from slaclock.engine.clocks import ClockStatus, Notice, TicketState
 from slaclock.engine.config import Config, Metric
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import Event
+from slaclock.engine.policy import Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,11 @@ class QuotaExceeded(ServiceUnavailable):
 class ConfigSource(Protocol):
     def load(self) -> Config:
         """The configuration in force (the adapter caches it for a few minutes per container)."""
+        ...
+
+    def policy(self) -> Policy:
+        """The configuration in force, compiled (`slaclock.engine.policy.compile_policy`) ONCE per
+        configuration: the same object for every request until another configuration is loaded."""
         ...
 
 

@@ -47,7 +47,6 @@ from datetime import datetime, timedelta
 from slaclock.engine.clocks import Notice, StepKind, TicketView, evaluate
 from slaclock.engine.config import Config
 from slaclock.engine.errors import SlaclockError
-from slaclock.engine.policy import compile_policy
 from slaclock.engine.schedules import round_up_to_minute
 from slaclock.helpdesk.signing import sign
 from slaclock.ports import (
@@ -139,8 +138,8 @@ def run_check(
     schedule was armed for (None when the sweeper calls). Raises only for faults of the stores; a
     refused e-mail, integration or schedule is reported in the result."""
     ports.correlate(ticket_id)
-    config = ports.config.load()
-    policy = compile_policy(config)
+    policy = ports.config.policy()  # compiled once per configuration, not per check
+    config = policy.config
     lateness = (now - armed_for).total_seconds() if armed_for is not None else None
     for attempt in range(1, MAX_SAVE_ATTEMPTS + 1):
         stored = ports.tickets.get(ticket_id)
