@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from slaclock.engine import rules as rules_module
 from slaclock.engine.config import AllOf, AnyOf, Config, Not, Predicate, Rule, load_config
 from slaclock.engine.rules import choose_level, compile_condition, matches
+from slaclock.engine.rules import conditions as conditions_module
 
 AT = datetime(2026, 11, 20, 15, 45, tzinfo=UTC)
 
@@ -406,7 +406,7 @@ def test_a_loaded_configuration_compiles_regexes_once(monkeypatch):
         raise AssertionError("a regex was compiled while matching")
 
     monkeypatch.setattr(re, "compile", no_compile)
-    monkeypatch.setattr(rules_module.re, "compile", no_compile)
+    monkeypatch.setattr(conditions_module.re, "compile", no_compile)
     for _ in range(3):
         assert choose_level(cfg, TICKET, AT) == ("standard", ("default", "shop"))
 

@@ -1,9 +1,4 @@
-"""Rule matching: which SLA level applies to a ticket, decided on every event.
-
-Walk (`choose_level`): rules are tried in order. Every rule whose condition matches APPLIES: its
-`set_level`, if any, replaces the level chosen so far (so the last applied rule wins), and if it has
-``stop: true`` the walk ends there. A rule without `when` matches every ticket. `load_config` refuses
-rules that could leave a ticket without a level.
+"""Rule conditions: what a rule's `when` means and its compilation to one closure.
 
 Predicate semantics (`{field, op, value}` over the ticket's fields as of the event):
 
@@ -26,21 +21,18 @@ Predicate semantics (`{field, op, value}` over the ticket's fields as of the eve
   (never the wall clock), in real elapsed time (not business time): ``older_than: 2h`` is
   ``at - field > 2h``, ``newer_than: 2h`` is ``at - field < 2h``; at exactly 2 h neither holds.
 
-Speed: `slaclock.engine.policy.compile_policy` compiles a configuration's rules once (`compile_walk`):
-each condition becomes one closure (`compile_condition`), regexes are compiled then, and nothing is
-parsed per call except date field values. `rule_inputs` tells what the walk reads, so that the clocks
-engine can reuse a decision while a ticket's events change nothing the rules read.
+Speed: each condition becomes one closure (`compile_condition`), regexes are compiled then, and
+nothing is parsed per call except date field values.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from slaclock.engine.config import AllOf, AnyOf, Condition, Config, Not, Predicate, Rule
+from slaclock.engine.config import AllOf, AnyOf, Condition, Not, Predicate
 from slaclock.engine.durations import parse_duration
 
 Test = Callable[[Mapping[str, Any], datetime], bool]
@@ -58,159 +50,6 @@ def matches(cond: Condition | None, fields: Mapping[str, Any], at: datetime) -> 
     if cond is None:
         return True
     return _compile(cond)(fields, at)
-
-
-def choose_level(
-    config: Config, fields: Mapping[str, Any], at: datetime
-) -> tuple[str | None, tuple[str, ...]]:
-    """Walk `config.rules` for a ticket with `fields` at the event instant `at`.
-
-    Returns the level of the LAST applied rule that sets one (None only if no applied rule sets a
-    level, which a loaded configuration rules out), and the names of every applied (matching) rule, in
-    order, including a final `stop` rule without `set_level`.
-
-    This compiles the rules on each call; the engine compiles them once per configuration
-    (`slaclock.engine.policy.compile_policy`) and calls the compiled walk.
-    """
-    return compile_walk(config.rules)(fields, at)
-
-
-def deciding_rule(config: Config, applied: tuple[str, ...]) -> str | None:
-    """The rule that chose the level among `applied` (as `choose_level` returns them): the LAST applied
-    rule that sets a level (the walk lets each setting rule replace the level chosen so far). None when
-    no applied rule sets one. A rule name unknown to `config` is ignored."""
-    setting = {rule.name for rule in config.rules if rule.set_level is not None}
-    for name in reversed(applied):
-        if name in setting:
-            return name
-    return None
-
-
-Walk = Callable[[Mapping[str, Any], datetime], tuple[str | None, tuple[str, ...]]]
-"""A compiled rule walk: ``walk(fields, at) -> (level, applied rule names)``."""
-
-
-def compile_walk(rules: Sequence[Rule]) -> Walk:
-    """The walk of `rules` (see `choose_level`) as one closure, each condition compiled once."""
-    steps = tuple(
-        (None if rule.when is None else compile_condition(rule.when), rule.name, rule.set_level, rule.stop)
-        for rule in rules
-    )
-
-    def walk(fields: Mapping[str, Any], at: datetime) -> tuple[str | None, tuple[str, ...]]:
-        level: str | None = None
-        applied: list[str] = []
-        for test, name, set_level, stop in steps:
-            if test is not None and not test(fields, at):
-                continue
-            applied.append(name)
-            if set_level is not None:
-                level = set_level
-            if stop:
-                break
-        return level, tuple(applied)
-
-    return walk
-
-
-DecisionKey = Callable[[Mapping[str, Any], datetime], tuple[Any, ...]]
-"""``key(fields, at)``: see `RuleInputs`."""
-
-
-@dataclass(frozen=True, slots=True)
-class RuleInputs:
-    """What the rule walk of one configuration reads, for caching the level decision while a ticket's
-    events are folded (most events change no field a rule reads). See `rule_inputs`.
-
-    `key(fields, at)`: equal keys imply equal `choose_level(config, fields, at)` results. It holds, in
-    a type-strict form, the value of every field the rules read (``1``, ``1.0`` and ``true``, which
-    Python finds equal but the rules tell apart, give different keys; a value of an unexpected type
-    equals nothing, so it is never reused), then the outcome at `at` of every `older_than` /
-    `newer_than` predicate: the only way `at` enters the walk.
-
-    `fields`: the top-level ticket fields the rules read (``custom`` for any ``custom.<name>``): fields
-    outside it never change the decision. `reads_at`: whether a rule has a date test (then the decision
-    can change with `at` alone).
-    """
-
-    key: DecisionKey
-    fields: frozenset[str]
-    reads_at: bool
-
-
-def rule_inputs(rules: Sequence[Rule]) -> RuleInputs:
-    """What the walk of `rules` reads (see `RuleInputs`)."""
-    names: list[str] = []  # top-level fields read, in first-use order
-    custom: list[str] = []  # keys of the `custom.<key>` fields read
-    timed: list[Test] = []  # the predicates that read `at`
-    for rule in rules:
-        if rule.when is None:
-            continue
-        for p in _predicates(rule.when):
-            if p.field.startswith("custom."):
-                if p.field[len("custom.") :] not in custom:
-                    custom.append(p.field[len("custom.") :])
-            elif p.field not in names:
-                names.append(p.field)
-            if p.op in _TIMED_OPS:
-                timed.append(_compile_predicate(p))
-    return RuleInputs(
-        key=_keyer(tuple(names), tuple(custom), tuple(timed)),
-        fields=frozenset(names + (["custom"] if custom else [])),
-        reads_at=bool(timed),
-    )
-
-
-_TIMED_OPS = frozenset({"older_than", "newer_than"})
-
-
-def _predicates(cond: Condition) -> Iterator[Predicate]:
-    if isinstance(cond, Predicate):
-        yield cond
-    elif isinstance(cond, Not):
-        yield from _predicates(cond.item)
-    else:
-        for item in cond.items:
-            yield from _predicates(item)
-
-
-def _keyer(names: tuple[str, ...], custom_keys: tuple[str, ...], tests: tuple[Test, ...]) -> DecisionKey:
-    no_custom = [None] * len(custom_keys)  # what `custom.<key>` reads when `custom` is not a mapping
-
-    def key(fields: Mapping[str, Any], at: datetime) -> tuple[Any, ...]:
-        get = fields.get
-        out = [v if (v := get(n)) is None or v.__class__ is str else _strict(v) for n in names]
-        if custom_keys:
-            c = get("custom")
-            if c.__class__ is dict or isinstance(c, Mapping):
-                sub = c.get
-                out += [v if (v := sub(k)) is None or v.__class__ is str else _strict(v) for k in custom_keys]
-            else:
-                out += no_custom
-        if tests:
-            out += [test(fields, at) for test in tests]
-        return tuple(out)
-
-    return key
-
-
-_SCALARS = frozenset({int, float, bool, datetime, date, timedelta})
-
-
-def _strict(v: Any) -> Any:
-    """A value that equals `_strict(w)` only if the rules cannot tell `v` and `w` apart: strings and
-    None as they are, other scalars tagged with their exact class, lists, tuples and dicts element by
-    element; anything else a fresh object (equal to nothing: never cached)."""
-    cls = v.__class__
-    if cls is str or v is None:
-        return v
-    if cls in _SCALARS:
-        return (cls, v)
-    if cls is list or cls is tuple:
-        return (cls, *[_strict(x) for x in v])
-    if cls is dict:
-        return (cls, *[(_strict(k), _strict(x)) for k, x in v.items()])
-    return object()
 
 
 def compile_condition(cond: Condition) -> Test:
@@ -495,14 +334,4 @@ def _instant(v: Any) -> datetime | None:
     return None
 
 
-__all__ = [
-    "DecisionKey",
-    "RuleInputs",
-    "Test",
-    "Walk",
-    "choose_level",
-    "compile_condition",
-    "compile_walk",
-    "matches",
-    "rule_inputs",
-]
+__all__ = ["Test", "compile_condition", "matches"]
