@@ -1,16 +1,21 @@
-"""The fast paths of the offline replay give exactly what the general code gives (issue 3, item 8).
+"""Where two surfaces of the engine compute the same thing, they are compared row by row.
 
-Each shortcut taken for speed is checked against the code it short-cuts, on generated tickets
-(`slaclock_local.sample`, the vocabulary of examples/sla.yaml) and on hypothesis tickets with odd values:
+The engine has one clock walk, one rule walk and one CSV writer; what remains are pairs of surfaces over
+them, or over a library, checked on generated tickets (`slaclock_local.sample`, the vocabulary of
+examples/sla.yaml) and on hypothesis tickets with odd values:
 
-- the level decision cached while a ticket is folded (`rules.RuleInputs`) against `choose_level` walked
-  on every event;
-- `clocks.clock_outcomes` (the one clock walk without steps) against `evaluate(replay_ticket())`;
+- the level decision reused while a ticket is folded (`rules.RuleInputs`: a real cache, whose key must
+  tell apart every input the walk tells apart) against `choose_level` walked on every event;
+- `clocks.clock_outcomes` (the walk without steps, for reports) against `evaluate(replay_ticket())`;
 - `write_reports` on a `Replay` (rows written from the outcomes) against the same views written row by
   row, byte for byte;
-- `parse_event`'s fast path against the full validation; the CSV cell quoting against the `csv`
-  module; `format_instant` against ``isoformat``; `elapsed_us` / `add_us` against `elapsed` / `add`;
-- `commands.replay.read_events` against plain ``json.loads`` + `parse_event`, line by line.
+- against the standard library: the CSV cell quoting against the `csv` module, `format_instant`
+  against ``isoformat``, the calendar's integer-microsecond `elapsed_us` / `add_us` against its
+  `elapsed` / `add` on datetimes;
+- `parse_event`'s quick acceptance of a well-formed event against the full validation.
+
+(The command's reader, `commands.replay.read_events`, is compared with ``json.loads`` in
+test_read_events_differential.py.)
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import dataclasses
 import io
 import json
 import random
-import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -28,7 +32,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slaclock.adapters.config_file import load_config_file
-from slaclock.commands.replay import Progress, ReadStats, read_events
 from slaclock.engine import clocks
 from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.clocks import clock_outcomes, evaluate, replay_ticket
@@ -435,47 +438,3 @@ def test_parse_event_equals_the_full_validation(doc):
         event = parse_event(doc)
         assert event == expected and type(event.ticket) is dict
         assert event.at.tzinfo is UTC and event.ticket is not doc.get("ticket")
-
-
-LINES = [
-    '{"id":"a","ticket_id":"1","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"status":"open"}}',
-    '  {"id":"b","ticket_id":"1","type":"agent_replied","at":"2026-03-02T09:30:00Z"}  ',
-    '{"id":"c","ticket_id":"1","type":"solved","at":"2026-03-02T10:00:00Z"} {"id":"d"}',
-    '{"id":"e","ticket_id":"2","type":"created","at":"2026-03-02T09:00:00Z"}\u00a0',
-    '{"id":"f","ticket_id":"2","type":"created","at":"2026-03-02T09:00:00Z"}\t\r',
-    '[1, 2]', '"text"', '{"id": 1', '', '   ', '\u00a0', 'NaN', '{"id":"g"}', '{}',
-    '{"id":"h","ticket_id":"3","type":"created","at":"2026-03-02T09:00:00+05:30","ticket":null}',
-]  # fmt: skip
-
-
-@given(st.lists(st.sampled_from(LINES), max_size=12), st.booleans())
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_read_events_equals_json_loads_and_parse_event_line_by_line(tmp_path, lines, bom):
-    path = tmp_path / "events.jsonl"
-    # What iterating the file gives (it splits at \n only); the first line is an object, or the file
-    # would be read as a JSON array.
-    pieces = [line + "\n" for line in [LINES[0], *lines]]
-    if bom:
-        pieces[0] = "\ufeff" + pieces[0]
-    path.write_bytes("".join(pieces).encode("utf-8") + b"\xff\xfe\n")
-    reported: list[str] = []
-    stats = ReadStats()
-    events = read_events(path, strict=False, report=reported.append, progress=Progress(io.StringIO(), False),
-                         stats=stats)  # fmt: skip
-    expected_events, expected_lines = [], []
-    for number, line in enumerate([*pieces, None], 1):
-        if line is None:  # the undecodable last line
-            expected_lines.append(f"{path}:{number}: not UTF-8 text")
-            continue
-        text = line.lstrip("\ufeff") if number == 1 else line
-        if not text or text.isspace():
-            continue
-        try:
-            expected_events.append(parse_event(json.loads(text)))
-        except json.JSONDecodeError as e:
-            expected_lines.append(f"{path}:{number}: not valid JSON ({e.msg} at column {e.colno})")
-        except EventError as e:
-            expected_lines.append(f"{path}:{number}: {e.what}: " + "; ".join(e.messages()))
-    assert events == expected_events
-    assert [re.sub("^skipped ", "", m) for m in reported] == expected_lines
-    assert stats.lines == len(pieces) + 1 and stats.events == len(events)
