@@ -157,13 +157,13 @@ def test_json_documents_are_read_as_json(aws):
 def test_config_push_and_show_commands(aws, tmp_path, capsys):
     good = tmp_path / "sla.yaml"
     good.write_text(VALID_YAML)
-    assert config_push.run(argparse.Namespace(file=str(good))) == 0
+    assert config_push.run(argparse.Namespace(config=str(good))) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"pushed s3://{aws.bucket}/{aws.config_key}")
 
     bad = tmp_path / "bad.yaml"
     bad.write_text((FIXTURES / "many-mistakes.yaml").read_text())
-    assert config_push.run(argparse.Namespace(file=str(bad))) == 1
+    assert config_push.run(argparse.Namespace(config=str(bad))) == 1
     err = capsys.readouterr().err
     assert "invalid configuration" in err and "nothing was uploaded" in err
     assert "levels.urgent.calendar" in err
@@ -197,9 +197,9 @@ def test_config_commands_without_a_deployment_say_so(aws, cloudformation, monkey
     )
     good = tmp_path / "sla.yaml"
     good.write_text(VALID_YAML)
-    assert config_push.run(argparse.Namespace(file=str(good))) == 2
+    assert config_push.run(argparse.Namespace(config=str(good))) == 2
     assert "no-such-stack" in capsys.readouterr().err
-    assert config_push.run(argparse.Namespace(file=str(tmp_path / "missing.yaml"))) == 2
+    assert config_push.run(argparse.Namespace(config=str(tmp_path / "missing.yaml"))) == 2
 
 
 def test_config_location_from_the_stack_outputs(aws, cloudformation, monkeypatch):

@@ -228,7 +228,7 @@ def test_a_pushed_json_file_is_read_back_with_the_json_parser(aws, tmp_path, cap
     path = tmp_path / "sla.json"
     path.write_text(json.dumps(doc))
     assert "\\ud83d\\ude00" in path.read_text()
-    assert config_push.run(argparse.Namespace(file=str(path))) == 0, capsys.readouterr().err
+    assert config_push.run(argparse.Namespace(config=str(path))) == 0, capsys.readouterr().err
 
     stored = aws.client("s3").get_object(Bucket=aws.bucket, Key=aws.config_key)
     assert stored["Body"].read() == path.read_bytes()  # exactly what was validated
@@ -240,7 +240,7 @@ def test_a_pushed_json_file_is_read_back_with_the_json_parser(aws, tmp_path, cap
 def test_a_yaml_push_to_the_same_key_is_read_as_yaml_again(aws, tmp_path):
     path = tmp_path / "sla.yaml"
     path.write_text(config_yaml())
-    assert config_push.run(argparse.Namespace(file=str(path))) == 0
+    assert config_push.run(argparse.Namespace(config=str(path))) == 0
     stored = aws.client("s3").get_object(Bucket=aws.bucket, Key=aws.config_key)
     assert stored["ContentType"].startswith("application/yaml")
     assert S3ConfigStore(bucket=aws.bucket, key=aws.config_key, client=aws.client("s3")).load().levels
