@@ -6,7 +6,7 @@ instant, in time order, between deliveries, `build_report` at T), on in-memory p
 whole table for every transactional write, which makes hundreds of tickets on the local stack take
 tens of minutes (the local-stack differential, tests/e2e/test_report_equals_replay.py, plays the
 demo's week and a smaller generated set). The clock records the fake stores are indexed as the
-DynamoDB adapter indexes them (its own `_outcome`), and read back as the report reads them.
+DynamoDB adapter indexes them (its own `outcome_keys`), and read back as the report reads them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 from slaclock import cli
-from slaclock.adapters.dynamodb import RUNNING, _outcome
+from slaclock.adapters.dynamodb import RUNNING, outcome_keys
 from slaclock.engine.clocks import ClockStatus, TicketState
 from slaclock.engine.config import load_config
 from slaclock.engine.events import Event, format_instant, parse_event
@@ -56,7 +56,7 @@ class IndexedTicketStore(FakeTicketStore):
         clocks = list(clocks)
         version = super().save(state, clocks=clocks, **kwargs)
         for c in clocks:
-            day, at = _outcome(c)
+            day, at = outcome_keys(c)
             key = (c.ticket_id, c.metric.value, c.cycle)
             if day is None:  # cancelled: leaves the index
                 self.records.pop(key, None)

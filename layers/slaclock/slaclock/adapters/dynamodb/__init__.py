@@ -46,7 +46,7 @@ the stores is importable from this package.
 
 from __future__ import annotations
 
-from slaclock.adapters.dynamodb.clock_records import DynamoClockSnapshots, _outcome
+from slaclock.adapters.dynamodb.clock_records import DynamoClockSnapshots, outcome_keys
 from slaclock.adapters.dynamodb.events import DynamoEventStore
 from slaclock.adapters.dynamodb.keys import (
     CLOCK,
@@ -110,7 +110,7 @@ __all__ = [
     "DynamoSweepLeases",
     "DynamoTicketStore",
     "TableModels",
-    "_outcome",
+    "outcome_keys",
     "clock_sk",
     "due_shard",
     "expires_at",

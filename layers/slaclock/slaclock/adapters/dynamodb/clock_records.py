@@ -8,14 +8,14 @@ from typing import Any
 
 from pynamodb.exceptions import QueryError
 
-from slaclock.adapters.dynamodb.keys import RUNNING, _opt_instant, expires_at, instant_key, parse_instant_key
+from slaclock.adapters.dynamodb.keys import RUNNING, expires_at, instant_key, opt_instant, parse_instant_key
 from slaclock.adapters.dynamodb.models import reraise, table_models
 from slaclock.engine.clocks import ClockStatus, decided_at
 from slaclock.engine.config import Metric
 from slaclock.ports import ClockSnapshot
 
 
-def _clock_expiry(clock: ClockSnapshot, recorded_at: datetime, retention: timedelta | None) -> int | None:
+def clock_expiry(clock: ClockSnapshot, recorded_at: datetime, retention: timedelta | None) -> int | None:
     """A decided clock record lives `retention` after its outcome, a cancelled one after it was
     recorded; a running one has no expiry (it stays in the reports' ``running`` partition)."""
     if clock.status is ClockStatus.CANCELLED:
@@ -24,7 +24,7 @@ def _clock_expiry(clock: ClockSnapshot, recorded_at: datetime, retention: timede
     return None if decided is None else expires_at(decided, retention)
 
 
-def _outcome(clock: ClockSnapshot) -> tuple[str | None, str | None]:
+def outcome_keys(clock: ClockSnapshot) -> tuple[str | None, str | None]:
     """(outcome_day, outcome_at) of a clock record: a decided clock is indexed under the UTC day of its
     outcome (met: its stop; missed: its due instant), and so is a clock still counting at its due
     instant (its breach is owed: saved by the check that fires for it, it is missed from then on unless
@@ -98,16 +98,16 @@ def _row(item: Any) -> ClockSnapshot:
         metric=Metric(item.metric),
         cycle=int(item.cycle),
         started_at=parse_instant_key(item.started_at),
-        due_at=_opt_instant(item.due_at),
-        stopped_at=_opt_instant(item.stopped_at),
+        due_at=opt_instant(item.due_at),
+        stopped_at=opt_instant(item.stopped_at),
         status=ClockStatus(item.status),
         business_seconds=float(item.business_seconds),
         remaining_seconds=float(item.remaining_seconds),
         target_seconds=float(item.target_seconds),
         calendar=item.calendar,
         timezone=item.time_zone,  # the item attribute keeps its stored name
-        decided_at=None if item.outcome_day == RUNNING else _opt_instant(item.outcome_at),
+        decided_at=None if item.outcome_day == RUNNING else opt_instant(item.outcome_at),
         recorded_at=parse_instant_key(item.recorded_at),
-        as_of=_opt_instant(item.as_of),
+        as_of=opt_instant(item.as_of),
         counting=bool(item.counting),
     )

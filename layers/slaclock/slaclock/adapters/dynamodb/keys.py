@@ -28,7 +28,7 @@ TRANSIENT_CANCELLATIONS = frozenset(
     {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 )
 _KEY_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def instant_key(t: datetime) -> str:
@@ -48,11 +48,11 @@ def expires_at(t: datetime, retention: timedelta | None) -> int | None:
     return None if retention is None else int((t + retention).timestamp())
 
 
-def _opt_key(t: datetime | None) -> str | None:
+def opt_key(t: datetime | None) -> str | None:
     return None if t is None else instant_key(t)
 
 
-def _opt_instant(text: str | None) -> datetime | None:
+def opt_instant(text: str | None) -> datetime | None:
     return None if text is None else parse_instant_key(text)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from slaclock.adapters.dynamodb.keys import _EPOCH, instant_key
+from slaclock.adapters.dynamodb.keys import EPOCH, instant_key
 from slaclock.adapters.dynamodb.models import failed_condition, reraise, table_models
 
 
@@ -35,7 +35,7 @@ class DynamoSweepLeases:
         m = self.models.lease
         item = m(f"SWEEP#{part}", "LEASE")
         try:
-            item.update(actions=[m.leased_until.set(instant_key(_EPOCH))], condition=m.holder == holder)
+            item.update(actions=[m.leased_until.set(instant_key(EPOCH))], condition=m.holder == holder)
         except UpdateError as err:
             if not failed_condition(err):
                 reraise(err, "release sweep lease")

@@ -8,7 +8,7 @@ from typing import Any
 
 from pynamodb.exceptions import GetError, UpdateError
 
-from slaclock.adapters.dynamodb.keys import _opt_instant, expires_at, instant_key, notice_sk, ticket_pk
+from slaclock.adapters.dynamodb.keys import expires_at, instant_key, notice_sk, opt_instant, ticket_pk
 from slaclock.adapters.dynamodb.models import failed_condition, reraise, table_models
 from slaclock.engine.clocks import Notice
 from slaclock.ports import ClaimOutcome
@@ -115,7 +115,7 @@ class DynamoNoticeLedger:
             return None
         return {
             "status": stored.status,
-            "claimed_until": _opt_instant(stored.claimed_until),
-            "sent_at": _opt_instant(stored.sent_at),
+            "claimed_until": opt_instant(stored.claimed_until),
+            "sent_at": opt_instant(stored.sent_at),
             "attempts": int(stored.attempts or 0),
         }

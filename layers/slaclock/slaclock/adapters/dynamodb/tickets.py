@@ -14,7 +14,7 @@ from pynamodb.exceptions import GetError, PutError, QueryError, TransactWriteErr
 from pynamodb.transactions import TransactWrite
 
 from slaclock.adapters import _aws
-from slaclock.adapters.dynamodb.clock_records import _clock_expiry, _outcome
+from slaclock.adapters.dynamodb.clock_records import clock_expiry, outcome_keys
 from slaclock.adapters.dynamodb.keys import (
     COMPRESS_OVER,
     DUE_SHARDS,
@@ -22,11 +22,11 @@ from slaclock.adapters.dynamodb.keys import (
     STATE,
     TICKET,
     TRANSIENT_CANCELLATIONS,
-    _opt_instant,
-    _opt_key,
     clock_sk,
     due_shard,
     instant_key,
+    opt_instant,
+    opt_key,
     ticket_pk,
 )
 from slaclock.adapters.dynamodb.models import failed_condition, reraise, table_models
@@ -77,8 +77,8 @@ class DynamoTicketStore:
         return StoredTicket(
             state=TicketState.from_dict(doc),
             version=int(item.version),
-            next_check_at=_opt_instant(item.next_check_at),
-            retry_at=_opt_instant(item.retry_at),
+            next_check_at=opt_instant(item.next_check_at),
+            retry_at=opt_instant(item.retry_at),
             notified=frozenset(item.notified or ()),
         )
 
@@ -164,15 +164,15 @@ class DynamoTicketStore:
             version=version,
             state=None if compressed else text,
             state_z=zlib.compress(raw, 6) if compressed else None,
-            next_check_at=_opt_key(next_check_at),
+            next_check_at=opt_key(next_check_at),
             due_shard=None if next_check_at is None else due_shard(state.ticket_id),
-            retry_at=_opt_key(retry_at),
+            retry_at=opt_key(retry_at),
             notified=set(notified) or None,  # DynamoDB has no empty set: absent means none
             saved_at=instant_key(self._now()),
         )
 
     def _clock_item(self, record: ClockSnapshot, ticket_version: int) -> Any:
-        day, at = _outcome(record)
+        day, at = outcome_keys(record)
         return self.models.clock(
             ticket_pk(record.ticket_id),
             clock_sk(record.metric, record.cycle),
@@ -186,19 +186,19 @@ class DynamoTicketStore:
             calendar=record.calendar,
             time_zone=record.timezone,
             started_at=instant_key(record.started_at),
-            due_at=_opt_key(record.due_at),
-            stopped_at=_opt_key(record.stopped_at),
+            due_at=opt_key(record.due_at),
+            stopped_at=opt_key(record.stopped_at),
             status=record.status.value,
             target_seconds=record.target_seconds,
             business_seconds=record.business_seconds,
             remaining_seconds=record.remaining_seconds,
-            as_of=_opt_key(record.as_of),
+            as_of=opt_key(record.as_of),
             counting=record.counting,
             outcome_day=day,
             outcome_at=at,
             ticket_version=ticket_version,
             recorded_at=instant_key(record.recorded_at),
-            expires_at=_clock_expiry(record, record.recorded_at, self.retention),
+            expires_at=clock_expiry(record, record.recorded_at, self.retention),
         )
 
     # -- the sweeper's index
