@@ -7,10 +7,12 @@ A test goes by what it drives: `engine` (the pure engine: calendars, config, rul
 reports), `helpdesk` (providers' payloads and signatures, history exports, outgoing connectors),
 `services` (the use cases over fakes), `runtime` (the edges: settings, HTTP mapping, the CLI and its
 commands, the local stack, the docs). `LAYER` lists each file; a file it does not know is placed by
-its name's prefix (`PREFIXES`), else reported. The only edits besides the moves: a path computed
-from ``__file__`` (``Path(__file__).parents[N]``) gains one level, since each file sits one folder
-deeper. Basenames stay unique across tests/ (there are no ``__init__.py``), so nothing else changes.
-Re-run it after merging branches that add files to tests/unit.
+its name's prefix (`PREFIXES`), else reported. The only edits besides the moves follow from them: a
+path computed from ``__file__`` (``Path(__file__).parents[N]``) gains one level, since each file sits
+one folder deeper, and every tracked text file that names a moved test (``tests/unit/test_x.py``, or
+the module ``tests.unit.test_x`` a test imports from) names its new place. Basenames stay unique
+across tests/ (there are no ``__init__.py``). Re-run it after merging branches that add files to
+tests/unit.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ def main() -> int:
         for name in unplaced:
             print(f"no layer for {name}: add it to LAYER", file=sys.stderr)
         return 1 if unplaced else 0
+    moved: dict[str, str] = {}
     for path in loose:
         layer = layer_of(path.stem)
         assert layer is not None
@@ -83,7 +86,27 @@ def main() -> int:
         if deeper != text:
             target.write_text(deeper, encoding="utf-8")
         print(f"{path.relative_to(UNIT.parent)} -> {target.relative_to(UNIT.parent)}")
+        moved[path.stem] = layer
+    if moved:
+        rename_references(moved)
     return 0
+
+
+def rename_references(moved: dict[str, str]) -> None:
+    """Point every tracked text file's mentions of a moved test at its new place."""
+    names = "|".join(sorted(moved, key=len, reverse=True))
+    pattern = re.compile(rf"tests([/.])unit\1({names})\b")
+    root = UNIT.parents[1]
+    listed = subprocess.run(["git", "ls-files"], cwd=root, check=True, capture_output=True, text=True)
+    for rel in listed.stdout.splitlines():
+        path = root / rel
+        if path.suffix not in {".py", ".md", ".yaml", ".yml", ".toml", ".txt", ".cfg"} or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        new = pattern.sub(lambda m: f"tests{m[1]}unit{m[1]}{moved[m[2]]}{m[1]}{m[2]}", text)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            print(f"references updated: {rel}")
 
 
 if __name__ == "__main__":
