@@ -36,7 +36,7 @@ from slaclock.services.report.links import verify
 from tests.fakes.reports import KNOWN_RECORDS
 from tests.integration._handlers import load_handler
 from tests.integration.conftest import AwsStack
-from tests.unit.test_report_service import EXPECTED_LOG, make_config
+from tests.unit.services.test_report_service import EXPECTED_LOG, make_config
 
 pytestmark = pytest.mark.integration
 

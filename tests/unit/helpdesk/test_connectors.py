@@ -21,7 +21,7 @@ from slaclock.connectors.http import HttpClient, RejectedError
 
 from tests.fixtures.api_server import Answer, ApiServer, serve
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "connectors"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "connectors"
 server = pytest.fixture(serve)
 
 TICKET = {"jira": "SUP-7"}

@@ -16,7 +16,7 @@ from slaclock_local.resources import load_template
 
 from tests.integration.test_admin_config import conforms
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_committed_document_is_the_generated_one():

@@ -13,7 +13,7 @@ from slaclock.engine.config import load_config
 from slaclock.services.report import calendar_period, due_subscriptions
 from slaclock_local.resources import load_template
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
 ZONES = [
     "Pacific/Kiritimati", "Pacific/Chatham", "Etc/GMT+12", "Pacific/Pago_Pago", "Asia/Kathmandu",
     "America/St_Johns", "Australia/Lord_Howe", "America/Santiago", "Europe/Paris", "Asia/Kolkata", "UTC",

@@ -17,7 +17,7 @@ from slaclock.engine.config import Metric, Predicate
 from slaclock.engine.errors import ConfigError
 from slaclock.engine.rules import choose_level
 
-FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "config"
+FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "config"
 
 
 # -- YAML reading --------

@@ -9,7 +9,7 @@ import pytest
 from slaclock.cli import main
 from slaclock.commands.replay import Progress
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 CONFIG = """\
 calendars:

@@ -29,7 +29,7 @@ from slaclock.engine.events import parse_event
 from slaclock.engine.policy import compile_policy
 from slaclock.engine.timeline import build_timeline
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CONFIG = ROOT / "examples" / "sla.yaml"
 EVENTS = ROOT / "examples" / "events.jsonl"
 TICKET = "10184"  # 13 events: replies, pending and on_hold pauses, a solve, a reopening

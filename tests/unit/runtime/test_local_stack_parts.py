@@ -18,7 +18,7 @@ from slaclock_local.helpdesks import signed_headers
 from slaclock_local.mail import html_to_text
 from slaclock_local.schedules import ScheduleExpressionError, next_occurrence, parse_at, with_context
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 T = datetime(2026, 11, 9, 7, 30, tzinfo=UTC)  # a Monday
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from slaclock.connectors import NOTE_MARK, is_echo
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 API_USER = {"zendesk": "900000000001", "jira": "557058:api-user", "helpscout": "4242", "intercom": "7777"}
 
 

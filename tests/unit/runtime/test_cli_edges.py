@@ -11,7 +11,7 @@ import sys
 import pytest
 from slaclock.cli import main
 
-from tests.unit.test_replay_command import CONFIG, EVENTS
+from tests.unit.runtime.test_replay_command import CONFIG, EVENTS
 
 
 def usage_error(capsys, argv: list[str]) -> str:

@@ -44,7 +44,7 @@ from slaclock.engine.reports import csv_text, format_instant
 from slaclock.engine.rules import RuleInputs, choose_level, rule_inputs
 from slaclock_local.sample import generate_events
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = load_config_file(ROOT / "examples" / "sla.yaml")
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -36,7 +36,7 @@ from tests.fakes import FakeMailer, FakeTicketStore, StaticConfig
 from tests.fakes.reports import FakeReportJobs, FakeReportQueue, FakeReportSink
 from tests.fakes.world import World
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLE_CONFIG = REPO / "examples" / "sla.yaml"
 N_TICKETS = 300
 START = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Paris

@@ -14,7 +14,7 @@ from slaclock.cli import main
 from slaclock.engine.config import Source
 from slaclock.helpdesk import provider_for
 
-EXPORTS = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+EXPORTS = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "exports"
 ZENDESK = EXPORTS / "zendesk-ticket-audits.json"
 ZENDESK_PAGES = EXPORTS / "zendesk-ticket-audits-pages.jsonl"
 JIRA = EXPORTS / "jira-issues-changelog.json"

@@ -4,7 +4,7 @@ not ship (``DESIGN §3``), and configuration.md promises no admin API the stack 
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SKIP = {".venv", ".git", "node_modules", ".aws-sam", "out"}
 
 

@@ -112,7 +112,7 @@ def test_one_config_is_a_usage_error(files, capsys):
 def test_each_side_equals_its_own_replay(tmp_path):
     """Differential: the old and new columns of compliance_diff.csv are, row by row, the compliance
     reports `slaclock replay` writes for each configuration alone (examples/sla.yaml and a variant)."""
-    root = pathlib.Path(__file__).resolve().parents[2]
+    root = pathlib.Path(__file__).resolve().parents[3]
     old = root / "examples" / "sla.yaml"
     new = tmp_path / "new.yaml"
     new.write_text(old.read_text(encoding="utf-8").replace("within: 1h,", "within: 30m,"), encoding="utf-8")

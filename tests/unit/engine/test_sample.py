@@ -11,7 +11,7 @@ import pytest
 from slaclock.engine.events import parse_event
 from slaclock_local.sample import generate_events, write_jsonl
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

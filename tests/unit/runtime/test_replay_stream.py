@@ -14,7 +14,7 @@ from slaclock.engine.partial import Partial, fold
 from slaclock.engine.replay import Replay, write_reports
 from slaclock_local.sample import generate_events, write_jsonl
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 CONFIG = ROOT / "examples" / "sla.yaml"
 NAMES = ("sla_log.csv", "compliance.csv", "summary.html")
 
