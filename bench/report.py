@@ -5,8 +5,8 @@
 
 What runs: `slaclock.services.report.build_report`, the function the report Lambda calls, with the
 DynamoDB query REPLACED BY A GENERATOR: moto would need hours to hold and page a million items, and
-its speed says nothing about DynamoDB's. The generator yields the port's records (`ports.SlaLogRow`,
-what `DynamoClockRecords.query` yields after pynamodb has parsed a page) in outcome order, as the
+its speed says nothing about DynamoDB's. The generator yields the port's records (`ports.ClockSnapshot`,
+what `DynamoClockSnapshots.query` yields after pynamodb has parsed a page) in outcome order, as the
 clocks-by-outcome index returns them: tickets of 1 to 3 clocks, 8 departments, 60 agents, 3 levels,
 outcomes spread over one month. Everything after the query is the function's own code: mapping to
 SLA log rows, filters, the compliance and summary accumulators, the distinct-ticket counter, the
@@ -83,7 +83,7 @@ def records(n: int, seed: int = 7) -> Iterator[object]:
     """`n` clock records in outcome order over October 2026 (the port's form)."""
     from slaclock.engine.clocks import ClockStatus
     from slaclock.engine.config import Metric
-    from slaclock.ports import SlaLogRow
+    from slaclock.ports import ClockSnapshot
 
     rng = random.Random(seed)
     departments = ["billing", "sales", "support", "returns", "tech", "onboarding", "legal", "partners"]
@@ -115,23 +115,23 @@ def records(n: int, seed: int = 7) -> Iterator[object]:
             if met
             else (None if rng.random() < 0.3 else outcome + timedelta(minutes=rng.randrange(600)))
         )
-        yield SlaLogRow(
+        yield ClockSnapshot(
             ticket_id=str(ticket), requester=fields[0], department=fields[1], agent=fields[2], level=level,
             metric=metrics[(3 - left) % 3], cycle=1, started_at=started, due_at=due, stopped_at=stopped,
             status=ClockStatus.MET if met else ClockStatus.MISSED, business_seconds=round(business, 3),
             remaining_seconds=round(target - business, 3), target_seconds=target, calendar=calendar,
-            time_zone=zone, outcome_at=outcome, recorded_at=recorded,
+            timezone=zone, decided_at=outcome, recorded_at=recorded,
         )  # fmt: skip
 
 
 class GeneratedClockRecords:
-    """`ClockRecordStore` whose query is the generator above (same contract: outcome order, lazy)."""
+    """`ClockSnapshotStore` whose query is the generator above (same contract: outcome order, lazy)."""
 
     def __init__(self, n: int) -> None:
         self.n = n
 
     def query(self, start: datetime, end: datetime) -> Iterator[object]:
-        return (r for r in records(self.n) if start <= r.outcome_at < end)  # type: ignore[attr-defined]
+        return (r for r in records(self.n) if start <= r.decided_at < end)  # type: ignore[attr-defined]
 
     def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[object]:
         return iter(())

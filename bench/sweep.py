@@ -72,9 +72,9 @@ def run(n_tickets: int, budget_seconds: float, measure_seconds: float | None) ->
     from slaclock.engine.config import load_config
     from slaclock.engine.events import parse_event
     from slaclock.engine.policy import compile_policy
+    from slaclock.engine.schedules import round_up_to_minute
     from slaclock.runtime import wiring
     from slaclock.runtime.outgoing import UrllibWebhookPoster
-    from slaclock.scheduling import round_up_to_minute
     from slaclock_local import moto_transactions
     from slaclock_local.resources import create_from_template
 

@@ -5,7 +5,7 @@ set, in its own module so that its local stack starts after the demo's has stopp
 through the canonical generic source, compared at five instants (one exactly at a due instant). The
 local stack's transactions cost the transaction, not the table (slaclock_local.moto_transactions), so
 this takes about two minutes; the same differential also runs on 300 generated tickets through the use
-cases in tests/unit/test_report_equals_replay_use_cases.py.
+cases in tests/unit/services/test_report_equals_replay_use_cases.py.
 """
 
 from __future__ import annotations

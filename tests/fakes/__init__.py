@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from slaclock.engine.clocks import Clock, Notice, TicketState
+from slaclock.engine.clocks import Notice, TicketState
 from slaclock.engine.config import Config
 from slaclock.engine.events import Event
+from slaclock.engine.policy import Policy, compile_policy
 from slaclock.ports import (
     MAX_RECIPIENTS_PER_MESSAGE,
     ClaimOutcome,
+    ClockSnapshot,
     ConflictError,
     PartialDelivery,
     ServiceUnavailable,
@@ -38,10 +40,18 @@ class StaticConfig:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.loads = 0
+        self._policy: Policy | None = None
 
     def load(self) -> Config:
         self.loads += 1
         return self.config
+
+    def policy(self) -> Policy:
+        """Compiled once, as `S3ConfigStore.policy` compiles once per configuration."""
+        self.loads += 1
+        if self._policy is None or self._policy.config is not self.config:
+            self._policy = compile_policy(self.config)
+        return self._policy
 
 
 class FakeSecrets:
@@ -90,7 +100,7 @@ class _TicketItem:
 class FakeTicketStore:
     def __init__(self) -> None:
         self.items: dict[str, _TicketItem] = {}
-        self.clock_records: dict[tuple[str, str, int], Clock] = {}
+        self.clock_records: dict[tuple[str, str, int], ClockSnapshot] = {}
         self.gets = 0
         self.saves = 0
         self.conflicts = 0
@@ -115,7 +125,7 @@ class FakeTicketStore:
         *,
         expected_version: int | None,
         next_check_at: datetime | None,
-        clocks: Iterable[Clock],
+        clocks: Iterable[ClockSnapshot],
         retry_at: datetime | None = None,
         notified: Iterable[str] = (),
     ) -> int:

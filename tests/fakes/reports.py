@@ -19,7 +19,7 @@ from typing import Any
 
 from slaclock.engine.clocks import ClockStatus
 from slaclock.engine.config import Config, Metric
-from slaclock.ports import ReportJob, ReportJobStatus, ServiceUnavailable, SlaLogRow
+from slaclock.ports import ClockSnapshot, ReportJob, ReportJobStatus, ServiceUnavailable
 
 from tests.fakes import FakeMailer, StaticConfig
 
@@ -41,23 +41,23 @@ def record(
     target: float,
     level: str = "standard",
     calendar: str = "always",
-    time_zone: str | None = "UTC",
+    timezone: str | None = "UTC",
     department: str | None = "billing",
     agent: str | None = "ana@example.com",
     requester: str | None = "bob@client.test",
     cycle: int = 1,
     recorded: str = "2026-11-21 00:00",
-) -> SlaLogRow:
-    """A stored clock record; `outcome_at` follows the port's rule (met: stop; missed: due)."""
+) -> ClockSnapshot:
+    """A stored clock record; `decided_at` follows the port's rule (met: stop; missed: due)."""
     st = ClockStatus(status)
     due_at = at(due) if due else None
     stopped_at = at(stopped) if stopped else None
     outcome = stopped_at if st is ClockStatus.MET else due_at if st is ClockStatus.MISSED else None
-    return SlaLogRow(
+    return ClockSnapshot(
         ticket_id=ticket_id, requester=requester, department=department, agent=agent, level=level,
         metric=Metric(metric), cycle=cycle, started_at=at(started), due_at=due_at, stopped_at=stopped_at,
         status=st, business_seconds=business, remaining_seconds=target - business, target_seconds=target,
-        calendar=calendar, time_zone=time_zone, outcome_at=outcome, recorded_at=at(recorded),
+        calendar=calendar, timezone=timezone, decided_at=outcome, recorded_at=at(recorded),
     )  # fmt: skip
 
 
@@ -65,7 +65,7 @@ def record(
 # stopped), 4713 (missed, still running; a formula-like agent and a requester with a comma), 4714 (an
 # urgent Paris clock met at 23:30Z: its compliance day is 2026-11-20 in Paris). Before it (2026-11-18):
 # 4700 met and 4701 missed (the trend's previous period). Undecided: 4720 (open).
-KNOWN_RECORDS: tuple[SlaLogRow, ...] = (
+KNOWN_RECORDS: tuple[ClockSnapshot, ...] = (
     record("4711", "first_response", "met", started="2026-11-19 09:00", due="2026-11-19 10:00",
            stopped="2026-11-19 09:30", business=1800, target=3600),
     record("4711", "resolution", "met", started="2026-11-19 09:00", due="2026-11-19 17:00",
@@ -78,7 +78,7 @@ KNOWN_RECORDS: tuple[SlaLogRow, ...] = (
            requester="Doe, Jane <jane@client.test>"),
     record("4714", "resolution", "met", started="2026-11-19 22:00", due="2026-11-20 00:00",
            stopped="2026-11-19 23:30", business=5400, target=7200, level="urgent", calendar="paris",
-           time_zone="Europe/Paris", department=None, agent=None),
+           timezone="Europe/Paris", department=None, agent=None),
     record("4700", "first_response", "met", started="2026-11-18 08:00", due="2026-11-18 09:00",
            stopped="2026-11-18 08:10", business=600, target=3600),
     record("4701", "first_response", "missed", started="2026-11-18 10:00", due="2026-11-18 11:00",
@@ -89,21 +89,21 @@ KNOWN_RECORDS: tuple[SlaLogRow, ...] = (
 
 
 class FakeClockRecords:
-    """`ClockRecordStore` over a list of records."""
+    """`ClockSnapshotStore` over a list of records."""
 
-    def __init__(self, records: Iterable[SlaLogRow] = ()) -> None:
+    def __init__(self, records: Iterable[ClockSnapshot] = ()) -> None:
         self.records = list(records)
         self.queries: list[tuple[datetime, datetime]] = []
         self.running_reads = 0
 
-    def query(self, start: datetime, end: datetime) -> Iterator[SlaLogRow]:
+    def query(self, start: datetime, end: datetime) -> Iterator[ClockSnapshot]:
         self.queries.append((start, end))
-        decided = [r for r in self.records if r.outcome_at is not None and start <= r.outcome_at < end]
-        yield from sorted(decided, key=lambda r: (r.outcome_at, r.ticket_id, r.metric.value, r.cycle))
+        decided = [r for r in self.records if r.decided_at is not None and start <= r.decided_at < end]
+        yield from sorted(decided, key=lambda r: (r.decided_at, r.ticket_id, r.metric.value, r.cycle))
 
-    def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[SlaLogRow]:
+    def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[ClockSnapshot]:
         self.running_reads += 1
-        undecided = [r for r in self.records if r.outcome_at is None]
+        undecided = [r for r in self.records if r.decided_at is None]
         if start is not None and end is not None:
             undecided = [r for r in undecided if r.due_at is not None and start <= r.due_at < end]
         yield from sorted(undecided, key=lambda r: (r.due_at or r.started_at, r.ticket_id))
@@ -191,7 +191,7 @@ class FakeReportQueue:
         self.submitted.append(job_id)
 
 
-def report_ports(records: Iterable[SlaLogRow], config: Config, **overrides: Any) -> Any:
+def report_ports(records: Iterable[ClockSnapshot], config: Config, **overrides: Any) -> Any:
     """`ReportPorts` on fresh fakes (the mailer is a `FakeMailer`)."""
     from slaclock.services.report import ReportPorts
 

@@ -155,7 +155,7 @@ class World:
 
     def ingest(self, *events: Event, now: datetime | None = None) -> list[TicketIngest]:
         at = now or max(e.at for e in events) + timedelta(seconds=5)
-        return ingest_events(self.ingest_ports, self.config, events, at)
+        return ingest_events(self.ingest_ports, self.config_source.policy(), events, at)
 
     def deliver(
         self,

@@ -23,10 +23,10 @@ import pytest
 import yaml
 from slaclock.adapters.fanout import LambdaSweepFanOut
 from slaclock.engine.events import Event
+from slaclock.engine.schedules import schedule_name
 from slaclock.helpdesk.signing import sign
 from slaclock.runtime import wiring
 from slaclock.runtime.outgoing import UrllibWebhookPoster
-from slaclock.scheduling import schedule_name
 
 from tests.events.builders import LambdaContext, check_event, sweep_event, webhook_event
 from tests.fakes.world import CONFIG_DOC, SOURCE_SECRET, T0, WEBHOOK_SECRET, canonical_event

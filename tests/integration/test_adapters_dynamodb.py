@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from slaclock.adapters.dynamodb import (
     DUE_INDEX,
-    DynamoClockRecords,
+    DynamoClockSnapshots,
     DynamoEventStore,
     DynamoNoticeLedger,
     DynamoTicketStore,
@@ -22,7 +22,8 @@ from slaclock.adapters.dynamodb import (
 from slaclock.engine.clocks import Clock, ClockStatus, Notice, Step, StepKind, TicketState
 from slaclock.engine.config import Metric
 from slaclock.engine.events import Event, EventType
-from slaclock.ports import ClaimOutcome, ConflictError, ServiceUnavailable
+from slaclock.ports import ClaimOutcome, ClockSnapshot, ConflictError, ServiceUnavailable
+from slaclock.services.snapshots import clock_snapshots
 
 pytestmark = pytest.mark.integration
 
@@ -51,13 +52,22 @@ def state(ticket_id: str, *, seen: int = 1, **fields: Any) -> TicketState:
 
 def clock(ticket_id: str, metric: Metric = Metric.FIRST_RESPONSE, cycle: int = 0, *,
           status: ClockStatus = ClockStatus.OPEN, due: datetime | None = None,
-          stopped: datetime | None = None, calendar: str = "paris-office") -> Clock:  # fmt: skip
+          stopped: datetime | None = None, calendar: str = "paris-office") -> ClockSnapshot:  # fmt: skip
+    """A clock as the use cases hand it to `save`: record-ready, with `state(ticket_id)`'s fields and
+    its calendar's zone."""
     due = due or T0 + timedelta(hours=1)
-    return Clock(
+    c = Clock(
         ticket_id=ticket_id, metric=metric, cycle=cycle, level="urgent", calendar=calendar, started_at=T0,
         due_at=due, stopped_at=stopped, status=status, target_seconds=3600.0, business_seconds=600.0,
         remaining_seconds=3000.0,
     )  # fmt: skip
+    return clock_snapshots(POLICY, state(ticket_id).fields, [c], T0)[0]
+
+
+#: What `clock_snapshots` reads of a compiled configuration: the calendars' zones.
+POLICY: Any = SimpleNamespace(
+    config=SimpleNamespace(calendars={"paris-office": SimpleNamespace(timezone="Europe/Paris")})
+)
 
 
 @pytest.fixture
@@ -67,13 +77,12 @@ def events(aws):
 
 @pytest.fixture
 def tickets(aws):
-    config = SimpleNamespace(calendars={"paris-office": SimpleNamespace(timezone="Europe/Paris")})
-    return DynamoTicketStore(aws.table, config_source=SimpleNamespace(load=lambda: config))
+    return DynamoTicketStore(aws.table)
 
 
 @pytest.fixture
 def records(aws):
-    return DynamoClockRecords(aws.table)
+    return DynamoClockSnapshots(aws.table)
 
 
 @pytest.fixture
@@ -193,14 +202,14 @@ def test_a_clock_record_carries_the_sla_log_fields(tickets, records):
         0,
         ClockStatus.MET,
     )
-    assert (row.started_at, row.due_at, row.stopped_at, row.outcome_at) == (
+    assert (row.started_at, row.due_at, row.stopped_at, row.decided_at) == (
         T0,
         T0 + timedelta(hours=1),
         stop,
         stop,
     )
     assert (row.business_seconds, row.remaining_seconds, row.target_seconds) == (600.0, 3000.0, 3600.0)
-    assert (row.calendar, row.time_zone) == ("paris-office", "Europe/Paris")
+    assert (row.calendar, row.timezone) == ("paris-office", "Europe/Paris")
 
 
 def test_many_changed_clocks_are_split_into_transactions_of_at_most_100_items(
@@ -285,7 +294,7 @@ def test_clock_records_are_queried_by_outcome_range_across_days_in_outcome_order
     tickets.save(state("g"), expected_version=None, next_check_at=None, clocks=[cancelled])
     rows = list(records.query(day, day + timedelta(days=3)))
     assert [r.ticket_id for r in rows] == ["a", "b", "c"]
-    assert [r.outcome_at for r in rows] == [plan[t][1] for t in "abc"]
+    assert [r.decided_at for r in rows] == [plan[t][1] for t in "abc"]
     assert [r.ticket_id for r in records.running()] == ["f"]
 
 

@@ -10,8 +10,8 @@ import pytest
 from botocore.config import Config
 from moto.core.exceptions import JsonRESTError
 from slaclock.adapters.scheduler import RETRY_POLICY, EventBridgeScheduler
+from slaclock.engine.schedules import schedule_name
 from slaclock.ports import ServiceUnavailable
-from slaclock.scheduling import schedule_name
 
 pytestmark = pytest.mark.integration
 

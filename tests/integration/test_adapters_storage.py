@@ -89,6 +89,25 @@ def test_a_new_push_is_picked_up_after_the_recheck_interval(aws):
     assert set(reader.load().levels) == {"gold"}
 
 
+def test_the_policy_is_compiled_once_per_configuration_and_again_after_a_new_push(aws, monkeypatch):
+    from slaclock.adapters import config_store
+
+    compiled = []
+    real = config_store.compile_policy
+    monkeypatch.setattr(config_store, "compile_policy", lambda c: compiled.append(c) or real(c))
+    clock = Clock()
+    reader, writer = store(aws, clock), store(aws)
+    writer.push(VALID_YAML)
+    first = reader.policy()
+    clock.t += 61  # re-checked: 304, same configuration
+    assert reader.policy() is first and reader.policy() is first
+    assert first.config is reader.load() and len(compiled) == 1
+    writer.push(VALID_YAML.replace("standard", "gold"))
+    clock.t += 61
+    second = reader.policy()
+    assert set(second.goals) == {"gold"} and len(compiled) == 2
+
+
 def test_an_invalid_push_is_refused_and_the_old_configuration_stays(aws):
     s = store(aws)
     first = s.push(VALID_YAML)

@@ -27,17 +27,16 @@ import requests
 import yaml
 from moto.server import ThreadedMotoServer
 from slaclock.adapters.dynamodb import DynamoTicketStore
-from slaclock.adapters.report_jobs import DynamoReportJobs
-from slaclock.engine.clocks import Clock, TicketState
+from slaclock.adapters.dynamodb.report_jobs import DynamoReportJobs
+from slaclock.engine.clocks import TicketState
 from slaclock.ports import ReportJob, ReportJobStatus
 from slaclock.runtime import link_wiring, report_wiring
 from slaclock.services.report.links import verify
 
-from tests.fakes import StaticConfig
 from tests.fakes.reports import KNOWN_RECORDS
 from tests.integration._handlers import load_handler
 from tests.integration.conftest import AwsStack
-from tests.unit.test_report_service import CONFIG, EXPECTED_LOG, make_config
+from tests.unit.services.test_report_service import EXPECTED_LOG, make_config
 
 pytestmark = pytest.mark.integration
 
@@ -79,24 +78,12 @@ class Context:
 
 def store_records(aws: AwsStack) -> None:
     """Write the known dataset through the ticket store (one save per ticket, its clocks with it)."""
-    tickets = DynamoTicketStore(aws.table, config_source=StaticConfig(CONFIG))
+    tickets = DynamoTicketStore(aws.table)
     by_ticket: dict[str, list[Any]] = defaultdict(list)
     for r in KNOWN_RECORDS:
         by_ticket[r.ticket_id].append(r)
-    for ticket_id, records in by_ticket.items():
-        first = records[0]
-        fields = {k: v for k, v in (("requester", first.requester), ("department", first.department),
-                                    ("assignee", first.agent)) if v is not None}  # fmt: skip
-        clocks = [
-            Clock(ticket_id=r.ticket_id, metric=r.metric, cycle=r.cycle, level=r.level, calendar=r.calendar,
-                  started_at=r.started_at, due_at=r.due_at, stopped_at=r.stopped_at, status=r.status,
-                  target_seconds=r.target_seconds, business_seconds=r.business_seconds,
-                  remaining_seconds=r.remaining_seconds)
-            for r in records
-        ]  # fmt: skip
-        tickets.save(
-            TicketState(ticket_id, fields=fields), expected_version=None, next_check_at=None, clocks=clocks
-        )
+    for ticket_id, records in by_ticket.items():  # the records are what a use case hands `save`
+        tickets.save(TicketState(ticket_id), expected_version=None, next_check_at=None, clocks=records)
 
 
 class Reports:

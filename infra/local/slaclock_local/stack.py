@@ -19,8 +19,9 @@ What `start` does, in order (and `stop` undoes, in reverse):
 4. The configuration uploaded as `slaclock config push` does (validated, to the data bucket), a
    generated secret per source in moto's SSM Parameter Store (SecureString at the source's
    ``ssm_parameter``; `secrets` may fix them), and one for signing the outgoing escalation webhooks.
-5. The virtual clock installed as the functions' clock (`slaclock.runtime.clock`), the outgoing
-   webhooks captured (`slaclock_local.hooks`), the handlers loaded (`slaclock_local.functions`).
+5. The virtual clock given to the composition root as the functions' clock (``wiring.override(clock=
+   ...)``), the outgoing webhooks captured (`slaclock_local.hooks`, ``wiring.override(webhooks=...)``),
+   the handlers loaded (`slaclock_local.functions`).
 6. The HTTP front (`slaclock_local.front`) and the scheduler thread (`slaclock_local.schedules`).
 
 Everything listens on 127.0.0.1 only. The process-wide state it touches (environment variables,
@@ -98,18 +99,9 @@ class SourceInfo:
 
 def _reset_process_caches() -> None:
     """Forget every cached client and adapter, so the next use reads the current environment."""
-    from slaclock.adapters import _aws
-    from slaclock.adapters.dynamodb import table_models
-    from slaclock.adapters.report_jobs import job_model
-    from slaclock.runtime import admin_wiring, link_wiring, report_wiring, wiring
+    from slaclock.runtime import wiring
 
-    wiring.reset()
-    admin_wiring.reset()  # the admin function's ports name the previous stack's bucket and table
-    report_wiring.reset()
-    link_wiring.reset()  # the link key ring: each stack generates its own key
-    _aws._default_session.cache_clear()
-    table_models.cache_clear()
-    job_model.cache_clear()  # bound to the previous stack's endpoint otherwise
+    wiring.reset_connections()
 
 
 class LocalStack:
@@ -430,14 +422,10 @@ class LocalStack:
         self._undo.append(handle.close)
 
     def _install_clock(self) -> None:
-        from slaclock.runtime import clock as runtime_clock
+        from slaclock.runtime import wiring
 
-        previous = runtime_clock.set_clock(self.clock.now)
-
-        def restore() -> None:
-            runtime_clock.set_clock(previous)
-
-        self._undo.append(restore)
+        wiring.override(clock=self.clock.now)
+        self._undo.append(lambda: wiring.override(clock=None))
 
     def _start_mail_and_hooks(self) -> None:
         assert self.resources is not None

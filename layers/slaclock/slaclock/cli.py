@@ -61,7 +61,7 @@ def _listed(flag: str, allowed: tuple[str, ...], signed: bool) -> Callable[[str]
 
 
 def _group_by(text: str) -> str:
-    from slaclock.engine.reports import GROUP_FIELDS
+    from slaclock.engine.vocabulary import GROUP_FIELDS
 
     return _listed("--group-by", GROUP_FIELDS, signed=False)(text)
 

@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from slaclock.engine.clocks import Clock, ClockStatus, Notice, TicketState
+from slaclock.engine.clocks import ClockStatus, Notice, TicketState
 from slaclock.engine.config import Config, Metric
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import Event
+from slaclock.engine.policy import Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,11 @@ class ConfigSource(Protocol):
         """The configuration in force (the adapter caches it for a few minutes per container)."""
         ...
 
+    def policy(self) -> Policy:
+        """The configuration in force, compiled (`slaclock.engine.policy.compile_policy`) ONCE per
+        configuration: the same object for every request until another configuration is loaded."""
+        ...
+
 
 class SecretStore(Protocol):
     def secret(self, name: str) -> str:
@@ -125,7 +131,7 @@ class TicketStore(Protocol):
         *,
         expected_version: int | None,
         next_check_at: datetime | None,
-        clocks: Iterable[Clock],
+        clocks: Iterable[ClockSnapshot],
         retry_at: datetime | None = None,
         notified: Iterable[str] = (),
     ) -> int:
@@ -135,7 +141,8 @@ class TicketStore(Protocol):
         `next_check_at` (rounded up to the minute, or None) is what `due_before` indexes; `retry_at`
         and `notified` are stored as given (see `StoredTicket`; `get` returns them, `notified` as a
         frozenset, empty when never written). `clocks` are only the clock records that CHANGED
-        (the use case filters them): upsert one record per (ticket_id, metric, cycle). Ingest passes
+        (the use case filters them and builds them record-ready, `services.snapshots`): upsert one
+        record per (ticket_id, metric, cycle). Ingest passes
         none when only the ticket fields moved, so a webhook costs as few writes as possible.
         """
         ...
@@ -339,11 +346,14 @@ class LinkIssuer(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class SlaLogRow:
+class ClockSnapshot:
     """One stored SLA clock record (one per ticket, metric and cycle) as of the ticket's last save:
-    a row of the SLA log (docs/reports.md). `agent` is the ticket's assignee; `time_zone` the IANA zone of
-    `calendar` (None if unknown when it was saved). `outcome_at`: the instant its outcome was decided
-    (met: `stopped_at`; missed: `due_at`), None while undecided. `status`, `due_at`,
+    the source of the SLA log's rows (docs/reports.md), written by `TicketStore.save` and read by
+    `ClockSnapshotStore`. (`engine.reports.SlaLogRow` is the other type: a line of the log, evaluated
+    at a report's instant; `engine.clocks.ClockRecord` is what the fold keeps of a cycle.) `agent` is
+    the ticket's assignee; `timezone` the IANA zone of `calendar` (None if unknown when it was saved).
+    `decided_at`: the instant its outcome was decided (met: `stopped_at`; missed: `due_at`), None while
+    undecided (read back: as the store indexed it). `status`, `due_at`,
     `business_seconds` and `remaining_seconds` of a running clock are as of `as_of` (the instant its
     ticket was evaluated for the save; None in records written before it was stored), when it was
     `counting` or not: `slaclock.engine.clocks.clock_at` gives them at any later instant."""
@@ -363,22 +373,22 @@ class SlaLogRow:
     remaining_seconds: float
     target_seconds: float
     calendar: str
-    time_zone: str | None
-    outcome_at: datetime | None
+    timezone: str | None
+    decided_at: datetime | None
     recorded_at: datetime
     as_of: datetime | None = None
     counting: bool = False
 
 
-class ClockRecordStore(Protocol):
+class ClockSnapshotStore(Protocol):
     """The clock records reports read (written by `TicketStore.save`)."""
 
-    def query(self, start: datetime, end: datetime) -> Iterator[SlaLogRow]:
-        """Decided records whose `outcome_at` is in [start, end), in `outcome_at` order; streamed
+    def query(self, start: datetime, end: datetime) -> Iterator[ClockSnapshot]:
+        """Decided records whose `decided_at` is in [start, end), in `decided_at` order; streamed
         (paginated index queries, never a scan), so memory stays flat in the row count."""
         ...
 
-    def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[SlaLogRow]:
+    def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[ClockSnapshot]:
         """Records still undecided at their last save (open or paused clocks), by due instant as of
         that save; with `start` and `end`, only those whose due instant is in [start, end)."""
         ...
@@ -386,7 +396,7 @@ class ClockRecordStore(Protocol):
 
 # --- reports (issue 5) ----------------------------------------------------------------------------
 # The report function's job records and work queue (slaclock.services.report). Implemented by
-# slaclock.adapters.report_jobs (DynamoDB item ``R#<id>``/``JOB``, SQS) and tests/fakes/reports.py.
+# slaclock.adapters.dynamodb.report_jobs (DynamoDB item ``R#<id>``/``JOB``, SQS) and tests/fakes/reports.py.
 
 
 class ReportJobStatus(StrEnum):

@@ -54,6 +54,12 @@ def _default_session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
+def forget_session() -> None:
+    """Drop the container's session (its credentials and endpoint were read from the environment,
+    which changed: the local stack between two runs). Lambda never calls it."""
+    _default_session.cache_clear()
+
+
 def error_code(err: BaseException) -> str:
     """The AWS error code of a botocore `ClientError` ("" for anything else)."""
     if isinstance(err, ClientError):

@@ -39,6 +39,7 @@ from slaclock.adapters import _aws
 from slaclock.adapters.config_file import load_config_text
 from slaclock.engine.config import Config
 from slaclock.engine.errors import ConfigError, SlaclockError
+from slaclock.engine.policy import Policy, compile_policy
 from slaclock.ports import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class S3ConfigStore:
         self._monotonic = monotonic
         self._config: Config | None = None
         self._etag: str | None = None
+        self._policy: Policy | None = None
         self._checked_at: float | None = None
 
     # ------------------------------------------------------------------ ConfigSource
@@ -146,6 +148,14 @@ class S3ConfigStore:
             return self._config
         self._config, self._etag = config, stored.etag
         return config
+
+    def policy(self) -> Policy:
+        """`load()`, compiled once per loaded configuration (a new ETag whose text loads is a new
+        `Config` object, so the compiled policy is keyed by it); the engine itself caches nothing."""
+        config = self.load()
+        if self._policy is None or self._policy.config is not config:
+            self._policy = compile_policy(config)
+        return self._policy
 
     # ------------------------------------------------------------------ CLI
 

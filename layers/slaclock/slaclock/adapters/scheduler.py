@@ -1,6 +1,6 @@
 """`Scheduler` port on EventBridge Scheduler: one one-time schedule per open ticket.
 
-Each schedule (named `slaclock.scheduling.schedule_name(ticket_id)`, in the stack's schedule group):
+Each schedule (named `slaclock.engine.schedules.schedule_name(ticket_id)`, in the stack's schedule group):
 ``at(yyyy-mm-ddThh:mm:ss)`` in UTC, the armed instant rounded UP to the whole minute (the service
 fires anywhere within that minute, so never early); flexible time window OFF; deleted by the service
 after it fires (``ActionAfterCompletion: DELETE``); target = the check function, invoked with the
@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from slaclock.adapters import _aws
 from slaclock.engine.events import format_instant
-from slaclock.scheduling import at_expression, round_up_to_minute, schedule_name
+from slaclock.engine.schedules import at_expression, round_up_to_minute, schedule_name
 
 #: How long the service keeps retrying a failed invocation of the check function, and how often.
 RETRY_POLICY = {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 20}

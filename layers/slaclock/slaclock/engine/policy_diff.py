@@ -37,8 +37,9 @@ from slaclock.engine.reports import (
 )
 from slaclock.engine.rules import deciding_rule
 
-NOTICE_KINDS: tuple[str, ...] = tuple(kind.value for kind in StepKind)
-"""``warning``, ``breach``, ``escalation``: the kinds of notice a policy sends."""
+NOTICE_KINDS: tuple[str, ...] = tuple(kind.value for kind in StepKind if kind is not StepKind.MET)
+"""``warning``, ``breach``, ``escalation``: the kinds of notice a policy sends (a ``met`` step only
+runs actions: `slaclock replay`'s actions.csv lists them)."""
 
 CHANGE_COLUMNS: tuple[str, ...] = (
     "ticket_id", "metric", "cycle", "change", "old_status", "new_status",
@@ -163,7 +164,8 @@ class PolicyDiff:
             view = evaluate(policy, replay_ticket(policy, kept), now)
             side.tickets += 1
             for notice in view.notices:
-                side.notices[notice.step.kind.value] += 1
+                if notice.step.kind is not StepKind.MET:
+                    side.notices[notice.step.kind.value] += 1
             mine: dict[tuple[str, int], _Outcome] = {}
             for row in sla_log_rows(view, zones):
                 side.clocks += 1

@@ -50,6 +50,7 @@ from zoneinfo import ZoneInfo
 
 from slaclock.engine.clocks import ClockStatus, decided_at
 from slaclock.engine.errors import ValidationError
+from slaclock.engine.vocabulary import GROUP_FIELDS
 
 if TYPE_CHECKING:
     from slaclock.engine.clocks import Clock, TicketView, TimeSplit
@@ -67,8 +68,6 @@ COMPLIANCE_COLUMNS: tuple[str, ...] = (
 """The compliance columns without groups; the group columns go right after ``date``
 (see `compliance_columns`)."""
 
-GROUP_FIELDS: tuple[str, ...] = ("department", "agent", "level", "metric")
-"""What compliance rows may be grouped by."""
 
 SORT_KEYS: tuple[str, ...] = (
     "requester", "ticket", "start", "department", "agent", "level", "due", "stopped", "remaining", "overdue",

@@ -37,12 +37,12 @@ def board_ports() -> BoardPorts:
     """The stored clocks, events and notices the read routes (clocks, compliance, timeline, dry-run)
     use, and the configuration in force (re-read when S3 says it changed)."""
     from slaclock.adapters.config_store import S3ConfigStore
-    from slaclock.adapters.dynamodb import DynamoClockRecords, DynamoEventStore, DynamoNoticeLedger
+    from slaclock.adapters.dynamodb import DynamoClockSnapshots, DynamoEventStore, DynamoNoticeLedger
 
     s = admin_settings()
     return BoardPorts(
         config=S3ConfigStore(bucket=s.config_bucket, key=s.config_key, recheck_seconds=0),
-        clocks=DynamoClockRecords(s.table),
+        clocks=DynamoClockSnapshots(s.table),
         events=DynamoEventStore(s.table),
         notices=DynamoNoticeLedger(s.table),
     )

@@ -9,15 +9,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from slaclock.engine.vocabulary import Period
 
 
 class ScheduledReports(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    report_schedule: Literal["daily", "weekly", "monthly"]
+    report_schedule: Period
     window_seconds: int = Field(default=3600, ge=60, le=86400)
     """How often this schedule fires (its cron's step): the window `due_subscriptions` looks back."""
     scheduled_at: AwareDatetime

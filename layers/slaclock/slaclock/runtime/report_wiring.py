@@ -68,8 +68,8 @@ def report_settings() -> ReportSettings:
 @cache
 def report_ports() -> ReportPorts:
     from slaclock.adapters.config_store import S3ConfigStore
-    from slaclock.adapters.dynamodb import DynamoClockRecords
-    from slaclock.adapters.report_jobs import DynamoReportJobs, SqsReportQueue
+    from slaclock.adapters.dynamodb import DynamoClockSnapshots
+    from slaclock.adapters.dynamodb.report_jobs import DynamoReportJobs, SqsReportQueue
     from slaclock.adapters.s3 import S3ReportSink
     from slaclock.adapters.secrets import SecretKeyRing
     from slaclock.adapters.ses import SesMailer
@@ -81,7 +81,7 @@ def report_ports() -> ReportPorts:
         config=S3ConfigStore(
             bucket=s.config_bucket, key=s.config_key, recheck_seconds=s.config_recheck_seconds
         ),
-        clocks=DynamoClockRecords(s.table),
+        clocks=DynamoClockSnapshots(s.table),
         sink=S3ReportSink(bucket=s.report_bucket),
         links=TokenLinks(
             base_url=s.report_link_base_url,

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slaclock.runtime import clock as runtime_clock
+from slaclock.runtime.clock import ClockSource
 from slaclock.runtime.observability import correlate
 from slaclock.runtime.settings import CheckSettings, SweeperSettings, WebhookSettings
 from slaclock.services.ingest import IngestPorts
@@ -36,20 +37,31 @@ if TYPE_CHECKING:  # the adapters themselves are imported on first use (cold-sta
 
 _wrap_webhooks: Callable[[WebhookPoster], WebhookPoster] | None = None
 _wrap_http: Callable[[HttpClient], HttpClient] | None = None
+_UNCHANGED: Any = object()
 
 
 def override(
     *,
-    webhooks: Callable[[WebhookPoster], WebhookPoster] | None = None,
-    http: Callable[[HttpClient], HttpClient] | None = None,
+    webhooks: Callable[[WebhookPoster], WebhookPoster] | None = _UNCHANGED,
+    http: Callable[[HttpClient], HttpClient] | None = _UNCHANGED,
+    clock: ClockSource | None = _UNCHANGED,
 ) -> None:
-    """Build the outgoing escalation webhook poster as ``webhooks(real_poster)`` and the actions' HTTP
-    client (connectors, Slack, Teams) as ``http(real_client)`` from now on (the local stack captures
-    every outgoing call this way, and calls the real one for a loopback receiver); None: the real one.
-    Forgets the ports built so far. An override is kept across `reset`; Lambda never sets one."""
+    """Replace parts of the world the functions see (the local stack does; Lambda never does).
+
+    `webhooks`: build the outgoing escalation webhook poster as ``webhooks(real_poster)``, and `http`:
+    the actions' HTTP client (connectors, Slack, Teams) as ``http(real_client)`` (the local stack
+    captures every outgoing call this way, and calls the real one for a loopback receiver). `clock`:
+    the instant every function reads (`clock()` here and in the other composition roots) and the
+    adapters stamp (events' ``stored_at``, the ticket's ``saved_at``); a virtual clock locally. None
+    puts the real one back; an argument not given is left as it is. Forgets the ports built so far;
+    an override is kept across `reset`."""
     global _wrap_webhooks, _wrap_http
-    _wrap_webhooks = webhooks
-    _wrap_http = http
+    if webhooks is not _UNCHANGED:
+        _wrap_webhooks = webhooks
+    if http is not _UNCHANGED:
+        _wrap_http = http
+    if clock is not _UNCHANGED:
+        runtime_clock._install(clock)
     reset()
 
 
@@ -123,8 +135,8 @@ def webhook_ports() -> IngestPorts:
     return IngestPorts(
         config=config,
         secrets=_secrets(s.secret_max_age_seconds),
-        events=DynamoEventStore(s.table, retention=timedelta(days=s.retention_days)),
-        tickets=DynamoTicketStore(s.table, config_source=config, retention=timedelta(days=s.retention_days)),
+        events=DynamoEventStore(s.table, now=runtime_clock.now, retention=timedelta(days=s.retention_days)),
+        tickets=DynamoTicketStore(s.table, now=runtime_clock.now, retention=timedelta(days=s.retention_days)),
         scheduler=_scheduler_of(s),
         correlate=correlate,
     )
@@ -142,7 +154,7 @@ def _check_ports(s: CheckSettings) -> CheckPorts:
     config = _config_store(s.config_bucket, s.config_key, s.config_recheck_seconds)
     return CheckPorts(
         config=config,
-        tickets=DynamoTicketStore(s.table, config_source=config, retention=timedelta(days=s.retention_days)),
+        tickets=DynamoTicketStore(s.table, now=runtime_clock.now, retention=timedelta(days=s.retention_days)),
         ledger=DynamoNoticeLedger(s.table, retention=timedelta(days=s.retention_days)),
         scheduler=_scheduler_of(s),
         mailer=SesMailer(sender=s.sender, rate_share=s.send_rate_share, account_rate=s.ses_send_rate),
@@ -183,6 +195,21 @@ def sweep_ports(function_arn: str) -> SweepPorts:
         fan_out=LambdaSweepFanOut(function_arn),
         lease=timedelta(seconds=s.sweep_lease_seconds),
     )
+
+
+def reset_connections() -> None:
+    """Forget every composition root's ports AND the AWS clients and table bindings behind them (the
+    endpoint or the credentials changed: the local stack between two runs)."""
+    from slaclock.adapters import _aws
+    from slaclock.adapters.dynamodb import forget_tables
+    from slaclock.runtime import admin_wiring, link_wiring, report_wiring
+
+    reset()
+    report_wiring.reset()
+    link_wiring.reset()
+    admin_wiring.reset()
+    _aws.forget_session()
+    forget_tables()
 
 
 def reset() -> None:

@@ -33,7 +33,7 @@ from slaclock.engine.events import Event, format_instant
 from slaclock.engine.policy import compile_policy
 from slaclock.engine.reports import pct
 from slaclock.engine.timeline import build_timeline
-from slaclock.ports import ConfigSource, SlaLogRow
+from slaclock.ports import ClockSnapshot, ConfigSource
 
 ClockState = Literal["at_risk", "overdue", "open"]
 MAX_OPEN_CLOCKS = 10_000
@@ -42,11 +42,13 @@ MAX_LIMIT = 200
 
 
 class OpenClockRecords(Protocol):
-    """The clock records the board reads (`slaclock.adapters.dynamodb.DynamoClockRecords`)."""
+    """The clock records the board reads (`slaclock.adapters.dynamodb.DynamoClockSnapshots`)."""
 
-    def open_clocks(self, until: datetime | None = None) -> Iterator[SlaLogRow]: ...
-    def query(self, start: datetime, end: datetime) -> Iterator[SlaLogRow]: ...
-    def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[SlaLogRow]: ...
+    def open_clocks(self, until: datetime | None = None) -> Iterator[ClockSnapshot]: ...
+    def query(self, start: datetime, end: datetime) -> Iterator[ClockSnapshot]: ...
+    def running(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> Iterator[ClockSnapshot]: ...
 
 
 class TicketEvents(Protocol):
@@ -129,7 +131,7 @@ def open_clocks(
     }
 
 
-def _clock_now(record: SlaLogRow, config: Config, now: datetime) -> dict[str, Any] | None:
+def _clock_now(record: ClockSnapshot, config: Config, now: datetime) -> dict[str, Any] | None:
     """A stored record of a running clock as the contract shows it at `now`; None when it has no due
     instant (a target it can never reach) or its calendar left the configuration."""
     cal = config.calendars.get(record.calendar)
@@ -153,7 +155,7 @@ def _clock_now(record: SlaLogRow, config: Config, now: datetime) -> dict[str, An
         "status": status.value,
         "due_at": format_instant(due),
         "remaining_seconds": remaining,
-        "time_zone": record.time_zone or str(cal.timezone),
+        "time_zone": record.timezone or str(cal.timezone),
     }
 
 

@@ -55,7 +55,7 @@ from datetime import datetime, timedelta
 from slaclock.engine.clocks import Notice, StepKind, TicketView, evaluate
 from slaclock.engine.config import Config
 from slaclock.engine.errors import SlaclockError
-from slaclock.engine.policy import compile_policy
+from slaclock.engine.schedules import round_up_to_minute
 from slaclock.helpdesk.signing import sign
 from slaclock.ports import (
     MAX_RECIPIENTS_PER_MESSAGE,
@@ -78,7 +78,6 @@ from slaclock.ports import (
     TicketStore,
     WebhookPoster,
 )
-from slaclock.scheduling import round_up_to_minute
 from slaclock.services.actions import run_actions
 from slaclock.services.notify import (
     DETAIL_TYPES,
@@ -87,6 +86,7 @@ from slaclock.services.notify import (
     render_notices,
     resolve_recipients,
 )
+from slaclock.services.snapshots import clock_snapshots
 from slaclock.services.threshold import run_thresholds
 
 log = logging.getLogger(__name__)
@@ -165,8 +165,8 @@ def run_check(
     schedule was armed for (None when the sweeper calls). Raises only for faults of the stores; a
     refused e-mail, integration or schedule is reported in the result."""
     ports.correlate(ticket_id)
-    config = ports.config.load()
-    policy = compile_policy(config)
+    policy = ports.config.policy()  # compiled once per configuration, not per check
+    config = policy.config
     lateness = (now - armed_for).total_seconds() if armed_for is not None else None
     for attempt in range(1, MAX_SAVE_ATTEMPTS + 1):
         stored = ports.tickets.get(ticket_id)
@@ -196,7 +196,7 @@ def run_check(
                     next_check_at=armed,
                     retry_at=retry_at,
                     notified=notified,
-                    clocks=view.clocks,
+                    clocks=clock_snapshots(policy, stored.state.fields, view.clocks, now),
                 )
             except ConflictError:
                 log.info("ticket changed during its check; checking again", extra={"ticket_id": ticket_id})

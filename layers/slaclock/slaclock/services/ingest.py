@@ -62,7 +62,9 @@ from slaclock.engine.clocks import (
 from slaclock.engine.config import Config, Source
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import Event, field_type_errors, format_instant
-from slaclock.engine.policy import Policy, compile_policy
+from slaclock.engine.policy import Policy
+from slaclock.engine.schedules import round_up_to_minute
+from slaclock.engine.vocabulary import RECORD_FIELDS
 from slaclock.helpdesk import PayloadError, provider_for
 from slaclock.helpdesk._common import stamp_received
 from slaclock.ports import (
@@ -76,8 +78,8 @@ from slaclock.ports import (
     StoredTicket,
     TicketStore,
 )
-from slaclock.scheduling import round_up_to_minute
 from slaclock.services.echo import unecho
+from slaclock.services.snapshots import clock_snapshots
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +194,8 @@ def receive_webhook(
     beyond the secret and nothing is stored), `PayloadError` / `ValidationError` (400, every problem
     listed), and `ConflictError` when a ticket stayed contended for `MAX_SAVE_ATTEMPTS` attempts (503).
     """
-    config = ports.config.load()
+    policy = ports.config.policy()
+    config = policy.config
     source = config.sources.get(source_name)
     if source is None:
         raise UnknownSourceError(f"no webhook source named {source_name!r}")
@@ -209,7 +212,7 @@ def receive_webhook(
         "delivery authenticated",
         extra={"source": source_name, "delivery_id": delivery, "events": len(events)},
     )
-    outcomes = ingest_events(ports, config, events, now)
+    outcomes = ingest_events(ports, policy, events, now)
     return WebhookReceipt(
         source=source_name,
         delivery_id=delivery,
@@ -318,21 +321,22 @@ def _secret_name(source: Source) -> str:
 
 
 def ingest_events(
-    ports: IngestPorts, config: Config, events: Iterable[Event], now: datetime
+    ports: IngestPorts, policy: Policy, events: Iterable[Event], now: datetime
 ) -> list[TicketIngest]:
-    """Ingest canonical events of any tickets, one ticket at a time (in order of first appearance)."""
+    """Ingest canonical events of any tickets, one ticket at a time (in order of first appearance),
+    under the compiled configuration `policy` (`ConfigSource.policy()`: compiled once per
+    configuration, never per request or ticket)."""
     by_ticket: dict[str, list[Event]] = {}
     for event in events:
         by_ticket.setdefault(event.ticket_id, []).append(event)
-    return [ingest_ticket_events(ports, config, tid, evs, now) for tid, evs in by_ticket.items()]
+    return [ingest_ticket_events(ports, policy, tid, evs, now) for tid, evs in by_ticket.items()]
 
 
 def ingest_ticket_events(
-    ports: IngestPorts, config: Config, ticket_id: str, events: Sequence[Event], now: datetime
+    ports: IngestPorts, policy: Policy, ticket_id: str, events: Sequence[Event], now: datetime
 ) -> TicketIngest:
     """Store and fold one ticket's events (see the module docstring for the steps and guarantees)."""
     ports.correlate(ticket_id)
-    policy = compile_policy(config)
     batch = list({e.id: e for e in events}.values())  # a delivery may repeat an id: keep the last copy
     stored_ids: list[str] = []
     put_done: set[str] = set()
@@ -363,7 +367,7 @@ def ingest_ticket_events(
                 next_check_at=armed,
                 retry_at=stored.retry_at if stored is not None else None,
                 notified=stored.notified if stored is not None else (),
-                clocks=changed_clocks(prev_view, view),
+                clocks=clock_snapshots(policy, state.fields, changed_clocks(prev_view, view), now),
             )
         except ConflictError:
             log.info("ticket changed concurrently; folding again", extra={"attempt": attempt})
@@ -439,10 +443,6 @@ def _record(c: Clock) -> tuple[object, ...]:
         c.level, c.calendar, c.started_at, c.due_at, c.stopped_at, c.status, c.target_seconds,
         c.business_seconds, c.counting,
     )  # fmt: skip
-
-
-RECORD_FIELDS = ("requester", "department", "assignee")
-"""Ticket fields a clock record carries (reports group by them)."""
 
 
 def changed_clocks(before: TicketView | None, after: TicketView) -> list[Clock]:

@@ -5,25 +5,20 @@
 '1 hour' is not a duration``). Nothing is half-loaded. A `Config` is plain data;
 `slaclock.engine.policy.compile_policy` compiles it for the clocks engine.
 
-The parts: `model` (the dataclasses and the document's vocabulary), `loading` (`load_config` and the
-document's top level), and one part of the loader per section: `shapes` (errors and the generic
-shapes), `levels` (calendars, levels, targets, ladders), `conditions` (rules and their coverage),
-`sources` (sources and reports).
+The parts: `model` (the dataclasses and the rule fields; the closed word lists are
+`slaclock.engine.vocabulary`), `loading` (`load_config` and the document's top level), and one part
+of the loader per section: `shapes` (errors and the generic shapes), `levels` (calendars, levels,
+targets, ladders), `conditions` (rules and their coverage), `sources` (sources and reports).
 """
 
 from slaclock.engine.config.loading import load_config
 from slaclock.engine.config.model import (
     BOOLEAN_FIELDS,
-    CHANNELS,
     DATE_FIELDS,
     LIST_FIELDS,
     OPERATORS,
-    PROVIDERS,
-    REPORT_GROUPS,
-    REPORT_PERIODS,
     RESPONSE_KINDS,
     RULE_FIELDS,
-    STATUSES,
     AllOf,
     AnyOf,
     Condition,
@@ -40,10 +35,11 @@ from slaclock.engine.config.model import (
     Target,
 )
 from slaclock.engine.config.shapes import ZONE_ABBREVIATIONS, zone_hint
+from slaclock.engine.vocabulary import CHANNELS, PROVIDERS, STATUSES  # re-exported: the vocabulary
 
 __all__ = [
-    "BOOLEAN_FIELDS", "CHANNELS", "DATE_FIELDS", "LIST_FIELDS", "OPERATORS", "PROVIDERS", "REPORT_GROUPS",
-    "REPORT_PERIODS", "RESPONSE_KINDS", "RULE_FIELDS", "STATUSES", "ZONE_ABBREVIATIONS", "AllOf", "AnyOf",
-    "Condition", "Config", "Escalation", "Metric", "Not", "Predicate", "ReportSubscription", "Responses",
-    "Rule", "SlaLevel", "Source", "Target", "load_config", "zone_hint",
+    "BOOLEAN_FIELDS", "CHANNELS", "DATE_FIELDS", "LIST_FIELDS", "OPERATORS", "PROVIDERS",
+    "RESPONSE_KINDS", "RULE_FIELDS", "STATUSES", "ZONE_ABBREVIATIONS", "AllOf", "AnyOf", "Condition",
+    "Config", "Escalation", "Metric", "Not", "Predicate", "ReportSubscription", "Responses", "Rule",
+    "SlaLevel", "Source", "Target", "load_config", "zone_hint",
 ]  # fmt: skip

@@ -9,7 +9,6 @@ from typing import Any
 
 from slaclock.engine.config.model import (
     BOOLEAN_FIELDS,
-    CHANNELS,
     DATE_FIELDS,
     LIST_FIELDS,
     OPERATORS,
@@ -30,6 +29,7 @@ from slaclock.engine.config.shapes import (
     _names,
     _Shapes,
 )
+from slaclock.engine.vocabulary import CHANNELS
 
 
 class _Rules(_Shapes):

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from slaclock.engine.actions import CAPABILITIES, STEPS, Action, parse_actions
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.config.model import STATUSES, Escalation, Metric, SlaLevel, Target
+from slaclock.engine.config.model import Escalation, Metric, SlaLevel, Target
 from slaclock.engine.config.shapes import (
     _ESCALATION_KEYS,
     _LEVEL_KEYS,
@@ -22,6 +22,7 @@ from slaclock.engine.config.shapes import (
 )
 from slaclock.engine.durations import format_duration
 from slaclock.engine.errors import ConfigError, ValidationError
+from slaclock.engine.vocabulary import STATUSES
 
 
 class _Levels(_Shapes):

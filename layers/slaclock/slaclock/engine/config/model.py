@@ -17,10 +17,6 @@ from typing import Any
 from slaclock.engine.actions import Action
 from slaclock.engine.calendar import BusinessCalendar
 
-STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
-"""The canonical ticket statuses every provider's values are normalised to (docs/helpdesks.md); a
-source's ``options.status_map`` may add its own."""
-
 
 class Metric(StrEnum):
     FIRST_RESPONSE = "first_response"
@@ -244,13 +240,9 @@ RULE_FIELDS: tuple[str, ...] = (
 DATE_FIELDS = frozenset({"created_at", "updated_at"})
 BOOLEAN_FIELDS = frozenset({"deleted", "via_invitation"})
 LIST_FIELDS = frozenset({"tags"})
-CHANNELS: tuple[str, ...] = ("email", "chat", "phone", "web", "social", "api")
 OPERATORS: tuple[str, ...] = (
     "is", "is_not", "in", "not_in", "contains", "not_contains", "starts_with", "matches", "gt", "lt",
     "exists", "older_than", "newer_than",
 )  # fmt: skip
-PROVIDERS: tuple[str, ...] = ("zendesk", "freshdesk", "liveagent", "intercom", "jira", "helpscout", "generic")
-REPORT_PERIODS: tuple[str, ...] = ("daily", "weekly", "monthly")
-REPORT_GROUPS: tuple[str, ...] = ("department", "agent", "level", "metric")
 TICKET_URL_FIELDS: tuple[str, ...] = ("ticket_number", "ticket_id")
 """The placeholders of a source's `ticket_url` template."""

@@ -10,8 +10,9 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slaclock.engine.config.model import RESPONSE_KINDS, RULE_FIELDS, STATUSES, Responses
+from slaclock.engine.config.model import RESPONSE_KINDS, RULE_FIELDS, Responses
 from slaclock.engine.durations import parse_duration, parse_share
+from slaclock.engine.vocabulary import STATUSES
 
 _TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports", "responses")
 _LEVEL_KEYS = (

@@ -7,15 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from slaclock.engine.config.model import (
-    PROVIDERS,
-    REPORT_GROUPS,
-    REPORT_PERIODS,
-    TICKET_URL_FIELDS,
-    Metric,
-    ReportSubscription,
-    Source,
-)
+from slaclock.engine.config.model import TICKET_URL_FIELDS, Metric, ReportSubscription, Source
 from slaclock.engine.config.shapes import (
     _API_KEYS,
     _LOCAL_HOSTS,
@@ -29,6 +21,7 @@ from slaclock.engine.config.shapes import (
     _names,
     _Shapes,
 )
+from slaclock.engine.vocabulary import GROUP_FIELDS, PERIODS, PROVIDERS
 
 
 class _Sources(_Shapes):
@@ -249,18 +242,18 @@ class _Sources(_Shapes):
         if not isinstance(name, str) or not name.strip():
             self.err(f"{path}.name", "required: a non-empty string")
         period = d.get("period")
-        periods = ", ".join(REPORT_PERIODS)
+        periods = ", ".join(PERIODS)
         if period is None:
             self.err(f"{path}.period", f"required: one of {periods}")
-        elif period not in REPORT_PERIODS:
+        elif period not in PERIODS:
             self.err(f"{path}.period", f"unknown period {period!r} ({periods})")
         calendar = self.calendar_ref(d.get("calendar"), f"{path}.calendar")
         group_by: tuple[str, ...] = ()
         if "group_by" in d:
             group_by = self.string_list(d["group_by"], f"{path}.group_by") or ()
             for i, g in enumerate(group_by):
-                if g not in REPORT_GROUPS:
-                    self.err(f"{path}.group_by[{i}]", f"unknown grouping {g!r} ({', '.join(REPORT_GROUPS)})")
+                if g not in GROUP_FIELDS:
+                    self.err(f"{path}.group_by[{i}]", f"unknown grouping {g!r} ({', '.join(GROUP_FIELDS)})")
                 elif g in group_by[:i]:
                     self.err(f"{path}.group_by[{i}]", f"{g!r} is listed twice")
         filters: dict[str, tuple[str, ...]] = {}
@@ -282,10 +275,10 @@ class _Sources(_Shapes):
 
     def report_filters(self, value: Any, path: str) -> dict[str, tuple[str, ...]]:
         out: dict[str, tuple[str, ...]] = {}
-        d = self.mapping(value, path, f"a mapping of {', '.join(REPORT_GROUPS)} to lists of values")
+        d = self.mapping(value, path, f"a mapping of {', '.join(GROUP_FIELDS)} to lists of values")
         for key, values in (d or {}).items():
-            if key not in REPORT_GROUPS:
-                self.err(_join(path, key), f"unknown filter ({', '.join(REPORT_GROUPS)})")
+            if key not in GROUP_FIELDS:
+                self.err(_join(path, key), f"unknown filter ({', '.join(GROUP_FIELDS)})")
                 continue
             checked = self.string_list(values, f"{path}.{key}", allow_empty=False)
             if checked is None:

@@ -30,7 +30,8 @@ from slaclock.engine.reports import (
 from slaclock.engine.summary import SummaryAccumulator, render_summary
 from slaclock.engine.ticket_links import ticket_linker
 from slaclock.ports import (
-    ClockRecordStore,
+    ClockSnapshot,
+    ClockSnapshotStore,
     ConfigSource,
     LinkIssuer,
     Mailer,
@@ -39,7 +40,6 @@ from slaclock.ports import (
     ReportQueue,
     ReportSink,
 )
-from slaclock.ports import SlaLogRow as ClockRecord
 from slaclock.services.report.email import describe_period, human_period
 from slaclock.services.report.sort import DEFAULT_CHUNK_ROWS, DistinctCounter, external_sort
 from slaclock.services.report.spec import (
@@ -63,7 +63,7 @@ class ReportPorts:
     links die with the credentials that signed them (docs/reports-on-aws.md)."""
 
     config: ConfigSource
-    clocks: ClockRecordStore
+    clocks: ClockSnapshotStore
     sink: ReportSink
     mailer: Mailer
     jobs: ReportJobStore
@@ -85,7 +85,7 @@ class ReportPorts:
 
 
 def to_log_row(
-    record: ClockRecord,
+    record: ClockSnapshot,
     zones: Mapping[str, str],
     calendars: Mapping[str, BusinessCalendar] | None = None,
     now: datetime | None = None,
@@ -124,7 +124,7 @@ def to_log_row(
         status=status.value,
         business_seconds=business,
         remaining_seconds=remaining,
-        timezone=record.time_zone or zones.get(record.calendar, "UTC"),
+        timezone=record.timezone or zones.get(record.calendar, "UTC"),
         decided_at=decided_at(status.value, due, record.stopped_at),
     )
 

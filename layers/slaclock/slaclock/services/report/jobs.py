@@ -13,6 +13,7 @@ from slaclock.engine.errors import SlaclockError
 from slaclock.engine.reports import (
     format_instant,
 )
+from slaclock.engine.vocabulary import PERIODS
 from slaclock.ports import (
     ReportJob,
     ReportJobStatus,
@@ -22,7 +23,6 @@ from slaclock.services.report.build import ReportPorts, build_report, previous_f
 from slaclock.services.report.email import render_report_email
 from slaclock.services.report.request import validate_request
 from slaclock.services.report.spec import (
-    PERIOD_KINDS,
     ReportBusy,
     ReportNotFound,
     ReportSpec,
@@ -63,7 +63,7 @@ def schedule_reports(ports: ReportPorts, kind: str, scheduled_at: datetime, wind
     """A schedule of `kind` fired (at `scheduled_at`, every `window`): queue the due subscriptions'
     reports; returns their job ids. A job created by an earlier firing is not queued again unless it
     is still waiting (queued or failed: its message may have been lost)."""
-    if kind not in PERIOD_KINDS:
+    if kind not in PERIODS:
         raise ValueError(f"unknown period kind {kind!r}")
     config = ports.config.load()
     queued = []

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
-from slaclock.engine.config import REPORT_GROUPS, Config, Metric
+from slaclock.engine.config import Config, Metric
 from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.engine.reports import (
     ReportError,
@@ -21,6 +21,7 @@ from slaclock.engine.reports import (
     format_instant,
     parse_sort,
 )
+from slaclock.engine.vocabulary import GROUP_FIELDS
 from slaclock.services.report.spec import (
     NAMED_PERIODS,
     Period,
@@ -200,8 +201,8 @@ def _request_filters(
     known: dict[str, Iterable[str]] = {"level": config.levels, "metric": [m.value for m in Metric]}
     out: dict[str, tuple[str, ...]] = {}
     for key, values in filters.items():
-        if key not in REPORT_GROUPS:
-            errors.append((f"filters.{key}", f"unknown filter ({', '.join(REPORT_GROUPS)})"))
+        if key not in GROUP_FIELDS:
+            errors.append((f"filters.{key}", f"unknown filter ({', '.join(GROUP_FIELDS)})"))
             continue
         if not values:
             errors.append((f"filters.{key}", "list at least one value"))

@@ -18,8 +18,8 @@ from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.engine.reports import (
     format_instant,
 )
+from slaclock.engine.vocabulary import PERIODS
 
-PERIOD_KINDS: tuple[str, ...] = ("daily", "weekly", "monthly")
 NAMED_PERIODS: Mapping[str, tuple[str, int]] = {
     "yesterday": ("daily", -1),
     "last_week": ("weekly", -1),
@@ -75,7 +75,7 @@ class Period:
 
     def previous(self) -> Period:
         """The period just before: the previous day/week/month, or a custom period of the same length."""
-        if self.kind in PERIOD_KINDS:
+        if self.kind in PERIODS:
             return calendar_period(self.kind, self.start, self.timezone, -1)
         length = self.end - self.start
         return custom_period(self.start - length, self.start, self.timezone)

@@ -1,0 +1,58 @@
+"""`commands.replay.read_events` (the replay command's reader, with its JSON scanner shortcut) against
+plain ``json.loads`` + `parse_event`, line by line: blank lines, a BOM, non-UTF-8 bytes, extra data,
+non-JSON whitespace, non-objects."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from slaclock.commands.replay import Progress, ReadStats, read_events
+from slaclock.engine.errors import EventError
+from slaclock.engine.events import parse_event
+
+LINES = [
+    '{"id":"a","ticket_id":"1","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"status":"open"}}',
+    '  {"id":"b","ticket_id":"1","type":"agent_replied","at":"2026-03-02T09:30:00Z"}  ',
+    '{"id":"c","ticket_id":"1","type":"solved","at":"2026-03-02T10:00:00Z"} {"id":"d"}',
+    '{"id":"e","ticket_id":"2","type":"created","at":"2026-03-02T09:00:00Z"}\u00a0',
+    '{"id":"f","ticket_id":"2","type":"created","at":"2026-03-02T09:00:00Z"}\t\r',
+    '[1, 2]', '"text"', '{"id": 1', '', '   ', '\u00a0', 'NaN', '{"id":"g"}', '{}',
+    '{"id":"h","ticket_id":"3","type":"created","at":"2026-03-02T09:00:00+05:30","ticket":null}',
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(LINES), max_size=12), st.booleans())
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_read_events_equals_json_loads_and_parse_event_line_by_line(tmp_path, lines, bom):
+    path = tmp_path / "events.jsonl"
+    # What iterating the file gives (it splits at \n only); the first line is an object, or the file
+    # would be read as a JSON array.
+    pieces = [line + "\n" for line in [LINES[0], *lines]]
+    if bom:
+        pieces[0] = "\ufeff" + pieces[0]
+    path.write_bytes("".join(pieces).encode("utf-8") + b"\xff\xfe\n")
+    reported: list[str] = []
+    stats = ReadStats()
+    events = read_events(path, strict=False, report=reported.append, progress=Progress(io.StringIO(), False),
+                         stats=stats)  # fmt: skip
+    expected_events, expected_lines = [], []
+    for number, line in enumerate([*pieces, None], 1):
+        if line is None:  # the undecodable last line
+            expected_lines.append(f"{path}:{number}: not UTF-8 text")
+            continue
+        text = line.lstrip("\ufeff") if number == 1 else line
+        if not text or text.isspace():
+            continue
+        try:
+            expected_events.append(parse_event(json.loads(text)))
+        except json.JSONDecodeError as e:
+            expected_lines.append(f"{path}:{number}: not valid JSON ({e.msg} at column {e.colno})")
+        except EventError as e:
+            expected_lines.append(f"{path}:{number}: {e.what}: " + "; ".join(e.messages()))
+    assert events == expected_events
+    assert [re.sub("^skipped ", "", m) for m in reported] == expected_lines
+    assert stats.lines == len(pieces) + 1 and stats.events == len(events)

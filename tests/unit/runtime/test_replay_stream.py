@@ -1,0 +1,189 @@
+"""The streamed replay (partitions spilled to disk, `--workers`, `--shard` + `slaclock merge`) writes
+byte for byte what the in-memory replay of the whole file writes."""
+
+import io
+import json
+import pathlib
+
+import pytest
+from slaclock.adapters.config_file import load_config_file
+from slaclock.cli import main
+from slaclock.commands import _stream
+from slaclock.engine.events import parse_event, parse_instant
+from slaclock.engine.partial import Partial, fold
+from slaclock.engine.replay import Replay, write_reports
+from slaclock_local.sample import generate_events, write_jsonl
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+CONFIG = ROOT / "examples" / "sla.yaml"
+NAMES = ("sla_log.csv", "compliance.csv", "summary.html")
+
+
+@pytest.fixture(scope="module")
+def events_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("events") / "events.jsonl"
+    with path.open("w", encoding="utf-8", newline="\n") as f:
+        write_jsonl(generate_events(400, 11), f)
+    return path
+
+
+def _in_memory(events_path, out, now=None, group_by=()):
+    """Today's replay: every event in memory, `write_reports` on a `Replay`."""
+    config = load_config_file(str(CONFIG))
+    with events_path.open(encoding="utf-8") as f:
+        events = [parse_event(json.loads(line)) for line in f if line.strip()]
+    replay = Replay(config, events, now)
+    out.mkdir(parents=True, exist_ok=True)
+    handles = [(out / n).open("w", encoding="utf-8", errors="replace", newline="") for n in NAMES]
+    try:
+        write_reports(
+            config, replay, sla_log=handles[0], compliance=handles[1], summary=handles[2], group_by=group_by,
+            title="SLA replay", subtitle=f"Configuration {CONFIG} · events {events_path}", now=replay.now,
+            stats=replay.stats,
+        )  # fmt: skip
+    finally:
+        for h in handles:
+            h.close()
+    return {n: (out / n).read_bytes() for n in NAMES}
+
+
+def _replay(capsys, events_path, out, *extra):
+    code = main(["replay", "--config", str(CONFIG), "--events", str(events_path), "--out", str(out), *extra])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return captured
+
+
+def _outputs(out):
+    return {n: (out / n).read_bytes() for n in NAMES}
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_streamed_replay_equals_the_in_memory_replay(events_file, tmp_path, capsys, monkeypatch, workers):
+    monkeypatch.setattr(_stream, "PARTITION_BYTES", 20_000)  # many partitions on a small file
+    expected = _in_memory(events_file, tmp_path / "memory")
+    assert expected["sla_log.csv"].count(b"\r\n") > 400  # a real set: hundreds of rows
+    _replay(capsys, events_file, tmp_path / "stream", "--workers", workers, "--group-by", "")
+    assert _outputs(tmp_path / "stream") == expected
+
+
+def test_streamed_replay_with_now_and_group_by_equals_the_in_memory_replay(
+    events_file, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(_stream, "PARTITION_BYTES", 50_000)
+    now = parse_instant("2026-01-20T12:00:00Z", "now", [])
+    expected = _in_memory(events_file, tmp_path / "memory", now=now, group_by=("level", "department"))
+    captured = _replay(
+        capsys, events_file, tmp_path / "stream", "--workers", "2", "--now", "2026-01-20T12:00:00Z",
+        "--group-by", "level,department",
+    )  # fmt: skip
+    assert _outputs(tmp_path / "stream") == expected
+    assert "after --now left out" in captured.out
+
+
+def test_four_shards_merged_equal_one_replay(events_file, tmp_path, capsys):
+    expected = _in_memory(events_file, tmp_path / "memory", group_by=("level",))
+    shards = []
+    for k in range(4):
+        shard = tmp_path / f"shard{k}"
+        _replay(capsys, events_file, shard, "--shard", f"{k}/4", "--workers", "1", "--group-by", "level")
+        assert not (shard / "sla_log.csv").exists()
+        shards.append(str(shard))
+    # every shard replayed some tickets, and no ticket twice
+    docs = [json.loads((pathlib.Path(s) / "shard.json").read_text()) for s in shards]
+    counts = [doc["aggregates"]["stats"]["tickets"] for doc in docs]
+    assert all(counts) and sum(counts) == 400
+    code = main(["merge", *reversed(shards), "--out", str(tmp_path / "merged"), "--quiet"])
+    assert code == 0
+    assert _outputs(tmp_path / "merged") == expected
+
+
+def test_merge_refuses_a_missing_or_repeated_shard_and_writes_nothing(events_file, tmp_path, capsys):
+    for k in range(2):
+        _replay(capsys, events_file, tmp_path / f"s{k}", "--shard", f"{k}/2", "--workers", "1")
+    out = tmp_path / "merged"
+    assert main(["merge", str(tmp_path / "s0"), "--out", str(out)]) == 1
+    assert "missing shard 1 of 2" in capsys.readouterr().err
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s0"), "--out", str(out)]) == 1
+    assert "given twice" in capsys.readouterr().err
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path), "--out", str(out)]) == 1
+    assert "not a shard output" in capsys.readouterr().err
+    assert not out.exists()
+    rows = tmp_path / "s1" / "rows.jsonl"
+    rows.write_text(rows.read_text()[:-40] + "\n", encoding="ascii")  # a truncated upload
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "--out", str(out)]) == 1
+    assert "rows.jsonl file is corrupt" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+    text = rows.read_text()
+    rows.write_text(text[: text.rindex("\n", 0, len(text) - 1) + 1], encoding="ascii")  # a line short
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "--out", str(out)]) == 1
+    assert "its shard wrote" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+
+
+def test_merge_refuses_shards_replayed_at_different_instants(events_file, tmp_path, capsys):
+    _replay(capsys, events_file, tmp_path / "s0", "--shard", "0/2", "--now", "2026-02-01T00:00:00Z")
+    _replay(capsys, events_file, tmp_path / "s1", "--shard", "1/2")
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "--out", str(tmp_path / "m")]) == 1
+    assert "different now" in capsys.readouterr().err
+
+
+def test_bad_shard_and_workers_values_exit_2(events_file, tmp_path, capsys):
+    base = ["replay", "--config", str(CONFIG), "--events", str(events_file), "--out", str(tmp_path / "o")]
+    for extra in (
+        ["--shard", "4/4"],
+        ["--shard", "x"],
+        ["--workers", "0"],
+        ["--workers", "2", "--sort", "ticket"],
+    ):
+        code = main([*base, *extra])
+        assert code == 2, extra
+    capsys.readouterr()
+
+
+def test_malformed_lines_are_numbered_from_the_start_of_the_file_whatever_the_worker(tmp_path, capsys):
+    text = io.StringIO()
+    write_jsonl(generate_events(60, 3), text)
+    lines = text.getvalue().splitlines()
+    bad_at = [5, len(lines) - 3]  # one in each half: the two workers' ranges
+    for i in bad_at:
+        lines[i] = "{not json"
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    captured = _replay(capsys, path, tmp_path / "out", "--workers", "2")
+    assert [f"{path}:{i + 1}: not valid JSON" in captured.err for i in bad_at] == [True, True]
+    assert "2 malformed entries skipped" in captured.out
+    code = main(
+        [
+            "replay",
+            "--config",
+            str(CONFIG),
+            "--events",
+            str(path),
+            "--out",
+            str(tmp_path / "s"),
+            "--strict",
+            "--workers",
+            "2",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and f"{path}:{bad_at[0] + 1}: not valid JSON" in err and "--strict" in err
+    assert not (tmp_path / "s" / "sla_log.csv").exists()
+
+
+def test_partial_survives_its_json_form_exactly(events_file):
+    config = load_config_file(str(CONFIG))
+    with events_file.open(encoding="utf-8") as f:
+        events = [parse_event(json.loads(line)) for line in f]
+    now = max(e.at for e in events)
+    part = fold(config, events, now, ("level",), lambda key, text: None)
+    again = Partial.from_dict(json.loads(json.dumps(part.to_dict())))
+    assert again.to_dict() == part.to_dict()
+    assert part.summary._overdue and part.stats.missed > 0
+    buffers = [io.StringIO(), io.StringIO(), io.StringIO(), io.StringIO()]
+    from slaclock.engine.partial import finish
+
+    finish(part, compliance=buffers[0], summary=buffers[1], title="t", subtitle="s", now=now)
+    finish(again, compliance=buffers[2], summary=buffers[3], title="t", subtitle="s", now=now)
+    assert buffers[0].getvalue() == buffers[2].getvalue() and buffers[1].getvalue() == buffers[3].getvalue()
