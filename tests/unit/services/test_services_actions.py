@@ -22,6 +22,7 @@ def world(**level_actions: Any) -> World:
         "zd": {
             "provider": "zendesk",
             "secret": {"ssm_parameter": "/slaclock/custom"},
+            "ticket_url": "https://acme.zendesk.com/agent/tickets/{ticket_number}",
             "api": {"url": "https://acme.zendesk.com", "secret": {"secrets_manager": "slaclock/test/zd"}},
         }
     }

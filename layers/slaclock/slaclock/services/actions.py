@@ -38,6 +38,7 @@ from slaclock.engine.config import Config
 from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import format_instant
 from slaclock.engine.policy import Policy
+from slaclock.engine.ticket_links import ticket_linker
 from slaclock.helpdesk.signing import sign
 from slaclock.ports import (
     ActionCall,
@@ -63,16 +64,6 @@ from slaclock.services.notify import (
 log = logging.getLogger(__name__)
 
 DEFAULT_DETAIL_TYPE = "slaclock.notice"
-
-TICKET_PAGES: Mapping[str, str] = {
-    "zendesk": "{base}/agent/tickets/{ticket}",
-    "freshdesk": "{base}/a/tickets/{ticket}",
-    "jira": "{base}/browse/{ticket}",
-    "helpscout": "https://secure.helpscout.net/conversation/{ticket}",
-    "intercom": "https://app.intercom.com/a/inbox/_/inbox/conversation/{ticket}",
-    "liveagent": "{base}/agent/#Conversation;id={ticket}",
-}
-"""The agent's page of a ticket, per provider (``{base}``: the source's ``api.url``)."""
 
 
 class ActionPorts(Protocol):
@@ -117,11 +108,10 @@ def template_values(config: Config, view: TicketView, due: ActionDue, now: datet
     zone = config.calendars[calendar].timezone if calendar in config.calendars else "UTC"
     source = source_of(config, notice.ticket_id)
     ticket = notice.ticket_id.removeprefix(source.ticket_prefix) if source else notice.ticket_id
-    page = TICKET_PAGES.get(source.provider, "") if source is not None and source.api_url else ""
     late = seconds_past_due(notice, now)
     return {
         "ticket": ticket,
-        "ticket_url": page.format(base=source.api_url, ticket=ticket) if source and page else "",
+        "ticket_url": ticket_linker(config.sources)(notice.ticket_id),  # the e-mails' and the CSV's link
         "level": notice.level,
         "metric": notice.metric.value,
         "step": notice.step.key,
