@@ -39,7 +39,12 @@ def stack() -> Iterator[LocalStack]:
 
     with LocalStack(start_at=AT, paused=True, poll_seconds=0.1) as running:
         events = [parse_event(d) for d in generate_events(TICKETS, seed=16, start=AT - timedelta(days=2))]
-        ingest_events(wiring.webhook_ports(), running.config, [e for e in events if e.at <= AT], AT)
+        ingest_events(
+            wiring.webhook_ports(),
+            wiring.webhook_ports().config.policy(),
+            [e for e in events if e.at <= AT],
+            AT,
+        )
         yield running
 
 

@@ -49,7 +49,7 @@ def stack() -> Iterator[LocalStack]:
     with LocalStack(start_at=AT, paused=True, poll_seconds=0.1) as running:
         events = [parse_event(d) for d in generate_events(4, seed=16, start=AT - timedelta(days=1))]
         STORED[:] = [e for e in events if e.at <= AT]
-        ingest_events(wiring.webhook_ports(), running.config, STORED, AT)
+        ingest_events(wiring.webhook_ports(), wiring.webhook_ports().config.policy(), STORED, AT)
         yield running
 
 

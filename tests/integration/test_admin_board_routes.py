@@ -33,6 +33,7 @@ from slaclock.engine.events import format_instant, parse_event
 from slaclock.engine.policy import compile_policy
 from slaclock.engine.timeline import build_timeline
 from slaclock.runtime import admin_wiring
+from slaclock.services.snapshots import clock_snapshots
 
 from tests.integration._handlers import load_handler
 from tests.integration.conftest import AwsStack
@@ -71,7 +72,8 @@ def loaded(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Adm
             store.put_if_new(event)  # the examples repeat some deliveries, as helpdesks do
         state = replay_ticket(policy, ticket_events)
         view = evaluate(policy, state, SAVED_AT)
-        tickets.save(state, expected_version=None, next_check_at=view.next_check_at, clocks=view.clocks)
+        clocks = clock_snapshots(policy, state.fields, view.clocks, SAVED_AT)
+        tickets.save(state, expected_version=None, next_check_at=view.next_check_at, clocks=clocks)
     admin_wiring.reset()
     monkeypatch.setattr(admin_wiring, "clock", lambda: NOW)
     yield Admin(load_handler("admin")), events
