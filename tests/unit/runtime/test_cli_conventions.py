@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from slaclock import __version__, cli
 from slaclock.adapters.config_file import load_config_file
-from slaclock.commands.replay import eta_text
+from slaclock.commands._io import eta_text
 from slaclock.engine.events import parse_event
 from slaclock.engine.policy import compile_policy
 from slaclock.engine.timeline import build_timeline
@@ -256,7 +256,7 @@ def test_a_configuration_from_standard_input(capsys, monkeypatch):
 def test_the_progress_bar_shows_its_eta_on_a_terminal_only():
     import time
 
-    from slaclock.commands.replay import Progress
+    from slaclock.commands._io import Progress
 
     class Tty(io.StringIO):
         def isatty(self):

@@ -10,7 +10,7 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slaclock.commands.replay import Progress, ReadStats, read_events
+from slaclock.commands._io import Progress, ReadStats, read_events
 from slaclock.engine.errors import EventError
 from slaclock.engine.events import parse_event
 

@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 from slaclock.cli import main
-from slaclock.commands.replay import Progress
+from slaclock.commands._io import Progress
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 

@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from slaclock.commands.replay import (
+from slaclock.commands._io import (
     MAX_REPORTED,
     Progress,
     ReadStats,

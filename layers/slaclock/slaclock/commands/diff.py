@@ -79,7 +79,7 @@ def notices_diff(diff: PolicyDiff) -> list[tuple[str, ...]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from slaclock.commands.replay import _FatalError
+    from slaclock.commands._io import _FatalError
 
     err = sys.stderr
     try:
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from slaclock.commands.replay import Progress, _FatalError, _load_config, _parse_now
+    from slaclock.commands._io import Progress, _FatalError, _load_config, _parse_now
 
     if len(args.config) != 2:
         raise _FatalError("give --config twice: the old policy, then the new one", code=2)
@@ -128,7 +128,7 @@ def _tickets(
     JSON Lines is split by ticket into partition files under `tmp` first (checked and reported as
     the streamed replay does), then read back one partition at a time; a JSON array is read whole."""
     from slaclock.commands import _stream
-    from slaclock.commands.replay import Progress, ReadStats, _FatalError, read_events
+    from slaclock.commands._io import Progress, ReadStats, _FatalError, read_events
 
     if str(path) == "-" or not _stream.is_json_lines(path):
         events = read_events(
@@ -160,7 +160,7 @@ def _write(
 ) -> None:
     """The four outputs, through ``.part`` files renamed once all are complete (Ctrl-C or a write
     error leaves none)."""
-    from slaclock.commands.replay import _FatalError, through_parts
+    from slaclock.commands._io import _FatalError, through_parts
     from slaclock.engine.diff_page import render_diff
 
     try:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from slaclock.commands import _stream
-from slaclock.commands.replay import ReadStats, _FatalError, _summary_text
+from slaclock.commands._io import ReadStats, _FatalError
+from slaclock.commands.replay import _summary_text
 from slaclock.engine.events import parse_instant
 from slaclock.engine.partial import Partial
 

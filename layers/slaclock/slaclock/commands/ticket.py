@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _from_events(args: argparse.Namespace) -> dict[str, Any]:
-    from slaclock.commands.replay import Progress, ReadStats, _load_config, _parse_now, read_events
-    from slaclock.commands.replay import _FatalError as ReplayFatal
+    from slaclock.commands._io import Progress, ReadStats, _load_config, _parse_now, read_events
+    from slaclock.commands._io import _FatalError as ReplayFatal
     from slaclock.engine.errors import SlaclockError
     from slaclock.engine.policy import compile_policy
     from slaclock.engine.timeline import build_timeline

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from slaclock.connectors import _base
+import slaclock.connectors._base as _base
 from slaclock.connectors.http import HttpClient
 from slaclock.engine.actions import CAPABILITIES
 

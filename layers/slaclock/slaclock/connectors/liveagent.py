@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from slaclock.connectors import _base
+import slaclock.connectors._base as _base
 from slaclock.connectors.http import HttpClient
 from slaclock.engine.actions import CAPABILITIES
 

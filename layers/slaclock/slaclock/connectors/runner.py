@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from slaclock.connectors import _base
+import slaclock.connectors._base as _base
 from slaclock.connectors.chat import ChatNotice, slack_request, teams_request
 from slaclock.connectors.http import ConnectorError, GaveUpError, HttpClient
 from slaclock.engine.errors import SlaclockError

@@ -1,0 +1,304 @@
+"""What the long commands share (replay, diff, merge, ticket, the streamed replay): reading an events
+file (JSON Lines or a JSON array, a malformed entry reported with its position), the progress bar with
+its ETA, the configuration and ``--now`` options, the command's fatal error, and writing outputs
+through ``.part`` files renamed once complete (Ctrl-C or a write error leaves none)."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import json
+import json.scanner
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from slaclock.engine.errors import ValidationError
+from slaclock.engine.events import Event, parse_event, parse_instant
+
+_JSON_SPACE = " \t\n\r"  # the whitespace JSON allows around a value
+
+
+MAX_REPORTED = 20
+
+
+"""Malformed lines printed one by one; beyond that they are only counted."""
+
+
+class _FatalError(Exception):
+    """Stop the command with this message and exit status (a user mistake, not a bug)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(slots=True)
+class ReadStats:
+    lines: int = 0
+    events: int = 0
+    malformed: int = 0
+
+
+class Progress:
+    """A one-line ``\\r`` progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self._last = -1
+        self._drawn = False
+        self._started: dict[str, float] = {}  # when each stage's bar was first drawn (monotonic)
+
+    def show(self, label: str, done: float, total: float, detail: str = "") -> None:
+        if not self.enabled or total <= 0:
+            return
+        share = min(max(done / total, 0.0), 1.0)
+        percent = int(share * 100)
+        if percent == self._last:
+            return
+        self._last = percent
+        width = 30
+        filled = int(share * width)
+        bar = "#" * filled + "-" * (width - filled)
+        eta = eta_text(label, share, self._started)
+        self.stream.write(f"\r{label:<10} [{bar}] {percent:3d}% {detail}{eta}".ljust(79)[:79])
+        self.stream.flush()
+        self._drawn = True
+
+    def done(self) -> None:
+        """Erase the bar (so messages that follow start on a clean line)."""
+        if self._drawn:
+            self.stream.write("\r" + " " * 79 + "\r")
+            self.stream.flush()
+        self._drawn = False
+        self._last = -1
+
+    def note(self, message: str) -> None:
+        """Print a message line on stderr without mangling the bar."""
+        self.done()
+        self.stream.write(message + "\n")
+        self.stream.flush()
+
+
+def eta_text(label: str, share: float, started: dict[str, float], now: float | None = None) -> str:
+    """`` ETA 1:05`` (minutes:seconds, or h:mm:ss) for stage `label`, `share` (0..1) done: the time
+    left at the pace since the stage started (recorded in `started`); empty until the pace is known
+    (1 % done and a second elapsed)."""
+    import time
+
+    now = time.monotonic() if now is None else now
+    since = started.setdefault(label, now)
+    elapsed = now - since
+    if share < 0.01 or share >= 1 or elapsed < 1:
+        return ""
+    left = int(elapsed * (1 - share) / share)
+    h, rest = divmod(left, 3600)
+    m, sec = divmod(rest, 60)
+    return f" ETA {h}:{m:02d}:{sec:02d}" if h else f" ETA {m}:{sec:02d}"
+
+
+def _describe(err: Exception) -> str:
+    if isinstance(err, json.JSONDecodeError):
+        return f"not valid JSON ({err.msg} at column {err.colno})"
+    if isinstance(err, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(err, ValidationError):
+        return f"{err.what}: " + "; ".join(err.messages())
+    return str(err)
+
+
+def read_events(
+    path: Path,
+    *,
+    strict: bool,
+    report: Callable[[str], None],
+    progress: Progress,
+    stats: ReadStats,
+) -> list[Event]:
+    """Every valid event of `path` (JSON Lines or a JSON array). Malformed entries are reported through
+    `report` (the first `MAX_REPORTED`) and counted in `stats`; with `strict` the first one is fatal.
+
+    The cyclic garbage collector is paused meanwhile: the events are long-lived and hold no cycles, and
+    its full passes over a growing heap would otherwise cost a third of the reading time on big files."""
+    try:
+        handle = _open_events(path)
+    except OSError as e:
+        raise _FatalError(f"cannot read events file {str(path)!r}: {e.strerror or e}") from None
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read(handle, path, strict=strict, report=report, progress=progress, stats=stats)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _open_events(path: Path) -> IO[bytes]:
+    """The events file for reading; ``-`` is standard input. A stream that cannot seek (stdin, a pipe,
+    ``/dev/stdin``, a process substitution) is read whole first: the format is told from its start."""
+    if str(path) == "-":
+        return io.BytesIO(sys.stdin.buffer.read())
+    handle = path.open("rb")
+    if handle.seekable():
+        return handle
+    with handle:
+        return io.BytesIO(handle.read())
+
+
+def _size(handle: IO[bytes]) -> int:
+    if isinstance(handle, io.BytesIO):
+        return len(handle.getbuffer())
+    return os.fstat(handle.fileno()).st_size
+
+
+def _read(
+    handle: IO[bytes],
+    path: Path,
+    *,
+    strict: bool,
+    report: Callable[[str], None],
+    progress: Progress,
+    stats: ReadStats,
+) -> list[Event]:
+    with handle:
+        size = _size(handle)
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        handle.seek(0)
+        events: list[Event] = []
+        append = events.append
+
+        def malformed(number: int, e: ValueError) -> None:
+            label = f"{path}:{number}" if where == "line" else f"{path}: item {number}"
+            message = f"{label}: {_describe(e)}"
+            if strict:
+                raise _FatalError(message + " (--strict: stopping)") from None
+            stats.malformed += 1
+            if stats.malformed <= MAX_REPORTED:
+                report(f"skipped {message}")
+
+        if head.startswith(b"["):
+            where = "item"
+            for number, item in _json_array(handle, path):
+                try:
+                    append(parse_event(item))
+                except ValueError as e:  # EventError is a ValueError
+                    malformed(number, e)
+        else:
+            where = "line"
+            _read_lines(handle, size, append, malformed, progress, stats)
+        stats.events = len(events)
+    progress.done()
+    if stats.malformed > MAX_REPORTED:
+        report(f"skipped {stats.malformed - MAX_REPORTED} more malformed {where}s (not listed)")
+    return events
+
+
+def _read_lines(
+    handle: IO[bytes],
+    size: int,
+    append: Callable[[Event], None],
+    malformed: Callable[[int, ValueError], None],
+    progress: Progress,
+    stats: ReadStats,
+    *,
+    bom: bool = True,
+) -> None:
+    """`append` the event of every non-blank line; `malformed(line number, error)` for a line that is
+    not UTF-8, not one JSON document or not a valid event. `stats.lines` counts the lines.
+
+    Lines are decoded one by one (so a bad byte is blamed on its line) and parsed as text, which is
+    faster than handing bytes to json.loads. A line is read with the decoder's scanner directly (what
+    `JSONDecoder.decode` calls after skipping whitespace), then checked to end with JSON whitespace
+    only; any other line goes through `decode` itself, which raises exactly the error it would. A
+    byte order mark is allowed on line 1 if `bom` (False when `handle` starts mid-file)."""
+    decoder = json.JSONDecoder()
+    decode = decoder.decode
+    scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]  # typeshed: a decoder is its context
+    number = 0
+    try:
+        for number, raw in enumerate(handle, 1):
+            if not number & 2047:
+                stats.lines = number
+                progress.show("reading", handle.tell(), size, f"{number:,} lines")
+            try:
+                text = raw.decode("utf-8")
+                if number == 1 and bom:
+                    text = text.lstrip("\ufeff")
+                if not text or text.isspace():
+                    continue
+                try:
+                    doc, end = scan(text, 0)
+                except (StopIteration, ValueError):
+                    end = -1
+                last = len(text) - 1
+                if not (end == last + 1 or (end == last and text[last] == "\n")) and (
+                    end < 0 or text[end:].strip(_JSON_SPACE)
+                ):
+                    doc = decode(text)  # not one JSON document: raises why
+                append(parse_event(doc))
+            except ValueError as e:  # UnicodeDecodeError, JSONDecodeError, EventError
+                malformed(number, e)
+    finally:
+        stats.lines = number
+
+
+def _json_array(handle: IO[bytes], path: Path) -> Iterator[tuple[int, Any]]:
+    try:
+        doc = json.loads(handle.read())
+    except json.JSONDecodeError as e:
+        raise _FatalError(
+            f"{path}:{e.lineno}: not a valid JSON array ({e.msg} at column {e.colno})"
+        ) from None
+    except ValueError:
+        raise _FatalError(f"{path}: not UTF-8 text") from None
+    if not isinstance(doc, list):
+        raise _FatalError(f"{path}: expected a JSON array of events or JSON Lines")
+    yield from enumerate(doc, 1)
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    errors: list[tuple[str, str]] = []
+    now = parse_instant(text, "--now", errors)
+    if now is None:
+        raise _FatalError("; ".join(f"{p}: {m}" for p, m in errors), code=2)
+    return now
+
+
+def _load_config(path: str) -> Any:
+    from slaclock.adapters.config_file import load_config_file
+
+    if not Path(path).exists():
+        raise _FatalError(f"cannot read configuration {path!r}: no such file")
+    if not Path(path).is_file():
+        raise _FatalError(f"cannot read configuration {path!r}: not a file")
+    try:
+        return load_config_file(path)
+    except OSError as e:
+        raise _FatalError(f"cannot read configuration {path!r}: {e.strerror or e}") from None
+
+
+@contextlib.contextmanager
+def through_parts(out_dir: Path, names: tuple[str, ...], what: str = "reports") -> Iterator[dict[str, Path]]:
+    """``with through_parts(d, names) as parts:`` write each ``parts[name]`` (``d/name.part``); when the
+    block ends they are renamed to ``d/name``. Whatever stops it (a write error, Ctrl-C) removes every
+    part, so no partial file is left; an `OSError` becomes the command's error naming `out_dir`."""
+    parts = {name: out_dir / f"{name}.part" for name in names}
+    try:
+        yield parts
+        for name in names:
+            parts[name].replace(out_dir / name)
+    except BaseException as e:
+        for part in parts.values():
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise _FatalError(f"cannot write {what} to {str(out_dir)!r}: {e.strerror or e}") from None
+        raise
