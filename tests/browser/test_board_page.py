@@ -30,8 +30,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 import yaml
-from slaclock.engine.config import load_config
 from slaclock.board import board_html
+from slaclock.engine.config import load_config
 from slaclock.engine.events import format_instant, parse_event
 from slaclock.engine.policy import compile_policy
 from slaclock.engine.timeline import build_timeline
@@ -252,8 +252,10 @@ def test_the_board_lists_at_risk_clocks_counts_down_and_draws_a_timeline(chromiu
 
 def test_the_timeline_lists_each_action_and_marks_it_on_its_clocks_bar_in_words(chromium, board_url):
     api = _get(board_url, "clocks?state=at_risk")["clocks"]
-    docs = {c["ticket_id"]: _get(board_url, f"tickets/{urllib.request.quote(c['ticket_id'], safe='')}/timeline")
-            for c in api}  # fmt: skip
+    routes = {
+        c["ticket_id"]: f"tickets/{urllib.request.quote(c['ticket_id'], safe='')}/timeline" for c in api
+    }
+    docs = {t: _get(board_url, route) for t, route in routes.items()}
     chosen = next((t for t, d in docs.items() if d.get("actions")), None)
     if chosen is None and os.environ.get("SLACLOCK_BOARD_URL"):
         pytest.skip("no at-risk ticket of the API at SLACLOCK_BOARD_URL owes an action")
