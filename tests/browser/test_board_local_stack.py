@@ -22,6 +22,7 @@ from urllib.parse import quote
 import pytest
 import requests
 from slaclock.engine.events import parse_event
+from slaclock.engine.policy import compile_policy
 from slaclock_local.sigv4 import sign_headers
 from slaclock_local.stack import ACCESS_KEY, LocalStack
 
@@ -39,12 +40,8 @@ def stack() -> Iterator[LocalStack]:
 
     with LocalStack(start_at=AT, paused=True, poll_seconds=0.1) as running:
         events = [parse_event(d) for d in generate_events(TICKETS, seed=16, start=AT - timedelta(days=2))]
-        ingest_events(
-            wiring.webhook_ports(),
-            wiring.webhook_ports().config.policy(),
-            [e for e in events if e.at <= AT],
-            AT,
-        )
+        policy = compile_policy(running.config)
+        ingest_events(wiring.webhook_ports(), policy, [e for e in events if e.at <= AT], AT)
         yield running
 
 

@@ -2,8 +2,9 @@
 
 The page calls the admin API with URLs relative to itself. Until the admin function serves them, a
 loopback server (`http.server`) answers those routes, as the admin API contract shapes them, from real
-`build_timeline` documents of the example tickets (examples/events.jsonl under examples/sla.yaml),
-replayed at an instant in the middle of the data, plus one ticket whose fields are hostile HTML.
+`build_timeline` documents of the example tickets (examples/events.jsonl under examples/sla.yaml, each
+level's warning and breach given a Slack message and an EventBridge event as actions), replayed at an
+instant in the middle of the data, plus one ticket whose fields are hostile HTML.
 The at-risk list's instants are moved by (wall clock - replay instant), as if the replay ran now, so
 the countdowns count to instants around the real clock the browser reads.
 
@@ -28,8 +29,9 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
-from slaclock.adapters.config_file import load_config_file
+import yaml
 from slaclock.board import board_html
+from slaclock.engine.config import load_config
 from slaclock.engine.events import format_instant, parse_event
 from slaclock.engine.policy import compile_policy
 from slaclock.engine.timeline import build_timeline
@@ -41,7 +43,11 @@ AT_RISK_LIMIT = 8
 
 def _fixture_api() -> dict[str, Any]:
     """The documents the loopback server answers: timelines, the at-risk list, today's compliance."""
-    config = load_config_file(ROOT / "examples" / "sla.yaml")
+    doc = yaml.safe_load((ROOT / "examples" / "sla.yaml").read_text())
+    steps = [{"kind": "slack", "webhook_secret": "slaclock/test/slack"}, {"kind": "eventbridge"}]
+    for level in doc["levels"].values():
+        level["actions"] = {"warning": steps, "breach": steps}
+    config = load_config(doc)
     policy = compile_policy(config)
     by_ticket: dict[str, list[Any]] = {}
     for line in (ROOT / "examples" / "events.jsonl").read_text().splitlines():
@@ -242,6 +248,32 @@ def test_the_board_lists_at_risk_clocks_counts_down_and_draws_a_timeline(chromiu
         segments = bar.find_elements("css selector", ".bar .seg")
         assert [s.get_attribute("data-kind") for s in segments] == [i["kind"] for i in clock["intervals"]]
     assert sum(len(c["intervals"]) for c in doc["clocks"]) >= 2
+
+
+def test_the_timeline_lists_each_action_and_marks_it_on_its_clocks_bar_in_words(chromium, board_url):
+    api = _get(board_url, "clocks?state=at_risk")["clocks"]
+    routes = {
+        c["ticket_id"]: f"tickets/{urllib.request.quote(c['ticket_id'], safe='')}/timeline" for c in api
+    }
+    docs = {t: _get(board_url, route) for t, route in routes.items()}
+    chosen = next((t for t, d in docs.items() if d.get("actions")), None)
+    if chosen is None and os.environ.get("SLACLOCK_BOARD_URL"):
+        pytest.skip("no at-risk ticket of the API at SLACLOCK_BOARD_URL owes an action")
+    assert chosen is not None  # the fixture's levels owe actions on their warnings and breaches
+    doc = docs[chosen]
+    chromium.get(board_url)
+    _wait(chromium, "#clocks button.clock", len(api))
+    chromium.find_element("css selector", f"button[data-ticket='{chosen}']").click()
+    bars = _wait(chromium, "#timeline-body .clockrow", len(doc["clocks"]))
+    listed = _wait(chromium, "#timeline-body ul[aria-label='Actions'] li", len(doc["actions"]))
+    for li, action in zip(listed, doc["actions"], strict=True):
+        assert action["kind"] in li.text and action["step"] in li.text and action["metric"] in li.text
+    for bar, clock in zip(bars, doc["clocks"], strict=True):
+        mine = [a for a in doc["actions"] if a["metric"] == clock["metric"]]
+        marks = bar.find_elements("css selector", ".marks .mark")
+        assert len(marks) == len({a["at"] for a in mine})  # one marker per instant
+        # each marker names its actions' kinds in text (colour is never the only sign)
+        assert Counter(k for m in marks for k in m.text.split(", ")) == Counter(a["kind"] for a in mine)
 
 
 def test_hostile_ticket_fields_are_shown_as_text(chromium, board_url):

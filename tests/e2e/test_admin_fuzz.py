@@ -22,6 +22,7 @@ import pytest
 import requests
 import yaml
 from slaclock.engine.events import parse_event
+from slaclock.engine.policy import compile_policy
 from slaclock_local.sigv4 import sign_headers
 from slaclock_local.stack import ACCESS_KEY, LocalStack
 
@@ -49,7 +50,7 @@ def stack() -> Iterator[LocalStack]:
     with LocalStack(start_at=AT, paused=True, poll_seconds=0.1) as running:
         events = [parse_event(d) for d in generate_events(4, seed=16, start=AT - timedelta(days=1))]
         STORED[:] = [e for e in events if e.at <= AT]
-        ingest_events(wiring.webhook_ports(), wiring.webhook_ports().config.policy(), STORED, AT)
+        ingest_events(wiring.webhook_ports(), compile_policy(running.config), STORED, AT)
         yield running
 
 

@@ -72,7 +72,7 @@ def loaded(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Adm
             store.put_if_new(event)  # the examples repeat some deliveries, as helpdesks do
         state = replay_ticket(policy, ticket_events)
         view = evaluate(policy, state, SAVED_AT)
-        clocks = clock_snapshots(policy, state.fields, view.clocks, SAVED_AT)
+        clocks = clock_snapshots(policy, view.fields, view.clocks, SAVED_AT)
         tickets.save(state, expected_version=None, next_check_at=view.next_check_at, clocks=clocks)
     admin_wiring.reset()
     monkeypatch.setattr(admin_wiring, "clock", lambda: NOW)
@@ -216,8 +216,8 @@ def test_the_timeline_is_build_timeline_with_the_ledger_notices_merged(loaded, a
     ledger.mark_sent(sent, now=SAVED_AT + timedelta(seconds=2))
     status, _, answer = admin("GET", f"/admin/tickets/{quote(ticket, safe='')}/timeline")
     assert status == 200
-    assert {k: v for k, v in answer.items() if k != "notices"} == {
-        k: v for k, v in docs.items() if k != "notices"
+    assert {k: v for k, v in answer.items() if k not in ("notices", "actions")} == {
+        k: v for k, v in docs.items() if k not in ("notices", "actions")
     }
     by_step = {(n["metric"], n["cycle"], n["step"]): n for n in answer["notices"]}
     assert by_step[(first["metric"], first["cycle"], first["step"])]["status"] == "sent"
@@ -226,6 +226,70 @@ def test_the_timeline_is_build_timeline_with_the_ledger_notices_merged(loaded, a
     )
     assert all(by_step[(n["metric"], n["cycle"], n["step"])]["status"] == "owed" for n in rest)
     assert admin("GET", "/admin/tickets/no-such-ticket/timeline")[0] == 404
+
+
+def test_the_timelines_actions_are_the_engines_plan_with_the_action_ledgers_records_merged(loaded, aws):
+    """Each level's breach and warning owe a Slack message and an EventBridge event: the first owed
+    action is done but dead-lettered, the second claimed (running), the rest owed (no record)."""
+    from slaclock.adapters.action_ledger import DynamoActionLedger
+    from slaclock.engine.action_plan import owed_actions
+    from slaclock.engine.config import load_config
+    from slaclock.ports import ClaimOutcome
+
+    admin, events = loaded
+    doc = yaml.safe_load((ROOT / "examples" / "sla.yaml").read_text())
+    steps = [{"kind": "slack", "webhook_secret": "slaclock/test/slack"}, {"kind": "eventbridge"}]
+    for level in doc["levels"].values():
+        level["actions"] = {"warning": steps, "breach": steps}
+    S3ConfigStore(bucket=aws.bucket, key=aws.config_key).push(yaml.safe_dump(doc), "yaml")
+    policy = compile_policy(load_config(doc))
+    ticket, docs = next(
+        (t, build_timeline(policy, ev, NOW))
+        for t, ev in events.items()
+        if len(build_timeline(policy, ev, NOW)["actions"]) >= 3
+    )
+    view = evaluate(policy, replay_ticket(policy, events[ticket]), NOW)
+    plan = sorted(owed_actions(policy, view), key=lambda d: d.notice.step.at)
+    dead, running = plan[0], plan[1]
+    ledger = DynamoActionLedger(aws.table)
+    for due in (dead, running):
+        assert (
+            ledger.claim(due.notice, due.key, now=SAVED_AT, lease=timedelta(minutes=5))
+            is ClaimOutcome.CLAIMED
+        )
+    done_at = SAVED_AT + timedelta(seconds=7)
+    ledger.mark_done(dead.notice, dead.key, now=done_at, outcome="dead_letter")
+
+    status, _, answer = admin("GET", f"/admin/tickets/{quote(ticket, safe='')}/timeline")
+    assert status == 200
+    assert {k: v for k, v in answer.items() if k not in ("notices", "actions")} == {
+        k: v for k, v in docs.items() if k not in ("notices", "actions")
+    }
+
+    def key(a: dict[str, Any]) -> tuple[Any, ...]:
+        return (a["metric"], a["cycle"], a["step"], a["index"], a["kind"])
+
+    def of(due: Any) -> tuple[Any, ...]:
+        return (
+            due.notice.metric.value,
+            due.notice.cycle,
+            due.notice.step.key,
+            due.index + 1,
+            due.action.kind,
+        )
+
+    got = {key(a): a for a in answer["actions"]}
+    assert len(got) == len(answer["actions"]) == len(docs["actions"])  # no action lost or repeated
+    assert set(got) == {key(a) for a in docs["actions"]}
+    assert all(got[key(a)]["target"] == a["target"] for a in docs["actions"])
+    d, r = got[of(dead)], got[of(running)]
+    assert (d["status"], d["at"], d["attempts"]) == ("dead_lettered", format_instant(done_at), 1)
+    assert (r["status"], r["at"], r["attempts"]) == ("claimed", format_instant(SAVED_AT), 1)
+    owed = [a for a in docs["actions"] if key(a) not in (of(dead), of(running))]
+    assert owed and all(got[key(a)] == {**a, "status": "owed", "attempts": 0} for a in owed)
+    # the action records are not notices: the notices' merge is unchanged
+    assert all("#" not in n["step"] for n in answer["notices"])
+    assert len(answer["notices"]) == len(docs["notices"])
 
 
 def test_the_dry_run_is_slaclock_diff_over_the_periods_tickets_and_stores_nothing(loaded, aws, tmp_path):

@@ -270,3 +270,37 @@ def test_the_progress_bar_shows_its_eta_on_a_terminal_only():
     plain = io.StringIO()
     Progress(plain, enabled=plain.isatty()).show("reading", 50, 100)
     assert plain.getvalue() == ""
+
+
+def test_ticket_text_lists_the_actions_the_engine_owes_and_what_the_ledger_holds(capsys, tmp_path):
+    """``Actions``: one line per owed action (instant, kind, metric, step and place, target), the same
+    rows as the document's; from the API each line also says its ledger status and attempts."""
+    import yaml
+    from slaclock.commands.ticket import render_text
+
+    from tests.fakes.world import T0, World, minutes
+    from tests.unit.engine.test_replay_actions import doc, events
+
+    config = tmp_path / "sla.yaml"
+    config.write_text(yaml.safe_dump(doc()), encoding="utf-8")
+    evs = tmp_path / "events.json"
+    evs.write_text(json.dumps([e.to_dict() for e in events(World(doc()))]), encoding="utf-8")
+    now = (T0 + minutes(120)).isoformat()
+    argv = ["ticket", "1", "--config", str(config), "--events", str(evs), "--now", now]
+    assert cli.main([*argv, "--json"]) == 0
+    timeline = json.loads(capsys.readouterr().out)
+    assert len(timeline["actions"]) == 3
+    assert cli.main(argv) == 0
+    section = capsys.readouterr().out.split("\nActions\n", 1)[1].splitlines()
+    assert section == [
+        "  2026-11-20 10:36Z  unassign    first_response  (escalation-1 #1) -> zd",
+        "  2026-11-20 11:00Z  slack       first_response  (breach #1) -> slaclock/test/slack",
+        "  2026-11-20 11:00Z  add_tags    first_response  (breach #2) -> zd",
+    ]
+    merged = [
+        {**timeline["actions"][0], "status": "dead_lettered", "attempts": 3},
+        {**timeline["actions"][1], "status": "owed", "attempts": 0},
+    ]
+    text = render_text({**timeline, "actions": merged})
+    assert "(escalation-1 #1, dead_lettered, 3 attempts) -> zd" in text
+    assert "(breach #1, owed) -> slaclock/test/slack" in text

@@ -8,7 +8,8 @@ are separate records: an action never waits for, nor repeats, another one or the
 attempts 1`` when there is no item, or it is not done and its lease has ended); when the condition
 fails, a strongly consistent GetItem tells SENT (done) from HELD. ``mark_done``: ``SET status = sent``
 with its `outcome` (``sent`` or ``dead_letter``) and the instant; the item expires with the ticket's
-other records (`retention`).
+other records (`retention`). ``ticket_actions``: every action record of a ticket (one Query), for the
+admin API's timeline.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import GetError, UpdateError
+from pynamodb.exceptions import GetError, QueryError, UpdateError
 from pynamodb.models import Model
 
 from slaclock.adapters.dynamodb import (
+    NOTICE,
     expires_at,
     failed_condition,
     instant_key,
@@ -30,6 +32,7 @@ from slaclock.adapters.dynamodb import (
     reraise,
     ticket_pk,
 )
+from slaclock.adapters.dynamodb.keys import opt_instant
 from slaclock.engine.clocks import Notice
 from slaclock.ports import ClaimOutcome
 
@@ -123,6 +126,32 @@ class DynamoActionLedger:
             return None
         except GetError as err:
             reraise(err, "read action")
+
+    def ticket_actions(self, ticket_id: str) -> list[dict[str, Any]]:
+        """Every action record of the ticket (one strongly consistent Query on ``begins_with(sk,
+        "N#")``, the notices' records left out), in key order: metric, cycle, step, index (1-based),
+        kind (the key's parts), status (claimed | sent), outcome (sent | dead_letter | None),
+        claimed_at, done_at, attempts."""
+        n = self.model
+        out: list[dict[str, Any]] = []
+        try:
+            for item in n.query(ticket_pk(ticket_id), n.sk.startswith(NOTICE), consistent_read=True):
+                parts = item.sk[len(NOTICE) :].split("#", 3)
+                if len(parts) != 4 or not parts[3].startswith("action-"):
+                    continue  # a notice's own record
+                metric, cycle, step, action = parts
+                _, index, kind = action.split("-", 2)
+                out.append(
+                    {
+                        "metric": metric, "cycle": int(cycle), "step": step, "index": int(index),
+                        "kind": kind, "status": item.status, "outcome": item.outcome,
+                        "claimed_at": opt_instant(item.claimed_at), "done_at": opt_instant(item.done_at),
+                        "attempts": int(item.attempts or 0),
+                    }
+                )  # fmt: skip
+        except QueryError as err:
+            reraise(err, "query actions")
+        return out
 
     def status(self, notice: Notice, key: str) -> dict[str, Any] | None:
         """The stored record of an action (for tests and operators), or None."""

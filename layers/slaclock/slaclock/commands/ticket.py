@@ -186,7 +186,8 @@ def _short(at: str | None) -> str:
 
 def render_text(doc: dict[str, Any]) -> str:
     """The timeline document as text for a terminal: events, level decisions, clocks with their
-    counted / paused / closed intervals (instants in UTC, business time as ``1h 30m``), notices."""
+    counted / paused / closed intervals (instants in UTC, business time as ``1h 30m``), notices and
+    actions."""
     out: list[str] = [f"Ticket {doc['ticket_id']} as of {_short(doc['now'])}", "", "Events"]
     for e in doc["events"]:
         extra = f"  by {e['author']}" if e.get("author") else ""
@@ -214,4 +215,19 @@ def render_text(doc: dict[str, Any]) -> str:
         # from the API a notice also says what the ledger holds of it: sent, claimed, or owed (no record)
         status = f", {n['status']}" if n.get("status") else ""
         out.append(f"  {_short(n['at']):<18} {n['kind']:<11} {n['metric']}  ({n.get('step') or '-'}{status})")
+    out += ["", "Actions"]
+    actions = doc.get("actions") or []  # absent from the answer of an API older than actions
+    if not actions:
+        out.append("  (none)")
+    for a in actions:
+        # from the API an action also says what the ledger holds of it: sent, dead_lettered, claimed
+        # (running or to be retried) or owed (no record), and how many attempts were made
+        tries = a.get("attempts")
+        status = f", {a['status']}" if a.get("status") else ""
+        status += f", {tries} attempt{'' if tries == 1 else 's'}" if tries else ""
+        target = f" -> {a['target']}" if a.get("target") else ""
+        out.append(
+            f"  {_short(a['at']):<18} {a['kind']:<11} {a['metric']}  "
+            f"({a['step']} #{a['index']}{status}){target}"
+        )
     return "\n".join(out) + "\n"

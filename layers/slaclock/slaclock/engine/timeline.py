@@ -16,6 +16,10 @@
   holidays a counted interval adds nothing).
 - ``notices``: the warning, breach and escalation checks the engine would have fired by `now` (each
   with its metric, cycle and step key: the notice ledger's key, so the admin API can merge the two).
+- ``actions``: each action the engine owes by `now` (`slaclock.engine.action_plan.owed_actions`, the
+  plan ``slaclock replay`` writes as ``actions.csv``: the same metric, cycle, step, kind, target and
+  instant), in instant order (a step's actions in their listed order), each with its 1-based
+  ``index`` in its step's list: with the step key, the action ledger's key.
 
 Events after `now` are left out (as ``slaclock replay --now`` does). All instants are ISO 8601 UTC
 with ``Z``. Pure: no I/O, no clock reading; `now` is a parameter.
@@ -30,6 +34,7 @@ from typing import Any
 # What the timeline uses of the engine, all here so a change of these interfaces is adapted in one
 # place: the incremental fold, the evaluation, the counting intervals, the rule walk's result, and a
 # level's target (`_pause_of`).
+from slaclock.engine.action_plan import action_target, owed_actions
 from slaclock.engine.clocks import StatusChange, TicketState, apply_event, evaluate
 from slaclock.engine.config import Config, Metric
 from slaclock.engine.errors import ValidationError
@@ -107,6 +112,19 @@ def build_timeline(policy: Policy, events: Iterable[Event], now: datetime) -> di
         }
         for n in view.notices
     ]
+    actions = [
+        {
+            "at": format_instant(due.notice.step.at),
+            "kind": due.action.kind,
+            "metric": due.notice.metric.value,
+            "cycle": due.notice.cycle,
+            "step": due.notice.step.key,
+            "index": due.index + 1,
+            "target": action_target(config, due),
+        }
+        # sorted is stable: a step's actions keep their listed order
+        for due in sorted(owed_actions(policy, view), key=lambda d: d.notice.step.at)
+    ]
     return {
         "ticket_id": state.ticket_id,
         "now": format_instant(now),
@@ -114,6 +132,7 @@ def build_timeline(policy: Policy, events: Iterable[Event], now: datetime) -> di
         "decisions": decisions,
         "clocks": clocks,
         "notices": notices,
+        "actions": actions,
     }
 
 

@@ -258,6 +258,27 @@ class TimelineNotice(BaseModel):
     )
 
 
+class TimelineAction(BaseModel):
+    at: str | None
+    kind: str = Field(
+        description="The action's kind (email, webhook, eventbridge, slack, teams, a write-back)"
+    )
+    metric: str
+    cycle: int
+    step: str = Field(description="The step that owes it: warning, breach, escalation-<n> or met")
+    index: int = Field(description="Its 1-based place in the step's list of actions")
+    target: str | None = Field(
+        description="What it acts on, as actions.csv lists it; null for a ledger record the "
+        "configuration in force no longer owes"
+    )
+    status: Literal["sent", "dead_lettered", "claimed", "owed"] = Field(
+        description="sent (ledger: done; at = done), dead_lettered (ledger: given up after its retries, "
+        "in the dead-letter queue; at = done), claimed (ledger: running or to be retried; at = claimed), "
+        "owed (the engine says it is due by now; its check has not run yet; at = its step's instant)"
+    )
+    attempts: int = Field(description="Claims so far (0 while owed)")
+
+
 class TimelineAnswer(BaseModel):
     ticket_id: str
     now: str
@@ -265,6 +286,9 @@ class TimelineAnswer(BaseModel):
     decisions: list[TimelineDecision]
     clocks: list[TimelineClock]
     notices: list[TimelineNotice]
+    actions: list[TimelineAction] = Field(
+        description="Each action the engine owes by now, merged with the action ledger"
+    )
 
 
 def _ports() -> Any:

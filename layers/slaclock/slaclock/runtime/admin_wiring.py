@@ -34,8 +34,9 @@ def config_ports() -> ConfigPorts:
 
 @cache
 def board_ports() -> BoardPorts:
-    """The stored clocks, events and notices the read routes (clocks, compliance, timeline, dry-run)
+    """The stored clocks, events, notices and actions the read routes (clocks, compliance, timeline, dry-run)
     use, and the configuration in force (re-read when S3 says it changed)."""
+    from slaclock.adapters.action_ledger import DynamoActionLedger
     from slaclock.adapters.config_store import S3ConfigStore
     from slaclock.adapters.dynamodb import DynamoClockSnapshots, DynamoEventStore, DynamoNoticeLedger
 
@@ -45,6 +46,7 @@ def board_ports() -> BoardPorts:
         clocks=DynamoClockSnapshots(s.table),
         events=DynamoEventStore(s.table),
         notices=DynamoNoticeLedger(s.table),
+        actions=DynamoActionLedger(s.table),
     )
 
 

@@ -12,7 +12,8 @@ compliance, and a ticket's timeline.
   today's local day in the chosen calendar's zone, counted per (level, department): met and missed =
   decided today; open = every clock still undecided now.
 - `ticket_timeline`: `slaclock.engine.timeline.build_timeline` over the stored events, its ``notices``
-  merged with the notice ledger's records (see `merge_notices`).
+  merged with the notice ledger's records (see `merge_notices`) and its ``actions`` with the action
+  ledger's (see `merge_actions`).
 """
 
 from __future__ import annotations
@@ -59,12 +60,19 @@ class TicketNotices(Protocol):
     def ticket_notices(self, ticket_id: str) -> list[dict[str, Any]]: ...
 
 
+class TicketActions(Protocol):
+    def ticket_actions(self, ticket_id: str) -> list[dict[str, Any]]: ...
+
+
 @dataclass(frozen=True)
 class BoardPorts:
     config: ConfigSource
     clocks: OpenClockRecords
     events: TicketEvents
     notices: TicketNotices
+    actions: TicketActions | None = None
+    """The action ledger (`slaclock.adapters.action_ledger.DynamoActionLedger`); None: every action
+    the engine owes shows as ``owed``."""
 
 
 class TooMuchToRead(SlaclockError):  # noqa: N818 - the HTTP condition (413)
@@ -250,12 +258,15 @@ def compliance_today(
 
 
 def ticket_timeline(ports: BoardPorts, ticket_id: str, now: datetime) -> dict[str, Any]:
-    """The timeline document of the stored ticket at `now`, notices merged with the ledger's."""
+    """The timeline document of the stored ticket at `now`, notices and actions merged with their
+    ledgers' records."""
     events = [e for e in ports.events.ticket_events(ticket_id) if e.at <= now]
     if not events:
         raise TicketNotFound(f"no stored event of ticket {ticket_id!r}")
     doc = build_timeline(compile_policy(ports.config.load()), events, now)
     doc["notices"] = merge_notices(doc["notices"], ports.notices.ticket_notices(ticket_id))
+    ledger = ports.actions.ticket_actions(ticket_id) if ports.actions is not None else []
+    doc["actions"] = merge_actions(doc["actions"], ledger)
     return doc
 
 
@@ -287,3 +298,37 @@ def merge_notices(
 
 def _kind(step: str) -> str:
     return "escalation" if step.startswith("escalation-") else step
+
+
+ActionStatus = Literal["sent", "dead_lettered", "claimed", "owed"]
+
+
+def merge_actions(
+    owed: Iterable[Mapping[str, Any]], ledger: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The timeline's actions, as `merge_notices` does the notices: every ledger record (``sent`` or
+    ``dead_lettered`` at its done instant; ``claimed``, i.e. running or to be retried, at its claim
+    instant; with its attempts), plus each action the engine owes by now that the ledger has no record
+    of (``owed``, at its step instant, 0 attempts). Matched on (metric, cycle, step, index, kind); a
+    record keeps the engine's target (null when the configuration no longer owes it). In time order."""
+    plan = {(a["metric"], a["cycle"], a["step"], a["index"], a["kind"]): a for a in owed}
+    out: list[dict[str, Any]] = []
+    for r in ledger:
+        key = (r["metric"], r["cycle"], r["step"], r["index"], r["kind"])
+        engine = plan.pop(key, None)
+        status: ActionStatus
+        if r.get("status") == "sent":
+            status = "dead_lettered" if r.get("outcome") == "dead_letter" else "sent"
+            at = r.get("done_at")
+        else:
+            status, at = "claimed", r.get("claimed_at")
+        out.append(
+            {
+                "at": None if at is None else format_instant(at), "kind": r["kind"],
+                "metric": r["metric"], "cycle": r["cycle"], "step": r["step"], "index": r["index"],
+                "target": None if engine is None else engine["target"],
+                "status": status, "attempts": int(r.get("attempts") or 0),
+            }
+        )  # fmt: skip
+    out.extend({**a, "status": "owed", "attempts": 0} for a in plan.values())
+    return sorted(out, key=lambda a: (a["at"] or "", a["metric"], a["cycle"], a["step"], a["index"]))

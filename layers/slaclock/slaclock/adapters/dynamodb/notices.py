@@ -107,13 +107,16 @@ class DynamoNoticeLedger:
         return frozenset(stored.delivered or ())
 
     def ticket_notices(self, ticket_id: str) -> list[dict[str, Any]]:
-        """Every notice record of the ticket (one Query on ``begins_with(sk, "N#")``), in key order:
-        metric, cycle, step (the key's parts), status (claimed | sent), claimed_at, sent_at, attempts."""
+        """Every notice record of the ticket (one Query on ``begins_with(sk, "N#")``, the action
+        ledger's records under the same prefix left out), in key order: metric, cycle, step (the key's
+        parts), status (claimed | sent), claimed_at, sent_at, attempts."""
         n = self.models.notice
         out: list[dict[str, Any]] = []
         try:
             for item in n.query(ticket_pk(ticket_id), n.sk.startswith(NOTICE), consistent_read=True):
                 metric, cycle, step = item.sk[len(NOTICE) :].split("#", 2)
+                if "#" in step:
+                    continue  # an action's record (``<step>#action-<n>-<kind>``, `DynamoActionLedger`)
                 out.append(
                     {
                         "metric": metric, "cycle": int(cycle), "step": step, "status": item.status,
