@@ -103,6 +103,7 @@ CASES = [
                 "type": "created",
                 "at": "2026-11-20T15:45:00.482913Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "new",
                     "priority": "high",
                     "channel": "email",
@@ -126,6 +127,7 @@ CASES = [
                 "type": "agent_replied",
                 "at": "2026-11-20T16:02:41.123456Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "priority": "high",
                     "channel": "email",
@@ -204,6 +206,7 @@ CASES = [
                 "type": "created",
                 "at": "2026-11-21T10:00:00Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "priority": "urgent",
                     "channel": "email",
@@ -228,6 +231,7 @@ CASES = [
                 "type": "solved",
                 "at": "2026-11-21T10:00:00Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "solved",
                     "priority": "urgent",
                     "channel": "email",
@@ -252,6 +256,7 @@ CASES = [
                 "type": "agent_replied",
                 "at": "2026-11-21T10:00:00Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "pending",
                     "priority": "urgent",
                     "channel": "email",
@@ -275,7 +280,12 @@ CASES = [
                 "ticket_id": "11",
                 "type": "reopened",
                 "at": "2026-11-21T10:00:00Z",
-                "ticket": {"status": "pending", "priority": "low", "requester": "requester-bob@example.com"},
+                "ticket": {
+                    "subject": "Test ticket subject",
+                    "status": "pending",
+                    "priority": "low",
+                    "requester": "requester-bob@example.com",
+                },
             },
         ],
         headers=RECEIVED,
@@ -289,7 +299,12 @@ CASES = [
                 "ticket_id": "11",
                 "type": "updated",
                 "at": "2026-11-21T10:00:00Z",
-                "ticket": {"status": "open", "priority": "normal", "requester": "requester-bob@example.com"},
+                "ticket": {
+                    "subject": "Test ticket subject",
+                    "status": "open",
+                    "priority": "normal",
+                    "requester": "requester-bob@example.com",
+                },
             },
         ],
         headers=RECEIVED,
@@ -305,6 +320,7 @@ CASES = [
                 "type": "created",
                 "at": "2026-11-20T15:45:00Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "new",
                     "channel": "email",
                     "tags": ["URGENT"],
@@ -347,6 +363,7 @@ CASES = [
                 "type": "solved",
                 "at": "2026-11-20T15:30:05Z",  # LiveAgent writes times without offset: Europe/Paris here
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "solved",
                     "channel": "email",
                     "tags": ["URGENT", "invoice"],
@@ -458,6 +475,7 @@ CASES = [
                 "type": "created",
                 "at": "2026-11-20T15:45:00.123000Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "priority": "high",
                     "tags": ["URGENT", "invoice"],
@@ -485,6 +503,7 @@ CASES = [
                 "type": "solved",
                 "at": "2026-11-20T16:30:05Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "solved",
                     "priority": "high",
                     "tags": ["URGENT", "invoice"],
@@ -507,6 +526,7 @@ CASES = [
                 "type": "customer_replied",
                 "at": "2026-11-20T16:02:41Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "priority": "high",
                     "assignee": None,
@@ -526,6 +546,7 @@ CASES = [
                 "type": "updated",
                 "at": "2017-01-30T17:32:14.716000Z",
                 "ticket": {
+                    "subject": "Fix That",
                     "status": "open",
                     "priority": "normal",
                     "tags": [],
@@ -547,6 +568,7 @@ CASES = [
                 "type": "created",
                 "at": "2026-11-20T15:45:00Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "channel": "email",
                     "tags": ["URGENT"],
@@ -570,6 +592,7 @@ CASES = [
                 "type": "agent_replied",
                 "at": "2026-11-20T16:02:41Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "pending",
                     "channel": "email",
                     "tags": ["URGENT"],
@@ -592,6 +615,7 @@ CASES = [
                 "type": "customer_replied",
                 "at": "2026-11-20T17:10:12Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "channel": "email",
                     "tags": ["URGENT"],
@@ -616,6 +640,7 @@ CASES = [
                 "type": "solved",
                 "at": "2026-11-20T17:30:05Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "solved",
                     "channel": "email",
                     "tags": ["URGENT"],
