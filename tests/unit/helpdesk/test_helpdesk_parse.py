@@ -177,6 +177,7 @@ CASES = [
                 "type": "agent_replied",
                 "at": "2026-11-20T16:02:41Z",  # the minute from the body, the seconds from the signature
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "priority": "high",
                     "channel": "email",
@@ -342,6 +343,7 @@ CASES = [
                 "type": "customer_replied",
                 "at": "2026-11-20T16:02:41Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "channel": "email",
                     "tags": ["URGENT", "invoice"],
