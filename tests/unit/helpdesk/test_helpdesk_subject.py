@@ -1,16 +1,21 @@
 """Every helpdesk provider maps the ticket's subject (its title) into the canonical ``subject`` field,
 from the field its documented payload carries it in (the fixtures under tests/fixtures/<provider>/
 name their source pages); a subject of the wrong type is a 400 naming its path, a huge one a 400
-naming the field; and a notice e-mail for a Zendesk ticket shows the subject the webhook brought."""
+naming the field; a notice e-mail for a Zendesk ticket shows the subject the webhook brought; and the
+history imports (tests/fixtures/exports/, each naming its API page) carry the export's subject."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from slaclock.engine.events import Event, EventType
 from slaclock.helpdesk import PayloadError, provider_for
 from slaclock.helpdesk._common import dig
+from slaclock.history import RecordError, history_format, read_file
 from slaclock.services.ingest import MAX_FIELDS_BYTES, receive_webhook
 
 from tests.fakes.world import CONFIG_DOC, World
@@ -156,3 +161,51 @@ def test_a_huge_subject_is_a_400_naming_the_field_and_stores_nothing():
     ((path, message),) = exc.value.errors
     assert path == "ticket" and message.endswith(f"at most {MAX_FIELDS_BYTES} (largest: subject)")
     assert w.events.items == {} and w.tickets.get("35436") is None
+
+
+# ---------------------------------------------------------------- history imports
+
+EXPORTS = Path(__file__).resolve().parents[2] / "fixtures" / "exports"
+
+
+def _imported(provider: str, name: str, ticket_id: str) -> list[Event]:
+    found = read_file(EXPORTS / name, history_format(provider), source(provider))
+    return [e for _, got in found if isinstance(got, list) for e in got if e.ticket_id == ticket_id]
+
+
+@pytest.mark.parametrize(
+    ("provider", "name", "ticket_id", "every_event"),
+    [
+        ("zendesk", "zendesk-ticket-audits.json", "101", False),  # the Create audit only: later ones keep it
+        ("freshdesk", "freshdesk-tickets-conversations.jsonl", "101", True),
+        ("intercom", "intercom-conversations-parts.json", "501", True),
+        ("jira", "jira-issues-changelog.json", "SUP-1", True),
+        ("helpscout", "helpscout-conversations-threads.json", "501", True),
+    ],
+)
+def test_imported_histories_carry_the_exports_subject(provider, name, ticket_id, every_event):
+    events = _imported(provider, name, ticket_id)
+    assert events[0].type is EventType.CREATED and events[0].ticket["subject"] == "Invoice is wrong"
+    carrying = [e for e in events if e.ticket.get("subject") == "Invoice is wrong"]
+    assert len(carrying) == (len([e for e in events if e.ticket]) if every_event else 1)
+    assert all(e.ticket.get("subject") in (None, "Invoice is wrong") for e in events)
+
+
+def _freshdesk_record() -> dict[str, Any]:
+    lines = (EXPORTS / "freshdesk-tickets-conversations.jsonl").read_text(encoding="utf-8").splitlines()
+    return next(r for r in map(json.loads, lines) if r.get("id") == 101)
+
+
+def test_a_freshdesk_import_gives_the_ids_it_gave_before_subjects_were_read():
+    record = _freshdesk_record()
+    untitled = {k: v for k, v in record.items() if k != "subject"}
+    titled = history_format("freshdesk").events(record, source("freshdesk"))
+    before = history_format("freshdesk").events(untitled, source("freshdesk"))
+    assert [e.id for e in titled] == [e.id for e in before] and len(titled) > 2
+    assert [e.ticket["subject"] for e in titled] == ["Invoice is wrong"] * len(titled)
+    assert all("subject" not in e.ticket for e in before)
+
+
+def test_a_freshdesk_record_whose_subject_is_not_text_is_refused():
+    with pytest.raises(RecordError, match="subject: an array is not a string"):
+        history_format("freshdesk").events({**_freshdesk_record(), "subject": ["x"]}, source("freshdesk"))
