@@ -103,6 +103,7 @@ CASES = [
                 "type": "created",
                 "at": "2026-11-20T15:45:00.482913Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "new",
                     "priority": "high",
                     "channel": "email",
@@ -126,6 +127,7 @@ CASES = [
                 "type": "agent_replied",
                 "at": "2026-11-20T16:02:41.123456Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "priority": "high",
                     "channel": "email",
@@ -175,6 +177,7 @@ CASES = [
                 "type": "agent_replied",
                 "at": "2026-11-20T16:02:41Z",  # the minute from the body, the seconds from the signature
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "priority": "high",
                     "channel": "email",
@@ -204,6 +207,7 @@ CASES = [
                 "type": "created",
                 "at": "2026-11-21T10:00:00Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "priority": "urgent",
                     "channel": "email",
@@ -228,6 +232,7 @@ CASES = [
                 "type": "solved",
                 "at": "2026-11-21T10:00:00Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "solved",
                     "priority": "urgent",
                     "channel": "email",
@@ -252,6 +257,7 @@ CASES = [
                 "type": "agent_replied",
                 "at": "2026-11-21T10:00:00Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "pending",
                     "priority": "urgent",
                     "channel": "email",
@@ -275,7 +281,12 @@ CASES = [
                 "ticket_id": "11",
                 "type": "reopened",
                 "at": "2026-11-21T10:00:00Z",
-                "ticket": {"status": "pending", "priority": "low", "requester": "requester-bob@example.com"},
+                "ticket": {
+                    "subject": "Test ticket subject",
+                    "status": "pending",
+                    "priority": "low",
+                    "requester": "requester-bob@example.com",
+                },
             },
         ],
         headers=RECEIVED,
@@ -289,7 +300,12 @@ CASES = [
                 "ticket_id": "11",
                 "type": "updated",
                 "at": "2026-11-21T10:00:00Z",
-                "ticket": {"status": "open", "priority": "normal", "requester": "requester-bob@example.com"},
+                "ticket": {
+                    "subject": "Test ticket subject",
+                    "status": "open",
+                    "priority": "normal",
+                    "requester": "requester-bob@example.com",
+                },
             },
         ],
         headers=RECEIVED,
@@ -305,6 +321,7 @@ CASES = [
                 "type": "created",
                 "at": "2026-11-20T15:45:00Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "new",
                     "channel": "email",
                     "tags": ["URGENT"],
@@ -326,6 +343,7 @@ CASES = [
                 "type": "customer_replied",
                 "at": "2026-11-20T16:02:41Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "channel": "email",
                     "tags": ["URGENT", "invoice"],
@@ -347,6 +365,7 @@ CASES = [
                 "type": "solved",
                 "at": "2026-11-20T15:30:05Z",  # LiveAgent writes times without offset: Europe/Paris here
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "solved",
                     "channel": "email",
                     "tags": ["URGENT", "invoice"],
@@ -458,6 +477,7 @@ CASES = [
                 "type": "created",
                 "at": "2026-11-20T15:45:00.123000Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "priority": "high",
                     "tags": ["URGENT", "invoice"],
@@ -485,6 +505,7 @@ CASES = [
                 "type": "solved",
                 "at": "2026-11-20T16:30:05Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "solved",
                     "priority": "high",
                     "tags": ["URGENT", "invoice"],
@@ -507,6 +528,7 @@ CASES = [
                 "type": "customer_replied",
                 "at": "2026-11-20T16:02:41Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "priority": "high",
                     "assignee": None,
@@ -526,6 +548,7 @@ CASES = [
                 "type": "updated",
                 "at": "2017-01-30T17:32:14.716000Z",
                 "ticket": {
+                    "subject": "Fix That",
                     "status": "open",
                     "priority": "normal",
                     "tags": [],
@@ -547,6 +570,7 @@ CASES = [
                 "type": "created",
                 "at": "2026-11-20T15:45:00Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "channel": "email",
                     "tags": ["URGENT"],
@@ -570,6 +594,7 @@ CASES = [
                 "type": "agent_replied",
                 "at": "2026-11-20T16:02:41Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "pending",
                     "channel": "email",
                     "tags": ["URGENT"],
@@ -592,6 +617,7 @@ CASES = [
                 "type": "customer_replied",
                 "at": "2026-11-20T17:10:12Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "open",
                     "channel": "email",
                     "tags": ["URGENT"],
@@ -616,6 +642,7 @@ CASES = [
                 "type": "solved",
                 "at": "2026-11-20T17:30:05Z",
                 "ticket": {
+                    "subject": "Wrong VAT number on invoice",
                     "status": "solved",
                     "channel": "email",
                     "tags": ["URGENT"],

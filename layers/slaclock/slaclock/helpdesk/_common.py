@@ -438,6 +438,26 @@ def scalar(value: Any) -> Any:
     return None
 
 
+def subject(
+    record: Any, paths: tuple[str, ...], errors: list[tuple[str, str]], prefix: str = ""
+) -> str | None:
+    """The ticket's subject (the canonical ``subject``, shown in notice e-mails and the SLA log): the
+    first of `paths` (dotted, read by `dig`) that holds non-blank text, stripped; a number is its text.
+    None when none does. A boolean, object or array at one of them appends ``(prefix + path, "... is
+    not a string")`` to `errors`: a subject of the wrong type is refused, never dropped as "not sent".
+    Its length is not cut here: like every text field it counts towards the delivery's ticket-field
+    budget (`slaclock.services.ingest.MAX_FIELDS_BYTES`), beyond which the delivery is a 400 naming
+    the largest field."""
+    found: str | None = None
+    for path in paths:
+        value = dig(record, path)
+        if isinstance(value, bool | Mapping | list):
+            errors.append((f"{prefix}{path}", f"{json_kind(value)} is not a string"))
+        elif found is None:
+            found = text(value)
+    return found
+
+
 def email(value: Any) -> str | None:
     t = text(value)
     return t.lower() if t and "@" in t else None

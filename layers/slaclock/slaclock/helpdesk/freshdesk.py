@@ -15,11 +15,16 @@ same object; a bare object without the wrapper is read the same way)::
       "ticket_priority": "{{ticket.priority}}", "ticket_source": "{{ticket.source}}",
       "ticket_tags": "{{ticket.tags}}", "ticket_group_name": "{{ticket.group.name}}",
       "ticket_agent_email": "{{ticket.agent.email}}", "ticket_requester_email": "{{ticket.requester.email}}",
-      "ticket_company_name": "{{ticket.company.name}}", "ticket_cf_plan": "{{ticket.cf_plan}}"}}
+      "ticket_company_name": "{{ticket.company.name}}", "ticket_subject": "{{ticket.subject}}",
+      "ticket_cf_plan": "{{ticket.cf_plan}}"}}
 
 The event type comes from ``slaclock_event`` when the rule sets one (needed to tell an agent's reply
 from a customer's: one rule per performer), else from ``triggered_event`` (``{ticket_action:created}``,
 ``{status:{from:X,to:Y}}``, ...).
+
+The ticket's subject is ``ticket_subject`` (placeholder ``{{ticket.subject}}``), the key Zulip's
+Freshdesk integration documents for the same template
+(https://github.com/zulip/zulip/blob/main/zerver/webhooks/freshdesk/doc.md).
 
 Times: Freshdesk has no placeholder for when a change happened, so an event is dated by when the
 request reached slaclock (``X-Slaclock-Received-At``, stamped by the webhook function from API
@@ -54,6 +59,7 @@ from slaclock.helpdesk._common import (
     scalar,
     status,
     string_field,
+    subject,
     tag_list,
     text,
 )
@@ -90,6 +96,7 @@ class FreshdeskProvider:
             errors.append((f"{prefix}ticket_id", "required"))
 
         fields = _fields(data, source)
+        put(fields, "subject", subject(data, ("ticket_subject",), errors, prefix))
         ev_type = _event_type(data, fields.get("status"), source, errors, prefix)
 
         stamp = "ticket_created_at" if ev_type is EventType.CREATED else "ticket_updated_at"

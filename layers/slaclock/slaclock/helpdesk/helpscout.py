@@ -10,7 +10,8 @@ The event is the ``X-HelpScout-Event`` header (``convo.created``, ``convo.custom
 ...); the body is the conversation (https://developer.helpscout.com/webhooks/objects/conversation),
 ``{"id": ...}`` alone for ``convo.deleted``. Both the Mailbox API 2.0 shape (``assignee``,
 ``primaryCustomer``, ``mailboxId``, ``userUpdatedAt``, ``_embedded.threads``) and the older one (``owner``,
-``customer``, ``mailbox``, ``modifiedAt``) are read. Non-conversation events are ignored.
+``customer``, ``mailbox``, ``modifiedAt``) are read. Non-conversation events are ignored. The ticket's
+subject is the conversation's ``subject`` (both shapes).
 
 Help Scout has no priority. A closed conversation reopens when the customer writes, so ``closed`` is
 read as status ``solved`` (override with `options.status_map`). `options.mailboxes` maps mailbox ids to
@@ -42,6 +43,7 @@ from slaclock.helpdesk._common import (
     scalar,
     signature_header,
     status,
+    subject,
     tag_list,
     text,
     to_instant,
@@ -160,6 +162,10 @@ def _latest_thread(doc: Mapping[str, Any], thread_type: str | None) -> Mapping[s
 
 def _fields(doc: Mapping[str, Any], source: Source) -> dict[str, Any]:
     fields: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
+    put(fields, "subject", subject(doc, ("subject",), errors))
+    if errors:
+        raise PayloadError(errors)
     put(fields, "status", status(doc.get("status"), source, STATES))
     put(fields, "channel", channel(doc.get("type") or dig(doc, "source.type"), source))
     if "tags" in doc:

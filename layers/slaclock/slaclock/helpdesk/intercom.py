@@ -19,6 +19,10 @@ Conversation topics become events (table in docs/helpdesks.md); ``ping`` and non
 ignored. Both the 1.x conversation (``user``, ``assignee`` with e-mails) and the 2.x one (``source``,
 ``admin_assignee_id``, ``team_assignee_id``, ``priority``) are read; admin and team ids map to e-mails
 and departments through `options.users` and `options.teams`.
+
+The ticket's subject is the conversation's ``title`` (2.x; set by a teammate or Fin), else its first
+message's subject: ``source.subject`` (2.x) or ``conversation_message.subject`` (1.x), which Intercom
+fills for e-mail conversations and leaves empty (``""``, read as no subject) for chats.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from slaclock.helpdesk._common import (
     scalar,
     signature_header,
     status,
+    subject,
     tag_list,
     text,
     to_instant,
@@ -185,8 +190,15 @@ def _latest_part(item: Mapping[str, Any], topic: str) -> Mapping[str, Any] | Non
     return parts[-1] if parts else None
 
 
+_SUBJECT_PATHS = ("title", "source.subject", "conversation_message.subject")
+
+
 def _fields(item: Mapping[str, Any], source: Source) -> dict[str, Any]:
     fields: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
+    put(fields, "subject", subject(item, _SUBJECT_PATHS, errors, "data.item."))
+    if errors:
+        raise PayloadError(errors)
     put(fields, "status", status(item.get("state"), source, STATE))
     put(fields, "priority", priority(item.get("priority"), source, PRIORITIES))
     put(fields, "channel", channel(dig(item, "source.type"), source, SOURCE_TYPES))

@@ -17,6 +17,8 @@ are ignored. The ticket id is the issue key (``SUP-12``); the numeric id is kept
 Source options: `users` (accountId -> e-mail, for sites that hide e-mail addresses), `fields`
 (canonical field -> Jira field id, e.g. ``{"customer_group": "customfield_10002", "department":
 "components"}``; department defaults to ``components``), `custom_fields` (Jira field id -> custom name).
+
+The ticket's subject is the issue's ``fields.summary`` (also in the reduced issue of ``comment_created``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from slaclock.helpdesk._common import (
     scalar,
     source_timezone,
     status,
+    subject,
     tag_list,
     text,
     to_instant,
@@ -270,9 +273,20 @@ def _person(person: Any, source: Source) -> str | None:
     return email(person.get("emailAddress")) or lookup(source, "users", person.get("accountId"))
 
 
+def _summary(fields: Mapping[str, Any]) -> str | None:
+    """The issue's ``summary`` (its title), https://developer.atlassian.com/cloud/jira/platform/webhooks/
+    (the issue object); a summary that is not text is a `PayloadError`."""
+    errors: list[tuple[str, str]] = []
+    found = subject(fields, ("summary",), errors, "issue.fields.")
+    if errors:
+        raise PayloadError(errors)
+    return found
+
+
 def _fields(issue: _Issue, source: Source) -> dict[str, Any]:
     f = issue.fields
     out: dict[str, Any] = {}
+    put(out, "subject", _summary(f))
     custom: dict[str, Any] = {"jira_issue_id": issue.id}
     raw_status = dig(f, "status.name")
     if raw_status is not None:

@@ -8,7 +8,8 @@ Body: the rule's JSON template, whose ticket keys follow LiveAgent's API v3 tick
 (https://github.com/QualityUnit/LiveAgent-api-python/blob/master/docs/Ticket.md): ``id``, ``code``,
 ``status`` (one-letter code), ``channel_type`` (one-letter code), ``owner_email`` (the requester),
 ``agent_email``, ``department`` (name) or ``departmentid``, ``tags``, ``date_created``,
-``date_changed``, ``custom_fields``. Either wrapped with the event the rule stands for::
+``date_changed``, ``custom_fields``, ``subject`` (the ticket's subject). Either wrapped with the event
+the rule stands for::
 
     {"event": "customer_replied", "ticket": {"id": "fp80688h", "status": "C", ...}}
 
@@ -44,6 +45,7 @@ from slaclock.helpdesk._common import (
     scalar,
     status,
     string_field,
+    subject,
     tag_list,
     text,
 )
@@ -81,6 +83,7 @@ class LiveAgentProvider:
 
         ticket_status = status(ticket.get("status"), source, STATUS_CODES)
         fields = _fields(ticket, ticket_status, source)
+        put(fields, "subject", subject(ticket, ("subject",), errors, prefix))
 
         raw_event = string_field(doc, "event", errors) if wrapped else None
         ev_type: EventType | None

@@ -14,11 +14,14 @@ Two body formats are understood:
    "assignee_id": ..., "requester_id": ..., "group_id": ..., "tags": [...]}, "event": {...}}``.
    Users and groups arrive as ids: `options.users` / `options.groups` / `options.organizations` map them
    to e-mails, departments and customer groups; unmapped ids are kept as ``custom.zendesk_*_id``.
-   Non-ticket events (users, organizations...) are ignored.
+   Non-ticket events (users, organizations...) are ignored. The ticket's subject is ``detail.subject``
+   (the envelope's own ``subject`` names the resource, ``zen:ticket:<id>``, and is not read).
 2. A trigger or automation body (JSON with placeholders), in the shape documented in
    docs/helpdesks.md: ``{"event": "agent_replied", "ticket": {"id": "{{ticket.id}}", ...}}``. Its
    ``{{ticket.updated_at_with_timestamp}}`` has minute precision; when the signature timestamp falls in
-   that minute, it is used for the seconds.
+   that minute, it is used for the seconds. The ticket's subject is ``ticket.subject``, filled by the
+   placeholder ``{{ticket.title}}`` (https://support.zendesk.com/hc/en-us/articles/4408886858138, the
+   placeholders reference).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from slaclock.helpdesk._common import (
     source_timezone,
     status,
     string_field,
+    subject,
     tag_list,
     text,
     to_instant,
@@ -80,6 +84,7 @@ class _Detail(_Model):
     requester_id: str | None = None
     group_id: str | None = None
     organization_id: str | None = None
+    subject: str | None = None  # the ticket's subject; the envelope's own `subject` is zen:ticket:<id>
 
 
 class _Envelope(_Model):
@@ -157,6 +162,7 @@ def _event_subscription(doc: dict[str, Any], source: Source) -> list[Event]:
     )
     put(fields, "priority", priority(detail.priority, source))
     put(fields, "channel", channel((detail.via or {}).get("channel"), source))
+    put(fields, "subject", text(detail.subject))
     if detail.tags is not None:
         fields["tags"] = tag_list(detail.tags) or []
     custom: dict[str, Any] = {}
@@ -265,6 +271,7 @@ def _trigger_body(
     if "assignee_email" in ticket:  # present but empty: the ticket is unassigned
         fields["assignee"] = email(ticket.get("assignee_email"))
     put(fields, "requester", email(ticket.get("requester_email")))
+    put(fields, "subject", subject(ticket, ("subject",), errors, "ticket."))
     custom = ticket.get("custom")
     if isinstance(custom, Mapping):
         put(fields, "custom", {str(k): scalar(v) for k, v in custom.items()})

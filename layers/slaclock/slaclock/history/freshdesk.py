@@ -37,12 +37,13 @@ imports, never equal to a live delivery's.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from slaclock.engine.config import Source
 from slaclock.engine.events import Event
-from slaclock.helpdesk._common import lookup, text, to_instant
+from slaclock.helpdesk._common import lookup, subject, text, to_instant
 from slaclock.history import RecordError
 from slaclock.history._webhook import parse_as_webhook
 
@@ -113,7 +114,22 @@ class FreshdeskTickets:
         out: list[Event] = []
         for doc in docs:
             out.extend(parse_as_webhook(self.provider, {"freshdesk_webhook": doc}, source))
-        return out
+        return _with_subject(out, record)
+
+
+def _with_subject(events: list[Event], record: Mapping[str, Any]) -> list[Event]:
+    """`events` with the ticket's ``subject`` (the API's ``subject``) among their ticket fields.
+
+    Added after parsing, not as the webhook's ``ticket_subject``: an imported event's id is the hash of
+    the synthesised body, and a body that gained a key would give every event imported before
+    slaclock read subjects a new id, so importing the same export again would count it twice."""
+    errors: list[tuple[str, str]] = []
+    title = subject(record, ("subject",), errors)
+    if errors:
+        raise RecordError("; ".join(f"{path}: {message}" for path, message in errors))
+    if title is None:
+        return events
+    return [replace(e, ticket={**e.ticket, "subject": title}) for e in events]
 
 
 def _base(record: Mapping[str, Any], ticket_id: str, source: Source) -> dict[str, Any]:

@@ -13,8 +13,9 @@ paged separately (``GET /rest/api/3/issue/{key}/changelog``: ``{"values": [...]}
 ``changelog.histories`` before import.
 
 The issue's fields are its state NOW; the state at each earlier moment is rebuilt by undoing the
-changelog from the newest history back (status, priority, resolution, labels, assignee, reporter, and
-fields named in `options.fields` / `options.custom_fields`, from each item's ``from``/``fromString``).
+changelog from the newest history back (status, priority, resolution, labels, assignee, reporter, the
+summary (the ticket's subject), and fields named in `options.fields` / `options.custom_fields`, from
+each item's ``from``/``fromString``).
 Each moment then becomes the document a live Jira webhook would have sent
 (https://developer.atlassian.com/cloud/jira/platform/webhooks/): ``jira:issue_created`` with the
 first state, ``jira:issue_updated`` with each history as its ``changelog``, ``comment_created`` for
@@ -38,7 +39,9 @@ from slaclock.helpdesk._common import dig, text, to_instant
 from slaclock.history import RecordError
 from slaclock.history._webhook import parse_as_webhook
 
-BUILT_IN = ("status", "priority", "resolution", "labels", "assignee", "reporter", "components", "created")
+BUILT_IN = (
+    "status", "priority", "resolution", "labels", "assignee", "reporter", "components", "created", "summary",
+)  # fmt: skip
 
 
 class JiraIssues:

@@ -46,6 +46,7 @@ DETAIL_FIELDS = {
     "requester_id": "requester_id",
     "group_id": "group_id",
     "organization_id": "organization_id",
+    "subject": "subject",
 }
 """Audit ``field_name`` -> the webhook ``detail`` field it sets."""
 
