@@ -12,7 +12,7 @@ the audit log names.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -22,7 +22,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from slaclock.engine.errors import SlaclockError
 from slaclock.runtime import admin_wiring as wiring
 from slaclock.runtime.http import error_body, json_body
-from slaclock.services import admin
+
+if TYPE_CHECKING:  # the use cases are imported by the route that runs them (cold-start budget)
+    from slaclock.services import admin
 
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -76,6 +78,8 @@ def _caller() -> admin.Caller:
     who = ctx.authorizer.iam.user_arn or str(claims.get("sub") or "")
     if not who:
         raise Unauthorized("no authenticated principal in the request context")
+    from slaclock.services import admin
+
     return admin.Caller(who=who, request_id=ctx.request_id or "", now=wiring.clock())
 
 
@@ -104,6 +108,8 @@ def _responses(
 )
 def get_config() -> Response[str]:
     _caller()
+    from slaclock.services import admin
+
     return _config_response(admin.read_config(wiring.config_ports()))
 
 
@@ -123,6 +129,8 @@ def put_config(
     document: Annotated[dict[str, Any], Body(description="The whole configuration document")],
     if_match: Annotated[str | None, Header(alias="if-match")] = None,
 ) -> Response[str]:
+    from slaclock.services import admin
+
     caller = _caller()
     view = admin.put_config(wiring.config_ports(), document, app.current_event.headers, caller)
     return _config_response(view)
@@ -131,6 +139,8 @@ def put_config(
 @app.get("/admin/config/versions", responses=_responses("Kept versions, newest first", VersionsAnswer))
 def get_versions() -> Response[str]:
     _caller()
+    from slaclock.services import admin
+
     return Response(200, JSON, json_body({"versions": admin.config_versions(wiring.config_ports())}))
 
 
@@ -147,6 +157,8 @@ def get_versions() -> Response[str]:
     ),
 )
 def post_rollback(request: RollbackRequest) -> Response[str]:
+    from slaclock.services import admin
+
     caller = _caller()
     view = admin.rollback(wiring.config_ports(), request.version, app.current_event.headers, caller)
     return _config_response(view)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from slaclock.runtime import clock as runtime_clock
 from slaclock.runtime.settings import TableSettings
-from slaclock.services.admin import ConfigPorts
-from slaclock.services.admin_board import BoardPorts
+
+if TYPE_CHECKING:  # imported where the ports are built (cold-start budget)
+    from slaclock.services.admin import ConfigPorts
+    from slaclock.services.admin_board import BoardPorts
 
 
 class AdminSettings(TableSettings):
@@ -26,6 +29,7 @@ def config_ports() -> ConfigPorts:
     from slaclock.adapters.admin_audit import DynamoAuditLog
     from slaclock.adapters.config_store import S3ConfigStore
     from slaclock.adapters.config_versions import S3ConfigHistory
+    from slaclock.services.admin import ConfigPorts
 
     s = admin_settings()
     store = S3ConfigStore(bucket=s.config_bucket, key=s.config_key, recheck_seconds=0)
@@ -39,6 +43,7 @@ def board_ports() -> BoardPorts:
     from slaclock.adapters.action_ledger import DynamoActionLedger
     from slaclock.adapters.config_store import S3ConfigStore
     from slaclock.adapters.dynamodb import DynamoClockSnapshots, DynamoEventStore, DynamoNoticeLedger
+    from slaclock.services.admin_board import BoardPorts
 
     s = admin_settings()
     return BoardPorts(
