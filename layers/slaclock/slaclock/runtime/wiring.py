@@ -201,6 +201,8 @@ def reset_connections() -> None:
     """Forget every composition root's ports AND the AWS clients and table bindings behind them (the
     endpoint or the credentials changed: the local stack between two runs)."""
     from slaclock.adapters import _aws
+    from slaclock.adapters.action_ledger import action_model
+    from slaclock.adapters.breach_tally import tally_model
     from slaclock.adapters.dynamodb import forget_tables
     from slaclock.runtime import admin_wiring, link_wiring, report_wiring
 
@@ -210,6 +212,8 @@ def reset_connections() -> None:
     admin_wiring.reset()
     _aws.forget_session()
     forget_tables()
+    action_model.cache_clear()  # the stores beside the table's own models (same table, own items)
+    tally_model.cache_clear()
 
 
 def reset() -> None:

@@ -1,5 +1,5 @@
-"""`forget_tables` (what `wiring.reset_connections` calls between two local stacks in one process)
-drops EVERY cached model bound to the table, so no store keeps talking to the previous endpoint."""
+"""`wiring.reset_connections` (what the local stack calls between two runs in one process) drops EVERY
+cached model bound to the table, so no store keeps talking to the previous endpoint."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pkgutil
 from functools import _lru_cache_wrapper
 
 import slaclock.adapters
-from slaclock.adapters.dynamodb import forget_tables
+from slaclock.runtime.wiring import reset_connections
 
 
 def _model_caches() -> dict[str, _lru_cache_wrapper]:
@@ -33,5 +33,5 @@ def test_every_cached_table_model_is_forgotten():
     } <= set(caches)
     for cache in caches.values():
         cache("a-table", "eu-west-1", "http://127.0.0.1:1")
-    forget_tables()
+    reset_connections()
     assert {name: c.cache_info().currsize for name, c in caches.items()} == dict.fromkeys(caches, 0)
