@@ -2,15 +2,15 @@
 horizontal scroll, and the figures drawn equal compliance_diff.csv and notices_diff.csv of the same run
 (examples/sla.yaml against a variant with a 30-minute first response)."""
 
-import csv
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.browser.test_summary_page import WIDTHS, _csv, _open  # the same widths and page opener
+
 ROOT = Path(__file__).resolve().parents[2]
-WIDTHS = {"desktop": (1280, 900, False), "phone": (390, 844, True)}
 
 
 @pytest.fixture(scope="module")
@@ -26,19 +26,6 @@ def run(tmp_path_factory):
         cwd=ROOT,
     )  # fmt: skip
     return work / "out"
-
-
-def _csv(path):
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _open(driver, page, width, height, mobile):
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
-    )
-    driver.get(page.as_uri())
 
 
 @pytest.mark.parametrize("name", WIDTHS)

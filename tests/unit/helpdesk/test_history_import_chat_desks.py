@@ -6,14 +6,14 @@ Calendar: Paris, Monday to Friday 09:00-17:00 (UTC+1 in January). Level: first r
 resolution within 8 h paused while pending or on hold.
 """
 
-import csv
 import json
 import pathlib
 
 import pytest
-from slaclock.cli import main
 from slaclock.engine.config import Source
 from slaclock.helpdesk import provider_for
+
+from tests.unit.helpdesk.test_history_import import _import, _lines, _replay  # the same CLI helpers
 
 EXPORTS = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "exports"
 FRESHDESK = EXPORTS / "freshdesk-tickets-conversations.jsonl"
@@ -51,23 +51,6 @@ def config(tmp_path):
     path = tmp_path / "sla.yaml"
     path.write_text(CONFIG, encoding="utf-8")
     return path
-
-
-def _import(capsys, *argv):
-    code = main(["import", *map(str, argv)])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def _lines(path):
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def _replay(capsys, config, events, out):
-    assert main(["replay", "--config", str(config), "--events", str(events), "--out", str(out)]) == 0
-    capsys.readouterr()
-    rows = list(csv.DictReader((out / "sla_log.csv").open(encoding="utf-8", newline="")))
-    return {(r["ticket_id"], r["metric"]): r for r in rows}
 
 
 def _write(path, events):
