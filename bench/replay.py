@@ -222,7 +222,7 @@ def floor_once(events_path: Path) -> dict[str, float]:
     """The parse-and-sort floor: every line parsed into an `Event` by the command's own reader (one
     core) and the (ticket, instant, id) keys sorted — what any replay must at least do, without
     replaying anything. The events are not held (only their keys). Runs in the child process."""
-    from slaclock.commands.replay import Progress, ReadStats, _read_lines
+    from slaclock.commands._io import Progress, ReadStats, _read_lines
 
     keys: list[tuple[str, object, str]] = []
     add = keys.append
