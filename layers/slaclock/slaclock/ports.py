@@ -363,7 +363,7 @@ class ClockSnapshot:
     department: str | None
     agent: str | None
     level: str
-    metric: Metric
+    metric: Metric | str
     cycle: int
     started_at: datetime
     due_at: datetime | None

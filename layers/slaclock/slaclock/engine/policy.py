@@ -21,8 +21,10 @@ from typing import Any
 
 from slaclock.engine.actions import Action
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.config import Config, Metric, Responses, SlaLevel, Target
+from slaclock.engine.config import Config, Metric, MetricDefinition, Responses, SlaLevel, Target
+from slaclock.engine.config.builtin_metrics import CLASSIC
 from slaclock.engine.rules import RuleInputs, Walk, compile_walk, rule_inputs
+from slaclock.engine.rules.metrics import MetricTest, compile_metric_condition
 
 _ZERO = timedelta(0)
 _US = timedelta(microseconds=1)
@@ -77,6 +79,18 @@ class Goal:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class CompiledMetric:
+    """A declarative metric (`MetricDefinition`) with its conditions compiled (`compile_policy`)."""
+
+    name: str
+    start: MetricTest
+    stop: MetricTest | None
+    cycles: bool
+    resume: MetricTest | None
+    reset: MetricTest | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Policy:
     """A configuration compiled for the engine (see the module docstring).
 
@@ -87,12 +101,15 @@ class Policy:
     reads (`rules.RuleInputs`)."""
 
     config: Config
-    goals: Mapping[str, Mapping[Metric, Goal]]
+    goals: Mapping[str, Mapping[Metric | str, Goal]]
     choose: Walk
     decision: RuleInputs
     responses: Mapping[str | None, Responses] = field(default_factory=dict)
     """The ``responses`` rules in force for a clock of each level (None: of no known level); empty when
     no rule decides anything, so the type of an event alone decides (see `answers`)."""
+    metrics: tuple[CompiledMetric, ...] = ()
+    """The declarative metrics the fold evaluates besides its classic clocks: those some level has a
+    target for (none with the built-ins' classic three only: the fast path)."""
 
     def answers(self, level: str | None, reply: Mapping[str, object], typed: bool) -> bool:
         """Whether a message with `reply` facts achieves a response clock of `level`; `typed`: whether
@@ -109,7 +126,7 @@ class Policy:
         another calendar than its default is chosen as ``<level> @ <calendar>`` (`FOLLOWS`)."""
         return level if level is None or FOLLOWS not in level else level.split(FOLLOWS, 1)[0]
 
-    def goal(self, level: str | None, metric: Metric) -> Goal | None:
+    def goal(self, level: str | None, metric: Metric | str) -> Goal | None:
         """The `Goal` of a clock of `level` (None: no level) and `metric`, or None if it has none."""
         by_metric = self.goals.get(level) if level is not None else None
         return None if by_metric is None else by_metric.get(metric)
@@ -128,14 +145,15 @@ def compile_policy(config: Config) -> Policy:
     between them from the ticket's field, after the rules chose the level, and its decision key reads
     that field too; so a change of the field is a change of level for the fold, with its rule (running
     clocks not yet breached adopt the new calendar for their whole history, the others keep theirs)."""
-    goals: dict[str, dict[Metric, Goal]] = {}
+    goals: dict[str, dict[Metric | str, Goal]] = {}
+    defs = config.metrics
     follows: dict[str, tuple[str, dict[str, str]]] = {}
     for name, level in config.levels.items():
         cal = config.calendars.get(level.calendar)
         if cal is None:
             continue
         goals[name] = {
-            m: _goal(level, cal, t, level.calendar) for m, t in level.targets.items() if t is not None
+            m: _goal(level, cal, t, level.calendar, defs.get(m)) for m, t in level.targets.items() if t is not None
         }
         if level.calendar_from is None:
             continue
@@ -147,7 +165,7 @@ def compile_policy(config: Config) -> Policy:
             chosen = f"{name}{FOLLOWS}{cal_name}"
             if chosen not in goals:
                 goals[chosen] = {
-                    m: _goal(level, other, t, cal_name) for m, t in level.targets.items() if t is not None
+                    m: _goal(level, other, t, cal_name, defs.get(m)) for m, t in level.targets.items() if t is not None
                 }
             table[value] = chosen
         follows[name] = (level.calendar_from, table)
@@ -160,7 +178,23 @@ def compile_policy(config: Config) -> Policy:
         responses[name] = base if level.responses is None else level.responses.over(base)
     if all(d is None for r in responses.values() for d in r.decisions()):
         responses = {}
-    return Policy(config=config, goals=goals, choose=choose, decision=decision, responses=responses)
+    targeted = {str(m) for level in config.levels.values() for m in level.targets}
+    metrics = tuple(
+        _compile_metric(d) for name, d in defs.items() if name in targeted and name not in CLASSIC
+    )
+    return Policy(
+        config=config, goals=goals, choose=choose, decision=decision, responses=responses, metrics=metrics
+    )
+
+
+def _compile_metric(d: MetricDefinition) -> CompiledMetric:
+    def compiled(cond: object) -> MetricTest | None:
+        return None if cond is None else compile_metric_condition(cond)  # type: ignore[arg-type]
+
+    return CompiledMetric(
+        d.name, compile_metric_condition(d.start), compiled(d.stop), d.cycles, compiled(d.resume),
+        compiled(d.reset),
+    )  # fmt: skip
 
 
 def _field_text(fields: Mapping[str, Any], path: str) -> str | None:
@@ -216,7 +250,13 @@ def judge(rules: Responses, reply: Mapping[str, object], typed: bool) -> bool:
     return typed if verdict is None else verdict
 
 
-def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target, calendar_name: str = "") -> Goal:
+def _goal(
+    level: SlaLevel,
+    cal: BusinessCalendar,
+    target: Target,
+    calendar_name: str = "",
+    definition: MetricDefinition | None = None,
+) -> Goal:
     within = target.within
     warn = level.actions.get("warning", ())
     rungs: list[Rung] = []
@@ -247,7 +287,8 @@ def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target, calendar_name:
         calendar=cal,
         within_us=within // _US,
         target_seconds=within.total_seconds(),
-        pause=target.pause_when_status,
+        pause=target.pause_when_status if definition is None or not definition.pause
+        else target.pause_when_status | definition.pause,
         amounts_us=tuple(r.amount // _US for r in ordered),
         rungs=ordered,
         breach=next(i for i, r in enumerate(ordered) if r.kind is StepKind.BREACH),
@@ -256,4 +297,4 @@ def _goal(level: SlaLevel, cal: BusinessCalendar, target: Target, calendar_name:
     )
 
 
-__all__ = ["FOLLOWS", "Goal", "Policy", "Rung", "StepKind", "compile_policy", "judge"]
+__all__ = ["FOLLOWS", "CompiledMetric", "Goal", "Policy", "Rung", "StepKind", "compile_policy", "judge"]

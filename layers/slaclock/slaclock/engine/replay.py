@@ -411,4 +411,11 @@ def _flush_tallies(
 
 
 _STATUS_TEXT = {s: s.value for s in ClockStatus}
-_METRIC_TEXT = {m: m.value for m in Metric}
+class _MetricText(dict[Metric | str, str]):
+    """A metric's name in a line: a built-in's value, or a configured metric's own name."""
+
+    def __missing__(self, metric: Metric | str) -> str:
+        return str(metric)
+
+
+_METRIC_TEXT = _MetricText({m: m.value for m in Metric})

@@ -188,9 +188,10 @@ def _iso(t: datetime | None) -> str | None:
     return None if t is None else format_instant(t)
 
 
-def _pause_of(config: Config, level: str, metric: Metric) -> frozenset[str]:
+def _pause_of(config: Config, level: str, metric: Metric | str) -> frozenset[str]:
     """The statuses `level`'s target for `metric` pauses on (a clock in the view has a target:
     `evaluate` leaves out the others)."""
     target = config.levels[level].targets[metric]
     assert target is not None  # noqa: S101 - see above
-    return target.pause_when_status
+    definition = config.metrics.get(str(metric))
+    return target.pause_when_status | definition.pause if definition is not None else target.pause_when_status

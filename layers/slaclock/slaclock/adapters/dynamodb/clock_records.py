@@ -18,7 +18,7 @@ from slaclock.adapters.dynamodb.keys import (
 )
 from slaclock.adapters.dynamodb.models import reraise, table_models
 from slaclock.engine.clocks import ClockStatus, decided_at
-from slaclock.engine.config import Metric
+from slaclock.engine.config import metric_of
 from slaclock.ports import ClockSnapshot
 
 
@@ -114,7 +114,7 @@ def _row(item: Any) -> ClockSnapshot:
         department=item.department,
         agent=item.agent,
         level=item.level,
-        metric=Metric(item.metric),
+        metric=metric_of(item.metric),
         cycle=int(item.cycle),
         started_at=parse_instant_key(item.started_at),
         due_at=opt_instant(item.due_at),

@@ -69,7 +69,7 @@ def due_shard(ticket_id: str) -> str:
 
 
 def clock_sk(metric: Metric | str, cycle: int) -> str:
-    return f"{CLOCK}{Metric(metric).value}#{cycle:05d}"
+    return f"{CLOCK}{metric}#{cycle:05d}"
 
 
 def notice_sk(notice: Notice) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from slaclock.engine.clocks.state import ClockRecord, OutOfOrderEvent, StatusChange, TicketState
 from slaclock.engine.config import Metric
+from slaclock.engine.rules.metrics import Moment
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.events import Event, EventType, format_instant, merge_into
 from slaclock.engine.policy import Policy, StepKind
@@ -78,7 +79,7 @@ class _Clock:
 
     def __init__(
         self,
-        metric: Metric,
+        metric: Metric | str,
         cycle: int,
         started_at: datetime,
         level: str | None,
@@ -187,6 +188,7 @@ class _Fold:
         if not (inputs.reads_at or "status" in inputs.fields or "deleted" in inputs.fields):
             reads = inputs.fields
         judging = bool(policy.responses)  # False: the event type alone decides what answers
+        declared = policy.metrics  # empty with the classic clocks only (the fast path)
         ticket_id = self.ticket_id
         seen = self.seen
         fields = self.fields  # this fold's own dict (see __init__): updated in place
@@ -219,6 +221,7 @@ class _Fold:
                     elif self.chosen_key is None:  # no field it reads changed since it was chosen
                         self.chosen_key = inputs.key(fields, at)
 
+                prior = dict(fields) if declared else fields
                 # Merge the event's fields, with the status its type implies.
                 if update:
                     merge_into(fields, update)
@@ -275,6 +278,8 @@ class _Fold:
                 if self.created_at is None:
                     if kind is _CREATED:
                         self._create(at, fields, level)
+                        if declared:
+                            self._declared(policy, event, prior, solved, was_solved)
                         if owners is not None:
                             _note_owner(owners, at, fields)
                     elif kind is _DELETED:
@@ -302,6 +307,8 @@ class _Fold:
                         for c in self.clocks:
                             if c.metric is _RES and not c.cancelled:
                                 c.stopped_at = None
+                if declared:
+                    self._declared(policy, event, prior, solved, was_solved)
                 # A change of status or of the solved flag at `at` (nothing if neither changed).
                 # Statuses compare ignoring case (as rule conditions and `pause_when_status` do).
                 status = fields.get("status")
@@ -329,6 +336,37 @@ class _Fold:
         if solved:  # created already solved: stops at once
             self._solve(at)
 
+    def _declared(
+        self, policy: Policy, event: Event, prior: Mapping[str, Any], solved: bool, was_solved: bool
+    ) -> None:
+        """The declarative metrics' clocks (`Policy.metrics`) after `event`: each metric's running
+        cycle is reset (ended, the next one started) or stopped, or a new cycle starts, or the last
+        stopped one resumes, as its conditions say (docs/clocks.md)."""
+        at, kind, reply, clocks = event.at, event.type, event.reply, self.clocks
+        typed = kind is _AGENT_REPLIED
+        answers = typed if reply is None else policy.answers(self.level, reply, typed)
+        running = frozenset(str(c.metric) for c in clocks if c.stopped_at is None and not c.cancelled)
+        moment = Moment(kind.value, at, prior, self.fields, reply, solved, was_solved, answers, running)
+        for m in policy.metrics:
+            last: _Clock | None = None
+            for c in clocks:
+                if c.metric == m.name:
+                    last = c
+            current = last if last is not None and last.running else None
+            if current is not None and m.reset is not None and m.reset(moment):
+                current.stopped_at = at
+                clocks.append(_Clock(m.name, current.cycle + 1, at, self.level, at))
+                continue
+            if current is None:
+                if (last is None or m.cycles) and m.start(moment):
+                    current = _Clock(m.name, 1 if last is None else last.cycle + 1, at, self.level, at)
+                    clocks.append(current)
+                elif last is not None and not last.cancelled and m.resume is not None and m.resume(moment):
+                    last.stopped_at = None
+                    current = last
+            if current is not None and m.stop is not None and m.stop(moment):
+                current.stopped_at = at
+
     def _delete(self, at: datetime, fields: Mapping[str, Any], was_solved: bool) -> None:
         """`deleted` cancels every running clock."""
         self.deleted_at = at
@@ -351,6 +389,11 @@ class _Fold:
         c = clocks[last]
         if c.metric is _NR and c.stopped_at is None and not c.cancelled:
             return last
+        if c.metric is not _NR and c.metric is not _RES:  # declarative clocks after the classic ones
+            for i in range(last - 1, 0, -1):
+                c = clocks[i]
+                if c.metric is _NR:
+                    return i if c.stopped_at is None and not c.cancelled else None
         return None
 
     def _answer(self, at: datetime) -> None:

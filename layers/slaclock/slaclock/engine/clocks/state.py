@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.config import Metric
+from slaclock.engine.config import Metric, metric_of
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.events import format_instant
 from slaclock.engine.policy import StepKind
@@ -61,7 +61,7 @@ class Clock:
     """
 
     ticket_id: str
-    metric: Metric
+    metric: Metric | str
     cycle: int
     level: str
     calendar: str
@@ -144,7 +144,7 @@ class Notice:
     re-evaluations and deliveries: ``<ticket_id>#<metric>#<cycle>#<step.key>``."""
 
     ticket_id: str
-    metric: Metric
+    metric: Metric | str
     cycle: int
     level: str
     step: Step
@@ -152,7 +152,7 @@ class Notice:
 
     @property
     def key(self) -> str:
-        return f"{self.ticket_id}#{self.metric.value}#{self.cycle}#{self.step.key}"
+        return f"{self.ticket_id}#{self.metric}#{self.cycle}#{self.step.key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +192,7 @@ class ClockRecord:
     `level` is None while the ticket has no level; `stopped_at` of `resolution` is the solve instant
     while solved and None again once reopened."""
 
-    metric: Metric
+    metric: Metric | str
     cycle: int
     started_at: datetime
     level: str | None
@@ -240,7 +240,7 @@ class TicketState:
             "timeline": [[format_instant(s.at), s.status, int(s.solved)] for s in self.timeline],
             "clocks": [
                 [
-                    c.metric.value, c.cycle, format_instant(c.started_at), c.level,
+                    str(c.metric), c.cycle, format_instant(c.started_at), c.level,
                     format_instant(c.adopted_at), _iso(c.stopped_at), int(c.frozen) | (int(c.cancelled) << 1),
                 ]
                 for c in self.clocks
@@ -269,7 +269,7 @@ class TicketState:
                 timeline=tuple(StatusChange(_parse_iso(at), st, bool(sv)) for at, st, sv in d["timeline"]),
                 clocks=tuple(
                     ClockRecord(
-                        metric=Metric(m), cycle=int(n), started_at=_parse_iso(start), level=lv,
+                        metric=metric_of(m), cycle=int(n), started_at=_parse_iso(start), level=lv,
                         adopted_at=_parse_iso(adopted), stopped_at=_parse_opt(stop),
                         frozen=bool(flags & 1), cancelled=bool(flags & 2),
                     )

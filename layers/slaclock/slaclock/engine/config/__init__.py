@@ -24,7 +24,13 @@ from slaclock.engine.config.model import (
     Condition,
     Config,
     Escalation,
+    EventTest,
     Metric,
+    MetricAll,
+    MetricAny,
+    MetricCondition,
+    MetricDefinition,
+    MetricNot,
     Not,
     Predicate,
     ReportSubscription,
@@ -33,6 +39,7 @@ from slaclock.engine.config.model import (
     SlaLevel,
     Source,
     Target,
+    metric_of,
 )
 from slaclock.engine.config.shapes import ZONE_ABBREVIATIONS, zone_hint
 from slaclock.engine.vocabulary import CHANNELS, PROVIDERS, STATUSES  # re-exported: the vocabulary
@@ -40,6 +47,7 @@ from slaclock.engine.vocabulary import CHANNELS, PROVIDERS, STATUSES  # re-expor
 __all__ = [
     "BOOLEAN_FIELDS", "CHANNELS", "DATE_FIELDS", "LIST_FIELDS", "OPERATORS", "PROVIDERS",
     "RESPONSE_KINDS", "RULE_FIELDS", "STATUSES", "ZONE_ABBREVIATIONS", "AllOf", "AnyOf", "Condition",
-    "Config", "Escalation", "Metric", "Not", "Predicate", "ReportSubscription", "Responses", "Rule",
-    "SlaLevel", "Source", "Target", "load_config", "zone_hint",
+    "Config", "Escalation", "EventTest", "Metric", "MetricAll", "MetricAny", "MetricCondition",
+    "MetricDefinition", "MetricNot", "Not", "Predicate", "ReportSubscription", "Responses", "Rule",
+    "SlaLevel", "Source", "Target", "load_config", "metric_of", "zone_hint",
 ]  # fmt: skip

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from slaclock.engine.actions import CAPABILITIES, STEPS, Action, parse_actions
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.config.model import Escalation, Metric, SlaLevel, Target
+from slaclock.engine.config.model import Escalation, Metric, SlaLevel, Target, metric_of
 from slaclock.engine.config.shapes import (
     _ESCALATION_KEYS,
     _LEVEL_KEYS,
@@ -198,8 +198,8 @@ class _Levels(_Shapes):
             )
         return out if len(self.errors) == before else None
 
-    def targets(self, value: Any, path: str) -> dict[Metric, Target] | None:
-        metrics = ", ".join(m.value for m in Metric)
+    def targets(self, value: Any, path: str) -> dict[Metric | str, Target] | None:
+        metrics = ", ".join(sorted(self.metric_names)) if self.metric_names else ", ".join(Metric)
         if value is None:
             self.err(path, f"required: a target for at least one of {metrics}")
             return None
@@ -209,16 +209,14 @@ class _Levels(_Shapes):
         if not d:
             self.err(path, f"a target for at least one of {metrics} is needed")
             return None
-        out: dict[Metric, Target] = {}
+        out: dict[Metric | str, Target] = {}
         for key, item in d.items():
-            try:
-                metric = Metric(key)
-            except ValueError:
+            if not isinstance(key, str) or key not in (self.metric_names or set(Metric)):
                 self.err(_join(path, key), f"unknown metric {key!r} ({metrics})")
                 continue
             target = self.target(item, f"{path}.{key}")
             if target is not None:
-                out[metric] = target
+                out[metric_of(key)] = target
         return out
 
     def target(self, value: Any, path: str) -> Target | None:
@@ -257,7 +255,7 @@ class _Levels(_Shapes):
             within=within, warn_at=warn_at, warn_before=warn_before, pause_when_status=frozenset(pause)
         )
 
-    def escalations(self, value: Any, path: str, targets: Mapping[Metric, Target]) -> tuple[Escalation, ...]:
+    def escalations(self, value: Any, path: str, targets: Mapping[Metric | str, Target]) -> tuple[Escalation, ...]:
         if not isinstance(value, list):
             self.err(path, "must be a list of steps: {at | before_due | after_due, notify, webhook, actions}")
             return ()
@@ -275,7 +273,7 @@ class _Levels(_Shapes):
         elif len(when) > 1:
             self.err(path, f"{' and '.join(when)} are exclusive: keep one")
 
-    def escalation(self, value: Any, path: str, targets: Mapping[Metric, Target]) -> Escalation | None:
+    def escalation(self, value: Any, path: str, targets: Mapping[Metric | str, Target]) -> Escalation | None:
         d = self.mapping(value, path, "a step: {at | before_due | after_due, notify, webhook, actions}")
         if d is None:
             return None

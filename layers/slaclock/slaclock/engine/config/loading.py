@@ -6,8 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from slaclock.engine.config.conditions import _Rules
-from slaclock.engine.config.levels import _Levels
+from slaclock.engine.config.metrics import _Metrics
 from slaclock.engine.config.model import Config, Responses
 from slaclock.engine.config.shapes import _TOP_KEYS, _kind, _mapped_statuses, _source_providers
 from slaclock.engine.config.sources import _Sources
@@ -35,7 +34,7 @@ def load_config(doc: Any) -> Config:
     return config
 
 
-class _Loader(_Levels, _Rules, _Sources):
+class _Loader(_Metrics, _Sources):
     """The whole loader: each section is read by its own part (levels, conditions, sources)."""
 
     # -- the document ----------------------------------------------------------------------------------
@@ -57,6 +56,7 @@ class _Loader(_Levels, _Rules, _Sources):
         if isinstance(doc.get("levels"), Mapping):  # known before rules are read; `levels()` checks them
             self.level_names = {n for n in doc["levels"] if isinstance(n, str) and n.strip()}
             self.levels_readable = True
+        metrics = self.metrics(doc.get("metrics"))
         levels = self.levels(doc.get("levels"))
         rules = self.rules(doc.get("rules"))
         sources = self.sources(doc.get("sources"))
@@ -75,6 +75,7 @@ class _Loader(_Levels, _Rules, _Sources):
             document=copy.deepcopy(dict(doc)),
             warnings=tuple(self.warnings),
             responses=responses or Responses(),
+            metrics=metrics,
         )
 
     def leads(self, value: Any) -> dict[str, tuple[str, ...]]:

@@ -24,6 +24,14 @@ class Metric(StrEnum):
     RESOLUTION = "resolution"
 
 
+def metric_of(name: str) -> Metric | str:
+    """The `Metric` member of a built-in metric's name, else the name itself (a configured metric)."""
+    try:
+        return Metric(name)
+    except ValueError:
+        return name
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """One metric's promise: `within` business time of the level's calendar.
@@ -99,7 +107,7 @@ class SlaLevel:
 
     name: str
     calendar: str
-    targets: Mapping[Metric, Target]
+    targets: Mapping[Metric | str, Target]
     notify_warning: tuple[str, ...] = ("assignee",)
     notify_breach: tuple[str, ...] = ("assignee",)
     escalations: tuple[Escalation, ...] = ()
@@ -150,6 +158,56 @@ class Not:
 
 
 Condition = Predicate | AllOf | AnyOf | Not
+
+
+@dataclass(frozen=True, slots=True)
+class EventTest:
+    """An event predicate of a metric condition (`MetricDefinition`): `test` is one of
+    ``event`` (the event's type is `value`), ``answers`` (the event counts as a response under the
+    ``responses`` rules: `value` True or False), ``running`` (a clock of metric `value` runs),
+    ``becomes``/``leaves`` (ticket field `field`, or ``solved``, takes / stops having `value`),
+    ``changes`` (field `field` changes), ``fact`` (``reply.<fact>``/``solved`` tested with `op`)."""
+
+    test: str
+    field: str | None = None
+    value: Any = None
+    op: str = "is"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricAll:
+    items: tuple[MetricCondition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricAny:
+    items: tuple[MetricCondition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricNot:
+    item: MetricCondition
+
+
+MetricCondition = Predicate | EventTest | MetricAll | MetricAny | MetricNot
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDefinition:
+    """A declarative metric (``metrics.<name>``): its clock starts on an event matching `start`
+    (a new cycle each time while none runs when `cycles`), stops on one matching `stop`; `reset` ends
+    the running cycle and starts the next; `resume` restarts a stopped one in the same cycle. While the
+    status is in `pause` the clock does not count (added to each target's ``pause_when_status``).
+    See docs/clocks.md."""
+
+    name: str
+    start: MetricCondition
+    stop: MetricCondition | None = None
+    cycles: bool = False
+    resume: MetricCondition | None = None
+    reset: MetricCondition | None = None
+    pause: frozenset[str] = frozenset()
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +280,9 @@ class Config:
     e.g. a rule whose level a later catch-all always replaces. `slaclock validate` prints them."""
     responses: Responses = Responses()
     """The top-level ``responses`` rules, for every level that does not decide a kind itself."""
+    metrics: Mapping[str, MetricDefinition] = field(default_factory=dict)
+    """Every defined metric by name: the built-ins (`slaclock.engine.config.builtin_metrics`) with the
+    document's ``metrics`` over them (a definition of a built-in's name replaces it)."""
 
     def calendar_of(self, level: str) -> BusinessCalendar:
         return self.calendars[self.levels[level].calendar]

@@ -14,7 +14,7 @@ from slaclock.engine.config.model import RESPONSE_KINDS, RULE_FIELDS, Responses
 from slaclock.engine.durations import parse_duration, parse_share
 from slaclock.engine.vocabulary import STATUSES
 
-_TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports", "responses")
+_TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports", "responses", "metrics")
 _LEVEL_KEYS = (
     "calendar", "calendar_from", "calendar_map", "targets", "notify", "escalations", "unassigned",
     "responses", "actions", "interim_reply_answers",
@@ -127,6 +127,7 @@ class _Shapes:
         self.warnings: list[tuple[str, str]] = []
         self.calendar_names: set[str] = set()
         self.level_names: set[str] = set()
+        self.metric_names: set[str] = set()  # the defined metrics (`_Metrics.metrics`), read before levels
         # False when a section is missing or not a mapping: its names are then unknowable, and the
         # references to them are not checked (one error for the section, not one per reference).
         self.calendars_readable = False
