@@ -28,6 +28,9 @@ OPS = (
 SHAPES = "{all: [...]}, {any: [...]}, {not: ...} or {field, op, value}"
 
 
+ALL_METRICS = "first_response, next_response, resolution, periodic_update, requester_wait, agent_work, first_assign"
+"""The defined metrics (the built-ins) in definition order, as error messages list them."""
+
 def base():
     """A small valid document; each test breaks one thing in its own copy."""
     return {
@@ -261,7 +264,7 @@ FR = "levels.urgent.targets.first_response"
             {},
             (
                 f"{URGENT}.targets",
-                "a target for at least one of first_response, next_response, resolution is needed",
+                f"a target for at least one of {ALL_METRICS} is needed",
             ),
         ),
         (
@@ -269,7 +272,7 @@ FR = "levels.urgent.targets.first_response"
             {"within": "1h"},
             (
                 f"{URGENT}.targets.first_reponse",
-                "unknown metric 'first_reponse' (first_response, next_response, resolution)",
+                f"unknown metric 'first_reponse' ({ALL_METRICS})",
             ),
         ),
         (f"{FR}.within", DELETE, (f"{FR}.within", "required: the target duration, e.g. 8h")),
@@ -944,7 +947,7 @@ R = "reports[0]"
             {"filters": {"metric": ["first_reply"]}},
             (
                 f"{R}.filters.metric[0]",
-                "unknown metric 'first_reply' (metrics: first_response, next_response, resolution)",
+                f"unknown metric 'first_reply' (metrics: {', '.join(sorted(ALL_METRICS.split(', ')))})",
             ),
         ),
         (

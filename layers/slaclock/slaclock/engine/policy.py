@@ -153,7 +153,9 @@ def compile_policy(config: Config) -> Policy:
         if cal is None:
             continue
         goals[name] = {
-            m: _goal(level, cal, t, level.calendar, defs.get(m)) for m, t in level.targets.items() if t is not None
+            m: _goal(level, cal, t, level.calendar, defs.get(m))
+            for m, t in level.targets.items()
+            if t is not None
         }
         if level.calendar_from is None:
             continue
@@ -165,7 +167,9 @@ def compile_policy(config: Config) -> Policy:
             chosen = f"{name}{FOLLOWS}{cal_name}"
             if chosen not in goals:
                 goals[chosen] = {
-                    m: _goal(level, other, t, cal_name, defs.get(m)) for m, t in level.targets.items() if t is not None
+                    m: _goal(level, other, t, cal_name, defs.get(m))
+                    for m, t in level.targets.items()
+                    if t is not None
                 }
             table[value] = chosen
         follows[name] = (level.calendar_from, table)
@@ -287,7 +291,8 @@ def _goal(
         calendar=cal,
         within_us=within // _US,
         target_seconds=within.total_seconds(),
-        pause=target.pause_when_status if definition is None or not definition.pause
+        pause=target.pause_when_status
+        if definition is None or not definition.pause
         else target.pause_when_status | definition.pause,
         amounts_us=tuple(r.amount // _US for r in ordered),
         rungs=ordered,

@@ -411,6 +411,8 @@ def _flush_tallies(
 
 
 _STATUS_TEXT = {s: s.value for s in ClockStatus}
+
+
 class _MetricText(dict[Metric | str, str]):
     """A metric's name in a line: a built-in's value, or a configured metric's own name."""
 

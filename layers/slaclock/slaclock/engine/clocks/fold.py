@@ -11,10 +11,10 @@ from typing import Any
 
 from slaclock.engine.clocks.state import ClockRecord, OutOfOrderEvent, StatusChange, TicketState
 from slaclock.engine.config import Metric
-from slaclock.engine.rules.metrics import Moment
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.events import Event, EventType, format_instant, merge_into
 from slaclock.engine.policy import Policy, StepKind
+from slaclock.engine.rules.metrics import Moment
 from slaclock.engine.walk import (
     ClockStatus,
     Micros,

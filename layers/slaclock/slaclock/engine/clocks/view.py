@@ -217,7 +217,15 @@ def time_splits(policy: Policy, events: Iterable[Event], now: datetime) -> tuple
 # --------------------------------------------------------------------------------------------------
 # Evaluation of one clock
 
-_METRIC_ORDER = {_FR: 0, _NR: 1, _RES: 2}
+
+class _MetricOrder(dict[Metric | str, int]):
+    """The classic clocks first, then the declarative ones (in the fold's order: definition order)."""
+
+    def __missing__(self, metric: Metric | str) -> int:
+        return 3
+
+
+_METRIC_ORDER = _MetricOrder({_FR: 0, _NR: 1, _RES: 2})
 _KIND_ORDER = {_WARNING: 0, _BREACH: 1, _ESCALATION: 2}
 
 

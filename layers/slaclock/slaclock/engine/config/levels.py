@@ -199,7 +199,7 @@ class _Levels(_Shapes):
         return out if len(self.errors) == before else None
 
     def targets(self, value: Any, path: str) -> dict[Metric | str, Target] | None:
-        metrics = ", ".join(sorted(self.metric_names)) if self.metric_names else ", ".join(Metric)
+        metrics = ", ".join(self.metric_order or list(Metric))
         if value is None:
             self.err(path, f"required: a target for at least one of {metrics}")
             return None
@@ -255,7 +255,9 @@ class _Levels(_Shapes):
             within=within, warn_at=warn_at, warn_before=warn_before, pause_when_status=frozenset(pause)
         )
 
-    def escalations(self, value: Any, path: str, targets: Mapping[Metric | str, Target]) -> tuple[Escalation, ...]:
+    def escalations(
+        self, value: Any, path: str, targets: Mapping[Metric | str, Target]
+    ) -> tuple[Escalation, ...]:
         if not isinstance(value, list):
             self.err(path, "must be a list of steps: {at | before_due | after_due, notify, webhook, actions}")
             return ()

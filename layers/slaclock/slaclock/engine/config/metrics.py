@@ -38,7 +38,10 @@ class _Metrics(_Levels, _Rules):
             d = self.mapping(value, "metrics", "a mapping of metric definitions by name")
             for name, item in (d or {}).items():
                 if not isinstance(name, str) or not _NAME.match(name):
-                    self.err(_join("metrics", name), "a metric's name is 1-48 of a-z, 0-9 and _, starting with a letter")
+                    self.err(
+                        _join("metrics", name),
+                        "a metric's name is 1-48 of a-z, 0-9 and _, starting with a letter",
+                    )
                     continue
                 if name in CLASSIC:
                     self.err(
@@ -49,6 +52,7 @@ class _Metrics(_Levels, _Rules):
                     continue
                 docs[name] = item
         self.metric_names = set(docs)
+        self.metric_order = list(docs)
         out: dict[str, MetricDefinition] = {}
         for name, item in docs.items():
             parsed = self.metric(name, item, f"metrics.{name}")
@@ -159,7 +163,7 @@ class _Metrics(_Levels, _Rules):
                 return None
         elif key == "running":
             if v not in self.metric_names:
-                self.err(path, f"unknown metric {v!r} ({', '.join(sorted(self.metric_names))})")
+                self.err(path, f"unknown metric {v!r} ({', '.join(self.metric_order)})")
                 return None
         elif not isinstance(v, str) or not self.field_name_ok(v):
             self.err(path, f"a ticket field, not {v!r}")

@@ -128,6 +128,7 @@ class _Shapes:
         self.calendar_names: set[str] = set()
         self.level_names: set[str] = set()
         self.metric_names: set[str] = set()  # the defined metrics (`_Metrics.metrics`), read before levels
+        self.metric_order: list[str] = []  # the same, built-ins first, in definition order
         # False when a section is missing or not a mapping: its names are then unknowable, and the
         # references to them are not checked (one error for the section, not one per reference).
         self.calendars_readable = False

@@ -283,7 +283,9 @@ class _Sources(_Shapes):
             checked = self.string_list(values, f"{path}.{key}", allow_empty=False)
             if checked is None:
                 continue
-            known = {"level": self.level_names, "metric": {m.value for m in Metric} | self.metric_names}.get(key)
+            known = {"level": self.level_names, "metric": self.metric_order or [m.value for m in Metric]}.get(
+                key
+            )
             for i, v in enumerate(checked):
                 if known is not None and v not in known and (key != "level" or self.levels_readable):
                     self.err(f"{path}.{key}[{i}]", f"unknown {key} {v!r} ({key}s: {_names(known)})")

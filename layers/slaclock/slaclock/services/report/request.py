@@ -198,7 +198,10 @@ def _request_period(
 def _request_filters(
     filters: Mapping[str, Sequence[str]], config: Config, errors: list[tuple[str, str]]
 ) -> dict[str, tuple[str, ...]]:
-    known: dict[str, Iterable[str]] = {"level": config.levels, "metric": [m.value for m in Metric] + [n for n in config.metrics if n not in set(Metric)]}
+    known: dict[str, Iterable[str]] = {
+        "level": config.levels,
+        "metric": [m.value for m in Metric] + [n for n in config.metrics if n not in set(Metric)],
+    }
     out: dict[str, tuple[str, ...]] = {}
     for key, values in filters.items():
         if key not in GROUP_FIELDS:
