@@ -48,7 +48,7 @@ class ConnectorActionRunner:
                 ticket=call.ticket,
                 ticket_url=call.values.get("ticket_url", ""),
                 level=notice.level,
-                metric=notice.metric.value,
+                metric=str(notice.metric),
                 step=notice.step.key,
                 due=notice.due_at,
                 now=now,

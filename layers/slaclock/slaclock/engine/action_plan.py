@@ -140,7 +140,7 @@ def action_rows(config: Config, policy: Policy, view: TicketView) -> Iterator[tu
         n = due.notice
         yield (
             n.ticket_id,
-            n.metric.value,
+            str(n.metric),
             str(n.cycle),
             n.step.key,
             due.action.kind,

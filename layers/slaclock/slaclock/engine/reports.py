@@ -153,7 +153,7 @@ def clock_row(view: TicketView, clock: Clock, timezone: str) -> SlaLogRow:
         department=_text(fields.get("department")),
         agent=_text(fields.get("assignee")),
         level=clock.level,
-        metric=clock.metric.value,
+        metric=str(clock.metric),
         cycle=clock.cycle,
         started_at=clock.started_at,
         due_at=clock.due_at,
@@ -765,7 +765,7 @@ def time_split_lines(ticket_id: str, splits: Iterable[TimeSplit]) -> Iterator[st
     head = sla_log_text(ticket_id)
     for metric, cycle, dimension, value, micros in splits:
         seconds = format_seconds(micros / 1_000_000)
-        yield f"{head},{metric.value},{cycle},{dimension},{sla_log_text(value)},{seconds}\r\n"
+        yield f"{head},{metric},{cycle},{dimension},{sla_log_text(value)},{seconds}\r\n"
 
 
 def write_time_split(tickets: Iterable[tuple[str, Iterable[TimeSplit]]], textfile: TextIO) -> int:

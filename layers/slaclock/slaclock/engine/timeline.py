@@ -91,7 +91,7 @@ def build_timeline(policy: Policy, events: Iterable[Event], now: datetime) -> di
         )
         clocks.append(
             {
-                "metric": clock.metric.value,
+                "metric": str(clock.metric),
                 "level": clock.level,
                 "status": clock.status.value,
                 "due_at": _iso(clock.due_at),
@@ -106,7 +106,7 @@ def build_timeline(policy: Policy, events: Iterable[Event], now: datetime) -> di
         {
             "at": format_instant(n.step.at),
             "kind": n.step.kind.value,
-            "metric": n.metric.value,
+            "metric": str(n.metric),
             "cycle": n.cycle,
             "step": n.step.key,
         }
@@ -116,7 +116,7 @@ def build_timeline(policy: Policy, events: Iterable[Event], now: datetime) -> di
         {
             "at": format_instant(due.notice.step.at),
             "kind": due.action.kind,
-            "metric": due.notice.metric.value,
+            "metric": str(due.notice.metric),
             "cycle": due.notice.cycle,
             "step": due.notice.step.key,
             "index": due.index + 1,

@@ -113,7 +113,7 @@ def template_values(config: Config, view: TicketView, due: ActionDue, now: datet
         "ticket": ticket,
         "ticket_url": ticket_linker(config.sources)(notice.ticket_id),  # the e-mails' and the CSV's link
         "level": notice.level,
-        "metric": notice.metric.value,
+        "metric": str(notice.metric),
         "step": notice.step.key,
         "due": local_time(notice.due_at, zone),
         "late": human_duration(late) if late > 0 else "0 s",
@@ -188,7 +188,7 @@ def _dispatch(ports: ActionPorts, config: Config, view: TicketView, due: ActionD
             render_notice(config, notice, now, view.fields) if notice.step.kind is not StepKind.MET else None
         )
         if message is None:
-            subject = f"SLA met: ticket {notice.ticket_id}, {notice.metric.value}"
+            subject = f"SLA met: ticket {notice.ticket_id}, {str(notice.metric)}"
             ports.mailer.send(to, subject, subject + "\n", f"<p>{subject}</p>")
         else:
             ports.mailer.send(to, message.subject, message.text, message.html)

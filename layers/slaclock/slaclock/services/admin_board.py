@@ -127,7 +127,7 @@ def open_clocks(
             continue
         if state == "overdue" and clock["status"] != "missed":
             continue
-        key = (due, record.ticket_id, record.metric.value, record.cycle)
+        key = (due, record.ticket_id, str(record.metric), record.cycle)
         if after is None or key > after:
             rows.append((key, clock))
     rows.sort(key=lambda kv: kv[0])
@@ -154,7 +154,7 @@ def _clock_now(record: ClockSnapshot, config: Config, now: datetime) -> dict[str
     return {
         "ticket_id": record.ticket_id,
         "source": source_of(config, record.ticket_id),
-        "metric": record.metric.value,
+        "metric": str(record.metric),
         "cycle": record.cycle,
         "level": record.level,
         "department": record.department,

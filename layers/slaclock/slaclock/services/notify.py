@@ -164,7 +164,7 @@ def _headline(notice: Notice, metric: str, lateness: str) -> str:
 
 def _step_rows(config: Config, notice: Notice, now: datetime) -> tuple[str, list[tuple[str, str]]]:
     """One notice's headline and its rows (level, metric, step, due, status)."""
-    metric = _METRIC_WORDS.get(notice.metric.value, notice.metric.value)
+    metric = _METRIC_WORDS.get(str(notice.metric), str(notice.metric))
     level = config.levels.get(notice.level)
     timezone = config.calendars[level.calendar].timezone if level is not None else "UTC"
     lateness = _lateness(notice, now)
@@ -241,7 +241,7 @@ def notice_detail(notice: Notice, now: datetime) -> dict[str, Any]:
         "notice": notice.key,
         "ticket_id": notice.ticket_id,
         "level": notice.level,
-        "metric": notice.metric.value,
+        "metric": str(notice.metric),
         "cycle": notice.cycle,
         "step": notice.step.key,
         "step_at": format_instant(notice.step.at),

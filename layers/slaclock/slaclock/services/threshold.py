@@ -51,7 +51,7 @@ def run_thresholds(
             or key in done
         ):
             continue
-        clock = clock_id(notice.ticket_id, notice.metric.value, notice.cycle)
+        clock = clock_id(notice.ticket_id, str(notice.metric), notice.cycle)
         try:
             for token, n in level.breach_thresholds.items():
                 for address in resolve_recipients([token], view.fields, config.leads, level.unassigned):
@@ -90,7 +90,7 @@ def _still_breached(ports: Any, policy: Policy, clock: str, now: datetime) -> bo
         return False
     view = evaluate(policy, stored.state, now)
     return any(
-        c.metric.value == metric
+        str(c.metric) == metric
         and c.cycle == int(cycle)
         and c.status is ClockStatus.MISSED
         and c.stopped_at is None

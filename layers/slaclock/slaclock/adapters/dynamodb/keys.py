@@ -73,4 +73,4 @@ def clock_sk(metric: Metric | str, cycle: int) -> str:
 
 
 def notice_sk(notice: Notice) -> str:
-    return f"{NOTICE}{notice.metric.value}#{notice.cycle}#{notice.step.key}"
+    return f"{NOTICE}{str(notice.metric)}#{notice.cycle}#{notice.step.key}"

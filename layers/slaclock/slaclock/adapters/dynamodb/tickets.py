@@ -184,7 +184,7 @@ class DynamoTicketStore:
             department=record.department,
             agent=record.agent,
             level=record.level,
-            metric=record.metric.value,
+            metric=str(record.metric),
             cycle=record.cycle,
             calendar=record.calendar,
             time_zone=record.timezone,

@@ -293,7 +293,7 @@ class _Levels(_Shapes):
                 if before_due is not None and before_due >= target.within:
                     self.err(
                         f"{path}.before_due",
-                        f"{d['before_due']!r} is not shorter than targets.{metric.value}.within "
+                        f"{d['before_due']!r} is not shorter than targets.{metric}.within "
                         f"({format_duration(target.within)})",
                     )
         if "after_due" in d:
