@@ -582,7 +582,7 @@ class LocalStack:
             "next_check_at": format_instant(stored.next_check_at) if stored.next_check_at else None,
             "clocks": [
                 {
-                    "metric": c.metric.value,
+                    "metric": str(c.metric),
                     "cycle": c.cycle,
                     "level": c.level,
                     "calendar": c.calendar,

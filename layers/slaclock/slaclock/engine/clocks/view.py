@@ -116,7 +116,7 @@ def evaluate(policy: Policy, state: TicketState, now: datetime) -> TicketView:
 
 
 ClockOutcome = tuple[
-    Metric, int, str, str, datetime, "datetime | None", "datetime | None", ClockStatus, float, float
+    "Metric | str", int, str, str, datetime, "datetime | None", "datetime | None", ClockStatus, float, float
 ]
 """What a report shows of one clock: (metric, cycle, level, calendar, started_at, due_at, stopped_at,
 status, business_seconds, remaining_seconds), as in `Clock`."""
@@ -173,7 +173,7 @@ SPLIT_DIMENSIONS: tuple[str, ...] = ("status", "assignee", "group")
 """What a clock's counted time is split by (`time_splits`): the ticket's status, its assignee, and its
 group (the ``department`` field)."""
 
-TimeSplit = tuple[Metric, int, str, str, int]
+TimeSplit = tuple["Metric | str", int, str, str, int]
 """(metric, cycle, dimension, value, business µs): the business time one clock counted while
 `dimension` (one of `SPLIT_DIMENSIONS`) had `value` (``""``: none, e.g. unassigned)."""
 

@@ -140,7 +140,7 @@ class _Metrics(_Levels, _Rules):
             if op == "in" and not isinstance(v, list):
                 self.err(f"{path}.value", "in takes a list")
                 return None
-            return EventTest("fact", name, tuple(v) if op == "in" else v, op)
+            return EventTest("fact", name, tuple(v) if isinstance(v, list) else v, op)
         if "field" not in value and "op" not in value:
             self.err(path, f"a metric condition is one of {_SHAPES}")
             return None
