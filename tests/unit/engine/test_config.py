@@ -28,8 +28,11 @@ OPS = (
 SHAPES = "{all: [...]}, {any: [...]}, {not: ...} or {field, op, value}"
 
 
-ALL_METRICS = "first_response, next_response, resolution, periodic_update, requester_wait, agent_work, first_assign"
+ALL_METRICS = (
+    "first_response, next_response, resolution, periodic_update, requester_wait, agent_work, first_assign"
+)
 """The defined metrics (the built-ins) in definition order, as error messages list them."""
+
 
 def base():
     """A small valid document; each test breaks one thing in its own copy."""
