@@ -6,6 +6,7 @@ import json
 import pathlib
 
 import pytest
+import yaml
 from slaclock.adapters.config_file import load_config_file
 from slaclock.cli import main
 from slaclock.commands import _stream
@@ -27,9 +28,9 @@ def events_file(tmp_path_factory):
     return path
 
 
-def _in_memory(events_path, out, now=None, group_by=()):
+def _in_memory(events_path, out, now=None, group_by=(), config_path=CONFIG):
     """Today's replay: every event in memory, `write_reports` on a `Replay`."""
-    config = load_config_file(str(CONFIG))
+    config = load_config_file(str(config_path))
     with events_path.open(encoding="utf-8") as f:
         events = [parse_event(json.loads(line)) for line in f if line.strip()]
     replay = Replay(config, events, now)
@@ -38,8 +39,8 @@ def _in_memory(events_path, out, now=None, group_by=()):
     try:
         write_reports(
             config, replay, sla_log=handles[0], compliance=handles[1], summary=handles[2], group_by=group_by,
-            title="SLA replay", subtitle=f"Configuration {CONFIG} · events {events_path}", now=replay.now,
-            stats=replay.stats,
+            title="SLA replay", subtitle=f"Configuration {config_path} · events {events_path}",
+            now=replay.now, stats=replay.stats,
         )  # fmt: skip
     finally:
         for h in handles:
@@ -187,3 +188,38 @@ def test_partial_survives_its_json_form_exactly(events_file):
     finish(part, compliance=buffers[0], summary=buffers[1], title="t", subtitle="s", now=now)
     finish(again, compliance=buffers[2], summary=buffers[3], title="t", subtitle="s", now=now)
     assert buffers[0].getvalue() == buffers[2].getvalue() and buffers[1].getvalue() == buffers[3].getvalue()
+
+
+def test_streamed_replay_of_declarative_metrics_equals_the_in_memory_replay(
+    events_file, tmp_path, capsys, monkeypatch
+):
+    """Every new built-in and a configured KPI targeted (docs/clocks.md, "Metrics as definitions"): the
+    streamed replay, whose spilled events carry no reply facts, writes what the in-memory one does."""
+    monkeypatch.setattr(_stream, "PARTITION_BYTES", 20_000)
+    doc = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    doc["metrics"] = {
+        "billing_time": {
+            "start": {"field": "department", "becomes": "billing"},
+            "stop": {"field": "department", "leaves": "billing"},
+            "cycles": True,
+        }
+    }
+    for level in doc["levels"].values():
+        for metric in ("periodic_update", "requester_wait", "agent_work", "first_assign", "billing_time"):
+            level["targets"][metric] = {"within": "24h"}
+    config = tmp_path / "metrics.yaml"
+    config.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    expected = _in_memory(events_file, tmp_path / "memory", config_path=config)
+    log = expected["sla_log.csv"].decode()
+    assert all(m in log for m in ("periodic_update", "requester_wait", "agent_work", "first_assign"))
+    args = [
+        "replay",
+        "--config",
+        str(config),
+        "--events",
+        str(events_file),
+        "--out",
+        str(tmp_path / "stream"),
+    ]
+    assert main([*args, "--workers", "2", "--group-by", ""]) == 0, capsys.readouterr().err
+    assert _outputs(tmp_path / "stream") == expected
