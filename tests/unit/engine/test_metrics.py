@@ -209,6 +209,26 @@ def test_liveagent_first_assign():
     assert clocks(p, assigned, "first_assign") == [(1, ClockStatus.MET, 0.0)]
 
 
+def test_a_metric_may_start_when_another_one_runs_even_without_a_target_for_it():
+    """``{running: <metric>}`` reads the clocks of a metric no level targets: it is evaluated too."""
+    metrics = {
+        "in_billing": {"start": {"field": "department", "becomes": "billing"},
+                       "stop": {"field": "department", "leaves": "billing"}},
+        "billing_reply": {"start": {"all": [{"event": "customer_replied"}, {"running": "in_billing"}]},
+                          "stop": {"answers": True}, "cycles": True},
+    }  # fmt: skip
+    p = policy_of({"billing_reply": {"within": "1h"}}, metrics)
+    events = [
+        ev(1, 0, "created", {"department": "sales"}),
+        ev(2, 5, "customer_replied"),  # not in billing: nothing
+        ev(3, 10, "updated", {"department": "billing"}),
+        ev(4, 20, "customer_replied"),
+        ev(5, 35, "agent_replied"),
+    ]
+    assert clocks(p, events, "billing_reply") == [(1, ClockStatus.MET, 15.0)]
+    assert clocks(p, events, "in_billing") == []  # no target: not an SLA clock, left out of the view
+
+
 def test_a_custom_metric_survives_the_stored_state():
     p = policy_of({"billing_time": {"within": "1h"}}, {"billing_time": BILLING})
     events = [ev(1, 0, "created", {"department": "billing"}), ev(2, 30, "updated", {"department": "x"})]

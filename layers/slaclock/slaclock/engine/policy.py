@@ -21,7 +21,18 @@ from typing import Any
 
 from slaclock.engine.actions import Action
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.config import Config, Metric, MetricDefinition, Responses, SlaLevel, Target
+from slaclock.engine.config import (
+    Config,
+    EventTest,
+    Metric,
+    MetricAll,
+    MetricAny,
+    MetricDefinition,
+    MetricNot,
+    Responses,
+    SlaLevel,
+    Target,
+)
 from slaclock.engine.config.builtin_metrics import CLASSIC
 from slaclock.engine.rules import RuleInputs, Walk, compile_walk, rule_inputs
 from slaclock.engine.rules.metrics import MetricTest, compile_metric_condition
@@ -183,12 +194,35 @@ def compile_policy(config: Config) -> Policy:
     if all(d is None for r in responses.values() for d in r.decisions()):
         responses = {}
     targeted = {str(m) for level in config.levels.values() for m in level.targets}
+    todo = list(targeted)
+    while todo:  # and the metrics a targeted one's `running` conditions read (their clocks decide)
+        d = defs.get(todo.pop())
+        for name in _running_names(d) if d is not None else ():
+            if name not in targeted:
+                targeted.add(name)
+                todo.append(name)
     metrics = tuple(
         _compile_metric(d) for name, d in defs.items() if name in targeted and name not in CLASSIC
     )
     return Policy(
         config=config, goals=goals, choose=choose, decision=decision, responses=responses, metrics=metrics
     )
+
+
+def _running_names(d: MetricDefinition) -> set[str]:
+    """The metrics that `d`'s conditions test with ``{running: <metric>}``."""
+    out: set[str] = set()
+    stack: list[object] = [d.start, d.stop, d.resume, d.reset]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, EventTest):
+            if c.test == "running":
+                out.add(str(c.value))
+        elif isinstance(c, MetricAll | MetricAny):
+            stack.extend(c.items)
+        elif isinstance(c, MetricNot):
+            stack.append(c.item)
+    return out
 
 
 def _compile_metric(d: MetricDefinition) -> CompiledMetric:
