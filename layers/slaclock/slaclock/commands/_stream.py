@@ -276,9 +276,11 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
 _CONFIG: Any = None
 
 
-def _init(config_path: str) -> None:
+def _init(config_path: str, config: Any = None) -> None:
+    """A worker's configuration: `config` itself (already loaded by the command, inherited by a forked
+    worker), else loaded from `config_path` (a spawned worker)."""
     global _CONFIG
-    _CONFIG = _load_config(config_path)
+    _CONFIG = config if config is not None else _load_config(config_path)
 
 
 def _fold(task: tuple[str, int, int, datetime | None, tuple[str, ...]]) -> dict[str, Any]:
@@ -340,9 +342,13 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _pool(workers: int, config_path: str) -> Any:
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method).Pool(workers, initializer=_init, initargs=(config_path,))
+def _pool(workers: int, config_path: str, config: Any) -> Any:
+    """The workers; forked ones inherit `config` (no second load of the file), spawned ones load it."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork").Pool(
+            workers, initializer=_init, initargs=(config_path, config)
+        )
+    return multiprocessing.get_context("spawn").Pool(workers, initializer=_init, initargs=(config_path,))
 
 
 def stream(
@@ -357,8 +363,10 @@ def stream(
     tmp: str,
     report: Callable[[str], None],
     progress: Progress,
+    config: Any = None,
 ) -> Streamed:
-    """Split, then fold: the merged aggregates and the rows files (still to be merged by key)."""
+    """Split, then fold: the merged aggregates and the rows files (still to be merged by key). `config`
+    is the configuration of `config_path` if the caller has loaded it already (it is not read again)."""
     try:
         size = events.stat().st_size
     except OSError as e:
@@ -371,11 +379,11 @@ def stream(
         (str(events), w * step, min(size, (w + 1) * step), w, parts, tmp, strict, shard)
         for w in range(workers)
     ]
-    pool = _pool(workers, config_path) if workers > 1 else None
+    pool = _pool(workers, config_path, config) if workers > 1 else None
     try:
         mapper: Callable[..., Iterable[Any]] = pool.imap if pool is not None else map
         if pool is None:
-            _init(config_path)
+            _init(config_path, config)
         try:
             done = list(mapper(_split, splits))
         except OSError as e:
