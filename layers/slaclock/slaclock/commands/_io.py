@@ -11,6 +11,7 @@ import io
 import json
 import json.scanner
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ try:  # the operator CLI's fast JSON parser (a dependency of the CLI; commands/ 
 except ImportError:  # pragma: no cover - without it, every line takes the standard library's path
     _fast_loads = None
     _FastError = ValueError
+_LONG_DIGITS = re.compile(rb"[0-9]{19}").search  # a number orjson may not decode as json does
 
 
 MAX_REPORTED = 20
@@ -229,17 +231,19 @@ def _read_lines(
     decode = decoder.decode
     scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]  # typeshed: a decoder is its context
     fast = _fast_loads
+    long_digits = _LONG_DIGITS
     number = 0
     try:
         for number, raw in enumerate(handle, 1):
             if not number & 2047:
                 stats.lines = number
                 progress.show("reading", handle.tell(), size, f"{number:,} lines")
-            if fast is not None:
+            if fast is not None and not long_digits(raw):
                 # orjson accepts exactly one strict JSON document in UTF-8 with JSON whitespace around
                 # it, and decodes it to the same values; whatever it refuses (a blank line, a byte order
-                # mark, NaN, an integer beyond 64 bits, a lone surrogate, a bad byte) takes the
-                # standard library's path below, which decides as it always did and says why.
+                # mark, NaN, a float beyond the double range, a lone surrogate, a bad byte) takes the
+                # standard library's path below, which decides as it always did and says why. So does a
+                # line with 19 digits in a row: orjson turns an integer beyond 64 bits into a float.
                 try:
                     doc = fast(raw)
                 except _FastError:
