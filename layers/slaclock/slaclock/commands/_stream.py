@@ -393,9 +393,10 @@ def stream(
         at = now if now is not None else latest
         whole = Partial.empty(group_by)
         folds = [(tmp, p, workers, at, group_by) for p in range(parts)]
-        unordered = pool.imap_unordered if pool is not None else map
+        # Merged in partition order (imap, not imap_unordered: the workers still run ahead), so the
+        # aggregates' order, and shard.json byte for byte, does not depend on which worker ends first.
         try:
-            for count, part in enumerate(unordered(_fold, folds), 1):
+            for count, part in enumerate(mapper(_fold, folds), 1):
                 whole.merge(Partial.from_dict(part))
                 progress.show("replaying", count, parts, f"{count:,}/{parts:,} partitions")
         except OSError as e:
