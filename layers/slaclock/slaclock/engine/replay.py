@@ -48,12 +48,11 @@ from slaclock.engine.reports import (
     check_group_by,
     csv_line,
     csv_text,
-    format_instant,
     parse_sort,
     pct,
+    sla_log_line,
     sla_log_rows,
     sla_log_text,
-    sla_log_text_line,
     sort_sla_log,
     write_compliance,
     write_sla_log,
@@ -320,12 +319,8 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
     agent_tallies = page.by_agent
     tallies: dict[tuple[Any, ...], Tally] = {}
     write = sla_log.write
-    line = sla_log_text_line
-    instant_text: dict[datetime | None, str] = {None: ""}  # each distinct instant formatted once
+    line = sla_log_line
     for ticket_id, fields, outcomes in replay.outcomes():
-        if len(instant_text) > _INSTANTS_HELD:
-            instant_text.clear()
-            instant_text[None] = ""
         page.note_ticket()
         stats.tickets += 1
         requester = _text(fields.get("requester"))
@@ -343,24 +338,15 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
             metric_name = _METRIC_TEXT[metric]
             stats.clocks += 1
             page.clocks += 1
-            started_text = instant_text.get(started)
-            if started_text is None:
-                started_text = instant_text[started] = format_instant(started)
-            due_text = instant_text.get(due)
-            if due_text is None:
-                due_text = instant_text[due] = format_instant(due)
-            stopped_text = instant_text.get(stopped)
-            if stopped_text is None:
-                stopped_text = instant_text[stopped] = format_instant(stopped)
             lines.append(
                 line(
                     head,
                     level_cell[level],
                     metric_name,
                     cycle,
-                    started_text,
-                    due_text,
-                    stopped_text,
+                    started,
+                    due,
+                    stopped,
                     state,
                     business,
                     remaining,
@@ -424,7 +410,5 @@ def _flush_tallies(
     tallies.clear()
 
 
-_INSTANTS_HELD = 1 << 16
-"""Formatted instants `_write_outcomes` remembers before it forgets them all (bounded memory)."""
 _STATUS_TEXT = {s: s.value for s in ClockStatus}
 _METRIC_TEXT = {m: m.value for m in Metric}

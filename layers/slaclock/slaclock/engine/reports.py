@@ -289,37 +289,9 @@ def sla_log_line(
     CSV-quoted if needed (`csv_text`; level names are not formula-guarded): a caller writing many rows
     of one ticket, or of few levels, computes them once. Instants, numbers, metric and status
     names never need quoting."""
-    return sla_log_text_line(
-        head,
-        level,
-        metric,
-        cycle,
-        format_instant(started_at),
-        format_instant(due_at),
-        format_instant(stopped_at),
-        status,
-        business_seconds,
-        remaining_seconds,
-    )
-
-
-def sla_log_text_line(
-    head: str,
-    level: str,
-    metric: str,
-    cycle: int,
-    started: str,
-    due: str,
-    stopped: str,
-    status: str,
-    business_seconds: float,
-    remaining_seconds: float,
-) -> str:
-    """`sla_log_line` with the three instants already formatted (`format_instant`): for a caller that
-    formats each distinct instant once (a ticket's clocks share their start, a replay's rows share
-    due and stop instants)."""
     return (
-        f"{head},{level},{metric},{cycle},{started},{due},{stopped},{status},"
+        f"{head},{level},{metric},{cycle},{format_instant(started_at)},{format_instant(due_at)},"
+        f"{format_instant(stopped_at)},{status},"
         f"{format_seconds(business_seconds)},{format_seconds(remaining_seconds)}\r\n"
     )
 
