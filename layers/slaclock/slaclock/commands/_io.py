@@ -11,7 +11,6 @@ import io
 import json
 import json.scanner
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,7 +29,8 @@ try:  # the operator CLI's fast JSON parser (a dependency of the CLI; commands/ 
 except ImportError:  # pragma: no cover - without it, every line takes the standard library's path
     _fast_loads = None
     _FastError = ValueError
-_LONG_DIGITS = re.compile(rb"[0-9]{19}").search  # a number orjson may not decode as json does
+_DIGIT_MAP = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))  # digits to "0", the rest to " "
+_LONG_RUN = b"0" * 19  # 19 digits in a row (in _DIGIT_MAP's image): a number orjson may decode otherwise
 
 
 MAX_REPORTED = 20
@@ -231,14 +231,14 @@ def _read_lines(
     decode = decoder.decode
     scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]  # typeshed: a decoder is its context
     fast = _fast_loads
-    long_digits = _LONG_DIGITS
+    digit_map, long_run = _DIGIT_MAP, _LONG_RUN
     number = 0
     try:
         for number, raw in enumerate(handle, 1):
             if not number & 2047:
                 stats.lines = number
                 progress.show("reading", handle.tell(), size, f"{number:,} lines")
-            if fast is not None and not long_digits(raw):
+            if fast is not None and long_run not in raw.translate(digit_map):
                 # orjson accepts exactly one strict JSON document in UTF-8 with JSON whitespace around
                 # it, and decodes it to the same values; whatever it refuses (a blank line, a byte order
                 # mark, NaN, a float beyond the double range, a lone surrogate, a bad byte) takes the
