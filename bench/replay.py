@@ -224,7 +224,6 @@ def floor_once(events_path: Path) -> dict[str, float]:
     anything. The events are not held (only their keys). It does not use the command's reader, so the
     floor stays the same whatever the reader does. Runs in the child process."""
     import orjson
-
     from slaclock.engine.events import parse_event
 
     keys: list[tuple[str, object, str]] = []

@@ -27,8 +27,8 @@ try:  # the operator CLI's fast JSON parser (a dependency of the CLI; commands/ 
     from orjson import JSONDecodeError as _FastError
     from orjson import loads as _fast_loads
 except ImportError:  # pragma: no cover - without it, every line takes the standard library's path
-    _fast_loads = None
-    _FastError = ValueError
+    _fast_loads = None  # type: ignore[assignment]  # checked before every use
+    _FastError = ValueError  # type: ignore[misc, assignment]  # orjson's error is a ValueError
 _DIGIT_MAP = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))  # digits to "0", the rest to " "
 _LONG_RUN = b"0" * 19  # 19 digits in a row (in _DIGIT_MAP's image): a number orjson may decode otherwise
 
