@@ -28,7 +28,9 @@ LINES = [
     '{"id":"j","ticket_id":"5","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"subject":"\\ud800"}}',
     '{"id":"k","ticket_id":"6","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"custom":{"x":1e400,"y":NaN}}}',
     '{"id":"l","ticket_id":"7","type":"created","id":"m","at":"2026-03-02T09:00:00Z","ticket":{"status":"a","status":"b"}}',
-    '{"id":"n","ticket_id":"8","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"subject":"caf\\u00e9 caf\u00e9 \\ud83d\\ude00","custom":{"f":0.1,"g":-0.0,"h":1.7976931348623157e308}}}',  # noqa: E501 - one event a line
+    '{"id":"n","ticket_id":"8","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"subject":"caf\\u00e9,caf\u00e9,\\ud83d\\ude00"}}',
+    '{"id":"o","ticket_id":"9","type":"created","at":"2026-03-02T09:00:00Z",'
+    '"ticket":{"custom":{"f":0.1,"g":-0.0,"h":1.7976931348623157e308}}}',
 ]  # fmt: skip
 
 
