@@ -1,6 +1,8 @@
-"""`commands.replay.read_events` (the replay command's reader, with its JSON scanner shortcut) against
-plain ``json.loads`` + `parse_event`, line by line: blank lines, a BOM, non-UTF-8 bytes, extra data,
-non-JSON whitespace, non-objects."""
+"""`commands.replay.read_events` (the replay command's reader: orjson first, then its JSON scanner
+shortcut) against plain ``json.loads`` + `parse_event`, line by line: blank lines, a BOM, non-UTF-8
+bytes, extra data, non-JSON whitespace, non-objects, and what orjson refuses or could decode otherwise
+(NaN, an integer beyond 64 bits, a float beyond the double range, a lone surrogate, repeated keys,
+escaped and raw non-ASCII text)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,22 @@ LINES = [
     '{"id":"f","ticket_id":"2","type":"created","at":"2026-03-02T09:00:00Z"}\t\r',
     '[1, 2]', '"text"', '{"id": 1', '', '   ', '\u00a0', 'NaN', '{"id":"g"}', '{}',
     '{"id":"h","ticket_id":"3","type":"created","at":"2026-03-02T09:00:00+05:30","ticket":null}',
+    '{"id":"i","ticket_id":"4","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"custom":{"n":123456789012345678901234567890,"m":-9223372036854775809,"k":18446744073709551615}}}',
+    '{"id":"j","ticket_id":"5","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"subject":"\\ud800"}}',
+    '{"id":"k","ticket_id":"6","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"custom":{"x":1e400,"y":NaN}}}',
+    '{"id":"l","ticket_id":"7","type":"created","id":"m","at":"2026-03-02T09:00:00Z","ticket":{"status":"a","status":"b"}}',
+    '{"id":"n","ticket_id":"8","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"subject":"caf\\u00e9,caf\u00e9,\\ud83d\\ude00"}}',
+    '{"id":"o","ticket_id":"9","type":"created","at":"2026-03-02T09:00:00Z",'
+    '"ticket":{"custom":{"f":0.1,"g":-0.0,"h":1.7976931348623157e308}}}',
 ]  # fmt: skip
+
+
+def test_the_reader_parses_with_orjson():
+    """The CLI depends on orjson (pyproject.toml): the reader's fast parser is the installed one."""
+    import orjson
+    from slaclock.commands import _io
+
+    assert _io._fast_loads is orjson.loads
 
 
 @given(st.lists(st.sampled_from(LINES), max_size=12), st.booleans())

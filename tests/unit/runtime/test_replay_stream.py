@@ -223,3 +223,23 @@ def test_streamed_replay_of_declarative_metrics_equals_the_in_memory_replay(
     ]
     assert main([*args, "--workers", "2", "--group-by", ""]) == 0, capsys.readouterr().err
     assert _outputs(tmp_path / "stream") == expected
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_streamed_replay_reads_the_configuration_once(events_file, tmp_path, capsys, monkeypatch, workers):
+    """The command's own load of the configuration serves the split and fold workers (forked ones
+    inherit it) and actions.csv: the file is loaded once per replay, and the reports are the same."""
+    from slaclock.adapters import config_file
+
+    loads = tmp_path / "loads.txt"  # appended to by every process that loads it (forked workers too)
+    real = config_file.load_config_file
+
+    def counting(path, *args, **kwargs):
+        with loads.open("a", encoding="utf-8") as f:
+            f.write(f"{path}\n")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(config_file, "load_config_file", counting)
+    _replay(capsys, events_file, tmp_path / "streamed", "--workers", workers)
+    assert loads.read_text(encoding="utf-8").splitlines() == [str(CONFIG)]
+    assert _outputs(tmp_path / "streamed") == _in_memory(events_file, tmp_path / "memory")

@@ -276,29 +276,36 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
 _CONFIG: Any = None
 
 
-def _init(config_path: str) -> None:
+def _init(config_path: str, config: Any = None) -> None:
+    """A worker's configuration: `config` itself (already loaded by the command, inherited by a forked
+    worker), else loaded from `config_path` (a spawned worker)."""
     global _CONFIG
-    _CONFIG = _load_config(config_path)
+    _CONFIG = config if config is not None else _load_config(config_path)
 
 
 def _fold(task: tuple[str, int, int, datetime | None, tuple[str, ...]]) -> dict[str, Any]:
-    """Replay partition `part` (its files from every splitting worker) into ``rows-P.jsonl``; the
-    aggregates as `Partial.to_dict` (plain values, to cross the process boundary)."""
+    """Replay partition `part` (its files from every splitting worker) into ``rows-P.bin`` (the
+    tickets' ``(key, lines)`` records in chunks, see `_chunked_rows`); the aggregates as
+    `Partial.to_dict` (plain values, to cross the process boundary)."""
     tmp, part, workers, now, group_by = task
     collecting = gc.isenabled()
     gc.disable()
     events: list[Event] = []
     try:
         events = read_partition(partition_files(tmp, part, workers))
-        with open(os.path.join(tmp, f"rows-{part}.jsonl"), "w", encoding="ascii") as rows:
-            write = rows.write
-            dumps = json.dumps
+        with open(os.path.join(tmp, f"rows-{part}.bin"), "wb") as rows:
+            held: list[tuple[int, str, str]] = []
+            add = held.append
 
             def emit(key: tuple[int, str], text: str) -> None:
-                write(dumps([key[0], key[1], text]))
-                write("\n")
+                add((key[0], key[1], text))
+                if len(held) >= ROWS_CHUNK:
+                    _spill(rows, held)
+                    held.clear()
 
             result = fold(_CONFIG, events, now, group_by, emit)
+            if held:
+                _spill(rows, held)
     finally:
         del events
         if collecting:
@@ -309,6 +316,32 @@ def _fold(task: tuple[str, int, int, datetime | None, tuple[str, ...]]) -> dict[
 def partition_files(tmp: str, part: int, workers: int) -> list[str]:
     """The files of partition `part`: one from each splitting worker."""
     return [os.path.join(tmp, f"{worker}-{part}.bin") for worker in range(workers)]
+
+
+ROWS_CHUNK = 256
+"""Tickets' rows a fold task holds before it writes them to its rows file as one chunk."""
+
+
+def _chunked_rows(name: str | Path) -> Iterator[tuple[int, str, str]]:
+    """The ``(first micros, ticket id, lines)`` records of a fold task's rows file, in the order written
+    (`_spill`'s chunks: a length, then `marshal`'s encoding), read one chunk at a time."""
+    unpack = _LENGTH.unpack
+    loads = marshal.loads
+    with open(name, "rb") as f:
+        read = f.read
+        while head := read(4):
+            (size,) = unpack(head)
+            yield from loads(read(size))
+
+
+def _rows_source(rows: str | Path | tuple[Path, int]) -> Iterator[Any]:
+    """The keyed records of a rows file: a fold task's own (``.bin``, `_chunked_rows`) or a shard's
+    ``rows.jsonl`` (`_keyed_rows`; a (file, records) pair is checked to hold that many)."""
+    if isinstance(rows, tuple):
+        return _keyed_rows(*rows)
+    if str(rows).endswith(".bin"):
+        return _chunked_rows(rows)
+    return _keyed_rows(rows)
 
 
 def _keyed_rows(name: str | Path, expected: int | None = None) -> Iterator[list[Any]]:
@@ -340,9 +373,13 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _pool(workers: int, config_path: str) -> Any:
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method).Pool(workers, initializer=_init, initargs=(config_path,))
+def _pool(workers: int, config_path: str, config: Any) -> Any:
+    """The workers; forked ones inherit `config` (no second load of the file), spawned ones load it."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork").Pool(
+            workers, initializer=_init, initargs=(config_path, config)
+        )
+    return multiprocessing.get_context("spawn").Pool(workers, initializer=_init, initargs=(config_path,))
 
 
 def stream(
@@ -357,8 +394,10 @@ def stream(
     tmp: str,
     report: Callable[[str], None],
     progress: Progress,
+    config: Any = None,
 ) -> Streamed:
-    """Split, then fold: the merged aggregates and the rows files (still to be merged by key)."""
+    """Split, then fold: the merged aggregates and the rows files (still to be merged by key). `config`
+    is the configuration of `config_path` if the caller has loaded it already (it is not read again)."""
     try:
         size = events.stat().st_size
     except OSError as e:
@@ -371,11 +410,11 @@ def stream(
         (str(events), w * step, min(size, (w + 1) * step), w, parts, tmp, strict, shard)
         for w in range(workers)
     ]
-    pool = _pool(workers, config_path) if workers > 1 else None
+    pool = _pool(workers, config_path, config) if workers > 1 else None
     try:
         mapper: Callable[..., Iterable[Any]] = pool.imap if pool is not None else map
         if pool is None:
-            _init(config_path)
+            _init(config_path, config)
         try:
             done = list(mapper(_split, splits))
         except OSError as e:
@@ -385,9 +424,10 @@ def stream(
         at = now if now is not None else latest
         whole = Partial.empty(group_by)
         folds = [(tmp, p, workers, at, group_by) for p in range(parts)]
-        unordered = pool.imap_unordered if pool is not None else map
+        # Merged in partition order (imap, not imap_unordered: the workers still run ahead), so the
+        # aggregates' order, and shard.json byte for byte, does not depend on which worker ends first.
         try:
-            for count, part in enumerate(unordered(_fold, folds), 1):
+            for count, part in enumerate(mapper(_fold, folds), 1):
                 whole.merge(Partial.from_dict(part))
                 progress.show("replaying", count, parts, f"{count:,}/{parts:,} partitions")
         except OSError as e:
@@ -397,7 +437,7 @@ def stream(
             pool.terminate()
             pool.join()
     progress.done()
-    return Streamed(read, at, whole, [os.path.join(tmp, f"rows-{p}.jsonl") for p in range(parts)])
+    return Streamed(read, at, whole, [os.path.join(tmp, f"rows-{p}.bin") for p in range(parts)])
 
 
 def _read_report(path: Path, done: list[_Split], report: Callable[[str], None]) -> ReadStats:
@@ -446,7 +486,7 @@ def write_reports(
                 for name in NAMES
             )
             csv.writer(log).writerow(SLA_LOG_COLUMNS)
-            sources = [_keyed_rows(*r) if isinstance(r, tuple) else _keyed_rows(r) for r in rows]
+            sources = [_rows_source(r) for r in rows]
             for _, _, text in heapq.merge(*sources):
                 log.write(text)
             stats = finish(whole, compliance=comp, summary=page, title=title, subtitle=subtitle, now=now)
@@ -501,7 +541,7 @@ def write_shard(
         with parts[ROWS_FILE].open("w", encoding="ascii") as f:
             dumps = json.dumps
             count = 0
-            for record in heapq.merge(*(_keyed_rows(r) for r in streamed.rows)):
+            for record in heapq.merge(*(_rows_source(r) for r in streamed.rows)):
                 f.write(dumps(record))
                 f.write("\n")
                 count += 1

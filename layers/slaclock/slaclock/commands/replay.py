@@ -128,7 +128,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         and events_path.is_file()
         and _stream_module().is_json_lines(events_path)
     ):
-        return _run_streamed(args, group_by, now, progress, out, quiet)
+        return _run_streamed(args, config, group_by, now, progress, out, quiet)
     if shard_text:
         raise _FatalError(f"--shard needs JSON Lines input: {args.events} is a JSON array")
     if to_stdout and (shard_text or workers):
@@ -228,6 +228,7 @@ def _stream_module() -> Any:
 
 def _run_streamed(
     args: argparse.Namespace,
+    config: Any,
     group_by: tuple[str, ...],
     now: datetime | None,
     progress: Progress,
@@ -256,6 +257,7 @@ def _run_streamed(
             tmp=tmp,
             report=progress.note,
             progress=progress,
+            config=config,
         )
         if shard is not None:
             files = stream.write_shard(
@@ -272,7 +274,7 @@ def _run_streamed(
         stats, written = stream.write_reports(
             out_dir, streamed.rows, streamed.whole, title=title, subtitle=subtitle, now=streamed.now
         )
-    if has_actions(compile_policy(stream_config := _load_config(args.config))):
+    if has_actions(compile_policy(config)):
         again = read_events(
             Path(args.events),
             strict=False,
@@ -280,7 +282,7 @@ def _run_streamed(
             progress=Progress(out, False),
             stats=ReadStats(),
         )
-        written["actions.csv"] = write_actions(stream_config, again, streamed.now, out_dir)
+        written["actions.csv"] = write_actions(config, again, streamed.now, out_dir)
     if not quiet:
         out.write(_summary_text(streamed.read, stats, written))
     return 0
