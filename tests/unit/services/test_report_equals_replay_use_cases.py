@@ -43,7 +43,7 @@ N_TICKETS = 300
 START = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Paris
 COMPARED = ("level", "started_at", "due_at", "stopped_at", "status", "business_seconds", "remaining_seconds")
 GROUP_BY = ("level", "metric")
-OPTIONS = ["--time-zone", "America/Sao_Paulo", "--durations", "human", "--ticket-links"]
+OPTIONS = ["--time-zone", "America/Sao_Paulo", "--durations", "human", "--ticket-links", "--calendar-columns"]
 """The SLA log's optional columns, asked of replay and (as `ReportSpec` fields) of the report."""
 OPTIONAL = (
     "started_at_local",
@@ -52,6 +52,8 @@ OPTIONAL = (
     "business_time",
     "remaining_time",
     "ticket_url",
+    "calendar",
+    "calendar_due_at",
 )
 
 
@@ -189,7 +191,13 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
         spec = ReportSpec(label, label, period, group_by=GROUP_BY, include_running=True)
         columns = COMPARED
         if options:
-            spec = replace(spec, time_zone="America/Sao_Paulo", durations="human", ticket_links=True)
+            spec = replace(
+                spec,
+                time_zone="America/Sao_Paulo",
+                durations="human",
+                ticket_links=True,
+                calendar_columns=True,
+            )
             columns = COMPARED + OPTIONAL
         build_report(report_ports, spec, config, at)
         files = ("sla_log.csv", "compliance.csv", "summary.html")

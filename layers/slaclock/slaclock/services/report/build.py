@@ -126,6 +126,7 @@ def to_log_row(
         remaining_seconds=remaining,
         timezone=record.timezone or zones.get(record.calendar, "UTC"),
         decided_at=decided_at(status.value, due, record.stopped_at),
+        calendar=record.calendar,
     )
 
 
@@ -297,7 +298,10 @@ def sla_log_options(spec: ReportSpec, config: Config) -> SlaLogOptions:
     ticket's subject is not offered: clock records do not keep it."""
     link = ticket_linker(config.sources) if spec.ticket_links else None
     return SlaLogOptions(
-        time_zone=spec.time_zone, human_durations=spec.durations == "human", ticket_link=link
+        time_zone=spec.time_zone,
+        human_durations=spec.durations == "human",
+        ticket_link=link,
+        calendar=spec.calendar_columns,
     )
 
 

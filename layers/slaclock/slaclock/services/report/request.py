@@ -59,13 +59,14 @@ def _comma_list(value: Any) -> Any:
 
 class SlaLogColumns(BaseModel):
     """``"columns"``: the SLA log's optional columns, as `slaclock replay` offers them
-    (``--time-zone``, ``--durations human``, ``--ticket-links``)."""
+    (``--time-zone``, ``--durations human``, ``--ticket-links``, ``--calendar-columns``: ``calendar``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     time_zone: StrictStr | None = None
     durations: Literal["seconds", "human"] = "seconds"
     ticket_links: StrictBool = False
+    calendar: StrictBool = False
 
 
 class ReportRequestBody(BaseModel):
@@ -269,5 +270,6 @@ def validate_request(
         time_zone=columns.time_zone,
         durations=columns.durations,
         ticket_links=columns.ticket_links,
+        calendar_columns=columns.calendar,
         utc=body.utc,
     )

@@ -237,6 +237,9 @@ class ReportSpec:
     """``human`` adds ``business_time`` and ``remaining_time`` to the SLA log."""
     ticket_links: bool = False
     """Adds ``ticket_url`` (the sources' ``ticket_url`` templates) to the SLA log."""
+    calendar_columns: bool = False
+    """Adds ``calendar`` and ``calendar_due_at`` (the calendar each clock counted in, its due instant in
+    that calendar's zone) to the SLA log."""
     utc: bool = False
     """The summary page's instants in UTC instead of each level's calendar zone."""
 
@@ -273,6 +276,7 @@ class ReportSpec:
             "time_zone": self.time_zone,
             "durations": self.durations,
             "ticket_links": self.ticket_links,
+            "calendar_columns": self.calendar_columns,
             "utc": self.utc,
         }
 
@@ -292,6 +296,7 @@ class ReportSpec:
             time_zone=d.get("time_zone"),
             durations=str(d.get("durations", "seconds")),
             ticket_links=bool(d.get("ticket_links", False)),
+            calendar_columns=bool(d.get("calendar_columns", False)),
             utc=bool(d.get("utc", False)),
         )
 
