@@ -306,6 +306,27 @@ CASES = [
                     "priority": "normal",
                     "requester": "requester-bob@example.com",
                 },
+                "reply": {"public": True},  # {note_type:public}
+            },
+        ],
+        headers=RECEIVED,
+    ),
+    Case(
+        "freshdesk",
+        "private_note",
+        [
+            {
+                "id": Hashed("freshdesk:11:"),
+                "ticket_id": "11",
+                "type": "updated",  # an internal note answers nobody unless responses say so
+                "at": "2026-11-21T10:00:00Z",
+                "ticket": {
+                    "subject": "Test ticket subject",
+                    "status": "open",
+                    "priority": "normal",
+                    "requester": "requester-bob@example.com",
+                },
+                "reply": {"public": False},  # {note_type:private}
             },
         ],
         headers=RECEIVED,
