@@ -27,7 +27,7 @@ _PREDICATE_KEYS = ("field", "op", "value")
 _SOURCE_KEYS = ("provider", "secret", "mapping", "options", "ticket_prefix", "ticket_url", "api")
 _API_KEYS = ("url", "secret", "users")
 _SECRET_KEYS = ("ssm_parameter", "secrets_manager")
-_REPORT_KEYS = ("name", "period", "calendar", "group_by", "filters", "recipients")
+_REPORT_KEYS = ("name", "period", "calendar", "group_by", "filters", "recipients", "time_split")
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]+")

@@ -79,6 +79,7 @@ class ReportRequestBody(BaseModel):
     period: Any
     timezone: StrictStr | None = None
     calendar: StrictStr | None = None
+    time_split: StrictBool = False
     filters: dict[str, list[StrictStr]] = Field(default_factory=dict)
     group_by: Annotated[list[StrictStr], BeforeValidator(_comma_list)] = Field(default_factory=list)
     sort: Annotated[list[StrictStr], BeforeValidator(_comma_list)] = Field(default_factory=list)
@@ -272,4 +273,5 @@ def validate_request(
         ticket_links=columns.ticket_links,
         calendar_columns=columns.calendar,
         utc=body.utc,
+        time_split=body.time_split,
     )
