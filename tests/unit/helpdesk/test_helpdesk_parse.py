@@ -378,6 +378,29 @@ CASES = [
     ),
     Case(
         "liveagent",
+        "internal_note",
+        [
+            {
+                "id": Hashed("liveagent:fp80688h:"),
+                "ticket_id": "fp80688h",
+                "type": "updated",
+                "at": "2026-11-20T16:20:00Z",
+                "ticket": {
+                    "subject": "Wrong VAT number on invoice",
+                    "status": "open",
+                    "channel": "email",
+                    "tags": ["URGENT", "invoice"],
+                    "department": "billing",
+                    "assignee": ANA,
+                    "requester": BOB,
+                    "custom": {"liveagent_code": "XYZ-42-ABC"},
+                },
+                "reply": {"public": False, "via": "I"},  # message group type I: INTERNAL
+            },
+        ],
+    ),
+    Case(
+        "liveagent",
         "ticket_resolved",
         [
             {
