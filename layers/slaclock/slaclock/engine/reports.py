@@ -50,6 +50,7 @@ from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
+from slaclock.engine.calendar.requester import Zones
 from slaclock.engine.clocks import ClockStatus, decided_at
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.vocabulary import GROUP_FIELDS
@@ -182,7 +183,7 @@ def sla_log_rows(view: TicketView, config: Config | Mapping[str, str]) -> Iterat
     if isinstance(config, Mapping):
         zones = config
     else:
-        zones = {name: cal.timezone for name, cal in config.calendars.items()}
+        zones = Zones(config.calendars)  # with the derived requester calendars
     for clock in view.clocks:
         if clock.status is ClockStatus.CANCELLED:
             continue

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slaclock.engine.calendar import BusinessCalendar
+from slaclock.engine.calendar.requester import Calendars, Zones
 from slaclock.engine.clocks import clock_at, decided_at, time_splits
 from slaclock.engine.config import Config, Metric
 from slaclock.engine.limits import MAX_LINK_SECONDS
@@ -156,8 +157,8 @@ def report_rows(ports: ReportPorts, spec: ReportSpec, config: Config, now: datet
     counting past their due instant then) merged with the ``running`` records whose due instant is in
     the period and before `now`: a clock that breached while counting after its last save (no event,
     its check not run yet) is missed at `now` and counted on its due day, as replay counts it."""
-    zones = {name: cal.timezone for name, cal in config.calendars.items()}
-    calendars = config.calendars
+    zones = Zones(config.calendars)  # with the derived requester calendars
+    calendars = Calendars(config.calendars)
     keep = _matcher(spec.filters)
     period = spec.period
     undecided: list[SlaLogRow] = []  # on a due day, due exactly at `now`: not missed yet
