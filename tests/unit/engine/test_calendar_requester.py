@@ -130,3 +130,28 @@ def test_replay_shows_the_calendar_used_and_its_zone(tmp_path):
     # the compliance day is counted in the requester's zone: missed, decided at its due instant
     compliance = (out / "compliance.csv").read_text("utf-8")
     assert "2026-11-27," in compliance
+
+
+def test_the_generic_provider_maps_the_requesters_zone_and_country():
+    from slaclock.helpdesk import provider_for
+
+    from tests.fixtures.builders import body, source
+
+    mapping = {
+        "ticket_id": "ticket.number", "type": "event", "at": "occurred_at",
+        "ticket.status": "ticket.state", "ticket.requester_time_zone": "ticket.customer.tz",
+        "ticket.requester_country": "ticket.customer.country",
+    }  # fmt: skip
+    customer = {"tz": "America/New_York", "country": "US"}
+    doc = {"event": "created", "occurred_at": "2026-11-25T21:00:00Z",
+           "ticket": {"number": 9, "state": "open", "customer": customer}}  # fmt: skip
+    (event,) = provider_for("generic").parse({}, body(doc), source("generic", mapping=mapping))
+    assert (event.ticket["requester_time_zone"], event.ticket["requester_country"]) == (
+        "America/New_York",
+        "US",
+    )
+    c = clocks([event])[FR]
+    assert (c.calendar, c.due_at) == (
+        "paris-office|America/New_York|US",
+        datetime(2026, 11, 27, 15, 0, tzinfo=UTC),
+    )
