@@ -13,6 +13,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from slaclock.cli import main
 from slaclock.engine.calendar.requester import Calendars
 from slaclock.engine.clocks import evaluate, replay_ticket
@@ -155,3 +157,53 @@ def test_the_generic_provider_maps_the_requesters_zone_and_country():
         "paris-office|America/New_York|US",
         datetime(2026, 11, 27, 15, 0, tzinfo=UTC),
     )
+
+
+# The same as a calendar_from map whose calendar is paris-office's hours in New York with US holidays.
+MAPPED = compile_policy(
+    load_config(
+        {
+            **DOC,
+            "calendars": {
+                **DOC["calendars"],
+                "ny": {"timezone": "America/New_York", "hours": WEEK, "holidays": {"country": "US"}},
+            },
+            "levels": {
+                "standard": {
+                    **{k: v for k, v in DOC["levels"]["standard"].items() if k != "calendar_from"},
+                    "calendar_from": "custom.region",
+                    "calendar_map": {"us": "ny"},
+                }
+            },
+        }
+    )
+)
+
+
+KINDS = ["updated", "agent_replied", "solved", "reopened"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    changes=st.lists(
+        st.tuples(st.integers(0, 72 * 60), st.booleans(), st.sampled_from(KINDS)),
+        max_size=8,
+    )
+)  # fmt: skip
+def test_the_choice_follows_the_fields_like_calendar_from(changes):
+    """Property: setting and clearing the requester's zone at any instants gives the clocks a
+    ``calendar_from: custom.region`` level gives when the region is set and cleared at the same ones."""
+    ours, theirs = [ev(0, WED, "created", {"status": "open"})], [ev(0, WED, "created", {"status": "open"})]
+    for i, (minutes, ny, kind) in enumerate(changes, start=1):
+        at = WED + timedelta(minutes=minutes)
+        zone = {"requester_time_zone": "America/New_York", "requester_country": "US"} if ny else {
+            "requester_time_zone": None, "requester_country": None}  # fmt: skip
+        ours.append(ev(i, at, kind, zone))
+        theirs.append(ev(i, at, kind, {"custom": {"region": "us" if ny else None}}))
+    now = WED + timedelta(days=6)
+    a = evaluate(POLICY, replay_ticket(POLICY, ours), now).clocks
+    b = evaluate(MAPPED, replay_ticket(MAPPED, theirs), now).clocks
+    names = {"paris-office": "paris-office", "paris-office|America/New_York|US": "ny"}
+    assert [(c.metric, c.cycle, names[c.calendar], c.status, c.due_at, c.business_seconds) for c in a] == [
+        (c.metric, c.cycle, c.calendar, c.status, c.due_at, c.business_seconds) for c in b
+    ]
