@@ -154,6 +154,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add ticket_url to the SLA log: the ticket in its helpdesk, from the sources' ticket_url",
     )
+    r.add_argument(
+        "--calendar-columns",
+        action="store_true",
+        help="add calendar and calendar_due_at to the SLA log: the calendar each clock counted in (the "
+        "level's, or the one its calendar_from chose) and the due instant in that calendar's zone",
+    )
     r.add_argument("--strict", action="store_true", help="a malformed line is fatal")
     r.add_argument(
         "--time-split",

@@ -306,6 +306,27 @@ CASES = [
                     "priority": "normal",
                     "requester": "requester-bob@example.com",
                 },
+                "reply": {"public": True},  # {note_type:public}
+            },
+        ],
+        headers=RECEIVED,
+    ),
+    Case(
+        "freshdesk",
+        "private_note",
+        [
+            {
+                "id": Hashed("freshdesk:11:"),
+                "ticket_id": "11",
+                "type": "updated",  # an internal note answers nobody unless responses say so
+                "at": "2026-11-21T10:00:00Z",
+                "ticket": {
+                    "subject": "Test ticket subject",
+                    "status": "open",
+                    "priority": "normal",
+                    "requester": "requester-bob@example.com",
+                },
+                "reply": {"public": False},  # {note_type:private}
             },
         ],
         headers=RECEIVED,
@@ -352,6 +373,29 @@ CASES = [
                     "requester": BOB,
                     "custom": {"liveagent_code": "XYZ-42-ABC"},
                 },
+            },
+        ],
+    ),
+    Case(
+        "liveagent",
+        "internal_note",
+        [
+            {
+                "id": Hashed("liveagent:fp80688h:"),
+                "ticket_id": "fp80688h",
+                "type": "updated",
+                "at": "2026-11-20T16:20:00Z",
+                "ticket": {
+                    "subject": "Wrong VAT number on invoice",
+                    "status": "open",
+                    "channel": "email",
+                    "tags": ["URGENT", "invoice"],
+                    "department": "billing",
+                    "assignee": ANA,
+                    "requester": BOB,
+                    "custom": {"liveagent_code": "XYZ-42-ABC"},
+                },
+                "reply": {"public": False, "via": "I"},  # message group type I: INTERNAL
             },
         ],
     ),

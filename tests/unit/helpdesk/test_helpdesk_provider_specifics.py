@@ -163,3 +163,30 @@ def test_an_intercom_created_at_out_of_range_is_a_payload_error_not_a_crash(crea
 
 def test_a_single_jira_agent_written_without_brackets_is_a_list_of_one():
     assert jira("comment_created_by_atlassian_account", agents=AGENT).type is EventType.CUSTOMER_REPLIED
+
+
+# ---------------------------------------------------------------- LiveAgent message groups
+
+
+def test_liveagent_message_group_types_give_the_message_facts():
+    from slaclock.helpdesk import PayloadError  # noqa: PLC0415
+
+    def facts(group):
+        doc = with_(load("liveagent", "internal_note"), "message_group", group)
+        [event] = provider_for("liveagent").parse({}, body(doc), source("liveagent"))
+        return event.reply
+
+    note = load("liveagent", "internal_note")["message_group"]
+    assert facts(note) == {"public": False, "via": "I"}
+    # MessageGroup.md: 3 INCOMING_EMAIL, 4 OUTGOING_EMAIL, C CHAT; G (a tag) states nothing of a message
+    assert facts({**note, "type": "3"}) == {"public": True, "author": "customer", "via": "3"}
+    assert facts({**note, "type": "4"}) == {"public": True, "author": "agent", "via": "4"}
+    assert facts({**note, "type": "c"}) == {"public": True, "via": "C"}
+    assert facts({**note, "type": "G"}) == {"via": "G"}
+    assert facts({"id": "k3nl2p0q"}) is None
+    with pytest.raises(PayloadError) as err:
+        facts("I")
+    assert err.value.errors == [("message_group", "must be an object (the API's MessageGroup)")]
+    with pytest.raises(PayloadError) as err:
+        facts({**note, "type": 4})
+    assert err.value.errors == [("message_group.type", "must be the group's one-letter type")]

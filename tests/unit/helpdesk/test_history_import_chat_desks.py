@@ -283,3 +283,20 @@ def test_malformed_records_are_named_and_skipped(tmp_path, capsys, provider, rec
     assert code == 0 and "Traceback" not in stderr
     assert f"skipped {bad}: line 1" in stderr and message in stderr
     assert len(stdout.splitlines()) == (8 if provider == "freshdesk" else 11)
+
+
+def test_freshdesk_conversations_carry_their_message_facts_(config, tmp_path, capsys):
+    # the conversation objects of List All Conversations of a Ticket
+    # (https://developers.freshdesk.com/api/#list_all_ticket_notes): "private" false (else skipped),
+    # "incoming" or user_id = requester_id -> the customer's, else an agent's
+    out = tmp_path / "events.jsonl"
+    assert _import(capsys, "freshdesk", FRESHDESK, "--config", config, "--out", out)[0] == 0
+    got = _lines(out)
+    replies = [(e["type"], e.get("reply")) for e in got if e["type"].endswith("_replied")]
+    assert replies == [
+        ("agent_replied", {"public": True, "author": "agent"}),  # 3001, user 7001
+        ("customer_replied", {"public": True, "author": "customer"}),  # 3002, incoming
+        ("agent_replied", {"public": True, "author": "agent"}),  # 3004
+        ("agent_replied", {"public": True, "author": "agent"}),  # 3101
+    ]
+    assert all("reply" not in e for e in got if not e["type"].endswith("_replied"))

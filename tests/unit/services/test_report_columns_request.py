@@ -2,7 +2,10 @@
 (``"columns": {"time_zone", "durations", "ticket_links"}``), validated with every problem listed, kept
 through the job's JSON; without them the report's SLA log header is today's."""
 
+import csv
+import io
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from slaclock.engine.reports import SLA_LOG_COLUMNS
@@ -79,3 +82,26 @@ def test_the_built_report_has_the_columns_and_the_utc_page():
     assert [line[: len(p)] for line, p in zip(lines[1:], plain_lines[1:], strict=True)] == plain_lines[1:]
     assert "2026-11-19T10:00:00+01:00" in log and ",2h 30m 00s,-1h 30m 00s" in log  # ticket 4712
     assert "Due (UTC)" in page and "Due (UTC)" not in plain_page
+
+
+def test_columns_calendar_adds_the_calendar_used_and_its_due_instant_last():
+    spec = validate_request(
+        {**DAY, "columns": {"calendar": True, "ticket_links": True}}, CONFIG, NOW, report_id="r1"
+    )
+    assert spec.calendar_columns and ReportSpec.from_dict(spec.to_dict()) == spec
+    assert sla_log_options(spec, CONFIG).columns == ("ticket_url", "calendar", "calendar_due_at")
+    with pytest.raises(ReportRequestError) as caught:
+        validate_request({**DAY, "columns": {"calendar": "yes"}}, CONFIG, NOW, report_id="r1")
+    assert any("columns.calendar" in m for m in caught.value.messages())
+    plain_log, _ = _built(DAY)
+    log, _ = _built({**DAY, "columns": {"calendar": True}})
+    plain_lines, lines = plain_log.split("\r\n"), log.split("\r\n")
+    assert lines[0] == plain_lines[0] + ",calendar,calendar_due_at"
+    rows = list(csv.DictReader(io.StringIO(log)))
+    zones = {name: cal.timezone for name, cal in CONFIG.calendars.items()}
+    assert rows and all(r["calendar"] in zones for r in rows)
+    for r in rows:  # the due instant restated in the zone of the calendar the row names
+        if r["due_at"]:
+            local = datetime.fromisoformat(r["calendar_due_at"])
+            assert local == datetime.fromisoformat(r["due_at"].replace("Z", "+00:00"))
+            assert local.utcoffset() == local.astimezone(ZoneInfo(zones[r["calendar"]])).utcoffset()

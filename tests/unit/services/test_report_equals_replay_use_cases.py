@@ -43,7 +43,10 @@ N_TICKETS = 300
 START = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Paris
 COMPARED = ("level", "started_at", "due_at", "stopped_at", "status", "business_seconds", "remaining_seconds")
 GROUP_BY = ("level", "metric")
-OPTIONS = ["--time-zone", "America/Sao_Paulo", "--durations", "human", "--ticket-links"]
+OPTIONS = [
+    "--time-zone", "America/Sao_Paulo", "--durations", "human", "--ticket-links", "--calendar-columns",
+    "--time-split",
+]  # fmt: skip
 """The SLA log's optional columns, asked of replay and (as `ReportSpec` fields) of the report."""
 OPTIONAL = (
     "started_at_local",
@@ -52,6 +55,8 @@ OPTIONAL = (
     "business_time",
     "remaining_time",
     "ticket_url",
+    "calendar",
+    "calendar_due_at",
 )
 
 
@@ -110,7 +115,8 @@ def replay_at(config: Path, events: list[Event], now: datetime, out: Path, *opti
     ]) == 0  # fmt: skip
     return {
         n: (out / "r" / n).read_text(encoding="utf-8")
-        for n in ("sla_log.csv", "compliance.csv", "summary.html")
+        for n in ("sla_log.csv", "compliance.csv", "summary.html", "time_split.csv")
+        if (out / "r" / n).exists()
     }
 
 
@@ -163,7 +169,7 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
     check_ports = replace(world.check_ports, tickets=store)
     report_ports = ReportPorts(
         config=StaticConfig(config), clocks=IndexedRecords(store), sink=FakeReportSink(), mailer=FakeMailer(),
-        jobs=FakeReportJobs(), queue=FakeReportQueue(),
+        jobs=FakeReportJobs(), queue=FakeReportQueue(), events=world.events,
     )  # fmt: skip
 
     docs = list(generate_events(N_TICKETS, seed=11, start=START, per_day=120))
@@ -189,7 +195,14 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
         spec = ReportSpec(label, label, period, group_by=GROUP_BY, include_running=True)
         columns = COMPARED
         if options:
-            spec = replace(spec, time_zone="America/Sao_Paulo", durations="human", ticket_links=True)
+            spec = replace(
+                spec,
+                time_zone="America/Sao_Paulo",
+                durations="human",
+                ticket_links=True,
+                calendar_columns=True,
+                time_split=True,
+            )
             columns = COMPARED + OPTIONAL
         build_report(report_ports, spec, config, at)
         files = ("sla_log.csv", "compliance.csv", "summary.html")
@@ -197,6 +210,11 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
         theirs = replay_at(config_path, delivered, at, tmp_path / label, *(OPTIONS if options else ()))
         if options:
             assert ours["sla_log.csv"].splitlines()[0] == theirs["sla_log.csv"].splitlines()[0]
+            # time_split.csv: the report's rows are replay --time-split's, for the clocks both list
+            split = report_ports.sink.objects[spec.keys["time_split.csv"]][0].decode().splitlines()
+            theirs_split = theirs["time_split.csv"].splitlines()
+            assert split[0] == theirs_split[0] == "ticket_id,metric,cycle,dimension,value,business_seconds"
+            assert len(split) > 2 * N_TICKETS and sorted(split[1:]) == sorted(theirs_split[1:])
             links = {r["ticket_url"] for r in csv.DictReader(io.StringIO(ours["sla_log.csv"]))}
             assert links and all(u.startswith("https://help.example.com/tickets/") for u in links)
         a, b = by_clock(ours["sla_log.csv"], columns), by_clock(theirs["sla_log.csv"], columns)

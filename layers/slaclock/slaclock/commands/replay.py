@@ -7,9 +7,9 @@ target, instant), so a new policy can be seen before it acts in the helpdesk. JS
 ``--sort`` are streamed on ``--workers N`` processes (`commands._stream`; ``--shard K/N`` writes one
 shard for `slaclock merge`); a JSON array, stdin, ``--sort``, ``--time-split``, ``--utc`` (the page's
 instants in UTC) or the SLA log's optional columns (``--time-zone``, ``--durations human``,
-``--subject``, ``--ticket-links``) are replayed in memory. Both write the same bytes. ``--time-split``
-also writes ``DIR/time_split.csv`` (each clock's business time by status, assignee and group:
-`engine.clocks.time_splits`, docs/clocks.md).
+``--subject``, ``--ticket-links``, ``--calendar-columns``) are replayed in memory. Both write the same
+bytes. ``--time-split`` also writes ``DIR/time_split.csv`` (each clock's business time by status,
+assignee and group: `engine.clocks.time_splits`, docs/clocks.md).
 
 ``--out -`` writes the SLA log alone to standard output (the compliance report and the page need a
 directory); the summary lines then go to standard error, so a pipe gets the CSV only.
@@ -186,6 +186,7 @@ def _columns(args: argparse.Namespace, config: Any) -> SlaLogOptions:
         human_durations=getattr(args, "durations", "seconds") == "human",
         subject=bool(getattr(args, "subject", False)),
         ticket_link=link,
+        calendar=bool(getattr(args, "calendar_columns", False)),
     )
 
 

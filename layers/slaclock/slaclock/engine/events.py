@@ -32,7 +32,8 @@ TICKET_FIELDS = frozenset(
     {
         "channel", "status", "priority", "tags", "department", "assignee", "assignee_status",
         "requester", "customer_group", "created_at", "updated_at", "deleted", "referrer_url",
-        "via_invitation", "last_message_by", "custom", "subject",
+        "via_invitation", "last_message_by", "custom", "subject", "requester_time_zone",
+        "requester_country",
     }
 )  # fmt: skip
 
@@ -40,11 +41,14 @@ TICKET_FIELDS = frozenset(
 TEXT_FIELDS = frozenset(
     {
         "channel", "status", "priority", "department", "assignee", "assignee_status", "requester",
-        "customer_group", "referrer_url", "last_message_by", "subject",
+        "customer_group", "referrer_url", "last_message_by", "subject", "requester_time_zone",
+        "requester_country",
     }
 )  # fmt: skip
 """Ticket fields that hold a string (or null). ``subject`` (the ticket's title) is shown in notice
-e-mails and, on request, in the SLA log; rules do not test it."""
+e-mails and, on request, in the SLA log; rules do not test it. ``requester_time_zone`` (an IANA zone)
+and ``requester_country`` (ISO 3166 alpha-2) choose a level's calendar with ``calendar_from:
+requester`` (`slaclock.engine.calendar.requester`)."""
 INSTANT_FIELDS = frozenset({"created_at", "updated_at"})
 """Ticket fields that hold an ISO 8601 instant with offset (or null)."""
 FLAG_FIELDS = frozenset({"deleted", "via_invitation"})

@@ -222,6 +222,8 @@ def _row_out(row: SlaLogRow) -> dict[str, Any]:
 def _row_in(doc: dict[str, Any]) -> SlaLogRow:
     values: dict[str, Any] = {}
     for name in _ROW_FIELDS:
+        if name not in doc:  # a part written before the field existed: the field's default
+            continue
         value = doc[name]
         if name in _ROW_INSTANTS and value is not None:
             value = datetime.fromisoformat(value)

@@ -21,6 +21,7 @@ from typing import Any
 
 from slaclock.engine.actions import Action
 from slaclock.engine.calendar import BusinessCalendar
+from slaclock.engine.calendar.requester import COUNTRY_FIELD, REQUESTER, ZONE_FIELD, Calendars, derived_name
 from slaclock.engine.config import (
     Config,
     EventTest,
@@ -121,6 +122,9 @@ class Policy:
     metrics: tuple[CompiledMetric, ...] = ()
     """The declarative metrics the fold evaluates besides its classic clocks: those some level has a
     target for (none with the built-ins' classic three only: the fast path)."""
+    calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
+    """The configuration's calendars and the requester calendars derived for tickets so far
+    (`calendar.requester.Calendars`: built on first use, kept in this Policy)."""
 
     def answers(self, level: str | None, reply: Mapping[str, object], typed: bool) -> bool:
         """Whether a message with `reply` facts achieves a response clock of `level`; `typed`: whether
@@ -156,8 +160,9 @@ def compile_policy(config: Config) -> Policy:
     between them from the ticket's field, after the rules chose the level, and its decision key reads
     that field too; so a change of the field is a change of level for the fold, with its rule (running
     clocks not yet breached adopt the new calendar for their whole history, the others keep theirs)."""
-    goals: dict[str, dict[Metric | str, Goal]] = {}
     defs = config.metrics
+    calendars = Calendars(config.calendars)
+    goals: dict[str, dict[Metric | str, Goal]] = _Goals(config, calendars)
     follows: dict[str, tuple[str, dict[str, str]]] = {}
     for name, level in config.levels.items():
         cal = config.calendars.get(level.calendar)
@@ -169,6 +174,9 @@ def compile_policy(config: Config) -> Policy:
             if t is not None
         }
         if level.calendar_from is None:
+            continue
+        if level.calendar_from == REQUESTER:
+            follows[name] = (REQUESTER, {})
             continue
         table: dict[str, str] = {}
         for value, cal_name in level.calendar_map.items():
@@ -186,7 +194,7 @@ def compile_policy(config: Config) -> Policy:
         follows[name] = (level.calendar_from, table)
     choose, decision = compile_walk(config.rules), rule_inputs(config.rules)
     if follows:
-        choose, decision = _following(choose, decision, follows)
+        choose, decision = _following(choose, decision, follows, config.levels)
     base = config.responses
     responses: dict[str | None, Responses] = {None: base}
     for name, level in config.levels.items():
@@ -205,8 +213,9 @@ def compile_policy(config: Config) -> Policy:
         _compile_metric(d) for name, d in defs.items() if name in targeted and name not in CLASSIC
     )
     return Policy(
-        config=config, goals=goals, choose=choose, decision=decision, responses=responses, metrics=metrics
-    )
+        config=config, goals=goals, choose=choose, decision=decision, responses=responses, metrics=metrics,
+        calendars=calendars,
+    )  # fmt: skip
 
 
 def _running_names(d: MetricDefinition) -> set[str]:
@@ -235,6 +244,35 @@ def _compile_metric(d: MetricDefinition) -> CompiledMetric:
     )  # fmt: skip
 
 
+class _Goals(dict[str, dict[Metric | str, Goal]]):
+    """`Policy.goals`: the compiled goals, plus those of a level following the requester's calendar
+    (``<level> @ <calendar>|<zone>|<country>``), built on first lookup and kept here."""
+
+    def __init__(self, config: Config, calendars: Calendars) -> None:
+        super().__init__()
+        self._config = config
+        self._calendars = calendars
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = super().get(key)
+        if found is not None or FOLLOWS not in key:
+            return found if found is not None else default
+        name, cal_name = key.split(FOLLOWS, 1)
+        level = self._config.levels.get(name)
+        if level is None or level.calendar_from != REQUESTER:
+            return default
+        try:
+            cal = self._calendars[cal_name]
+        except KeyError:
+            return default
+        built = self[key] = {
+            m: _goal(level, cal, t, cal_name, self._config.metrics.get(m))
+            for m, t in level.targets.items()
+            if t is not None
+        }
+        return built
+
+
 def _field_text(fields: Mapping[str, Any], path: str) -> str | None:
     """The casefolded text of ticket field `path` (``custom.<name>`` reads inside ``custom``); None
     when it is not a string (such a value chooses the default calendar)."""
@@ -247,25 +285,41 @@ def _field_text(fields: Mapping[str, Any], path: str) -> str | None:
 
 
 def _following(
-    walk: Walk, inputs: RuleInputs, follows: Mapping[str, tuple[str, Mapping[str, str]]]
+    walk: Walk,
+    inputs: RuleInputs,
+    follows: Mapping[str, tuple[str, Mapping[str, str]]],
+    levels: Mapping[str, SlaLevel],
 ) -> tuple[Walk, RuleInputs]:
     """The rule walk and its decision key with each ``calendar_from`` applied (see `compile_policy`)."""
     paths = tuple(sorted({path for path, _ in follows.values()}))
     base_key = inputs.key
 
+    requester = {name for name, (path, _) in follows.items() if path == REQUESTER}
+    paths = tuple(p for p in paths if p != REQUESTER)
+    calendar_of = {name: inputs_level.calendar for name, inputs_level in levels.items()}
+
     def choose(fields: Mapping[str, Any], at: datetime) -> tuple[str | None, tuple[str, ...]]:
         level, applied = walk(fields, at)
         follow = follows.get(level) if level is not None else None
-        if follow is not None:
+        if follow is not None and level in requester:
+            derived = derived_name(calendar_of[level], fields)
+            if derived is not None:
+                level = f"{level}{FOLLOWS}{derived}"
+        elif follow is not None:
             value = _field_text(fields, follow[0])
             if value is not None:
                 level = follow[1].get(value, level)
         return level, applied
 
     def key(fields: Mapping[str, Any], at: datetime) -> tuple[Any, ...]:
-        return (base_key(fields, at), *(_field_text(fields, p) for p in paths))
+        out = (base_key(fields, at), *(_field_text(fields, p) for p in paths))
+        if requester:
+            out += (derived_name("", fields),)
+        return out
 
     read = {"custom" if p.startswith("custom.") else p for p in paths}
+    if requester:
+        read |= {ZONE_FIELD, COUNTRY_FIELD}
     return choose, RuleInputs(key=key, fields=inputs.fields | read, reads_at=inputs.reads_at)
 
 

@@ -27,6 +27,7 @@ from operator import attrgetter
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from slaclock.engine.calendar.requester import Zones
 from slaclock.engine.clocks import (
     ClockOutcome,
     ClockStatus,
@@ -236,7 +237,7 @@ def write_reports(
         return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now, utc)
 
     def rows() -> Iterator[SlaLogRow]:
-        zones = {name: cal.timezone for name, cal in config.calendars.items()}
+        zones = Zones(config.calendars)  # with the derived requester calendars
         for view in views:
             page.note_ticket()
             stats.tickets += 1
@@ -306,7 +307,7 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
     ticket. Exactly what the rows of its views give (`reports.clock_row`, `sla_log_line`,
     `ComplianceAccumulator.add`, `SummaryAccumulator.add`), with the rows' values as plain locals. A
     row object is built only for a clock that enters the summary's longest-overdue list."""
-    zones = {name: cal.timezone for name, cal in config.calendars.items()}
+    zones = Zones(config.calendars)  # with the derived requester calendars
     zone_of = _Memo(lambda calendar: ZoneInfo(zones.get(calendar, "UTC")))  # compliance days' zone
     level_cell = _Memo(csv_text)  # level name -> its CSV text
     cell_text = _Memo(sla_log_text)  # department or agent -> its CSV text

@@ -31,7 +31,9 @@ that IANA zone, ISO 8601 with their offset, ``2026-11-09T14:05:00+01:00``); ``bu
 ``remaining_time`` (human durations: business time in hours, minutes and seconds, ``26h 40m 05s``,
 ``-1h 05m 00s`` when overdue; a business day is as long as the calendar's opening hours, so never
 "days"); ``subject`` (the ticket's subject); ``ticket_url`` (the link to the ticket in its helpdesk,
-from the source's ``ticket_url`` template; empty without one).
+from the source's ``ticket_url`` template; empty without one); ``calendar``, ``calendar_due_at`` (the
+calendar the clock actually counted in, the level's or the one its ``calendar_from`` chose for the
+ticket, and the due instant in that calendar's zone, ISO 8601 with its offset; empty without a due).
 
 Text cells copied from tickets (``ticket_id``, ``requester``, ``department``, ``agent``, ``subject``)
 that begin with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading ``'`` so a
@@ -48,6 +50,7 @@ from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
+from slaclock.engine.calendar.requester import Zones
 from slaclock.engine.clocks import ClockStatus, decided_at
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.vocabulary import GROUP_FIELDS
@@ -96,7 +99,8 @@ class SlaLogRow:
 
     Extra fields (not written to the log): `timezone`, the IANA zone of the level's calendar, in which
     the compliance day is counted; `decided_at`, the instant the outcome was decided (the stop for
-    ``met``, the due instant for ``missed``; None while running and not breached).
+    ``met``, the due instant for ``missed``; None while running and not breached); `calendar`, the name
+    of the calendar the clock counted in (``""`` when unknown).
     """
 
     ticket_id: str
@@ -115,6 +119,7 @@ class SlaLogRow:
     timezone: str = "UTC"
     decided_at: datetime | None = None
     subject: str = ""
+    calendar: str = ""
 
     @property
     def met(self) -> bool:
@@ -164,6 +169,7 @@ def clock_row(view: TicketView, clock: Clock, timezone: str) -> SlaLogRow:
         timezone=timezone,
         decided_at=decided_at(status, clock.due_at, clock.stopped_at),
         subject=_text(fields.get("subject")),
+        calendar=clock.calendar,
     )
 
 
@@ -177,7 +183,7 @@ def sla_log_rows(view: TicketView, config: Config | Mapping[str, str]) -> Iterat
     if isinstance(config, Mapping):
         zones = config
     else:
-        zones = {name: cal.timezone for name, cal in config.calendars.items()}
+        zones = Zones(config.calendars)  # with the derived requester calendars
     for clock in view.clocks:
         if clock.status is ClockStatus.CANCELLED:
             continue
@@ -330,12 +336,14 @@ class SlaLogOptions:
     """The optional SLA log columns (see the module docstring). `time_zone`: an IANA zone name for the
     ``*_local`` columns; `human_durations`: ``business_time`` and ``remaining_time``; `subject`: the
     ``subject`` column; `ticket_link`: ``link(ticket_id)`` for the ``ticket_url`` column
-    (`slaclock.engine.ticket_links.ticket_linker`). The default adds nothing."""
+    (`slaclock.engine.ticket_links.ticket_linker`); `calendar`: ``calendar`` and ``calendar_due_at``.
+    The default adds nothing."""
 
     time_zone: str | None = None
     human_durations: bool = False
     subject: bool = False
     ticket_link: Callable[[str], str] | None = None
+    calendar: bool = False
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -349,6 +357,8 @@ class SlaLogOptions:
             out.append("subject")
         if self.ticket_link is not None:
             out.append("ticket_url")
+        if self.calendar:
+            out += ["calendar", "calendar_due_at"]
         return tuple(out)
 
 
@@ -393,6 +403,12 @@ def sla_log_extra(row: SlaLogRow, options: SlaLogOptions) -> list[str]:
         cells.append(_cell(row.subject))
     if options.ticket_link is not None:
         cells.append(_cell(options.ticket_link(row.ticket_id)))
+    if options.calendar:
+        due = row.due_at
+        cells += [
+            _cell(row.calendar),
+            "" if due is None else due.astimezone(ZoneInfo(row.timezone)).isoformat(),
+        ]
     return cells
 
 

@@ -105,7 +105,21 @@ class FreshdeskProvider:
         )
         if errors or ticket_id is None or ev_type is None or at is None:
             raise PayloadError(errors)
-        return [make_event(_event_id(ticket_id, doc, data, ev_type, headers), ticket_id, ev_type, at, fields)]
+        event_id = _event_id(ticket_id, doc, data, ev_type, headers)
+        return [make_event(event_id, ticket_id, ev_type, at, fields, _note_facts(data))]
+
+
+def _note_facts(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The message facts (`Event.reply`) a body states: a "Note is added" rule's ``{{triggered_event}}``
+    is ``{note_type:public}`` or ``{note_type:private}`` (the form Zulip's Freshdesk integration
+    documents, https://github.com/zulip/zulip/blob/main/zerver/webhooks/freshdesk/doc.md), so
+    ``public`` is true or false; nothing else in a rule body says who wrote a message or how."""
+    trigger = data.get("triggered_event")
+    match = _TRIGGER.match(trigger) if isinstance(trigger, str) else None
+    if match is None or match["key"].lower() != "note_type":
+        return None
+    visibility = match["value"].strip().lower()
+    return {"public": {"public": True, "private": False}.get(visibility)}
 
 
 def _event_id(

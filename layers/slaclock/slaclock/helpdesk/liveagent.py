@@ -15,7 +15,19 @@ the rule stands for::
 
 or a bare ticket object (the type is then read from the status: resolved, closed, deleted, else
 updated; a ticket whose ``date_created`` equals ``date_changed`` is new). Times without an offset are
-read in `options.timezone` (default UTC). LiveAgent sends no event id: the id is a hash of the ticket id
+read in `options.timezone` (default UTC).
+
+Message facts (`Event.reply`): a wrapped body may carry the message group the event is about, as the
+API v3 gives it (``GET /tickets/{ticketId}/messages``, a list of ``MessageGroup`` objects,
+https://github.com/QualityUnit/LiveAgent-api-python/blob/master/docs/TicketsApi.md and
+https://github.com/QualityUnit/LiveAgent-api-python/blob/master/docs/MessageGroup.md), under
+``message_group``: its one-letter ``type`` gives ``public`` (``I`` internal, ``U`` internal offline,
+``Z`` internal collapsed: false; ``3`` incoming e-mail, ``4`` outgoing e-mail, ``C`` chat, ``P`` call,
+``F`` Facebook, ``W`` Twitter, ``6`` WhatsApp: true) and, for e-mail, ``author`` (``3`` incoming:
+``customer``, ``4`` outgoing: ``agent``); ``via`` is the type letter as sent. A rule's own template has
+no placeholder for these, so only a sender that adds the group (from the API) states them.
+
+LiveAgent sends no event id: the id is a hash of the ticket id
 and the body, so a redelivered body dedupes.
 """
 
@@ -99,10 +111,34 @@ class LiveAgentProvider:
             ticket, stamp, "date_changed",
             source=source, headers=headers, errors=errors, prefix=prefix, form="a date and time",
         )  # fmt: skip
+        reply = _group_facts(doc.get("message_group"), errors) if wrapped else None
         if errors or ticket_id is None or ev_type is None or at is None:
             raise PayloadError(errors)
         event_id = f"liveagent:{ticket_id}:{digest(canonical_json(doc))}"
-        return [make_event(event_id, ticket_id, ev_type, at, fields)]
+        return [make_event(event_id, ticket_id, ev_type, at, fields, reply)]
+
+
+_INTERNAL_GROUPS = frozenset("IUZ")
+_PUBLIC_GROUPS = frozenset("34CPFW6")
+_GROUP_AUTHORS = {"3": "customer", "4": "agent"}
+
+
+def _group_facts(group: Any, errors: list[tuple[str, str]]) -> dict[str, Any] | None:
+    """The message facts of an API v3 message group (see the module docstring); None without one."""
+    if group is None:
+        return None
+    if not isinstance(group, Mapping):
+        errors.append(("message_group", "must be an object (the API's MessageGroup)"))
+        return None
+    kind = group.get("type")
+    if kind is None:
+        return None
+    if not isinstance(kind, str):
+        errors.append(("message_group.type", "must be the group's one-letter type"))
+        return None
+    kind = kind.strip().upper()
+    public = False if kind in _INTERNAL_GROUPS else True if kind in _PUBLIC_GROUPS else None
+    return {"public": public, "author": _GROUP_AUTHORS.get(kind), "via": kind or None}
 
 
 def _fields(ticket: Mapping[str, Any], ticket_status: str | None, source: Source) -> dict[str, Any]:

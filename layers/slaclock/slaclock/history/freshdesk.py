@@ -78,6 +78,7 @@ class FreshdeskTickets:
         base = _base(record, ticket_id, source)
         changes: list[tuple[datetime, int, str, dict[str, Any]]] = []  # (at, order, id, webhook fields)
         requester = text(record.get("requester_id"))
+        facts: dict[str, dict[str, Any]] = {}  # conversation id -> its message facts (Event.reply)
         for c in conversations:
             if c.get("private") is True or text(c.get("source")) == NOTE_SOURCE:
                 continue
@@ -88,6 +89,7 @@ class FreshdeskTickets:
             at = _instant(c.get("created_at"))
             assert at is not None
             changes.append((at, 0, str(c.get("id")), {"slaclock_event": kind}))
+            facts[str(c.get("id"))] = {"public": True, "author": "customer" if by_customer else "agent"}
         for at, status_code in _status_changes(record, stats):
             changes.append((at, 1, status_code, {"status": status_code}))
         changes.sort(key=lambda c: (c[0], c[1], c[2]))
@@ -113,7 +115,10 @@ class FreshdeskTickets:
             state = after
         out: list[Event] = []
         for doc in docs:
-            out.extend(parse_as_webhook(self.provider, {"freshdesk_webhook": doc}, source))
+            parsed = parse_as_webhook(self.provider, {"freshdesk_webhook": doc}, source)
+            reply = facts.get(doc.get("slaclock_conversation_id", ""))
+            # added after parsing, like the subject: the body (and so the event id) stays as it was
+            out.extend(parsed if reply is None else (replace(e, reply=reply) for e in parsed))
         return _with_subject(out, record)
 
 

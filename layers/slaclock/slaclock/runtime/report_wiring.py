@@ -1,6 +1,7 @@
 """Composition root of ``functions/report``: its settings and its ports, built ONCE per container.
 
-    ports = report_ports()      # config, clock records, S3 sink, link issuer, SES, job records, queue
+    ports = report_ports()      # config, clock records, S3 sink, link issuer, SES, job records, queue,
+                                # ticket events (read for time_split.csv only)
 
 Nothing heavy at module level: the settings (validated at cold start) only; the report use case, its
 models and the adapters (boto3) are imported when the ports are first built, i.e. by the first
@@ -68,7 +69,7 @@ def report_settings() -> ReportSettings:
 @cache
 def report_ports() -> ReportPorts:
     from slaclock.adapters.config_store import S3ConfigStore
-    from slaclock.adapters.dynamodb import DynamoClockSnapshots
+    from slaclock.adapters.dynamodb import DynamoClockSnapshots, DynamoEventStore
     from slaclock.adapters.dynamodb.report_jobs import DynamoReportJobs, SqsReportQueue
     from slaclock.adapters.s3 import S3ReportSink
     from slaclock.adapters.secrets import SecretKeyRing
@@ -94,6 +95,7 @@ def report_ports() -> ReportPorts:
         lease=timedelta(seconds=s.report_lease_seconds),
         sort_chunk_rows=s.report_sort_chunk_rows,
         tmp_dir=s.report_tmp_dir,
+        events=DynamoEventStore(s.table),
     )
 
 

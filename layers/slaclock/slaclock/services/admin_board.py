@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, cast
 from zoneinfo import ZoneInfo
 
+from slaclock.engine.calendar import BusinessCalendar
+from slaclock.engine.calendar.requester import Calendars
 from slaclock.engine.clocks import clock_at
 from slaclock.engine.config import Config
 from slaclock.engine.errors import SlaclockError, ValidationError
@@ -108,6 +110,7 @@ def open_clocks(
     all), optionally of one `department` / `level`, ordered by due instant, `limit` per page."""
     after = decode_cursor(cursor) if cursor else None
     config = ports.config.load()
+    calendars = Calendars(config.calendars)  # with the requester calendars, built once per request
     bound = None if state == "open" else now if state == "overdue" else now + within
     rows: list[tuple[tuple[str, str, str, int], dict[str, Any]]] = []
     for n, record in enumerate(ports.clocks.open_clocks(bound)):
@@ -119,7 +122,7 @@ def open_clocks(
             level is not None and record.level != level
         ):
             continue
-        clock = _clock_now(record, config, now)
+        clock = _clock_now(record, config, now, calendars)
         if clock is None or clock["status"] not in ("open", "paused", "missed"):
             continue
         due = clock["due_at"]
@@ -139,10 +142,12 @@ def open_clocks(
     }
 
 
-def _clock_now(record: ClockSnapshot, config: Config, now: datetime) -> dict[str, Any] | None:
+def _clock_now(
+    record: ClockSnapshot, config: Config, now: datetime, calendars: Mapping[str, BusinessCalendar]
+) -> dict[str, Any] | None:
     """A stored record of a running clock as the contract shows it at `now`; None when it has no due
     instant (a target it can never reach) or its calendar left the configuration."""
-    cal = config.calendars.get(record.calendar)
+    cal = calendars.get(record.calendar)
     if cal is None:
         return None
     status, due, _, remaining = clock_at(

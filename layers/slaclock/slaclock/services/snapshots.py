@@ -24,7 +24,7 @@ def clock_snapshots(
 ) -> list[ClockSnapshot]:
     """One `ClockSnapshot` per clock of a ticket whose fields are `fields`, recorded at `now`."""
     requester, department, agent = (_text(fields.get(k)) for k in RECORD_FIELDS)
-    calendars = policy.config.calendars
+    calendars = policy.calendars or policy.config.calendars  # with the derived requester calendars
     out = []
     for c in clocks:
         cal = calendars.get(c.calendar)

@@ -264,6 +264,8 @@ class ReportSubscription:
     group_by: tuple[str, ...] = ()
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     recipients: tuple[str, ...] = ()
+    time_split: bool = False
+    """Also write ``time_split.csv`` (each clock's business time by status, assignee and group)."""
 
 
 @dataclass(frozen=True, slots=True)

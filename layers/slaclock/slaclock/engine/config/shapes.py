@@ -27,7 +27,7 @@ _PREDICATE_KEYS = ("field", "op", "value")
 _SOURCE_KEYS = ("provider", "secret", "mapping", "options", "ticket_prefix", "ticket_url", "api")
 _API_KEYS = ("url", "secret", "users")
 _SECRET_KEYS = ("ssm_parameter", "secrets_manager")
-_REPORT_KEYS = ("name", "period", "calendar", "group_by", "filters", "recipients")
+_REPORT_KEYS = ("name", "period", "calendar", "group_by", "filters", "recipients", "time_split")
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -251,11 +251,18 @@ class _Shapes:
 
     def calendar_follow(self, d: Mapping[str, Any], path: str) -> tuple[str | None, dict[str, str]] | None:
         """A level's ``calendar_from`` (a ticket field) and ``calendar_map`` (value -> calendar), both
-        or neither; every unknown calendar of the map is an error naming it. None when invalid."""
+        or neither, or ``calendar_from: requester`` alone; every unknown calendar of the map is an error
+        naming it. None when invalid."""
         if "calendar_from" not in d and "calendar_map" not in d:
             return None, {}
         before = len(self.errors)
         field = d.get("calendar_from")
+        if field == "requester":  # the requester's zone and country (engine.calendar.requester)
+            if "calendar_map" in d:
+                why = "the level's hours in the requester's time zone, with its country's holidays"
+                self.err(f"{path}.calendar_map", f"not with calendar_from: requester (the calendar is {why})")
+                return None
+            return "requester", {}
         if "calendar_from" not in d:
             self.err(f"{path}.calendar_from", "required with calendar_map: the ticket field to read, "
                      "e.g. custom.region")  # fmt: skip

@@ -262,6 +262,9 @@ class _Sources(_Shapes):
         recipients: tuple[str, ...] = ()
         if "recipients" in d:
             recipients = self.emails(d["recipients"], f"{path}.recipients") or ()
+        time_split = d.get("time_split", False)
+        if not isinstance(time_split, bool):
+            self.err(f"{path}.time_split", f"must be true or false, not {time_split!r}")
         if len(self.errors) != before or calendar is None:
             return None
         return ReportSubscription(
@@ -271,6 +274,7 @@ class _Sources(_Shapes):
             group_by=group_by,
             filters=filters,
             recipients=recipients,
+            time_split=time_split is True,
         )
 
     def report_filters(self, value: Any, path: str) -> dict[str, tuple[str, ...]]:

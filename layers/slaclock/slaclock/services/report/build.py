@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slaclock.engine.calendar import BusinessCalendar
-from slaclock.engine.clocks import clock_at, decided_at
+from slaclock.engine.calendar.requester import Calendars, Zones
+from slaclock.engine.clocks import clock_at, decided_at, time_splits
 from slaclock.engine.config import Config, Metric
 from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.engine.reports import (
     SLA_LOG_COLUMNS,
+    TIME_SPLIT_COLUMNS,
     ComplianceAccumulator,
     SlaLogOptions,
     SlaLogRow,
@@ -26,6 +28,7 @@ from slaclock.engine.reports import (
     compliance_record,
     csv_line,
     sla_log_lines,
+    time_split_lines,
 )
 from slaclock.engine.summary import SummaryAccumulator, render_summary
 from slaclock.engine.ticket_links import ticket_linker
@@ -33,6 +36,7 @@ from slaclock.ports import (
     ClockSnapshot,
     ClockSnapshotStore,
     ConfigSource,
+    EventStore,
     LinkIssuer,
     Mailer,
     ReportJobStatus,
@@ -45,6 +49,7 @@ from slaclock.services.report.sort import DEFAULT_CHUNK_ROWS, DistinctCounter, e
 from slaclock.services.report.spec import (
     CSV_TYPE,
     HTML_TYPE,
+    TIME_SPLIT_FILE,
     Period,
     ReportSpec,
     scheduled_report_id,
@@ -60,7 +65,8 @@ _CHUNK_BYTES = 1024 * 1024
 class ReportPorts:
     """What the report use cases need. `links` issues the report links (signed tokens opened by the
     link route, see `slaclock.services.report.links`); None: the sink presigns them itself, and such
-    links die with the credentials that signed them (docs/reports-on-aws.md)."""
+    links die with the credentials that signed them (docs/reports-on-aws.md). `events`: the tickets'
+    stored events, read only for a report that asks for ``time_split.csv`` (`ReportSpec.time_split`)."""
 
     config: ConfigSource
     clocks: ClockSnapshotStore
@@ -73,6 +79,7 @@ class ReportPorts:
     lease: timedelta = timedelta(minutes=16)
     sort_chunk_rows: int = DEFAULT_CHUNK_ROWS
     tmp_dir: str | None = None
+    events: EventStore | None = None
 
     def link(self, key: str, now: datetime, expires_in: int) -> str:
         """The link of object `key`, valid from `now` for `expires_in` seconds."""
@@ -126,6 +133,7 @@ def to_log_row(
         remaining_seconds=remaining,
         timezone=record.timezone or zones.get(record.calendar, "UTC"),
         decided_at=decided_at(status.value, due, record.stopped_at),
+        calendar=record.calendar,
     )
 
 
@@ -149,8 +157,8 @@ def report_rows(ports: ReportPorts, spec: ReportSpec, config: Config, now: datet
     counting past their due instant then) merged with the ``running`` records whose due instant is in
     the period and before `now`: a clock that breached while counting after its last save (no event,
     its check not run yet) is missed at `now` and counted on its due day, as replay counts it."""
-    zones = {name: cal.timezone for name, cal in config.calendars.items()}
-    calendars = config.calendars
+    zones = Zones(config.calendars)  # with the derived requester calendars
+    calendars = Calendars(config.calendars)
     keep = _matcher(spec.filters)
     period = spec.period
     undecided: list[SlaLogRow] = []  # on a due day, due exactly at `now`: not missed yet
@@ -233,6 +241,24 @@ def _worst(table: Mapping[str, Tally]) -> dict[str, Any] | None:
     return {"name": name, "compliance_pct": t.compliance_pct, "met": t.met, "missed": t.missed}
 
 
+def _time_split_lines(
+    ports: ReportPorts, clocks: Mapping[str, set[tuple[str, int]]], now: datetime
+) -> Iterator[str]:
+    """The ``time_split.csv`` lines of the report's clocks (`clocks`: ticket id -> its (metric, cycle)
+    in the SLA log), tickets in the SLA log's order: each ticket's stored events replayed at `now` by
+    the engine (`engine.clocks.time_splits`, what ``slaclock replay --time-split`` writes), only the
+    clocks the report lists."""
+    if ports.events is None:
+        raise ValueError("time_split needs the event store (ReportPorts.events)")
+    policy = ports.config.policy()
+    for ticket_id, wanted in clocks.items():
+        events = ports.events.ticket_events(ticket_id)
+        if not events:
+            continue
+        tid, splits = time_splits(policy, events, now)
+        yield from time_split_lines(tid, (s for s in splits if (s[0].value, s[1]) in wanted))
+
+
 def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: datetime) -> dict[str, Any]:
     """Write the three files of `spec` under `spec.keys` and return the figures (JSON-able): rows,
     tickets, met, missed, running, compliance_pct (None when nothing was decided), compliance_rows,
@@ -242,12 +268,15 @@ def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: date
     compliance = ComplianceAccumulator(spec.group_by)
     page = SummaryAccumulator()
     log_count, compliance_count = _Count(), _Count()
+    split_clocks: dict[str, set[tuple[str, int]]] | None = {} if spec.time_split else None
     with contextlib.ExitStack() as stack:
         tickets = stack.enter_context(DistinctCounter(directory=ports.tmp_dir))
 
         def counted() -> Iterator[SlaLogRow]:
             for row in report_rows(ports, spec, config, now):
                 tickets.add(row.ticket_id)
+                if split_clocks is not None:
+                    split_clocks.setdefault(row.ticket_id, set()).add((row.metric, row.cycle))
                 day = compliance.day_of(row) if row.decided_at is not None else None
                 compliance.add(row, day)
                 page.add(row, day)
@@ -277,6 +306,10 @@ def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: date
         page, title=page_title(spec), now=now, subtitle=describe_period(period), utc=spec.utc
     )
     ports.sink.put(keys["summary.html"], [html.encode("utf-8")], HTML_TYPE)
+    if split_clocks is not None:
+        split_count = _Count()
+        lines = _time_split_lines(ports, split_clocks, now)
+        ports.sink.put(keys[TIME_SPLIT_FILE], csv_chunks(TIME_SPLIT_COLUMNS, lines, split_count), CSV_TYPE)
     total = page.total
     return {
         "rows": log_count.n,
@@ -297,7 +330,10 @@ def sla_log_options(spec: ReportSpec, config: Config) -> SlaLogOptions:
     ticket's subject is not offered: clock records do not keep it."""
     link = ticket_linker(config.sources) if spec.ticket_links else None
     return SlaLogOptions(
-        time_zone=spec.time_zone, human_durations=spec.durations == "human", ticket_link=link
+        time_zone=spec.time_zone,
+        human_durations=spec.durations == "human",
+        ticket_link=link,
+        calendar=spec.calendar_columns,
     )
 
 

@@ -34,6 +34,7 @@ _FILE_LABELS = {
     "sla_log.csv": "SLA log (CSV)",
     "compliance.csv": "Compliance per day (CSV)",
     "summary.html": "Summary page (HTML)",
+    "time_split.csv": "Time by status, assignee and group (CSV)",
 }
 
 

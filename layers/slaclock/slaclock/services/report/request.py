@@ -59,13 +59,14 @@ def _comma_list(value: Any) -> Any:
 
 class SlaLogColumns(BaseModel):
     """``"columns"``: the SLA log's optional columns, as `slaclock replay` offers them
-    (``--time-zone``, ``--durations human``, ``--ticket-links``)."""
+    (``--time-zone``, ``--durations human``, ``--ticket-links``, ``--calendar-columns``: ``calendar``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     time_zone: StrictStr | None = None
     durations: Literal["seconds", "human"] = "seconds"
     ticket_links: StrictBool = False
+    calendar: StrictBool = False
 
 
 class ReportRequestBody(BaseModel):
@@ -78,6 +79,7 @@ class ReportRequestBody(BaseModel):
     period: Any
     timezone: StrictStr | None = None
     calendar: StrictStr | None = None
+    time_split: StrictBool = False
     filters: dict[str, list[StrictStr]] = Field(default_factory=dict)
     group_by: Annotated[list[StrictStr], BeforeValidator(_comma_list)] = Field(default_factory=list)
     sort: Annotated[list[StrictStr], BeforeValidator(_comma_list)] = Field(default_factory=list)
@@ -272,5 +274,7 @@ def validate_request(
         time_zone=columns.time_zone,
         durations=columns.durations,
         ticket_links=columns.ticket_links,
+        calendar_columns=columns.calendar,
         utc=body.utc,
+        time_split=body.time_split,
     )

@@ -33,6 +33,8 @@ NAMED_PERIODS: Mapping[str, tuple[str, int]] = {
 ``this_*`` and ``today`` run from the current period's start to its end (decided so far)."""
 
 FILES: tuple[str, ...] = ("sla_log.csv", "compliance.csv", "summary.html")
+TIME_SPLIT_FILE = "time_split.csv"
+"""The optional fourth file (`ReportSpec.time_split`)."""
 CSV_TYPE = "text/csv; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
 REPORTS_PREFIX = "reports/"
@@ -237,8 +239,14 @@ class ReportSpec:
     """``human`` adds ``business_time`` and ``remaining_time`` to the SLA log."""
     ticket_links: bool = False
     """Adds ``ticket_url`` (the sources' ``ticket_url`` templates) to the SLA log."""
+    calendar_columns: bool = False
+    """Adds ``calendar`` and ``calendar_due_at`` (the calendar each clock counted in, its due instant in
+    that calendar's zone) to the SLA log."""
     utc: bool = False
     """The summary page's instants in UTC instead of each level's calendar zone."""
+    time_split: bool = False
+    """Also writes ``time_split.csv`` (`TIME_SPLIT_FILE`): each clock's business time by status, assignee
+    and group, as ``slaclock replay --time-split`` writes it."""
 
     @property
     def prefix(self) -> str:
@@ -248,8 +256,9 @@ class ReportSpec:
 
     @property
     def keys(self) -> dict[str, str]:
-        """File name -> object key, for `FILES`."""
-        return {name: self.prefix + name for name in FILES}
+        """File name -> object key, for `FILES` (and `TIME_SPLIT_FILE` when asked)."""
+        names = (*FILES, TIME_SPLIT_FILE) if self.time_split else FILES
+        return {name: self.prefix + name for name in names}
 
     @property
     def fingerprint(self) -> str:
@@ -273,7 +282,9 @@ class ReportSpec:
             "time_zone": self.time_zone,
             "durations": self.durations,
             "ticket_links": self.ticket_links,
+            "calendar_columns": self.calendar_columns,
             "utc": self.utc,
+            "time_split": self.time_split,
         }
 
     @classmethod
@@ -292,7 +303,9 @@ class ReportSpec:
             time_zone=d.get("time_zone"),
             durations=str(d.get("durations", "seconds")),
             ticket_links=bool(d.get("ticket_links", False)),
+            calendar_columns=bool(d.get("calendar_columns", False)),
             utc=bool(d.get("utc", False)),
+            time_split=bool(d.get("time_split", False)),
         )
 
 
@@ -307,4 +320,5 @@ def subscription_spec(sub: ReportSubscription, period: Period, link_expiry_secon
         filters={k: tuple(v) for k, v in sub.filters.items()},
         recipients=tuple(sub.recipients),
         link_expiry_seconds=link_expiry_seconds,
+        time_split=sub.time_split,
     )
