@@ -243,3 +243,28 @@ def test_streamed_replay_reads_the_configuration_once(events_file, tmp_path, cap
     _replay(capsys, events_file, tmp_path / "streamed", "--workers", workers)
     assert loads.read_text(encoding="utf-8").splitlines() == [str(CONFIG)]
     assert _outputs(tmp_path / "streamed") == _in_memory(events_file, tmp_path / "memory")
+
+
+def test_streamed_replay_keeps_each_events_reply_facts(events_file, tmp_path, capsys, monkeypatch):
+    """The spilled events keep `reply` (docs/helpdesks.md, "Message facts"): with ``responses: {bots:
+    ignore}`` and every other agent reply written by a bot, the streamed replay writes what the
+    in-memory one does, and that differs from the replay of the same file that does not ignore bots."""
+    monkeypatch.setattr(_stream, "PARTITION_BYTES", 20_000)
+    facts = tmp_path / "facts.jsonl"
+    with events_file.open(encoding="utf-8") as src, facts.open("w", encoding="utf-8", newline="\n") as dst:
+        for n, line in enumerate(src):
+            record = json.loads(line)
+            if record["type"] == "agent_replied":
+                record["reply"] = {"author": "bot" if n % 2 else "agent", "public": True}
+            dst.write(json.dumps(record) + "\n")
+    doc = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    doc["responses"] = {"bots": "ignore"}
+    config = tmp_path / "bots.yaml"
+    config.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    expected = _in_memory(facts, tmp_path / "memory", config_path=config)
+    assert expected["sla_log.csv"] != _in_memory(facts, tmp_path / "counting")["sla_log.csv"]
+    for workers in ("1", "2"):
+        out = tmp_path / f"stream{workers}"
+        args = ["replay", "--config", str(config), "--events", str(facts), "--out", str(out)]
+        assert main([*args, "--workers", workers, "--group-by", ""]) == 0, capsys.readouterr().err
+        assert _outputs(out) == expected

@@ -109,7 +109,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _LENGTH = struct.Struct("<I")
 _TYPES = {t.value: t for t in EventType}
-_SET = tuple(Event.__dict__[name].__set__ for name in ("id", "ticket_id", "type", "at", "ticket"))
+_SET = tuple(Event.__dict__[name].__set__ for name in ("id", "ticket_id", "type", "at", "ticket", "reply"))
 SPILL_EVENTS = 256
 """Parsed events a splitting worker holds for all its partitions before writing them out (at least 64
 a partition): small chunks keep the buffered objects in the processor's caches."""
@@ -117,7 +117,7 @@ a partition): small chunks keep the buffered objects in the processor's caches."
 
 def _spill(handle: IO[bytes], records: list[tuple[Any, ...]]) -> None:
     """Append a chunk of events, as ``(id, ticket_id, type, at in UTC microseconds since the epoch,
-    ticket fields)`` tuples, to a partition file: its byte length, then `marshal`'s encoding (exact for
+    ticket fields, reply facts)`` tuples, to a partition file: its byte length, then `marshal`'s encoding (exact for
     every value JSON decodes into: str, int of any size, float, bool, None, list, dict)."""
     blob = marshal.dumps(records)
     handle.write(_LENGTH.pack(len(blob)))
@@ -131,7 +131,7 @@ def read_partition(names: Iterable[str], *, remove: bool = True) -> list[Event]:
     events: list[Event] = []
     add = events.append
     new = object.__new__
-    set_id, set_ticket_id, set_type, set_at, set_ticket = _SET
+    set_id, set_ticket_id, set_type, set_at, set_ticket, set_reply = _SET
     types, epoch, micro = _TYPES, _EPOCH, _MICROSECOND
     unpack = _LENGTH.unpack_from
     loads = marshal.loads
@@ -144,13 +144,14 @@ def read_partition(names: Iterable[str], *, remove: bool = True) -> list[Event]:
         while at < len(data):
             (size,) = unpack(data, at)
             at += 4
-            for ev_id, ticket_id, ev_type, micros, ticket in loads(data[at : at + size]):
+            for ev_id, ticket_id, ev_type, micros, ticket, reply in loads(data[at : at + size]):
                 event = new(Event)
                 set_id(event, ev_id)
                 set_ticket_id(event, ticket_id)
                 set_type(event, types[ev_type])
                 set_at(event, epoch + micros * micro)
                 set_ticket(event, ticket)
+                set_reply(event, reply)
                 add(event)
             at += size
     return events
@@ -237,7 +238,7 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
                 p = h % parts
                 held = pending[p]
                 micros = (at - epoch) // micro
-                held.append((event.id, event.ticket_id, event.type.value, micros, event.ticket))
+                held.append((event.id, event.ticket_id, event.type.value, micros, event.ticket, event.reply))
                 if len(held) >= chunk:
                     _spill(files[p], held)
                     held.clear()

@@ -343,7 +343,7 @@ class _Fold:
         cycle is reset (ended, the next one started) or stopped, or a new cycle starts, or the last
         stopped one resumes, as its conditions say (docs/clocks.md)."""
         at, kind, clocks = event.at, event.type, self.clocks
-        reply = getattr(event, "reply", None)  # a streamed replay's spilled events carry no `reply` slot
+        reply = event.reply
         typed = kind is _AGENT_REPLIED
         answers = typed if reply is None else policy.answers(self.level, reply, typed)
         running = frozenset(str(c.metric) for c in clocks if c.stopped_at is None and not c.cancelled)
