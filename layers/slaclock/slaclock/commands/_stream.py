@@ -117,8 +117,9 @@ a partition): small chunks keep the buffered objects in the processor's caches."
 
 def _spill(handle: IO[bytes], records: list[tuple[Any, ...]]) -> None:
     """Append a chunk of events, as ``(id, ticket_id, type, at in UTC microseconds since the epoch,
-    ticket fields, reply facts)`` tuples, to a partition file: its byte length, then `marshal`'s encoding (exact for
-    every value JSON decodes into: str, int of any size, float, bool, None, list, dict)."""
+    ticket fields, reply facts)`` tuples, to a partition file: its byte length, then `marshal`'s
+    encoding (exact for every value JSON decodes into: str, int of any size, float, bool, None, list,
+    dict)."""
     blob = marshal.dumps(records)
     handle.write(_LENGTH.pack(len(blob)))
     handle.write(blob)
