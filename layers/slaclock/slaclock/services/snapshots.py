@@ -24,7 +24,8 @@ def clock_snapshots(
 ) -> list[ClockSnapshot]:
     """One `ClockSnapshot` per clock of a ticket whose fields are `fields`, recorded at `now`."""
     requester, department, agent = (_text(fields.get(k)) for k in RECORD_FIELDS)
-    calendars = policy.calendars or policy.config.calendars  # with the derived requester calendars
+    # with the derived requester calendars (a stand-in policy of the configuration alone: its calendars)
+    calendars = getattr(policy, "calendars", None) or policy.config.calendars
     out = []
     for c in clocks:
         cal = calendars.get(c.calendar)
