@@ -256,7 +256,7 @@ def _time_split_lines(
         if not events:
             continue
         tid, splits = time_splits(policy, events, now)
-        yield from time_split_lines(tid, (s for s in splits if (s[0].value, s[1]) in wanted))
+        yield from time_split_lines(tid, (s for s in splits if (str(s[0]), s[1]) in wanted))
 
 
 def build_report(ports: ReportPorts, spec: ReportSpec, config: Config, now: datetime) -> dict[str, Any]:
