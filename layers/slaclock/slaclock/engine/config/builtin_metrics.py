@@ -1,11 +1,12 @@
 """The built-in metrics, as declarative definitions in the language of a configuration's ``metrics:``
-section (docs/clocks.md, "Metrics as definitions"). A configuration may replace one by defining a
-metric of the same name, or add its own.
+section (docs/clocks.md, "Metrics as definitions"). A configuration may replace one of the last four
+by defining a metric of the same name, or add its own.
 
-`first_response`, `next_response` and `resolution` are the engine's classic clocks: while their
-definitions are these, the fold runs them through its compiled fast path (`slaclock.engine.clocks.fold`),
-which computes exactly what these definitions say. The others run through the general evaluation of
-definitions, and only for tickets whose level has a target for them.
+`first_response`, `next_response` and `resolution` are the engine's classic clocks: the fold runs them
+through its compiled fast path (`slaclock.engine.clocks.fold`), which computes exactly what these
+definitions say, so a configuration cannot redefine them (`engine.config.metrics` refuses it). The
+others run through the general evaluation of definitions, and only for tickets whose level has a
+target for them.
 """
 
 from __future__ import annotations
