@@ -939,7 +939,7 @@ R = "reports[0]"
         ),
         (
             {"group_by": ["level", "team"]},
-            (f"{R}.group_by[1]", "unknown grouping 'team' (department, agent, level, metric)"),
+            (f"{R}.group_by[1]", "unknown grouping 'team' (department, agent, level, metric, agreement)"),
         ),
         ({"group_by": ["level", "level"]}, (f"{R}.group_by[1]", "'level' is listed twice")),
         (
@@ -955,7 +955,7 @@ R = "reports[0]"
         ),
         (
             {"filters": {"team": ["a"]}},
-            (f"{R}.filters.team", "unknown filter (department, agent, level, metric)"),
+            (f"{R}.filters.team", "unknown filter (department, agent, level, metric, agreement)"),
         ),
         ({"filters": {"department": []}}, (f"{R}.filters.department", "must be a non-empty list")),
         ({"recipients": ["boss"]}, (f"{R}.recipients[0]", "'boss' is not an e-mail address")),

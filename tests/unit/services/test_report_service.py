@@ -114,14 +114,16 @@ SORT_KEYS_TEXT = "requester, ticket, start, department, agent, level, due, stopp
 INVERTED = "period: empty or inverted: 'to' ({}) must be after 'from' ({})"
 BAD_REQUESTS = [
     ({**DAY_19, "group_by": ["team"]},
-     "group_by[0]: 'team' is not one of department, agent, level, metric"),
+     "group_by[0]: 'team' is not one of department, agent, level, metric, agreement"),
     ({**DAY_19, "group_by": ["level", "level"]}, "group_by[1]: 'level' is repeated"),
     ({**DAY_19, "colour": "red"}, "colour: unknown field"),
     ({**DAY_19, "filters": {"team": ["a"]}},
-     "filters.team: unknown filter (department, agent, level, metric)"),
+     "filters.team: unknown filter (department, agent, level, metric, agreement)"),
     ({**DAY_19, "filters": {"level": ["gold"]}},
      "filters.level[0]: unknown level 'gold' (standard, urgent)"),
     ({**DAY_19, "filters": {"metric": []}}, "filters.metric: list at least one value"),
+    ({**DAY_19, "filters": {"agreement": ["group_sla"]}},
+     "filters.agreement[0]: unknown agreement 'group_sla' (customer)"),
     ({**DAY_19, "sort": "due,-size"},
      f"sort[1]: '-size' is not one of {SORT_KEYS_TEXT} (prefix '-' for descending)"),
     ({"period": {"from": "2026-11-20", "to": "2026-11-19"}},

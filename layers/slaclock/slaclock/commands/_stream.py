@@ -475,10 +475,12 @@ def write_reports(
     title: str,
     subtitle: str,
     now: datetime | None,
+    agreement: bool = False,
 ) -> tuple[ReplayStats, dict[str, Path]]:
     """The three reports in `out_dir`, through ``.part`` files renamed once all are complete: the
     SLA log merged from `rows` (each in ticket order; a (file, records) pair is checked to hold that
-    many records), compliance and the summary from `whole`."""
+    many records), compliance and the summary from `whole`. `agreement`: the rows end with the
+    ``agreement`` column (the configuration has agreements besides the customer's)."""
     final = {name: out_dir / name for name in NAMES}
     parts = {name: out_dir / f"{name}.part" for name in NAMES}
     try:
@@ -487,7 +489,7 @@ def write_reports(
                 files.enter_context(parts[name].open("w", encoding="utf-8", errors="replace", newline=""))
                 for name in NAMES
             )
-            csv.writer(log).writerow(SLA_LOG_COLUMNS)
+            csv.writer(log).writerow(SLA_LOG_COLUMNS + (("agreement",) if agreement else ()))
             sources = [_rows_source(r) for r in rows]
             for _, _, text in heapq.merge(*sources):
                 log.write(text)
@@ -520,6 +522,7 @@ def write_shard(
     config_path: str,
     title: str,
     subtitle: str,
+    agreement: bool = False,
 ) -> dict[str, Path]:
     """Shard output for `slaclock merge`: ``rows.jsonl`` (the shard's keyed SLA log lines, in ticket
     order) and ``shard.json`` (which shard, `now`, the configuration's digest, the aggregates)."""
@@ -532,6 +535,7 @@ def write_shard(
         "config_sha256": config_digest(config_path),
         "title": title,
         "subtitle": subtitle,
+        **({"agreement": True} if agreement else {}),  # the SLA log's agreement column
         "read": {
             "lines": streamed.read.lines,
             "events": streamed.read.events,

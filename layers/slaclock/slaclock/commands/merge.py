@@ -108,6 +108,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         title=first["title"],
         subtitle=first["subtitle"],
         now=first["now"],
+        agreement=bool(first.get("agreement", False)),
     )
     if not args.quiet:
         out.write(_summary_text(first["read"], stats, files))

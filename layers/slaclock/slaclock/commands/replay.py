@@ -123,7 +123,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # a regular file only: standard input and pipes (`-`, /dev/stdin) are read once, in memory
     events_path = Path(args.events)
     if (
-        not (sort_by or time_split or columns.columns or to_stdout or getattr(args, "utc", False))
+        not (sort_by or time_split or columns.needs_rows or to_stdout or getattr(args, "utc", False))
         and args.events != "-"
         and events_path.is_file()
         and _stream_module().is_json_lines(events_path)
@@ -187,6 +187,7 @@ def _columns(args: argparse.Namespace, config: Any) -> SlaLogOptions:
         subject=bool(getattr(args, "subject", False)),
         ticket_link=link,
         calendar=bool(getattr(args, "calendar_columns", False)),
+        agreement=bool(config.agreements),
     )
 
 
@@ -262,8 +263,9 @@ def _run_streamed(
         )
         if shard is not None:
             files = stream.write_shard(
-                out_dir, streamed, shard, config_path=args.config, title=title, subtitle=subtitle
-            )
+                out_dir, streamed, shard, config_path=args.config, title=title, subtitle=subtitle,
+                agreement=bool(config.agreements),
+            )  # fmt: skip
             if not quiet:
                 s = streamed.whole.stats
                 out.write(
@@ -273,8 +275,9 @@ def _run_streamed(
                 )
             return 0
         stats, written = stream.write_reports(
-            out_dir, streamed.rows, streamed.whole, title=title, subtitle=subtitle, now=streamed.now
-        )
+            out_dir, streamed.rows, streamed.whole, title=title, subtitle=subtitle, now=streamed.now,
+            agreement=bool(config.agreements),
+        )  # fmt: skip
     if has_actions(compile_policy(config)):
         again = read_events(
             Path(args.events),

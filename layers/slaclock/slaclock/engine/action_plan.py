@@ -129,9 +129,7 @@ def action_target(config: Config, due: ActionDue) -> str:
 
 def has_actions(policy: Policy) -> bool:
     """Whether any step of `policy` has an action (a replay then writes ``actions.csv``)."""
-    return any(
-        g.met or any(r.actions for r in g.rungs) for goals in policy.goals.values() for g in goals.values()
-    )
+    return any(g.met or any(r.actions for r in g.rungs) for g in policy.every_goal())
 
 
 def action_rows(config: Config, policy: Policy, view: TicketView) -> Iterator[tuple[str, ...]]:

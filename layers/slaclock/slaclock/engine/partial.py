@@ -137,7 +137,7 @@ def fold(
     part = Partial.empty(check_group_by(group_by))
     part.stats = replay.stats
     sink = cast(TextIO, _Sink(replay, emit))  # `_write_outcomes` only calls `write`
-    _write_outcomes(config, replay, sink, part.compliance, part.summary, part.stats)
+    _write_outcomes(config, replay, sink, part.compliance, part.summary, part.stats, bool(config.agreements))
     part.stats.now = None
     return part
 

@@ -14,7 +14,7 @@ Compiling goes one way: config (data) -> rules (conditions compiled to closures)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -23,6 +23,7 @@ from slaclock.engine.actions import Action
 from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.calendar.requester import COUNTRY_FIELD, REQUESTER, ZONE_FIELD, Calendars, derived_name
 from slaclock.engine.config import (
+    AT,
     Config,
     EventTest,
     Metric,
@@ -33,6 +34,7 @@ from slaclock.engine.config import (
     Responses,
     SlaLevel,
     Target,
+    metric_of,
 )
 from slaclock.engine.config.builtin_metrics import CLASSIC
 from slaclock.engine.rules import RuleInputs, Walk, compile_walk, rule_inputs
@@ -125,6 +127,9 @@ class Policy:
     calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
     """The configuration's calendars and the requester calendars derived for tickets so far
     (`calendar.requester.Calendars`: built on first use, kept in this Policy)."""
+    agreements: Mapping[str, Policy] = field(default_factory=dict)
+    """Each other agreement (`Config.agreements`) compiled as a policy of its own levels and rules: the
+    fold runs one fold per agreement, and names a clock of agreement ``a`` ``<metric>@a``."""
 
     def answers(self, level: str | None, reply: Mapping[str, object], typed: bool) -> bool:
         """Whether a message with `reply` facts achieves a response clock of `level`; `typed`: whether
@@ -142,9 +147,21 @@ class Policy:
         return level if level is None or FOLLOWS not in level else level.split(FOLLOWS, 1)[0]
 
     def goal(self, level: str | None, metric: Metric | str) -> Goal | None:
-        """The `Goal` of a clock of `level` (None: no level) and `metric`, or None if it has none."""
+        """The `Goal` of a clock of `level` (None: no level) and `metric`, or None if it has none. A
+        metric ``<metric>@<agreement>`` is that agreement's (`agreements`)."""
+        if metric.__class__ is str and AT in metric:
+            base, _, name = metric.rpartition(AT)
+            sub = self.agreements.get(name)
+            return None if sub is None else sub.goal(level, metric_of(base))
         by_metric = self.goals.get(level) if level is not None else None
         return None if by_metric is None else by_metric.get(metric)
+
+    def every_goal(self) -> list[Goal]:
+        """Every compiled goal, of every agreement (requester calendars derived so far included)."""
+        out = [g for goals in self.goals.values() for g in goals.values()]
+        for sub in self.agreements.values():
+            out += sub.every_goal()
+        return out
 
 
 FOLLOWS = " @ "
@@ -152,7 +169,7 @@ FOLLOWS = " @ "
 ``calendar_from`` field picks another calendar than the level's default (``standard @ ny-office``)."""
 
 
-def compile_policy(config: Config) -> Policy:
+def compile_policy(config: Config, calendars: Calendars | None = None) -> Policy:
     """Compile `config` once: goals, ladders, the rule walk and its decision key.
 
     A level with ``calendar_from`` has one set of goals per calendar its map names: under its own name
@@ -161,7 +178,7 @@ def compile_policy(config: Config) -> Policy:
     that field too; so a change of the field is a change of level for the fold, with its rule (running
     clocks not yet breached adopt the new calendar for their whole history, the others keep theirs)."""
     defs = config.metrics
-    calendars = Calendars(config.calendars)
+    calendars = Calendars(config.calendars) if calendars is None else calendars  # an agreement: its parent's
     goals: dict[str, dict[Metric | str, Goal]] = _Goals(config, calendars)
     follows: dict[str, tuple[str, dict[str, str]]] = {}
     for name, level in config.levels.items():
@@ -212,9 +229,13 @@ def compile_policy(config: Config) -> Policy:
     metrics = tuple(
         _compile_metric(d) for name, d in defs.items() if name in targeted and name not in CLASSIC
     )
+    agreements = {
+        name: compile_policy(replace(config, levels=a.levels, rules=a.rules, agreements={}), calendars)
+        for name, a in config.agreements.items()
+    }
     return Policy(
         config=config, goals=goals, choose=choose, decision=decision, responses=responses, metrics=metrics,
-        calendars=calendars,
+        calendars=calendars, agreements=agreements,
     )  # fmt: skip
 
 

@@ -21,7 +21,7 @@ notices; the bytes written are those the views give row by row (a test compares 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, TextIO
@@ -46,6 +46,7 @@ from slaclock.engine.reports import (
     SlaLogRow,
     Tally,
     _text,
+    agreement_cell,
     check_group_by,
     csv_line,
     csv_text,
@@ -229,11 +230,14 @@ def write_reports(
     stats = stats if stats is not None else ReplayStats(now=now)
     acc = ComplianceAccumulator(groups)
     page = SummaryAccumulator()
-    extra = columns is not None and bool(columns.columns)
+    if config.agreements and (columns is None or not columns.agreement):  # the column comes with them
+        columns = replace(columns or SlaLogOptions(), agreement=True)
+    extra = columns is not None and columns.needs_rows
     if isinstance(views, Replay) and not sort_keys and not extra:
         # The same rows, straight from the clocks' outcomes: no views, row objects or notices.
-        sla_log.write(csv_line(SLA_LOG_COLUMNS))
-        _write_outcomes(config, views, sla_log, acc, page, stats)
+        agreement = columns is not None and columns.agreement
+        sla_log.write(csv_line(SLA_LOG_COLUMNS + (("agreement",) if agreement else ())))
+        _write_outcomes(config, views, sla_log, acc, page, stats, agreement)
         return _finish(acc, page, compliance, summary, groups, stats, title, subtitle, now, utc)
 
     def rows() -> Iterator[SlaLogRow]:
@@ -301,10 +305,12 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
     acc: ComplianceAccumulator,
     page: SummaryAccumulator,
     stats: ReplayStats,
+    agreement: bool = False,
 ) -> None:
     """`write_reports`' SLA log rows (after the header) and accumulators for a `Replay`, from
     `Replay.outcomes`; each ticket's rows are one `sla_log.write`, made while `replay.current` is that
-    ticket. Exactly what the rows of its views give (`reports.clock_row`, `sla_log_line`,
+    ticket (with `agreement`, each line ends with its ``agreement`` cell, `reports.agreement_cell`).
+    Exactly what the rows of its views give (`reports.clock_row`, `sla_log_line`,
     `ComplianceAccumulator.add`, `SummaryAccumulator.add`), with the rows' values as plain locals. A
     row object is built only for a clock that enters the summary's longest-overdue list."""
     zones = Zones(config.calendars)  # with the derived requester calendars
@@ -339,20 +345,9 @@ def _write_outcomes(  # noqa: C901 - the hot loop, written out
             metric_name = _METRIC_TEXT[metric]
             stats.clocks += 1
             page.clocks += 1
-            lines.append(
-                line(
-                    head,
-                    level_cell[level],
-                    metric_name,
-                    cycle,
-                    started,
-                    due,
-                    stopped,
-                    state,
-                    business,
-                    remaining,
-                )
-            )
+            text = line(head, level_cell[level], metric_name, cycle, started, due, stopped, state, business,
+                        remaining)  # fmt: skip
+            lines.append(f"{text[:-2]},{agreement_cell(metric_name)}\r\n" if agreement else text)
             if stopped is None:
                 page.running += 1
                 if status is _PAUSED:

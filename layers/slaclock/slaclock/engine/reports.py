@@ -26,7 +26,9 @@ Numbers, decided once for every writer (the S3 reports use the same functions):
 
 Optional SLA log columns (`SlaLogOptions`, off by default so today's columns stay byte for byte):
 appended after the thirteen columns, so a script reading columns by position keeps working, in this
-order: ``started_at_local``, ``due_at_local``, ``stopped_at_local`` (with a time zone: the instants in
+order: ``agreement`` (whose clock it is: ``customer``, or the name of another agreement, whose clocks
+are named ``<metric>@<agreement>``; written exactly when the configuration has other agreements);
+``started_at_local``, ``due_at_local``, ``stopped_at_local`` (with a time zone: the instants in
 that IANA zone, ISO 8601 with their offset, ``2026-11-09T14:05:00+01:00``); ``business_time``,
 ``remaining_time`` (human durations: business time in hours, minutes and seconds, ``26h 40m 05s``,
 ``-1h 05m 00s`` when overdue; a business day is as long as the calendar's opening hours, so never
@@ -52,6 +54,7 @@ from zoneinfo import ZoneInfo
 
 from slaclock.engine.calendar.requester import Zones
 from slaclock.engine.clocks import ClockStatus, decided_at
+from slaclock.engine.config import CUSTOMER, agreement_of
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.vocabulary import GROUP_FIELDS
 
@@ -133,6 +136,11 @@ class SlaLogRow:
     def running(self) -> bool:
         """Not stopped yet (open, paused, or missed and still running)."""
         return self.stopped_at is None and self.status != ClockStatus.CANCELLED.value
+
+    @property
+    def agreement(self) -> str:
+        """The agreement whose clock this is (``customer``, or the ``a`` of a metric ``<metric>@a``)."""
+        return agreement_of(self.metric)[1]
 
     def group_value(self, name: str) -> str:
         """The value of a grouping field (one of `GROUP_FIELDS`)."""
@@ -344,11 +352,13 @@ class SlaLogOptions:
     subject: bool = False
     ticket_link: Callable[[str], str] | None = None
     calendar: bool = False
+    agreement: bool = False
+    """The ``agreement`` column (set when the configuration has agreements besides the customer's)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
         """The extra columns, in order."""
-        out: list[str] = []
+        out: list[str] = ["agreement"] if self.agreement else []
         if self.time_zone:
             out += ["started_at_local", "due_at_local", "stopped_at_local"]
         if self.human_durations:
@@ -360,6 +370,12 @@ class SlaLogOptions:
         if self.calendar:
             out += ["calendar", "calendar_due_at"]
         return tuple(out)
+
+    @property
+    def needs_rows(self) -> bool:
+        """Whether a column needs the rows themselves: the replay's fast path writes ``agreement`` only
+        (`agreement_cell`)."""
+        return bool(self.columns) and self.columns != ("agreement",)
 
 
 def check_time_zone(name: str, path: str = "time_zone") -> str:
@@ -390,7 +406,7 @@ def human_business_time(seconds: float) -> str:
 
 def sla_log_extra(row: SlaLogRow, options: SlaLogOptions) -> list[str]:
     """The cells of `options.columns` for `row`."""
-    cells: list[str] = []
+    cells: list[str] = [agreement_cell(row.metric)] if options.agreement else []
     if options.time_zone:
         zone = ZoneInfo(options.time_zone)
         cells += [
@@ -410,6 +426,11 @@ def sla_log_extra(row: SlaLogRow, options: SlaLogOptions) -> list[str]:
             "" if due is None else due.astimezone(ZoneInfo(row.timezone)).isoformat(),
         ]
     return cells
+
+
+def agreement_cell(metric: str) -> str:
+    """The ``agreement`` cell of a row of `metric` (agreement names never need quoting)."""
+    return CUSTOMER if "@" not in metric else metric.rpartition("@")[2]
 
 
 def sla_log_lines(rows: Iterable[SlaLogRow], options: SlaLogOptions | None = None) -> Iterator[str]:
@@ -708,10 +729,19 @@ class ComplianceAccumulator:
 
     def group_picker(self) -> Callable[[str, str, str, str], tuple[str, ...]]:
         """``pick(department, agent, level, metric)``: the `groups` tuple `count` wants for a row with
-        those values (what `add` reads from the row)."""
+        those values (what `add` reads from the row; its agreement follows from its metric)."""
         if not self.group_by:
             return lambda department, agent, level, metric: ()
         at = tuple(GROUP_FIELDS.index(name) for name in self.group_by)
+        if "agreement" in self.group_by:
+            inner = itemgetter(*at) if len(at) > 1 else None
+            last = at[0]
+
+            def pick_agreement(department: str, agent: str, level: str, metric: str) -> tuple[str, ...]:
+                values = (department, agent, level, metric, agreement_cell(metric))
+                return inner(values) if inner is not None else (values[last],)
+
+            return pick_agreement
         if len(at) == 1:
             (i,) = at
             return lambda *values: (values[i],)

@@ -36,7 +36,7 @@ from typing import Any
 # level's target (`_pause_of`).
 from slaclock.engine.action_plan import action_target, owed_actions
 from slaclock.engine.clocks import StatusChange, TicketState, apply_event, evaluate
-from slaclock.engine.config import Config, Metric
+from slaclock.engine.config import Config, Metric, agreement_of
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.events import Event, format_instant
 from slaclock.engine.policy import Policy
@@ -191,7 +191,9 @@ def _iso(t: datetime | None) -> str | None:
 def _pause_of(config: Config, level: str, metric: Metric | str) -> frozenset[str]:
     """The statuses `level`'s target for `metric` pauses on (a clock in the view has a target:
     `evaluate` leaves out the others)."""
-    target = config.levels[level].targets[metric]
+    base = agreement_of(metric)[0]  # another agreement's level is in `config.agreements`
+    found = config.level(level)
+    target = None if found is None else found.targets.get(base)
     assert target is not None  # noqa: S101 - see above
-    definition = config.metrics.get(str(metric))
+    definition = config.metrics.get(str(base))
     return target.pause_when_status | definition.pause if definition is not None else target.pause_when_status

@@ -22,5 +22,5 @@ STATUSES: tuple[str, ...] = ("new", "open", "pending", "on_hold", "solved", "clo
 CHANNELS: tuple[str, ...] = ("email", "chat", "phone", "web", "social", "api")
 Period = Literal["daily", "weekly", "monthly"]
 PERIODS: tuple[str, ...] = get_args(Period)
-GROUP_FIELDS: tuple[str, ...] = ("department", "agent", "level", "metric")
+GROUP_FIELDS: tuple[str, ...] = ("department", "agent", "level", "metric", "agreement")
 RECORD_FIELDS: tuple[str, ...] = ("requester", "department", "assignee")

@@ -103,7 +103,7 @@ class ActionResult:
 def template_values(config: Config, view: TicketView, due: ActionDue, now: datetime) -> dict[str, str]:
     """The value of every template variable (`slaclock.engine.actions.TEMPLATE_VARIABLES`)."""
     notice = due.notice
-    level = config.levels.get(notice.level)
+    level = config.level(notice.level)
     calendar = level.calendar if level is not None else ""
     zone = config.calendars[calendar].timezone if calendar in config.calendars else "UTC"
     source = source_of(config, notice.ticket_id)
@@ -217,7 +217,7 @@ def _dispatch(ports: ActionPorts, config: Config, view: TicketView, due: ActionD
 def _call(config: Config, view: TicketView, due: ActionDue, now: datetime) -> ActionCall:
     notice, action = due.notice, due.action
     values = template_values(config, view, due, now)
-    level = config.levels.get(notice.level)
+    level = config.level(notice.level)
     zone = config.calendars[level.calendar].timezone if level is not None else "UTC"
     text = None
     if action.kind == "internal_note":

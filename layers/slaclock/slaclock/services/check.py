@@ -320,7 +320,7 @@ def _addressees(
     wanted: dict[str, set[str]] = {}
     by_address: dict[str, tuple[str, list[Notice]]] = {}
     for notice in notices:
-        level = config.levels.get(notice.level)
+        level = config.level(notice.level)
         unassigned = level.unassigned if level is not None else ()
         recipients = resolve_recipients(notice.step.recipients, view.fields, config.leads, unassigned)
         if not recipients and not notice.step.recipients and level is not None and level.breach_thresholds:

@@ -29,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slaclock.engine.clocks import Notice, StepKind
-from slaclock.engine.config import Config
+from slaclock.engine.config import CUSTOMER, Config, agreement_of
 from slaclock.engine.events import format_instant
 from slaclock.engine.ticket_links import ticket_linker
 
@@ -153,22 +153,28 @@ def render_notice(
     return render_notices(config, (notice,), now, fields)
 
 
-def _headline(notice: Notice, metric: str, lateness: str) -> str:
+def _headline(notice: Notice, metric: str, lateness: str, agreement: str) -> str:
+    """``SLA breached: ticket 42, first response 2h late``; another agreement's than the customer's
+    names it: ``SLA breached (billing_ola): ...``."""
     kind = notice.step.kind
+    of = "" if agreement == CUSTOMER else f" ({agreement})"
     if kind is StepKind.WARNING:
-        return f"SLA warning: ticket {notice.ticket_id}, {metric} {lateness}"
+        return f"SLA warning{of}: ticket {notice.ticket_id}, {metric} {lateness}"
     if kind is StepKind.BREACH:
-        return f"SLA breached: ticket {notice.ticket_id}, {metric} {lateness}"
-    return f"SLA escalation {notice.step.index + 1}: ticket {notice.ticket_id}, {metric} {lateness}"
+        return f"SLA breached{of}: ticket {notice.ticket_id}, {metric} {lateness}"
+    return f"SLA escalation {notice.step.index + 1}{of}: ticket {notice.ticket_id}, {metric} {lateness}"
 
 
 def _step_rows(config: Config, notice: Notice, now: datetime) -> tuple[str, list[tuple[str, str]]]:
-    """One notice's headline and its rows (level, metric, step, due, status)."""
-    metric = _METRIC_WORDS.get(str(notice.metric), str(notice.metric))
-    level = config.levels.get(notice.level)
+    """One notice's headline and its rows (agreement when not the customer's, level, metric, step,
+    due, status)."""
+    base, agreement = agreement_of(notice.metric)
+    metric = _METRIC_WORDS.get(str(base), str(base))
+    level = config.level(notice.level)
     timezone = config.calendars[level.calendar].timezone if level is not None else "UTC"
     lateness = _lateness(notice, now)
-    return _headline(notice, metric, lateness), [
+    return _headline(notice, metric, lateness, agreement), [
+        *([("Agreement", agreement)] if agreement != CUSTOMER else []),
         ("SLA level", notice.level),
         ("Metric", f"{metric} (cycle {notice.cycle})" if notice.cycle > 1 else metric),
         ("Step", notice.step.key),

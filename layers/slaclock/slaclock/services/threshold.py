@@ -42,7 +42,7 @@ def run_thresholds(
     if tally is None:
         return counted
     for notice in view.notices:
-        level = config.levels.get(notice.level)
+        level = config.level(notice.level)
         key = notice.key + THRESHOLD
         if (
             notice.step.kind is not StepKind.BREACH

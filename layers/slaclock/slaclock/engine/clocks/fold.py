@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
 from slaclock.engine.clocks.state import ClockRecord, OutOfOrderEvent, StatusChange, TicketState
-from slaclock.engine.config import Metric
+from slaclock.engine.config import AT, Metric, metric_of
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.events import Event, EventType, format_instant, merge_into
 from slaclock.engine.policy import Policy, StepKind
@@ -116,7 +117,7 @@ class _Fold:
 
     __slots__ = (
         "ticket_id", "last_key", "fields", "seen", "created_at", "deleted_at", "level", "matched",
-        "timeline", "clocks", "chosen_with", "chosen_key", "owners",
+        "timeline", "clocks", "chosen_with", "chosen_key", "owners", "others", "agreed",
     )  # fmt: skip
 
     def __init__(self, state: TicketState) -> None:
@@ -139,6 +140,8 @@ class _Fold:
         self.chosen_with: Policy | None = None
         self.chosen_key: tuple[Any, ...] | None = None  # its `rules.RuleInputs.key` (None: not keyed)
         self.owners: list[tuple[datetime, str, str]] | None = None  # see `track_owners`
+        self.others: tuple[ClockRecord, ...] = ()  # the other agreements' clocks (`_fold_agreements`)
+        self.agreed: tuple[tuple[str, str | None, tuple[str, ...]], ...] = ()  # and their levels
 
     @classmethod
     def fresh(cls, ticket_id: str) -> _Fold:
@@ -157,6 +160,8 @@ class _Fold:
         fold.chosen_with = None
         fold.chosen_key = None
         fold.owners = None
+        fold.others = ()
+        fold.agreed = ()
         return fold
 
     def track_owners(self) -> None:
@@ -170,7 +175,7 @@ class _Fold:
             ticket_id=self.ticket_id, last_key=self.last_key, fields=self.fields,
             seen_ids=frozenset(self.seen), created_at=self.created_at, deleted_at=self.deleted_at,
             level=self.level, matched_rules=self.matched, timeline=tuple(self.timeline),
-            clocks=tuple(c.record() for c in self.clocks),
+            clocks=(*(c.record() for c in self.clocks), *self.others), agreements=self.agreed,
         )  # fmt: skip
 
     # -- events ------------------------------------------------------------------------------------
@@ -222,6 +227,7 @@ class _Fold:
                         self.chosen_key = inputs.key(fields, at)
 
                 prior = dict(fields) if declared else fields
+                relevelled: dict[int, tuple[str | None, datetime, bool]] | None = None
                 # Merge the event's fields, with the status its type implies.
                 if update:
                     merge_into(fields, update)
@@ -270,7 +276,7 @@ class _Fold:
                         self.chosen_key = key
                     if level != self.level:
                         if self.created_at is not None and self.deleted_at is None:
-                            self._change_level(policy, level, at)
+                            relevelled = self._change_level(policy, level, at, bool(declared))
                         self.level = level
 
                 if self.deleted_at is not None:
@@ -279,7 +285,7 @@ class _Fold:
                     if kind is _CREATED:
                         self._create(at, fields, level)
                         if declared:
-                            self._declared(policy, event, prior, solved, was_solved)
+                            self._declared(policy, event, prior, solved, was_solved, relevelled)
                         if owners is not None:
                             _note_owner(owners, at, fields)
                     elif kind is _DELETED:
@@ -308,7 +314,7 @@ class _Fold:
                             if c.metric is _RES and not c.cancelled:
                                 c.stopped_at = None
                 if declared:
-                    self._declared(policy, event, prior, solved, was_solved)
+                    self._declared(policy, event, prior, solved, was_solved, relevelled)
                 # A change of status or of the solved flag at `at` (nothing if neither changed).
                 # Statuses compare ignoring case (as rule conditions and `pause_when_status` do).
                 status = fields.get("status")
@@ -337,11 +343,20 @@ class _Fold:
             self._solve(at)
 
     def _declared(
-        self, policy: Policy, event: Event, prior: Mapping[str, Any], solved: bool, was_solved: bool
+        self,
+        policy: Policy,
+        event: Event,
+        prior: Mapping[str, Any],
+        solved: bool,
+        was_solved: bool,
+        relevelled: Mapping[int, tuple[str | None, datetime, bool]] | None = None,
     ) -> None:
         """The declarative metrics' clocks (`Policy.metrics`) after `event`: each metric's running
         cycle is reset (ended, the next one started) or stopped, or a new cycle starts, or the last
-        stopped one resumes, as its conditions say (docs/clocks.md)."""
+        stopped one resumes, as its conditions say (docs/clocks.md). A cycle `event` ends keeps the
+        level it ran under before `event`: the level change `event` brought (`relevelled`: the clocks
+        it re-levelled, with their level, adoption instant and frozen flag before it) is for the
+        cycles still running after it (a group's ownership cycle is judged by that group's level)."""
         at, kind, clocks = event.at, event.type, self.clocks
         reply = event.reply
         typed = kind is _AGENT_REPLIED
@@ -356,6 +371,8 @@ class _Fold:
             current = last if last is not None and last.running else None
             if current is not None and m.reset is not None and m.reset(moment):
                 current.stopped_at = at
+                if relevelled is not None and id(current) in relevelled:
+                    current.level, current.adopted_at, current.frozen = relevelled[id(current)]
                 clocks.append(_Clock(m.name, current.cycle + 1, at, self.level, at))
                 continue
             if current is None:
@@ -367,6 +384,8 @@ class _Fold:
                     current = last
             if current is not None and m.stop is not None and m.stop(moment):
                 current.stopped_at = at
+                if relevelled is not None and id(current) in relevelled:
+                    current.level, current.adopted_at, current.frozen = relevelled[id(current)]
 
     def _delete(self, at: datetime, fields: Mapping[str, Any], was_solved: bool) -> None:
         """`deleted` cancels every running clock."""
@@ -427,17 +446,25 @@ class _Fold:
                 return
         timeline.append(_status_change(at, status, solved))
 
-    def _change_level(self, policy: Policy, level: str | None, at: datetime) -> None:
+    def _change_level(
+        self, policy: Policy, level: str | None, at: datetime, declared: bool = False
+    ) -> dict[int, tuple[str | None, datetime, bool]] | None:
         """The level changes at `at`: each running clock not breached at `at` adopts it (for its whole
-        history); the others (stopped, or breached under their old level) are frozen on their level."""
+        history); the others (stopped, or breached under their old level) are frozen on their level.
+        With `declared` metrics, returns the declarative clocks that adopted it, by ``id``, with their
+        level, adoption instant and frozen flag before (see `_declared`)."""
+        before: dict[int, tuple[str | None, datetime, bool]] | None = {} if declared else None
         for c in self.clocks:
             if c.frozen or c.cancelled:
                 continue
             if c.stopped_at is not None or _breached_before(policy, self.timeline, c, at):
                 c.frozen = True
             else:
+                if before is not None and c.metric.__class__ is str:
+                    before[id(c)] = (c.level, c.adopted_at, c.frozen)
                 c.level = level
                 c.adopted_at = at
+        return before
 
 
 def _note_owner(owners: list[tuple[datetime, str, str]], at: datetime, fields: Mapping[str, Any]) -> None:
@@ -500,7 +527,63 @@ def _fold_events(policy: Policy, events: Iterable[Event], owners: bool = False) 
     if owners:
         fold.track_owners()
     fold.fold_all(policy, ordered)
+    if policy.agreements:
+        _fold_agreements(policy, None, ordered, fold)
     return fold
+
+
+def _fold_agreements(
+    policy: Policy, before: TicketState | None, ordered: Sequence[Event], fold: _Fold
+) -> None:
+    """Fold each other agreement of `policy` over the same `ordered` events as `fold` (the customer
+    agreement's), from its part of `before` (None: from nothing): one fold per agreement, each
+    choosing its own level with its own rules. Their clocks, renamed ``<metric>@<agreement>``, and
+    their (name, level, rules) go to `fold.others` and `fold.agreed`. An agreement `before` did not
+    run (the configuration gained it) raises `OutOfOrderEvent`: the ticket is then replayed from its
+    events, so the agreement counts its whole history."""
+    held: list[tuple[str, str | None, tuple[str, ...]]] = []
+    others: list[ClockRecord] = []
+    if before is not None and before.last_key is None:  # nothing folded yet
+        before = None
+    known = {} if before is None else {name: (level, rules) for name, level, rules in before.agreements}
+    for name, sub in policy.agreements.items():
+        if before is None:
+            part = _Fold.fresh(fold.ticket_id)
+        elif name in known:
+            part = _Fold(_part_of(before, name, *known[name]))
+        else:
+            raise OutOfOrderEvent(f"agreement {name} is new to ticket {fold.ticket_id}: replay it")
+        part.fold_all(sub, ordered)
+        held.append((name, part.level, part.matched))
+        suffix = AT + name
+        others += (
+            ClockRecord(f"{c.metric}{suffix}", c.cycle, c.started_at, c.level, c.adopted_at, c.stopped_at,
+                        c.frozen, c.cancelled)
+            for c in part.clocks
+        )  # fmt: skip
+    fold.others = tuple(others)
+    fold.agreed = tuple(held)
+
+
+def _part_of(
+    state: TicketState, agreement: str | None, level: str | None, rules: tuple[str, ...]
+) -> TicketState:
+    """The state of one agreement's fold within `state`: its level, rules and clocks (under their
+    metric's own name); `agreement` None: the customer's (the clocks without `AT`)."""
+    if agreement is None:
+        return replace(state, clocks=tuple(c for c in state.clocks if AT not in c.metric), agreements=())
+    suffix = AT + agreement
+    return replace(
+        state,
+        level=level,
+        matched_rules=rules,
+        clocks=tuple(
+            replace(c, metric=metric_of(c.metric[: -len(suffix)]))
+            for c in state.clocks
+            if c.metric.endswith(suffix)
+        ),
+        agreements=(),
+    )
 
 
 def apply_event(policy: Policy, state: TicketState | None, event: Event) -> TicketState:
@@ -520,6 +603,11 @@ def apply_event(policy: Policy, state: TicketState | None, event: Event) -> Tick
         raise OutOfOrderEvent(
             f"event {event.id} at {format_instant(event.at)} sorts before {state.last_key[1]}"
         )
-    fold = _Fold(state)
+    if not policy.agreements and not state.agreements:  # the customer agreement alone (the fast path)
+        fold = _Fold(state)
+        fold.fold_all(policy, (event,))
+        return fold.freeze()
+    fold = _Fold(_part_of(state, None, state.level, state.matched_rules))
     fold.fold_all(policy, (event,))
+    _fold_agreements(policy, state, (event,), fold)
     return fold.freeze()

@@ -224,6 +224,9 @@ class TicketState:
     matched_rules: tuple[str, ...] = ()
     timeline: tuple[StatusChange, ...] = ()
     clocks: tuple[ClockRecord, ...] = ()
+    agreements: tuple[tuple[str, str | None, tuple[str, ...]], ...] = ()
+    """(name, level, matched rules) of each other agreement the fold ran (`Policy.agreements`); their
+    clocks are in `clocks`, named ``<metric>@<name>``."""
 
     def to_dict(self) -> dict[str, Any]:
         """A compact JSON-safe document (instants as ISO 8601 UTC strings). Inverse: `from_dict`."""
@@ -245,7 +248,7 @@ class TicketState:
                 ]
                 for c in self.clocks
             ],
-        }  # fmt: skip
+        } | _agreements_doc(self.agreements)  # fmt: skip
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TicketState:
@@ -275,12 +278,21 @@ class TicketState:
                     )
                     for m, n, start, lv, adopted, stop, flags in d["clocks"]
                 ),
+                agreements=tuple(
+                    (str(n), None if lv is None else str(lv), tuple(str(x) for x in r))
+                    for n, lv, r in d.get("agreements", ())
+                ),
             )  # fmt: skip
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise ValidationError([("state", str(exc))], "invalid ticket state") from exc
 
 
 _STATE_VERSION = 1
+
+
+def _agreements_doc(agreements: tuple[tuple[str, str | None, tuple[str, ...]], ...]) -> dict[str, Any]:
+    """The ``agreements`` entry of a stored state: absent when there are none (as before agreements)."""
+    return {"agreements": [[n, lv, list(r)] for n, lv, r in agreements]} if agreements else {}
 
 
 class OutOfOrderEvent(Exception):  # noqa: N818 - a signal, not a failure

@@ -20,7 +20,7 @@ from slaclock.engine.clocks.fold import (
     _timeline_us,
 )
 from slaclock.engine.clocks.state import Clock, Notice, Step, TicketState, TicketView
-from slaclock.engine.config import Metric
+from slaclock.engine.config import AT, Metric, metric_of
 from slaclock.engine.events import Event
 from slaclock.engine.policy import Policy
 from slaclock.engine.walk import (
@@ -133,10 +133,12 @@ def clock_outcomes(
     calendar `add` per clock, for its due instant), no notice and no next check, and no state or view.
     """
     fold = _fold_events(policy, events)
-    records = fold.clocks
-    if not records:
+    records: list[_ClockLike] = fold.clocks  # type: ignore[assignment]
+    if fold.others:  # the other agreements' clocks after the customer's (`_clock_order`)
+        records = sorted((*records, *fold.others), key=_clock_order)
+    elif not records:
         return fold.ticket_id, fold.fields, []
-    if len(records) > 1:
+    elif len(records) > 1:
         if records[0].metric is _FR and records[1].metric is _RES:
             # The fold creates first_response and resolution, then next_response cycles in order: the
             # view's order (metric, cycle) is that with resolution moved last.
@@ -200,7 +202,8 @@ def time_splits(policy: Policy, events: Iterable[Event], now: datetime) -> tuple
         [(at, group) for at, (_, _, group) in zip(owner_ats, owners, strict=True)],
     )
     out: list[TimeSplit] = []
-    for record in sorted(fold.clocks, key=_clock_order):
+    every: list[_ClockLike] = [*fold.clocks, *fold.others]
+    for record in sorted(every, key=_clock_order):
         goal = policy.goal(record.level, record.metric)
         if goal is None or record.cancelled:
             continue
@@ -219,10 +222,13 @@ def time_splits(policy: Policy, events: Iterable[Event], now: datetime) -> tuple
 
 
 class _MetricOrder(dict[Metric | str, int]):
-    """The classic clocks first, then the declarative ones (in the fold's order: definition order)."""
+    """The classic clocks first, then the declarative ones (in the fold's order: definition order),
+    then those of the other agreements (``<metric>@<agreement>``) in the same order of their metric."""
 
     def __missing__(self, metric: Metric | str) -> int:
-        return 3
+        if AT not in metric:
+            return 3
+        return self[metric_of(metric.rpartition(AT)[0])] + 4  # not kept: no state between calls
 
 
 _METRIC_ORDER = _MetricOrder({_FR: 0, _NR: 1, _RES: 2})

@@ -13,12 +13,15 @@ targets, ladders), `conditions` (rules and their coverage), `sources` (sources a
 
 from slaclock.engine.config.loading import load_config
 from slaclock.engine.config.model import (
+    AT,
     BOOLEAN_FIELDS,
+    CUSTOMER,
     DATE_FIELDS,
     LIST_FIELDS,
     OPERATORS,
     RESPONSE_KINDS,
     RULE_FIELDS,
+    Agreement,
     AllOf,
     AnyOf,
     Condition,
@@ -39,15 +42,16 @@ from slaclock.engine.config.model import (
     SlaLevel,
     Source,
     Target,
+    agreement_of,
     metric_of,
 )
 from slaclock.engine.config.shapes import ZONE_ABBREVIATIONS, zone_hint
 from slaclock.engine.vocabulary import CHANNELS, PROVIDERS, STATUSES  # re-exported: the vocabulary
 
 __all__ = [
-    "BOOLEAN_FIELDS", "CHANNELS", "DATE_FIELDS", "LIST_FIELDS", "OPERATORS", "PROVIDERS",
-    "RESPONSE_KINDS", "RULE_FIELDS", "STATUSES", "ZONE_ABBREVIATIONS", "AllOf", "AnyOf", "Condition",
-    "Config", "Escalation", "EventTest", "Metric", "MetricAll", "MetricAny", "MetricCondition",
+    "AT", "BOOLEAN_FIELDS", "CHANNELS", "CUSTOMER", "DATE_FIELDS", "LIST_FIELDS", "OPERATORS", "PROVIDERS",
+    "RESPONSE_KINDS", "RULE_FIELDS", "STATUSES", "ZONE_ABBREVIATIONS", "Agreement", "AllOf", "AnyOf",
+    "Condition", "Config", "Escalation", "EventTest", "Metric", "MetricAll", "MetricAny", "MetricCondition",
     "MetricDefinition", "MetricNot", "Not", "Predicate", "ReportSubscription", "Responses", "Rule",
-    "SlaLevel", "Source", "Target", "load_config", "metric_of", "zone_hint",
+    "SlaLevel", "Source", "Target", "agreement_of", "load_config", "metric_of", "zone_hint",
 ]  # fmt: skip

@@ -35,22 +35,25 @@ from slaclock.engine.vocabulary import CHANNELS
 class _Rules(_Shapes):
     # -- rules -----------------------------------------------------------------------------------------
 
-    def rules(self, value: Any) -> tuple[Rule, ...]:
+    def rules(self, value: Any, where: str = "rules", cover: bool = True) -> tuple[Rule, ...]:
+        """The rules of section `where` (``rules``, or an agreement's); `cover`: they must give every
+        ticket a level (`check_rule_coverage`); an agreement's need not (a ticket no rule gives one of
+        its levels runs none of its clocks)."""
         if value is None:
             return ()
         if not isinstance(value, list):
-            self.err("rules", f"must be a list of rules, not {_kind(value)}")
+            self.err(where, f"must be a list of rules, not {_kind(value)}")
             return ()
         if not value:
             self.err(
-                "rules", "at least one rule is needed (the last one, without 'when', sets the default level)"
+                where, "at least one rule is needed (the last one, without 'when', sets the default level)"
             )
             return ()
         out: list[Rule] = []
         seen: dict[str, int] = {}
         shapes: list[tuple[bool, bool, bool, str]] = []  # (has when, sets a level, stops, name)
         for i, item in enumerate(value):
-            path = f"rules[{i}]"
+            path = f"{where}[{i}]"
             d = self.mapping(item, path, "a rule: {name, when, set_level, stop}")
             if d is None:
                 shapes.append((True, True, False, "?"))  # unknown shape: assume nothing about it
@@ -60,9 +63,9 @@ class _Rules(_Shapes):
             name = d.get("name")
             if not isinstance(name, str) or not name.strip():
                 self.err(f"{path}.name", "required: a non-empty string")
-                name = f"rules[{i}]"
+                name = path
             elif name in seen:
-                self.err(f"{path}.name", f"duplicate rule name {name!r} (also rules[{seen[name]}])")
+                self.err(f"{path}.name", f"duplicate rule name {name!r} (also {where}[{seen[name]}])")
             else:
                 seen[name] = i
             when = None
@@ -87,11 +90,11 @@ class _Rules(_Shapes):
             shapes.append(("when" in d, level is not None, stop, name))
             if len(self.errors) == before:
                 out.append(Rule(name=name, when=when, set_level=level, stop=stop))
-        self.check_rule_coverage(shapes)
+        self.check_rule_coverage(shapes if cover else None)
         return tuple(out)
 
-    def check_rule_coverage(self, shapes: list[tuple[bool, bool, bool, str]]) -> None:
-        """Every ticket must end the walk with a level.
+    def check_rule_coverage(self, shapes: list[tuple[bool, bool, bool, str]] | None) -> None:
+        """Every ticket must end the walk with a level (`shapes` None: not asked, see `rules`).
 
         Only a rule without `when` is known to match every ticket (conditions are not solved). So the
         rules must contain a *catch-all* that sets a level (no `when`, with `set_level`), and no ticket
@@ -103,6 +106,8 @@ class _Rules(_Shapes):
         A rule that sets a level without stopping, placed before a catch-all that sets one, never decides
         the level (the catch-all always applies after it): that is a warning, not an error.
         """
+        if shapes is None:
+            return
         catch_all = next(
             (i for i, (has_when, sets, _, _) in enumerate(shapes) if not has_when and sets), None
         )

@@ -96,23 +96,26 @@ class _Levels(_Shapes):
 
     # -- levels ----------------------------------------------------------------------------------------
 
-    def levels(self, value: Any) -> dict[str, SlaLevel]:
+    def levels(self, value: Any, where: str = "levels") -> dict[str, SlaLevel]:
+        """The levels of section `where` (``levels``, or an agreement's ``agreements.<name>.levels``)."""
         if value is None:
             return {}
         out: dict[str, SlaLevel] = {}
-        entries = self.named(value, "levels", "levels")
+        entries = self.named(value, where, "levels")
         if not entries and isinstance(value, Mapping):
-            self.err("levels", "at least one level is needed")
+            self.err(where, "at least one level is needed")
         for name, item in entries:
-            level = self.level(name, item, f"levels.{name}")
+            level = self.level(name, item, f"{where}.{name}")
             if level is not None:
                 out[name] = level
         for name, level in out.items():  # the walk names a followed calendar "<level> @ <calendar>"
             for value, calendar in level.calendar_map.items():
                 if f"{name} @ {calendar}" in out and calendar != level.calendar:
-                    where = f"levels.{name}.calendar_map.{value}"
-                    self.err(where, f"the level {name} @ {calendar} exists: rename it (inside, a level "
-                             "following a calendar goes by that name)")  # fmt: skip
+                    self.err(
+                        f"{where}.{name}.calendar_map.{value}",
+                        f"the level {name} @ {calendar} exists: rename it (inside, a level following a "
+                        "calendar goes by that name)",
+                    )
         return out
 
     def level(self, name: str, value: Any, path: str) -> SlaLevel | None:

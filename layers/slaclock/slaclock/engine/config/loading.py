@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from slaclock.engine.config.metrics import _Metrics
-from slaclock.engine.config.model import Config, Responses
-from slaclock.engine.config.shapes import _TOP_KEYS, _kind, _mapped_statuses, _source_providers
+from slaclock.engine.config.model import CUSTOMER, Agreement, Config, Responses
+from slaclock.engine.config.shapes import (
+    _AGREEMENT_KEYS,
+    _TOP_KEYS,
+    _join,
+    _kind,
+    _mapped_statuses,
+    _source_providers,
+)
 from slaclock.engine.config.sources import _Sources
 from slaclock.engine.errors import ConfigError
 
@@ -32,6 +40,9 @@ def load_config(doc: Any) -> Config:
     if loader.errors or config is None:
         raise ConfigError(loader.errors)
     return config
+
+
+_AGREEMENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 
 class _Loader(_Metrics, _Sources):
@@ -59,6 +70,7 @@ class _Loader(_Metrics, _Sources):
         metrics = self.metrics(doc.get("metrics"))
         levels = self.levels(doc.get("levels"))
         rules = self.rules(doc.get("rules"))
+        agreements = self.agreements(doc.get("agreements"), levels)
         sources = self.sources(doc.get("sources"))
         reports = self.reports(doc.get("reports"))
         given = doc.get("responses")
@@ -76,7 +88,55 @@ class _Loader(_Metrics, _Sources):
             warnings=tuple(self.warnings),
             responses=responses or Responses(),
             metrics=metrics,
+            agreements=agreements,
         )
+
+    def agreements(self, value: Any, customer: Mapping[str, Any]) -> dict[str, Agreement]:
+        """The ``agreements`` section: each agreement's levels (named uniquely across the whole
+        configuration) and its rules (which need not give every ticket a level). Afterwards
+        `level_names` holds every agreement's levels, for the report filters."""
+        if value is None:
+            return {}
+        out: dict[str, Agreement] = {}
+        owner = dict.fromkeys(self.level_names, CUSTOMER)
+        customer_names = self.level_names
+        for name, item in self.named(value, "agreements", "agreements"):
+            path = _join("agreements", name)
+            if name == CUSTOMER or not _AGREEMENT_NAME.match(name):
+                self.err(
+                    path,
+                    "an agreement's name is lower case letters, digits and _, starting with a letter, "
+                    f"not {CUSTOMER!r} (the top-level levels and rules are that one)",
+                )
+                continue
+            d = self.mapping(item, path, "an agreement: {levels, rules, description}")
+            if d is None:
+                continue
+            before = len(self.errors)
+            self.check_keys(d, path, _AGREEMENT_KEYS)
+            for key in ("levels", "rules"):
+                if d.get(key) is None:
+                    self.err(f"{path}.{key}", "required")
+            given = d.get("levels")
+            self.level_names = {n for n in given if isinstance(n, str) and n.strip()} if isinstance(
+                given, Mapping
+            ) else set()  # fmt: skip
+            levels = self.levels(given, f"{path}.levels")
+            for level in levels:
+                if level in owner:
+                    self.err(f"{path}.levels.{level}", f"the level {level!r} is also {owner[level]}'s: level "
+                             "names are unique across agreements (a clock names its level)")  # fmt: skip
+                else:
+                    owner[level] = name
+            rules = self.rules(d.get("rules"), f"{path}.rules", cover=False)
+            description = d.get("description", "")
+            if not isinstance(description, str):
+                self.err(f"{path}.description", f"must be a string, not {_kind(description)}")
+            if len(self.errors) == before:
+                out[name] = Agreement(name=name, levels=levels, rules=rules)
+        self.level_names = customer_names | {n for n in owner if n not in customer}
+        self.agreement_names = {CUSTOMER, *out}
+        return out
 
     def leads(self, value: Any) -> dict[str, tuple[str, ...]]:
         if value is None:

@@ -285,9 +285,55 @@ class Config:
     metrics: Mapping[str, MetricDefinition] = field(default_factory=dict)
     """Every defined metric by name: the built-ins (`slaclock.engine.config.builtin_metrics`) with the
     document's ``metrics`` over them (a definition of a built-in's name replaces it)."""
+    agreements: Mapping[str, Agreement] = field(default_factory=dict)
+    """The agreements besides the customer's (whose levels and rules are `levels` and `rules`), by
+    name: operational-level agreements each running their own clocks beside the customer's."""
 
     def calendar_of(self, level: str) -> BusinessCalendar:
         return self.calendars[self.levels[level].calendar]
+
+    def level(self, name: str | None) -> SlaLevel | None:
+        """The level called `name` in any agreement (level names are unique across them), or None."""
+        if name is None:
+            return None
+        found = self.levels.get(name)
+        if found is None:
+            for agreement in self.agreements.values():
+                found = agreement.levels.get(name)
+                if found is not None:
+                    break
+        return found
+
+    def level_names(self) -> tuple[str, ...]:
+        """Every level's name: the customer's, then each agreement's, in document order."""
+        return (*self.levels, *(n for a in self.agreements.values() for n in a.levels))
+
+
+CUSTOMER = "customer"
+"""The name of the agreement the top-level ``levels`` and ``rules`` make (the customer's SLA)."""
+
+AT = "@"
+"""Between a metric's name and its agreement's in the name of a clock of another agreement than the
+customer's (``resolution@billing_ola``): metric names cannot contain it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """An agreement besides the customer's (an OLA): its own levels and the ordered rules that choose
+    one of them per ticket. A ticket no rule gives a level runs no clock of this agreement."""
+
+    name: str
+    levels: Mapping[str, SlaLevel]
+    rules: tuple[Rule, ...]
+
+
+def agreement_of(metric: Metric | str) -> tuple[Metric | str, str]:
+    """(the metric, the agreement) of a clock's metric name: ``resolution@billing_ola`` is the
+    ``resolution`` of ``billing_ola``; a name without `AT` is the customer's."""
+    if AT not in metric:
+        return metric, CUSTOMER
+    base, _, name = metric.rpartition(AT)
+    return metric_of(base), name
 
 
 # Vocabulary of the document. Rule matching (`slaclock.engine.rules`) reads these too.

@@ -14,7 +14,10 @@ from slaclock.engine.config.model import RESPONSE_KINDS, RULE_FIELDS, Responses
 from slaclock.engine.durations import parse_duration, parse_share
 from slaclock.engine.vocabulary import STATUSES
 
-_TOP_KEYS = ("calendars", "levels", "rules", "sources", "leads", "reports", "responses", "metrics")
+_TOP_KEYS = (
+    "calendars", "levels", "rules", "sources", "leads", "reports", "responses", "metrics", "agreements",
+)  # fmt: skip
+_AGREEMENT_KEYS = ("levels", "rules", "description")
 _LEVEL_KEYS = (
     "calendar", "calendar_from", "calendar_map", "targets", "notify", "escalations", "unassigned",
     "responses", "actions", "interim_reply_answers",
@@ -127,6 +130,7 @@ class _Shapes:
         self.warnings: list[tuple[str, str]] = []
         self.calendar_names: set[str] = set()
         self.level_names: set[str] = set()
+        self.agreement_names: set[str] = {"customer"}  # `_Loader.agreements` adds the others
         self.metric_names: set[str] = set()  # the defined metrics (`_Metrics.metrics`), read before levels
         self.metric_order: list[str] = []  # the same, built-ins first, in definition order
         # False when a section is missing or not a mapping: its names are then unknowable, and the

@@ -287,9 +287,9 @@ class _Sources(_Shapes):
             checked = self.string_list(values, f"{path}.{key}", allow_empty=False)
             if checked is None:
                 continue
-            known = {"level": self.level_names, "metric": self.metric_order or [m.value for m in Metric]}.get(
-                key
-            )
+            metrics = self.metric_order or [m.value for m in Metric]
+            metrics += [f"{m}@{a}" for a in sorted(self.agreement_names - {"customer"}) for m in metrics]
+            known = {"level": self.level_names, "metric": metrics, "agreement": self.agreement_names}.get(key)
             for i, v in enumerate(checked):
                 if known is not None and v not in known and (key != "level" or self.levels_readable):
                     self.err(f"{path}.{key}[{i}]", f"unknown {key} {v!r} ({key}s: {_names(known)})")

@@ -334,6 +334,7 @@ def sla_log_options(spec: ReportSpec, config: Config) -> SlaLogOptions:
         human_durations=spec.durations == "human",
         ticket_link=link,
         calendar=spec.calendar_columns,
+        agreement=bool(config.agreements),
     )
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
-from slaclock.engine.config import Config, Metric
+from slaclock.engine.config import AT, CUSTOMER, Config, Metric
 from slaclock.engine.limits import MAX_LINK_SECONDS
 from slaclock.engine.reports import (
     ReportError,
@@ -200,9 +200,11 @@ def _request_period(
 def _request_filters(
     filters: Mapping[str, Sequence[str]], config: Config, errors: list[tuple[str, str]]
 ) -> dict[str, tuple[str, ...]]:
+    metrics = [m.value for m in Metric] + [n for n in config.metrics if n not in set(Metric)]
     known: dict[str, Iterable[str]] = {
-        "level": config.levels,
-        "metric": [m.value for m in Metric] + [n for n in config.metrics if n not in set(Metric)],
+        "level": config.level_names(),
+        "metric": metrics + [f"{m}{AT}{a}" for a in config.agreements for m in metrics],
+        "agreement": [CUSTOMER, *config.agreements],
     }
     out: dict[str, tuple[str, ...]] = {}
     for key, values in filters.items():
