@@ -14,8 +14,9 @@ from slaclock.engine.clocks import ClockStatus, TicketState, evaluate, replay_ti
 from slaclock.engine.config import Metric, load_config
 from slaclock.engine.config.builtin_metrics import BUILTIN_METRICS
 from slaclock.engine.errors import ConfigError
-from slaclock.engine.events import parse_event
 from slaclock.engine.policy import compile_policy
+
+from tests.fixtures.builders import canonical_event
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # a Monday
 MIN = timedelta(minutes=1)
@@ -44,11 +45,7 @@ def policy_of(targets, metrics=None, hours="24x7"):
 
 
 def ev(i, minutes, kind, ticket=None, reply=None):
-    d = {"id": f"e{i}", "ticket_id": "7", "type": kind, "at": (T0 + minutes * MIN).isoformat(),
-         "ticket": ticket or {}}  # fmt: skip
-    if reply is not None:
-        d["reply"] = reply
-    return parse_event(d)
+    return canonical_event(i, T0 + minutes * MIN, kind, ticket, reply)
 
 
 def clocks(policy, events, metric, now=T0 + 10_000 * MIN):

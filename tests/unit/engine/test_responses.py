@@ -17,7 +17,7 @@ from slaclock.engine.events import Event, EventType, parse_event
 from slaclock.engine.policy import compile_policy, judge
 from slaclock.helpdesk import provider_for
 
-from tests.fixtures.builders import body, load, source, with_
+from tests.fixtures.builders import body, canonical_event, load, source, with_
 
 FR, NR = Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # a Monday
@@ -48,11 +48,7 @@ def doc(responses=None, level_responses=None):
 
 
 def ev(i, minutes, kind, ticket=None, reply=None):
-    d = {"id": f"e{i}", "ticket_id": "7", "type": kind, "at": (T0 + minutes * MIN).isoformat(),
-         "ticket": ticket or {}}  # fmt: skip
-    if reply is not None:
-        d["reply"] = reply
-    return parse_event(d)
+    return canonical_event(i, T0 + minutes * MIN, kind, ticket, reply)
 
 
 def first_response(policy, events, now=T0 + 120 * MIN):
