@@ -146,7 +146,7 @@ class FakeTicketStore:
                 json.dumps(state.to_dict()), version, next_check_at, retry_at, frozenset(notified)
             )
             for c in clocks:
-                self.clock_records[(c.ticket_id, c.metric.value, c.cycle)] = c
+                self.clock_records[(c.ticket_id, str(c.metric), c.cycle)] = c
             return version
 
     due_parts = 4

@@ -99,7 +99,7 @@ class FakeClockRecords:
     def query(self, start: datetime, end: datetime) -> Iterator[ClockSnapshot]:
         self.queries.append((start, end))
         decided = [r for r in self.records if r.decided_at is not None and start <= r.decided_at < end]
-        yield from sorted(decided, key=lambda r: (r.decided_at, r.ticket_id, r.metric.value, r.cycle))
+        yield from sorted(decided, key=lambda r: (r.decided_at, r.ticket_id, str(r.metric), r.cycle))
 
     def running(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[ClockSnapshot]:
         self.running_reads += 1

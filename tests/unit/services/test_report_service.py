@@ -593,3 +593,38 @@ def test_exactly_at_its_due_instant_a_counting_clock_is_still_open_and_not_decid
     assert (outcome.figures["met"], outcome.figures["missed"], outcome.figures["running"]) == (0, 0, 1)
     _, later = run_on_demand(ports, DAY_19, now=due + timedelta(microseconds=1))
     assert later.figures["missed"] == 1
+
+
+def test_with_agreements_the_report_carries_the_agreement_column_and_groups_by_it():
+    from dataclasses import replace
+
+    doc = copy.deepcopy(CONFIG_DOC)
+    doc["metrics"] = {
+        "ownership_time": {
+            "start": {"field": "department", "op": "exists", "value": True},
+            "reset": {"changes": "department"},
+            "cycles": True,
+            "stop": {"field": "solved", "op": "is", "value": True},
+        }
+    }
+    doc["agreements"] = {"group_sla": {
+        "levels": {"billing_30m": {"calendar": "always", "targets": {"ownership_time": {"within": "30m"}}}},
+        "rules": [{"name": "billing", "when": {"field": "department", "op": "is", "value": "billing"},
+                   "set_level": "billing_30m"}]}}  # fmt: skip
+    config = load_config(doc)
+    ola = replace(
+        record("4711", "first_response", "missed", started="2026-11-19 09:00", due="2026-11-19 09:30",
+               stopped="2026-11-19 15:00", business=21600, target=1800),
+        metric="ownership_time@group_sla", level="billing_30m",
+    )  # fmt: skip
+    ports = report_ports((*KNOWN_RECORDS, ola), config)
+    job, _ = run_on_demand(
+        ports, {**DAY_19, "group_by": ["agreement"], "filters": {"agreement": ["group_sla"]}}
+    )
+    folder = f"reports/{job.id}/2026-11-19_2026-11-19"
+    log = rows_of(ports.sink.text(f"{folder}/sla_log.csv"))
+    assert log[0] == [*EXPECTED_LOG[0], "agreement"]
+    assert [(r[0], r[5], r[-1]) for r in log[1:]] == [("4711", "ownership_time@group_sla", "group_sla")]
+    compliance = rows_of(ports.sink.text(f"{folder}/compliance.csv"))
+    assert compliance[0][:2] == ["date", "agreement"]
+    assert [(r[1], r[2], r[6]) for r in compliance[1:]] == [("group_sla", "0", "1")]  # 0 met, 1 missed

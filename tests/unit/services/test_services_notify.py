@@ -100,3 +100,29 @@ def test_the_integration_detail_carries_ids_and_instants_only():
         "metric": "first_response", "cycle": 1, "step": "warning", "step_at": "2026-11-20T10:10:00Z",
         "due_at": "2026-11-20T10:10:00Z", "sent_at": "2026-11-20T10:05:00Z", "seconds_past_due": -300.0,
     }  # fmt: skip
+
+
+def test_the_due_instant_is_shown_in_the_zone_of_the_calendar_the_ticket_follows():
+    """A level with ``calendar_from: requester`` (docs/clocks.md, "Calendars that follow the ticket"):
+    the e-mail shows the due instant in the requester's zone, New York, not the office's (Paris)."""
+    from datetime import timedelta
+
+    from slaclock.engine.clocks import evaluate, replay_ticket
+    from slaclock.engine.config import load_config
+    from slaclock.engine.events import parse_event
+    from slaclock.engine.policy import compile_policy
+
+    config = load_config({
+        "calendars": {"office": {"timezone": "Europe/Paris", "hours": "24x7"}},
+        "levels": {"standard": {"calendar": "office", "calendar_from": "requester",
+                                "targets": {"first_response": {"within": "1h"}}}},
+        "rules": [{"name": "all", "set_level": "standard"}],
+    })  # fmt: skip
+    policy = compile_policy(config)
+    created = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    event = parse_event({"id": "e1", "ticket_id": "9", "type": "created", "at": created.isoformat(),
+                         "ticket": {"requester_time_zone": "America/New_York"}})  # fmt: skip
+    (notice,) = evaluate(policy, replay_ticket(policy, [event]), created + timedelta(hours=2)).notices
+    assert notice.calendar.startswith("office|America/New_York")
+    message = render_notice(config, notice, created + timedelta(hours=2))
+    assert "Due: Fri 20 Nov 2026 11:00 EST (America/New_York)" in message.text

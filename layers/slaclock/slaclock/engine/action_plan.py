@@ -67,7 +67,9 @@ def met_notices(policy: Policy, view: TicketView) -> tuple[Notice, ...]:
         if goal is None or not goal.met:
             continue
         step = Step(StepKind.MET, clock.stopped_at, ())
-        out.append(Notice(view.ticket_id, clock.metric, clock.cycle, clock.level, step, clock.due_at))
+        out.append(
+            Notice(view.ticket_id, clock.metric, clock.cycle, clock.level, step, clock.due_at, clock.calendar)
+        )
     return tuple(out)
 
 

@@ -96,7 +96,7 @@ class Goal:
 class CompiledMetric:
     """A declarative metric (`MetricDefinition`) with its conditions compiled (`compile_policy`)."""
 
-    name: str
+    name: Metric | str
     start: MetricTest
     stop: MetricTest | None
     cycles: bool
@@ -122,11 +122,15 @@ class Policy:
     """The ``responses`` rules in force for a clock of each level (None: of no known level); empty when
     no rule decides anything, so the type of an event alone decides (see `answers`)."""
     metrics: tuple[CompiledMetric, ...] = ()
-    """The declarative metrics the fold evaluates besides its classic clocks: those some level has a
-    target for (none with the built-ins' classic three only: the fast path)."""
+    """The declarative metrics the fold evaluates besides its fast path: those some level has a target
+    for (none with the built-ins' classic three only), and the classic three when not `fast`."""
     calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
     """The configuration's calendars and the requester calendars derived for tickets so far
     (`calendar.requester.Calendars`: built on first use, kept in this Policy)."""
+    fast: bool = True
+    """Whether the classic three (first_response, next_response, resolution) run on the fold's
+    compiled fast path: they do unless the configuration redefines one of them, and then all three
+    are in `metrics`, evaluated from their definitions like any other."""
     agreements: Mapping[str, Policy] = field(default_factory=dict)
     """Each other agreement (`Config.agreements`) compiled as a policy of its own levels and rules: the
     fold runs one fold per agreement, and names a clock of agreement ``a`` ``<metric>@a``."""
@@ -226,8 +230,13 @@ def compile_policy(config: Config, calendars: Calendars | None = None) -> Policy
             if name not in targeted:
                 targeted.add(name)
                 todo.append(name)
+    # The classic three run on the fold's compiled fast path unless the document redefines one: then
+    # all three are evaluated as definitions (the shipped ones for those it did not redefine).
+    fast = all(defs[name].builtin for name in CLASSIC if name in defs)
     metrics = tuple(
-        _compile_metric(d) for name, d in defs.items() if name in targeted and name not in CLASSIC
+        _compile_metric(d)
+        for name, d in defs.items()
+        if (name in CLASSIC and not fast) or (name in targeted and name not in CLASSIC)
     )
     agreements = {
         name: compile_policy(replace(config, levels=a.levels, rules=a.rules, agreements={}), calendars)
@@ -235,7 +244,7 @@ def compile_policy(config: Config, calendars: Calendars | None = None) -> Policy
     }
     return Policy(
         config=config, goals=goals, choose=choose, decision=decision, responses=responses, metrics=metrics,
-        calendars=calendars, agreements=agreements,
+        calendars=calendars, agreements=agreements, fast=fast,
     )  # fmt: skip
 
 
@@ -260,7 +269,7 @@ def _compile_metric(d: MetricDefinition) -> CompiledMetric:
         return None if cond is None else compile_metric_condition(cond)  # type: ignore[arg-type]
 
     return CompiledMetric(
-        d.name, compile_metric_condition(d.start), compiled(d.stop), d.cycles, compiled(d.resume),
+        metric_of(d.name), compile_metric_condition(d.start), compiled(d.stop), d.cycles, compiled(d.resume),
         compiled(d.reset),
     )  # fmt: skip
 

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slaclock.engine.calendar.requester import Zones
 from slaclock.engine.clocks import Notice, StepKind
 from slaclock.engine.config import CUSTOMER, Config, agreement_of
 from slaclock.engine.events import format_instant
@@ -147,7 +148,8 @@ def render_notice(
 ) -> Message:
     """The e-mail for `notice` sent at `now`: ticket, its subject and requester when the ticket's
     `fields` carry them, a link to the ticket in its helpdesk when its source has a ``ticket_url``,
-    level, metric, step, due instant in the level's calendar time zone, and how late (or how long
+    level, metric, step, due instant in the zone of the calendar the clock counts in (its level's, or
+    the one its ``calendar_from`` chose for the ticket), and how late (or how long
     until due, for a warning). Subject and requester are personal data: they go into the e-mail to
     the people the step names, never into a log or an integration event."""
     return render_notices(config, (notice,), now, fields)
@@ -172,6 +174,8 @@ def _step_rows(config: Config, notice: Notice, now: datetime) -> tuple[str, list
     metric = _METRIC_WORDS.get(str(base), str(base))
     level = config.level(notice.level)
     timezone = config.calendars[level.calendar].timezone if level is not None else "UTC"
+    if notice.calendar:  # the calendar the clock counts in: a requester's one names its zone
+        timezone = Zones(config.calendars).get(notice.calendar, timezone)
     lateness = _lateness(notice, now)
     return _headline(notice, metric, lateness, agreement), [
         *([("Agreement", agreement)] if agreement != CUSTOMER else []),

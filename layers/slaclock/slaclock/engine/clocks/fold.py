@@ -194,6 +194,7 @@ class _Fold:
             reads = inputs.fields
         judging = bool(policy.responses)  # False: the event type alone decides what answers
         declared = policy.metrics  # empty with the classic clocks only (the fast path)
+        fast = policy.fast  # False: the classic three are in `declared` too (one was redefined)
         ticket_id = self.ticket_id
         seen = self.seen
         fields = self.fields  # this fold's own dict (see __init__): updated in place
@@ -283,7 +284,7 @@ class _Fold:
                     continue  # nothing starts, stops or resumes after a deletion
                 if self.created_at is None:
                     if kind is _CREATED:
-                        self._create(at, fields, level)
+                        self._create(at, fields, level, fast)
                         if declared:
                             self._declared(policy, event, prior, solved, was_solved, relevelled)
                         if owners is not None:
@@ -291,7 +292,12 @@ class _Fold:
                     elif kind is _DELETED:
                         self.deleted_at = at  # deleted before it was created: it never gets clocks
                     continue
-                if kind is _AGENT_REPLIED:  # achieves the waiting response clock
+                if kind is _DELETED:
+                    self._delete(at, fields, was_solved)
+                    continue
+                if not fast:  # the classic clocks are declared ones: `_declared` below
+                    pass
+                elif kind is _AGENT_REPLIED:  # achieves the waiting response clock
                     if judging and event.reply is not None:
                         self._answer_if(policy, event.reply, True, at)
                     else:
@@ -303,10 +309,7 @@ class _Fold:
                         clocks = self.clocks
                         cycle = 1 + sum(1 for c in clocks if c.metric is _NR)
                         clocks.append(_Clock(_NR, cycle, at, self.level, at))
-                elif kind is _DELETED:
-                    self._delete(at, fields, was_solved)
-                    continue
-                if solved is not was_solved:
+                if fast and solved is not was_solved:
                     if solved:
                         self._solve(at)
                     else:  # reopened: resolution resumes
@@ -332,11 +335,15 @@ class _Fold:
             if last_folded is not None:
                 self.last_key = (last_folded.at, last_folded.id)
 
-    def _create(self, at: datetime, fields: Mapping[str, Any], level: str | None) -> None:
+    def _create(self, at: datetime, fields: Mapping[str, Any], level: str | None, fast: bool = True) -> None:
+        """The ticket is created at `at`: its status timeline starts, and (on the fast path, see
+        `Policy.fast`) its first_response and resolution clocks."""
         status = _status_of(fields)
         solved = status in _TERMINAL_STATUSES
         self.created_at = at
         self.timeline.append(_status_change(at, status, solved))
+        if not fast:
+            return
         self.clocks.append(_Clock(_FR, 1, at, level, at))
         self.clocks.append(_Clock(_RES, 1, at, level, at))
         if solved:  # created already solved: stops at once
@@ -369,7 +376,11 @@ class _Fold:
                 if c.metric == m.name:
                     last = c
             current = last if last is not None and last.running else None
-            if current is not None and m.reset is not None and m.reset(moment):
+            seen = moment
+            if current is not None and reply is not None and current.level != self.level:
+                # `{answers}` for a running clock: under the `responses` rules of the clock's level
+                seen = replace(moment, answers=policy.answers(current.level, reply, typed))
+            if current is not None and m.reset is not None and m.reset(seen):
                 current.stopped_at = at
                 if relevelled is not None and id(current) in relevelled:
                     current.level, current.adopted_at, current.frozen = relevelled[id(current)]
@@ -382,7 +393,7 @@ class _Fold:
                 elif last is not None and not last.cancelled and m.resume is not None and m.resume(moment):
                     last.stopped_at = None
                     current = last
-            if current is not None and m.stop is not None and m.stop(moment):
+            if current is not None and m.stop is not None and m.stop(seen if current is last else moment):
                 current.stopped_at = at
                 if relevelled is not None and id(current) in relevelled:
                     current.level, current.adopted_at, current.frozen = relevelled[id(current)]

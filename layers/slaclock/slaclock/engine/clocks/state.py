@@ -149,6 +149,9 @@ class Notice:
     level: str
     step: Step
     due_at: datetime
+    calendar: str = ""
+    """The calendar the clock counts in (the level's, or the one its ``calendar_from`` chose for the
+    ticket): e-mails show the due instant in its zone. ``""``: the level's."""
 
     @property
     def key(self) -> str:

@@ -100,7 +100,9 @@ def evaluate(policy: Policy, state: TicketState, now: datetime) -> TicketView:
                 break
             if (stop is None or step.at < stop) and (step.kind is _BREACH or step.at >= adopted):
                 assert due is not None  # noqa: S101 - a clock with steps has a due instant
-                notices.append(Notice(ticket_id, record.metric, record.cycle, level.name, step, due))
+                notices.append(
+                    Notice(ticket_id, record.metric, record.cycle, level.name, step, due, goal.calendar_name)
+                )
     notices.sort(key=_notice_order)
     return TicketView(
         ticket_id=ticket_id,

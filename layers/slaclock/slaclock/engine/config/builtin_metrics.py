@@ -1,12 +1,13 @@
 """The built-in metrics, as declarative definitions in the language of a configuration's ``metrics:``
-section (docs/clocks.md, "Metrics as definitions"). A configuration may replace one of the last four
-by defining a metric of the same name, or add its own.
+section (docs/clocks.md, "Metrics as definitions"). A configuration may replace any of them by
+defining a metric of the same name, or add its own.
 
 `first_response`, `next_response` and `resolution` are the engine's classic clocks: the fold runs them
 through its compiled fast path (`slaclock.engine.clocks.fold`), which computes exactly what these
-definitions say, so a configuration cannot redefine them (`engine.config.metrics` refuses it). The
-others run through the general evaluation of definitions, and only for tickets whose level has a
-target for them.
+definitions say, while the configuration keeps them as shipped; once it redefines one of them, the
+fold evaluates all three from their definitions (`Policy.fast`, with the same results for the same
+definitions: tests/unit/engine/test_classic_definitions.py). The others run through the general
+evaluation of definitions, and only for tickets whose level has a target for them.
 """
 
 from __future__ import annotations

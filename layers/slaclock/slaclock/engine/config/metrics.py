@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from slaclock.engine.config.builtin_metrics import BUILTIN_METRICS, CLASSIC
+from slaclock.engine.config.builtin_metrics import BUILTIN_METRICS
 from slaclock.engine.config.conditions import _Rules
 from slaclock.engine.config.levels import _Levels
 from slaclock.engine.config.model import (
@@ -43,13 +44,6 @@ class _Metrics(_Levels, _Rules):
                         "a metric's name is 1-48 of a-z, 0-9 and _, starting with a letter",
                     )
                     continue
-                if name in CLASSIC:
-                    self.err(
-                        _join("metrics", name),
-                        f"{name} is computed by the engine's compiled clocks and cannot be redefined "
-                        f"({', '.join(CLASSIC)}); define a metric of another name",
-                    )
-                    continue
                 docs[name] = item
         self.metric_names = set(docs)
         self.metric_order = list(docs)
@@ -57,7 +51,7 @@ class _Metrics(_Levels, _Rules):
         for name, item in docs.items():
             parsed = self.metric(name, item, f"metrics.{name}")
             if parsed is not None:
-                out[name] = parsed
+                out[name] = replace(parsed, builtin=True) if item is BUILTIN_METRICS.get(name) else parsed
         return out
 
     def metric(self, name: str, value: Any, path: str) -> MetricDefinition | None:

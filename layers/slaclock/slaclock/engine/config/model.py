@@ -208,6 +208,8 @@ class MetricDefinition:
     reset: MetricCondition | None = None
     pause: frozenset[str] = frozenset()
     description: str = ""
+    builtin: bool = False
+    """A built-in shipped as is (the document did not define this name)."""
 
 
 @dataclass(frozen=True, slots=True)
