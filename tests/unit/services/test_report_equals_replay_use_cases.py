@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from slaclock import cli
 from slaclock.adapters.dynamodb import RUNNING, outcome_keys
@@ -73,7 +74,7 @@ class IndexedTicketStore(FakeTicketStore):
         version = super().save(state, clocks=clocks, **kwargs)
         for c in clocks:
             day, at = outcome_keys(c)
-            key = (c.ticket_id, c.metric.value, c.cycle)
+            key = (c.ticket_id, str(c.metric), c.cycle)
             if day is None:  # cancelled: leaves the index
                 self.records.pop(key, None)
                 continue
@@ -154,8 +155,23 @@ def agents_of_log(text: str) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
+GROUP_OLA = {  # docs/configuration.md, `agreements`: a group's own target for holding a ticket
+    "metrics": {"ownership_time": {"start": {"field": "department", "op": "exists", "value": True},
+                                   "reset": {"changes": "department"}, "cycles": True,
+                                   "stop": {"field": "solved", "op": "is", "value": True}}},
+    "agreements": {"group_ola": {
+        "levels": {f"{d}_ola": {"calendar": "paris-office", "targets": {"ownership_time": {"within": w}}}
+                   for d, w in (("billing", "2h"), ("technical", "6h"))},
+        "rules": [{"name": d, "when": {"field": "department", "op": "is", "value": d},
+                   "set_level": f"{d}_ola", "stop": True} for d in ("billing", "technical")]}},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("agreements", [False, True], ids=["customer", "with-an-ola"])
+def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path, agreements):
     doc = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    if agreements:
+        doc.update(GROUP_OLA)
     doc["sources"] = {"sim": {"provider": "generic", "secret": {"ssm_parameter": "/slaclock/custom"},
                               "ticket_url": "https://help.example.com/tickets/{ticket_number}"}}  # fmt: skip
     doc.pop("reports", None)
@@ -190,6 +206,7 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
 
     period = custom_period(START - timedelta(days=1), START + timedelta(days=200), "Europe/Paris")
     compared: list[tuple[str, int]] = []
+    last: dict[str, str] = {}  # the SLA logs of the last comparison
 
     def compare(label: str, at: datetime, *, options: bool = False) -> None:
         spec = ReportSpec(label, label, period, group_by=GROUP_BY, include_running=True)
@@ -217,6 +234,7 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
             assert len(split) > 2 * N_TICKETS and sorted(split[1:]) == sorted(theirs_split[1:])
             links = {r["ticket_url"] for r in csv.DictReader(io.StringIO(ours["sla_log.csv"]))}
             assert links and all(u.startswith("https://help.example.com/tickets/") for u in links)
+        last.update(ours=ours["sla_log.csv"], theirs=theirs["sla_log.csv"])
         a, b = by_clock(ours["sla_log.csv"], columns), by_clock(theirs["sla_log.csv"], columns)
         assert a.keys() == b.keys(), (label, sorted(a.keys() ^ b.keys())[:5])
         wrong = [(k, a[k], b[k]) for k in a if a[k] != b[k]]
@@ -258,5 +276,9 @@ def test_300_generated_tickets_report_at_any_instant_what_replay_says(tmp_path):
     compare("with-the-optional-columns", now + timedelta(days=2), options=True)
     assert fired > N_TICKETS, "checks fired between the webhooks"
     assert compared[-1][1] >= 2 * N_TICKETS, compared
+    if agreements:  # the group's clocks were compared too, and the SLA logs carry the column
+        for log in last.values():  # the report's and replay's
+            rows = list(csv.DictReader(io.StringIO(log)))
+            assert {r["agreement"] for r in rows} == {"customer", "group_ola"}
     assert sum(label.startswith("at-due-") for label, _ in compared) >= 2, compared
     print("generated-set rows compared:", compared, "checks fired:", fired)  # noqa: T201
