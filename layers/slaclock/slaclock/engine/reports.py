@@ -54,7 +54,7 @@ from zoneinfo import ZoneInfo
 
 from slaclock.engine.calendar.requester import Zones
 from slaclock.engine.clocks import ClockStatus, decided_at
-from slaclock.engine.config import CUSTOMER, agreement_of
+from slaclock.engine.config import agreement_of
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.vocabulary import GROUP_FIELDS
 
@@ -430,7 +430,7 @@ def sla_log_extra(row: SlaLogRow, options: SlaLogOptions) -> list[str]:
 
 def agreement_cell(metric: str) -> str:
     """The ``agreement`` cell of a row of `metric` (agreement names never need quoting)."""
-    return CUSTOMER if "@" not in metric else metric.rpartition("@")[2]
+    return agreement_of(metric)[1]
 
 
 def sla_log_lines(rows: Iterable[SlaLogRow], options: SlaLogOptions | None = None) -> Iterator[str]:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slaclock.engine.config.model import RESPONSE_KINDS, RULE_FIELDS, Responses
+from slaclock.engine.config.model import CUSTOMER, RESPONSE_KINDS, RULE_FIELDS, Responses
 from slaclock.engine.durations import parse_duration, parse_share
 from slaclock.engine.vocabulary import STATUSES
 
@@ -130,7 +130,7 @@ class _Shapes:
         self.warnings: list[tuple[str, str]] = []
         self.calendar_names: set[str] = set()
         self.level_names: set[str] = set()
-        self.agreement_names: set[str] = {"customer"}  # `_Loader.agreements` adds the others
+        self.agreement_names: set[str] = {CUSTOMER}  # `_Loader.agreements` adds the others
         self.metric_names: set[str] = set()  # the defined metrics (`_Metrics.metrics`), read before levels
         self.metric_order: list[str] = []  # the same, built-ins first, in definition order
         # False when a section is missing or not a mapping: its names are then unknowable, and the

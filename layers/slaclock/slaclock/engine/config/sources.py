@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from slaclock.engine.config.model import TICKET_URL_FIELDS, Metric, ReportSubscription, Source
+from slaclock.engine.config.model import AT, CUSTOMER, TICKET_URL_FIELDS, Metric, ReportSubscription, Source
 from slaclock.engine.config.shapes import (
     _API_KEYS,
     _LOCAL_HOSTS,
@@ -288,7 +288,7 @@ class _Sources(_Shapes):
             if checked is None:
                 continue
             metrics = self.metric_order or [m.value for m in Metric]
-            metrics += [f"{m}@{a}" for a in sorted(self.agreement_names - {"customer"}) for m in metrics]
+            metrics += [f"{m}{AT}{a}" for a in sorted(self.agreement_names - {CUSTOMER}) for m in metrics]
             known = {"level": self.level_names, "metric": metrics, "agreement": self.agreement_names}.get(key)
             for i, v in enumerate(checked):
                 if known is not None and v not in known and (key != "level" or self.levels_readable):
