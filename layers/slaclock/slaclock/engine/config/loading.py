@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +10,7 @@ from slaclock.engine.config.metrics import _Metrics
 from slaclock.engine.config.model import CUSTOMER, Agreement, Config, Responses
 from slaclock.engine.config.shapes import (
     _AGREEMENT_KEYS,
+    _NAME,
     _TOP_KEYS,
     _join,
     _kind,
@@ -40,9 +40,6 @@ def load_config(doc: Any) -> Config:
     if loader.errors or config is None:
         raise ConfigError(loader.errors)
     return config
-
-
-_AGREEMENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 
 class _Loader(_Metrics, _Sources):
@@ -102,7 +99,7 @@ class _Loader(_Metrics, _Sources):
         customer_names = self.level_names
         for name, item in self.named(value, "agreements", "agreements"):
             path = _join("agreements", name)
-            if name == CUSTOMER or not _AGREEMENT_NAME.match(name):
+            if name == CUSTOMER or not _NAME.match(name):
                 self.err(
                     path,
                     "an agreement's name is lower case letters, digits and _, starting with a letter, "

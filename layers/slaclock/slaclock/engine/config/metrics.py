@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -18,11 +17,10 @@ from slaclock.engine.config.model import (
     MetricDefinition,
     MetricNot,
 )
-from slaclock.engine.config.shapes import _join, _kind
+from slaclock.engine.config.shapes import _NAME, _join, _kind
 from slaclock.engine.events import EventType
 
 METRIC_KEYS = ("start", "stop", "cycles", "resume", "reset", "pause", "description")
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 _EVENT_KEYS = ("event", "answers", "running", "changes")
 _FACT_OPS = ("is", "is_not", "in", "exists")
 _SHAPES = (

@@ -34,6 +34,8 @@ _REPORT_KEYS = ("name", "period", "calendar", "group_by", "filters", "recipients
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+"""A metric's or an agreement's name (it appears in clock names, ``<metric>@<agreement>``)."""
 _TICKET_PREFIX = re.compile(r"[A-Za-z0-9_.:-]{0,32}")
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _CONDITION_SHAPES = "{all: [...]}, {any: [...]}, {not: ...} or {field, op, value}"
