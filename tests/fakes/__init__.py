@@ -101,6 +101,8 @@ class FakeTicketStore:
     def __init__(self) -> None:
         self.items: dict[str, _TicketItem] = {}
         self.clock_records: dict[tuple[str, str, int], ClockSnapshot] = {}
+        self.written: list[tuple[str, str, int]] = []
+        """The (ticket, metric, cycle) of every clock record written, in order (one per write)."""
         self.gets = 0
         self.saves = 0
         self.conflicts = 0
@@ -117,7 +119,11 @@ class FakeTicketStore:
             if item is None:
                 return None
             state = TicketState.from_dict(json.loads(item.state))
-            return StoredTicket(state, item.version, item.next_check_at, item.retry_at, item.notified)
+            # what the ticket's records are, as the DynamoDB store answers them (its list, or a query)
+            records = frozenset((m, c) for tid, m, c in self.clock_records if tid == ticket_id)
+            return StoredTicket(
+                state, item.version, item.next_check_at, item.retry_at, item.notified, records
+            )
 
     def save(
         self,
@@ -128,6 +134,8 @@ class FakeTicketStore:
         clocks: Iterable[ClockSnapshot],
         retry_at: datetime | None = None,
         notified: Iterable[str] = (),
+        removed: Iterable[tuple[str, int]] = (),
+        records: Iterable[tuple[str, int]] | None = None,
     ) -> int:
         hook = self.before_save
         if hook is not None:
@@ -147,6 +155,12 @@ class FakeTicketStore:
             )
             for c in clocks:
                 self.clock_records[(c.ticket_id, str(c.metric), c.cycle)] = c
+                self.written.append((c.ticket_id, str(c.metric), c.cycle))
+            for metric, cycle in removed:
+                self.clock_records.pop((state.ticket_id, metric, cycle), None)
+            held = {(m, c) for tid, m, c in self.clock_records if tid == state.ticket_id}
+            if records is not None and set(records) != held:  # the use case's account must be exact
+                raise AssertionError(f"records {sorted(records)} != held {sorted(held)}")
             return version
 
     due_parts = 4

@@ -222,6 +222,44 @@ def test_many_changed_clocks_are_split_into_transactions_of_at_most_100_items(
     assert len(list(records.query(T0, T0 + timedelta(days=1)))) == 101
 
 
+def test_removed_clock_records_are_deleted_in_the_saves_transaction_and_the_list_is_kept(
+    aws, tickets, records, api_calls
+):
+    nr = clock("4711", Metric.NEXT_RESPONSE, 1)
+    first = tickets.save(state("4711"), expected_version=None, next_check_at=None, clocks=[clock("4711"), nr],
+                         records=[("first_response", 0), ("next_response", 1)])  # fmt: skip
+    assert tickets.get("4711").records == {("first_response", 0), ("next_response", 1)}
+    api_calls.clear()
+
+    tickets.save(state("4711"), expected_version=first, next_check_at=None, clocks=[],
+                 removed=[("next_response", 1)], records=[("first_response", 0)])  # fmt: skip
+
+    assert api_calls.count(("dynamodb", "TransactWriteItems")) == 1  # the state and the deletion together
+    assert raw_item(aws, "T#4711", "C#next_response#00001") is None
+    assert [r.metric for r in records.running()] == [Metric.FIRST_RESPONSE]
+    assert tickets.get("4711").records == {("first_response", 0)}
+
+
+def test_an_empty_list_of_records_is_stored_as_such(aws, tickets, api_calls):
+    tickets.save(state("4711"), expected_version=None, next_check_at=None, clocks=[], records=[])
+    api_calls.clear()
+    assert tickets.get("4711").records == frozenset()
+    assert api_calls.count(("dynamodb", "Query")) == 0  # known: no query of the records
+
+
+def test_a_ticket_saved_without_its_records_list_reads_them_from_the_records(aws, tickets, api_calls):
+    # as an item saved before the list existed: the records are there, the list is not
+    agreement = clock("4711", Metric.RESOLUTION, 1)
+    agreement = replace(agreement, metric="ownership_time@group_ola")
+    tickets.save(state("4711"), expected_version=None, next_check_at=None, clocks=[clock("4711"), agreement])
+    tickets.save(state("4712"), expected_version=None, next_check_at=None, clocks=[clock("4712")])
+    assert "records" not in raw_item(aws, "T#4711", "STATE")
+    api_calls.clear()
+
+    assert tickets.get("4711").records == {("first_response", 0), ("ownership_time@group_ola", 1)}
+    assert api_calls.count(("dynamodb", "Query")) == 1
+
+
 # ------------------------------------------------------------------------------- the sweeper's index
 
 

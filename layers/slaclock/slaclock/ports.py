@@ -25,6 +25,9 @@ from slaclock.engine.errors import SlaclockError
 from slaclock.engine.events import Event
 from slaclock.engine.policy import Policy
 
+RecordKey = tuple[str, int]
+"""A clock record's identity within its ticket: (metric name as stored, cycle)."""
+
 
 @dataclass(frozen=True, slots=True)
 class StoredTicket:
@@ -39,6 +42,8 @@ class StoredTicket:
     kept on the ticket so a check does not claim them again (one conditional write and one read
     saved per past notice and per check). The ledger stays the authority: a key missing here is
     claimed, and the ledger answers SENT. Ingest carries it over unchanged.
+    `records`: the (metric, cycle) of every clock record the store holds for the ticket, so a save
+    can delete the records whose clock is gone (`services.snapshots.settle_records`).
     """
 
     state: TicketState
@@ -46,6 +51,7 @@ class StoredTicket:
     next_check_at: datetime | None
     retry_at: datetime | None = None
     notified: frozenset[str] = frozenset()
+    records: frozenset[RecordKey] = frozenset()
 
 
 class ConflictError(SlaclockError):
@@ -134,6 +140,8 @@ class TicketStore(Protocol):
         clocks: Iterable[ClockSnapshot],
         retry_at: datetime | None = None,
         notified: Iterable[str] = (),
+        removed: Iterable[RecordKey] = (),
+        records: Iterable[RecordKey] | None = None,
     ) -> int:
         """Write the state if the stored version is still `expected_version` (None: must not exist).
 
@@ -144,6 +152,9 @@ class TicketStore(Protocol):
         (the use case filters them and builds them record-ready, `services.snapshots`): upsert one
         record per (ticket_id, metric, cycle). Ingest passes
         none when only the ticket fields moved, so a webhook costs as few writes as possible.
+        `removed`: the records to delete in the same write (their clock is gone). `records`: every
+        record the ticket holds after this save, as `get` returns them; None: not given (the store
+        then finds them itself when it is next read).
         """
         ...
 

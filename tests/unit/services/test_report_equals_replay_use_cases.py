@@ -69,9 +69,18 @@ class IndexedTicketStore(FakeTicketStore):
         super().__init__()
         self.records: dict[tuple[str, str, int], ClockSnapshot] = {}
 
-    def save(self, state: TicketState, *, clocks: Iterable[ClockSnapshot], **kwargs: Any) -> int:
-        clocks = list(clocks)
-        version = super().save(state, clocks=clocks, **kwargs)
+    def save(
+        self,
+        state: TicketState,
+        *,
+        clocks: Iterable[ClockSnapshot],
+        removed: Iterable[Any] = (),
+        **kwargs: Any,
+    ) -> int:
+        clocks, removed = list(clocks), list(removed)
+        version = super().save(state, clocks=clocks, removed=removed, **kwargs)
+        for metric, cycle in removed:
+            self.records.pop((state.ticket_id, metric, cycle), None)
         for c in clocks:
             day, at = outcome_keys(c)
             key = (c.ticket_id, str(c.metric), c.cycle)

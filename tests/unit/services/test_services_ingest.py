@@ -342,15 +342,15 @@ def test_without_a_prefix_events_are_passed_on_untouched():
 def test_clock_records_are_written_only_when_they_change():
     w = World()
     w.ingest(w.event("created", at=T0), now=T0 + minutes(1))
-    w.tickets.clock_records.clear()
+    w.tickets.written.clear()
     w.ingest(w.event("updated", at=T0 + minutes(2), priority="high"), now=T0 + minutes(3))
-    assert w.tickets.clock_records == {}  # nothing a record holds changed
+    assert w.tickets.written == []  # nothing a record holds changed
     w.ingest(w.event("agent_replied", at=T0 + minutes(4)), now=T0 + minutes(5))
-    assert set(w.tickets.clock_records) == {("4711", "first_response", 1)}  # met
-    w.tickets.clock_records.clear()
+    assert w.tickets.written == [("4711", "first_response", 1)]  # met
+    w.tickets.written.clear()
     w.ingest(w.event("updated", at=T0 + minutes(6), assignee="bo@example.com"), now=T0 + minutes(7))
     # reassigned: the running resolution clock follows the new agent; the met one keeps its agent
-    assert set(w.tickets.clock_records) == {("4711", "resolution", 1)}
+    assert w.tickets.written == [("4711", "resolution", 1)]
 
 
 def test_ingest_carries_the_notice_retry_and_sent_cache_over():

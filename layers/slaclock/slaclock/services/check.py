@@ -86,7 +86,7 @@ from slaclock.services.notify import (
     render_notices,
     resolve_recipients,
 )
-from slaclock.services.snapshots import clock_snapshots
+from slaclock.services.snapshots import clock_snapshots, settle_records
 from slaclock.services.threshold import run_thresholds
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,13 @@ def run_check(
         notified |= (
             acted.known | acted.done | run_thresholds(ports, config, policy, view, at, stored.notified)
         )
-        changed = (armed, retry_at, notified) != (stored.next_check_at, stored.retry_at, stored.notified)
+        records, removed = settle_records(stored.records, stored.state, view)
+        changed = (armed, retry_at, notified, records) != (
+            stored.next_check_at,
+            stored.retry_at,
+            stored.notified,
+            stored.records,
+        )
         if delivery.sent or pending or changed:
             try:
                 ports.tickets.save(
@@ -197,6 +203,8 @@ def run_check(
                     retry_at=retry_at,
                     notified=notified,
                     clocks=clock_snapshots(policy, stored.state.fields, view.clocks, now),
+                    removed=removed,
+                    records=records,
                 )
             except ConflictError:
                 log.info("ticket changed during its check; checking again", extra={"ticket_id": ticket_id})

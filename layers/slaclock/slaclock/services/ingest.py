@@ -79,7 +79,7 @@ from slaclock.ports import (
     TicketStore,
 )
 from slaclock.services.echo import unecho
-from slaclock.services.snapshots import clock_snapshots
+from slaclock.services.snapshots import clock_snapshots, missing_clocks, settle_records
 
 log = logging.getLogger(__name__)
 
@@ -360,6 +360,10 @@ def ingest_ticket_events(
         view = evaluate(policy, state, now)
         prev_view = evaluate(policy, before, now) if before is not None else None
         armed = _armed_instant(stored, view, prev_view, now, policy)
+        held = stored.records if stored is not None else frozenset()
+        records, removed = settle_records(held, state, view)
+        written = changed_clocks(prev_view, view)
+        written += [c for c in missing_clocks(held, view) if all(c is not w for w in written)]
         try:
             version = ports.tickets.save(
                 state,
@@ -367,7 +371,9 @@ def ingest_ticket_events(
                 next_check_at=armed,
                 retry_at=stored.retry_at if stored is not None else None,
                 notified=stored.notified if stored is not None else (),
-                clocks=clock_snapshots(policy, state.fields, changed_clocks(prev_view, view), now),
+                clocks=clock_snapshots(policy, state.fields, written, now),
+                removed=removed,
+                records=records,
             )
         except ConflictError:
             log.info("ticket changed concurrently; folding again", extra={"attempt": attempt})

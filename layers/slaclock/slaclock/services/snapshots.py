@@ -5,6 +5,11 @@ ticket's grouping fields at that save (``requester``, ``department``, ``assignee
 ``agent``; a missing or empty field is None) and its calendar's IANA time zone (from the compiled
 configuration; None when the calendar is unknown). The use case builds them, so the store maps
 fields to attributes and asks nothing of the configuration.
+
+A record whose clock is gone is deleted by the same save (`settle_records`): a late deletion or a
+replay after an out-of-order event can take a cycle away, and a new configuration can drop an
+agreement or a target. Left behind, such a record would stay in the reports' running partition for
+ever, or count a cycle the ticket never had.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from slaclock.engine.clocks import Clock, decided_at
+from slaclock.engine.clocks import Clock, TicketState, TicketView, decided_at
 from slaclock.engine.policy import Policy
 from slaclock.engine.vocabulary import RECORD_FIELDS
-from slaclock.ports import ClockSnapshot
+from slaclock.ports import ClockSnapshot, RecordKey
 
 
 def clock_snapshots(
@@ -60,3 +65,27 @@ def _text(value: Any) -> str | None:
     if value is None or value == "":
         return None
     return value if isinstance(value, str) else str(value)
+
+
+def settle_records(
+    held: frozenset[RecordKey], state: TicketState, view: TicketView
+) -> tuple[frozenset[RecordKey], frozenset[RecordKey]]:
+    """(records, removed): the clock records a ticket holds after a save of `state` evaluated as
+    `view`, and those of `held` (the records it held before) the save deletes.
+
+    A record stays while its clock shows in the view (every one is written when it first shows, see
+    `missing_clocks`), or while its clock is still in the state and stopped: a clock decided under
+    an earlier configuration keeps the outcome it was decided with. Any other is deleted: its clock
+    left the state (a late deletion or an out-of-order event replayed the ticket without that
+    cycle; an agreement left the configuration), or it still runs but no target applies to it any
+    more, so nothing would ever decide that record."""
+    shown = {(str(c.metric), c.cycle) for c in view.clocks}
+    stopped = {(str(c.metric), c.cycle) for c in state.clocks if c.stopped_at is not None}
+    removed = frozenset(k for k in held if k not in shown and k not in stopped)
+    return frozenset(shown) | (held - removed), removed
+
+
+def missing_clocks(held: frozenset[RecordKey], view: TicketView) -> list[Clock]:
+    """The clocks of `view` the ticket holds no record of (e.g. a target the configuration gained
+    for a clock already running): written by the next save whether they changed or not."""
+    return [c for c in view.clocks if (str(c.metric), c.cycle) not in held]

@@ -72,5 +72,11 @@ def clock_sk(metric: Metric | str, cycle: int) -> str:
     return f"{CLOCK}{metric}#{cycle:05d}"
 
 
+def clock_of_sk(sk: str) -> tuple[str, int]:
+    """The (metric, cycle) of a clock record's sort key (`clock_sk`)."""
+    metric, _, cycle = sk[len(CLOCK) :].rpartition("#")
+    return metric, int(cycle)
+
+
 def notice_sk(notice: Notice) -> str:
     return f"{NOTICE}{str(notice.metric)}#{notice.cycle}#{notice.step.key}"

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
+    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -91,6 +92,7 @@ def table_models(
         due_shard = UnicodeAttribute(null=True)
         retry_at = UnicodeAttribute(null=True)
         notified = UnicodeSetAttribute(null=True)
+        records = ListAttribute(of=UnicodeAttribute, null=True)  # clock record sort keys
         saved_at = UnicodeAttribute()
         due_index = DueIndex()
 

@@ -16,6 +16,7 @@ from pynamodb.transactions import TransactWrite
 from slaclock.adapters import _aws
 from slaclock.adapters.dynamodb.clock_records import clock_expiry, outcome_keys
 from slaclock.adapters.dynamodb.keys import (
+    CLOCK,
     COMPRESS_OVER,
     DUE_SHARDS,
     MAX_TRANSACTION_ITEMS,
@@ -23,6 +24,7 @@ from slaclock.adapters.dynamodb.keys import (
     STATE,
     TICKET,
     TRANSIENT_CANCELLATIONS,
+    clock_of_sk,
     clock_sk,
     due_shard,
     instant_key,
@@ -32,7 +34,7 @@ from slaclock.adapters.dynamodb.keys import (
 )
 from slaclock.adapters.dynamodb.models import failed_condition, reraise, table_models
 from slaclock.engine.clocks import ClockStatus, TicketState
-from slaclock.ports import ClockSnapshot, ConflictError, StoredTicket
+from slaclock.ports import ClockSnapshot, ConflictError, RecordKey, StoredTicket
 
 
 def _utcnow() -> datetime:
@@ -81,7 +83,23 @@ class DynamoTicketStore:
             next_check_at=opt_instant(item.next_check_at),
             retry_at=opt_instant(item.retry_at),
             notified=frozenset(item.notified or ()),
+            records=self._records(ticket_id, item.records),
         )
+
+    def _records(self, ticket_id: str, stored: list[str] | None) -> frozenset[RecordKey]:
+        """The ticket's clock records: as its item lists them, else (an item saved before they were
+        listed, or without them) read from the records themselves, one query of their keys."""
+        if stored is not None:
+            return frozenset(clock_of_sk(sk) for sk in stored)
+        clock = self.models.clock
+        try:
+            items = clock.query(
+                ticket_pk(ticket_id), clock.sk.startswith(CLOCK), consistent_read=self.consistent_read,
+                attributes_to_get=["sk"],
+            )  # fmt: skip
+            return frozenset(clock_of_sk(item.sk) for item in items)
+        except QueryError as err:
+            reraise(err, "get clock records")
 
     # -- write
 
@@ -94,18 +112,27 @@ class DynamoTicketStore:
         clocks: Iterable[ClockSnapshot],
         retry_at: datetime | None = None,
         notified: Iterable[str] = (),
+        removed: Iterable[RecordKey] = (),
+        records: Iterable[RecordKey] | None = None,
     ) -> int:
         """Write the state if the stored version is still `expected_version` (None: must not exist),
-        with the given (changed) clock records in the same transaction. Returns the new version;
-        raises `ConflictError` if someone else wrote first. `retry_at` and `notified` (notice keys known
-        as sent) are stored as given."""
+        with the given (changed) clock records, and the deletion of the `removed` ones, in the same
+        transaction. Returns the new version; raises `ConflictError` if someone else wrote first.
+        `retry_at`, `notified` (notice keys known as sent) and `records` (the ticket's clock records
+        after this save; None: not listed, `get` then queries them) are stored as given."""
         new_version = 1 if expected_version is None else expected_version + 1
         m = self.models
-        item = self._ticket_item(state, new_version, next_check_at, retry_at, notified)
+        item = self._ticket_item(state, new_version, next_check_at, retry_at, notified, records)
         condition = (
             m.ticket.pk.does_not_exist() if expected_version is None else m.ticket.version == expected_version
         )
-        clock_items = [self._clock_item(c, new_version) for c in clocks]
+        clocks = list(clocks)
+        written = {(str(c.metric), c.cycle) for c in clocks}
+        pk = ticket_pk(state.ticket_id)
+        clock_items: list[tuple[bool, Any]] = [(True, self._clock_item(c, new_version)) for c in clocks]
+        clock_items += [
+            (False, m.clock(pk, clock_sk(metric, cycle))) for metric, cycle in sorted(set(removed) - written)
+        ]
         if not clock_items:
             try:
                 item.save(condition=condition)
@@ -124,7 +151,7 @@ class DynamoTicketStore:
         return new_version
 
     def _transact(
-        self, item: Any, condition: Any, clock_items: list[Any], expected_version: int | None,
+        self, item: Any, condition: Any, clock_items: list[tuple[bool, Any]], expected_version: int | None,
         ticket_id: str | None = None,
     ) -> None:  # fmt: skip
         m = self.models
@@ -135,8 +162,11 @@ class DynamoTicketStore:
                     tx.condition_check(m.ticket, ticket_pk(ticket_id), STATE, condition=condition)
                 else:
                     tx.save(item, condition=condition)
-                for c in clock_items:
-                    tx.save(c)
+                for save, c in clock_items:
+                    if save:
+                        tx.save(c)
+                    else:
+                        tx.delete(c)
         except TransactWriteError as err:
             codes = [r.code if r is not None else None for r in err.cancellation_reasons]
             if codes and codes[0] == "ConditionalCheckFailed" or "TransactionConflict" in codes:
@@ -154,6 +184,7 @@ class DynamoTicketStore:
         next_check_at: datetime | None,
         retry_at: datetime | None,
         notified: Iterable[str] = (),
+        records: Iterable[RecordKey] | None = None,
     ) -> Any:
         text = json.dumps(state.to_dict(), separators=(",", ":"), ensure_ascii=False)
         raw = text.encode("utf-8")
@@ -169,6 +200,7 @@ class DynamoTicketStore:
             due_shard=None if next_check_at is None else due_shard(state.ticket_id),
             retry_at=opt_key(retry_at),
             notified=set(notified) or None,  # DynamoDB has no empty set: absent means none
+            records=None if records is None else sorted(clock_sk(metric, cycle) for metric, cycle in records),
             saved_at=instant_key(self._now()),
         )
 
