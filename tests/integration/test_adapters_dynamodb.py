@@ -217,8 +217,38 @@ def test_many_changed_clocks_are_split_into_transactions_of_at_most_100_items(
 ):
     many = [clock("4711", Metric.NEXT_RESPONSE, n, status=ClockStatus.MET, stopped=T0 + timedelta(minutes=n))
             for n in range(101)]  # fmt: skip
-    tickets.save(state("4711"), expected_version=None, next_check_at=None, clocks=many)
+    keys = [("next_response", n) for n in range(101)]
+    tickets.save(state("4711"), expected_version=None, next_check_at=None, clocks=many, records=keys)
     assert api_calls.count(("dynamodb", "TransactWriteItems")) == 2
+    assert len(list(records.query(T0, T0 + timedelta(days=1)))) == 101
+    assert tickets.get("4711").records == set(keys)  # the second transaction listed the last two
+
+
+def test_a_save_that_dies_between_its_transactions_leaves_a_true_list_of_records(
+    tickets, records, monkeypatch
+):
+    many = [clock("4711", Metric.NEXT_RESPONSE, n, status=ClockStatus.MET, stopped=T0 + timedelta(minutes=n))
+            for n in range(101)]  # fmt: skip
+    keys = [("next_response", n) for n in range(101)]
+    original, calls = tickets._transact, []
+
+    def dies_after_the_first(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("the Lambda died")
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(tickets, "_transact", dies_after_the_first)
+    with pytest.raises(RuntimeError):
+        tickets.save(state("4711"), expected_version=None, next_check_at=None, clocks=many, records=keys)
+
+    # the first 99 records are written and listed; the two of the lost transaction are not listed, so
+    # the next save writes them (`services.snapshots.missing_clocks`)
+    assert tickets.get("4711").records == set(keys[:99])
+    assert len(list(records.query(T0, T0 + timedelta(days=1)))) == 99
+    monkeypatch.setattr(tickets, "_transact", original)
+    tickets.save(state("4711"), expected_version=1, next_check_at=None, clocks=many[99:], records=keys)
+    assert tickets.get("4711").records == set(keys)
     assert len(list(records.query(T0, T0 + timedelta(days=1)))) == 101
 
 

@@ -37,6 +37,22 @@ from slaclock.engine.clocks import ClockStatus, TicketState
 from slaclock.ports import ClockSnapshot, ConflictError, RecordKey, StoredTicket
 
 
+def _listed(final: set[RecordKey] | None, later: list[list[tuple[bool, RecordKey, Any]]]) -> list[str] | None:
+    """The ticket item's list of its clock records (their sort keys) once the writes before the `later`
+    transactions are done: the `final` records, less those the later ones write (not there yet, or
+    not up to date), plus those they delete (still there). None: not listed."""
+    if final is None:
+        return None
+    keys = set(final)
+    for chunk in later:
+        for save, key, _ in chunk:
+            if save:
+                keys.discard(key)
+            else:
+                keys.add(key)
+    return sorted(clock_sk(metric, cycle) for metric, cycle in keys)
+
+
 def _utcnow() -> datetime:
     """Real time: the default `now` of the store (the composition root passes its own clock)."""
     return datetime.now(UTC)
@@ -122,18 +138,22 @@ class DynamoTicketStore:
         after this save; None: not listed, `get` then queries them) are stored as given."""
         new_version = 1 if expected_version is None else expected_version + 1
         m = self.models
-        item = self._ticket_item(state, new_version, next_check_at, retry_at, notified, records)
         condition = (
             m.ticket.pk.does_not_exist() if expected_version is None else m.ticket.version == expected_version
         )
         clocks = list(clocks)
         written = {(str(c.metric), c.cycle) for c in clocks}
         pk = ticket_pk(state.ticket_id)
-        clock_items: list[tuple[bool, Any]] = [(True, self._clock_item(c, new_version)) for c in clocks]
-        clock_items += [
-            (False, m.clock(pk, clock_sk(metric, cycle))) for metric, cycle in sorted(set(removed) - written)
+        ops: list[tuple[bool, RecordKey, Any]] = [
+            (True, (str(c.metric), c.cycle), self._clock_item(c, new_version)) for c in clocks
         ]
-        if not clock_items:
+        ops += [(False, key, m.clock(pk, clock_sk(*key))) for key in sorted(set(removed) - written)]
+        step = MAX_TRANSACTION_ITEMS - 1
+        chunks = [ops[i : i + step] for i in range(0, len(ops), step)] or [[]]
+        final = None if records is None else set(records)
+        item = self._ticket_item(state, new_version, next_check_at, retry_at, notified,
+                                 _listed(final, chunks[1:]))  # fmt: skip
+        if not ops:
             try:
                 item.save(condition=condition)
             except PutError as err:
@@ -141,28 +161,33 @@ class DynamoTicketStore:
                     raise ConflictError(f"ticket version {expected_version} is stale") from err
                 reraise(err, "save ticket")
             return new_version
-        first, rest = clock_items[: MAX_TRANSACTION_ITEMS - 1], clock_items[MAX_TRANSACTION_ITEMS - 1 :]
-        self._transact(item, condition, first, expected_version)
+        self._transact(item, condition, chunks[0], expected_version)
         # More than 99 changed records (a very long ticket): the rest go in further transactions, each
         # guarded by "the state is still the version just written", so a later writer is never undone.
-        for i in range(0, len(rest), MAX_TRANSACTION_ITEMS - 1):
-            self._transact(None, m.ticket.version == new_version, rest[i : i + MAX_TRANSACTION_ITEMS - 1],
-                           expected_version, ticket_id=state.ticket_id)  # fmt: skip
+        # Each one also lists the records as they are once it is done: a save that dies between two
+        # leaves a list that is true, and the next save writes what is missing and deletes the rest.
+        for n in range(1, len(chunks)):
+            self._transact(None, m.ticket.version == new_version, chunks[n], expected_version,
+                           ticket_id=state.ticket_id, listed=_listed(final, chunks[n + 1 :]))  # fmt: skip
         return new_version
 
     def _transact(
-        self, item: Any, condition: Any, clock_items: list[tuple[bool, Any]], expected_version: int | None,
-        ticket_id: str | None = None,
+        self, item: Any, condition: Any, clock_items: list[tuple[bool, RecordKey, Any]],
+        expected_version: int | None, ticket_id: str | None = None, listed: list[str] | None = None,
     ) -> None:  # fmt: skip
         m = self.models
         try:
             with TransactWrite(connection=m.connection) as tx:
-                if item is None:
+                if item is not None:
+                    tx.save(item, condition=condition)
+                elif listed is None:
                     assert ticket_id is not None
                     tx.condition_check(m.ticket, ticket_pk(ticket_id), STATE, condition=condition)
                 else:
-                    tx.save(item, condition=condition)
-                for save, c in clock_items:
+                    assert ticket_id is not None
+                    ticket = m.ticket(ticket_pk(ticket_id), STATE)
+                    tx.update(ticket, actions=[m.ticket.records.set(listed)], condition=condition)
+                for save, _, c in clock_items:
                     if save:
                         tx.save(c)
                     else:
@@ -184,7 +209,7 @@ class DynamoTicketStore:
         next_check_at: datetime | None,
         retry_at: datetime | None,
         notified: Iterable[str] = (),
-        records: Iterable[RecordKey] | None = None,
+        records: list[str] | None = None,
     ) -> Any:
         text = json.dumps(state.to_dict(), separators=(",", ":"), ensure_ascii=False)
         raw = text.encode("utf-8")
@@ -200,7 +225,7 @@ class DynamoTicketStore:
             due_shard=None if next_check_at is None else due_shard(state.ticket_id),
             retry_at=opt_key(retry_at),
             notified=set(notified) or None,  # DynamoDB has no empty set: absent means none
-            records=None if records is None else sorted(clock_sk(metric, cycle) for metric, cycle in records),
+            records=records,
             saved_at=instant_key(self._now()),
         )
 
