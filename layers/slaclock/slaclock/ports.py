@@ -29,6 +29,11 @@ RecordKey = tuple[str, int]
 """A clock record's identity within its ticket: (metric name as stored, cycle)."""
 
 
+def record_key(clock: Any) -> RecordKey:
+    """The `RecordKey` of a clock, clock record or snapshot (anything with ``metric`` and ``cycle``)."""
+    return str(clock.metric), clock.cycle
+
+
 @dataclass(frozen=True, slots=True)
 class StoredTicket:
     """A ticket's folded state as stored, with its optimistic-locking version and armed check instant.

@@ -77,6 +77,7 @@ from slaclock.ports import (
     ServiceUnavailable,
     StoredTicket,
     TicketStore,
+    record_key,
 )
 from slaclock.services.echo import unecho
 from slaclock.services.snapshots import clock_snapshots, missing_clocks, settle_records
@@ -363,7 +364,8 @@ def ingest_ticket_events(
         held = stored.records if stored is not None else frozenset()
         records, removed = settle_records(held, state, view)
         written = changed_clocks(prev_view, view)
-        written += [c for c in missing_clocks(held, view) if all(c is not w for w in written)]
+        changed = {record_key(c) for c in written}
+        written += [c for c in missing_clocks(held, view) if record_key(c) not in changed]
         try:
             version = ports.tickets.save(
                 state,

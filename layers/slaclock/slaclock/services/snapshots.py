@@ -21,7 +21,7 @@ from typing import Any
 from slaclock.engine.clocks import Clock, TicketState, TicketView, decided_at
 from slaclock.engine.policy import Policy
 from slaclock.engine.vocabulary import RECORD_FIELDS
-from slaclock.ports import ClockSnapshot, RecordKey
+from slaclock.ports import ClockSnapshot, RecordKey, record_key
 
 
 def clock_snapshots(
@@ -79,8 +79,8 @@ def settle_records(
     left the state (a late deletion or an out-of-order event replayed the ticket without that
     cycle; an agreement left the configuration), or it still runs but no target applies to it any
     more, so nothing would ever decide that record."""
-    shown = {(str(c.metric), c.cycle) for c in view.clocks}
-    stopped = {(str(c.metric), c.cycle) for c in state.clocks if c.stopped_at is not None}
+    shown = {record_key(c) for c in view.clocks}
+    stopped = {record_key(c) for c in state.clocks if c.stopped_at is not None}
     removed = frozenset(k for k in held if k not in shown and k not in stopped)
     return frozenset(shown) | (held - removed), removed
 
@@ -88,4 +88,4 @@ def settle_records(
 def missing_clocks(held: frozenset[RecordKey], view: TicketView) -> list[Clock]:
     """The clocks of `view` the ticket holds no record of (e.g. a target the configuration gained
     for a clock already running): written by the next save whether they changed or not."""
-    return [c for c in view.clocks if (str(c.metric), c.cycle) not in held]
+    return [c for c in view.clocks if record_key(c) not in held]

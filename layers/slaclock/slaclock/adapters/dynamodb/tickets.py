@@ -34,7 +34,7 @@ from slaclock.adapters.dynamodb.keys import (
 )
 from slaclock.adapters.dynamodb.models import failed_condition, reraise, table_models
 from slaclock.engine.clocks import ClockStatus, TicketState
-from slaclock.ports import ClockSnapshot, ConflictError, RecordKey, StoredTicket
+from slaclock.ports import ClockSnapshot, ConflictError, RecordKey, StoredTicket, record_key
 
 
 def _listed(final: set[RecordKey] | None, later: list[list[tuple[bool, RecordKey, Any]]]) -> list[str] | None:
@@ -141,12 +141,11 @@ class DynamoTicketStore:
         condition = (
             m.ticket.pk.does_not_exist() if expected_version is None else m.ticket.version == expected_version
         )
-        clocks = list(clocks)
-        written = {(str(c.metric), c.cycle) for c in clocks}
         pk = ticket_pk(state.ticket_id)
         ops: list[tuple[bool, RecordKey, Any]] = [
-            (True, (str(c.metric), c.cycle), self._clock_item(c, new_version)) for c in clocks
+            (True, record_key(c), self._clock_item(c, new_version)) for c in clocks
         ]
+        written = {key for _, key, _ in ops}
         ops += [(False, key, m.clock(pk, clock_sk(*key))) for key in sorted(set(removed) - written)]
         step = MAX_TRANSACTION_ITEMS - 1
         chunks = [ops[i : i + step] for i in range(0, len(ops), step)] or [[]]
