@@ -261,3 +261,31 @@ def test_a_jwt_caller_is_audited_by_its_subject(admin: Admin, aws: AwsStack):
     assert answer["statusCode"] == 200, answer
     items = audit_items(aws)
     assert [i["status"]["S"] for i in items] == ["applied"] and {i["who"]["S"] for i in items} == {subject}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "body: not valid JSON: nested deeper than 64 levels"),
+        ('{"levels": ' + "9" * 5000 + "}", "body: not valid JSON: an integer of 5000 digits (at most 38)"),
+        ('{"levels": NaN}', "body: not valid JSON: NaN is not JSON: numbers must be finite"),
+        ('{"levels": 1e999}', "body: not valid JSON: the number 1e999 is out of range"),
+        ('{"levels": [1,', "body: not valid JSON: Expecting value"),
+    ],
+)
+def test_a_hostile_body_is_422_naming_the_problem_and_stores_nothing(
+    admin: Admin, aws: AwsStack, body, problem
+):
+    """The resolver decodes bodies with the decoder of the webhooks (`engine.json_input`): what the
+    standard library would crash on (a RecursionError, Python's 4,300-digit limit: a 500) or let
+    through (NaN) is a 422 like a syntax error."""
+    admin("PUT", "/admin/config", CONFIG_DOC, headers={"If-None-Match": "*"})
+    _, headers, _ = admin("GET", "/admin/config")
+    before = audit_items(aws)
+    for method, path in (("PUT", "/admin/config"), ("POST", "/admin/config/dry-run")):
+        status, _, answer = admin(method, path, body, headers={"If-Match": headers["etag"]})
+        assert status == 422, (path, status, answer)
+        assert answer == {"error": "invalid request", "problems": [problem]}
+    assert audit_items(aws) == before
+    status, _, versions = admin("GET", "/admin/config/versions")
+    assert [v["version"] for v in versions["versions"]] == [1]

@@ -237,6 +237,12 @@ def test_bad_requests_are_400_with_the_reasons_and_leave_nothing_behind(reports)
     ]
     status, answer, _ = reports.http("POST", "/reports", raw="{not json")
     assert status == 400 and answer["problems"] == ["the body is not valid JSON"]
+    status, answer, _ = reports.http("POST", "/reports", raw="[" * 5000 + "]" * 5000)  # was a 500
+    assert status == 400 and answer["problems"] == ["the body is refused: nested deeper than 64 levels"]
+    status, answer, _ = reports.http("POST", "/reports", raw='{"period": ' + "9" * 5000 + "}")  # was a 500
+    assert status == 400 and answer["problems"] == [
+        "the body is refused: an integer of 5000 digits (at most 38)"
+    ]
     status, answer, _ = reports.http(
         "POST", "/reports", {"period": "yesterday", "link_expiry_seconds": 700000}
     )

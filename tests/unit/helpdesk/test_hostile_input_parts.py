@@ -12,8 +12,9 @@ from typing import Any, cast
 
 import pytest
 from slaclock.engine.events import field_type_errors, parse_event
+from slaclock.engine.limits import MAX_JSON_DEPTH
 from slaclock.helpdesk import AuthError, PayloadError, signing
-from slaclock.helpdesk._common import MAX_JSON_DEPTH, load_json, tag_list, to_instant, unix_instant
+from slaclock.helpdesk._common import load_json, tag_list, to_instant, unix_instant
 from slaclock.services.ingest import (
     MAX_EVENT_ID_LENGTH,
     MAX_EVENTS_PER_DELIVERY,

@@ -24,8 +24,10 @@ from typing import Any
 
 import yaml
 
+from slaclock.engine import json_input
 from slaclock.engine.config import Config, load_config
 from slaclock.engine.errors import ConfigError, ValidationError
+from slaclock.engine.limits import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH
 
 _DROPPED_TAGS = {
     "tag:yaml.org,2002:bool",
@@ -42,58 +44,87 @@ class ConfigFileError(ConfigError):
         ValidationError.__init__(self, [("", message)], "cannot read the configuration")
 
 
+def _config_loader(base: Any) -> Any:
+    """A safe loader on `base` with YAML 1.2 core-schema scalars and duplicate-key detection."""
+
+    class Loader(base):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.duplicates: list[tuple[str, str]] = []
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    self.duplicates.append(
+                        (f"line {line}", f"duplicate key {key!r} (first at line {seen[key]})")
+                    )
+                else:
+                    seen[key] = line
+            mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+            return mapping
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED_TAGS]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
+    )
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"^(?:[-+]?(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?(?:0|[1-9][0-9]*)[eE][-+]?[0-9]+"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        list("-+0123456789."),
+    )
+    Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    return Loader
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
+    """An integer scalar, refused (with its position) beyond `MAX_INTEGER_DIGITS` digits, as JSON's are."""
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    digits = len(text.lstrip("+-"))
+    if digits > MAX_INTEGER_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of {digits} digits (at most {MAX_INTEGER_DIGITS})", node.start_mark
+        )
+    return int(text, 10) if text.lstrip("+-").isdigit() else loader.construct_yaml_int(node)
+
+
 # libyaml's parser when PyYAML was built with it (the pinned wheels are): about 6x faster to parse.
-_SafeLoaderBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_ConfigLoader: Any = _config_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+# PyYAML's own parser, for a text that could nest deep enough to crash libyaml (see `parse_yaml`).
+_PythonConfigLoader: Any = _config_loader(yaml.SafeLoader)
 
-
-class _ConfigLoader(_SafeLoaderBase):  # type: ignore[misc]
-    """Safe loader with YAML 1.2 core-schema scalars and duplicate-key detection."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[tuple[str, str]] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                self.duplicates.append((f"line {line}", f"duplicate key {key!r} (first at line {seen[key]})"))
-            else:
-                seen[key] = line
-        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        return mapping
-
-
-_ConfigLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED_TAGS]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_ConfigLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_ConfigLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
-)
-_ConfigLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?(?:0|[1-9][0-9]*)[eE][-+]?[0-9]+"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
+_C_SAFE_BRACKETS = 5_000
+_C_SAFE_LENGTH = 8_000_000
+"""libyaml's composer recurses in C once per level of nesting and overflows the process's stack
+somewhere between 20,000 levels (which load) and 100,000 (which crash the process: measured with the
+pinned PyYAML). A text with fewer than `_C_SAFE_BRACKETS` opening brackets nests at most that deep in
+flow style, and one shorter than `_C_SAFE_LENGTH` characters at most about 4,000 levels in block style
+(level n is indented by n more characters than level 1): such a text is read with libyaml, any other
+with PyYAML's parser, whose recursion raises `RecursionError` instead of crashing."""
 
 
 def parse_yaml(text: str) -> Any:
     """The document in YAML `text` (see the module docstring for the scalar rules). Raises ConfigError."""
-    loader = _ConfigLoader(text)
+    c_safe = len(text) < _C_SAFE_LENGTH and text.count("[") + text.count("{") < _C_SAFE_BRACKETS
+    loader = (_ConfigLoader if c_safe else _PythonConfigLoader)(text)
     try:
         doc = loader.get_single_data()
+    except RecursionError:
+        raise ConfigError([("", f"refused: {json_input.TOO_DEEP}")]) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -104,6 +135,8 @@ def parse_yaml(text: str) -> Any:
         loader.dispose()
     if loader.duplicates:
         raise ConfigError(loader.duplicates)
+    if json_input.shared_nested_deeper(doc, MAX_JSON_DEPTH):  # the limit of its JSON twin
+        raise ConfigError([("", f"refused: {json_input.TOO_DEEP}")])
     return doc
 
 
@@ -120,7 +153,9 @@ def parse_json(text: str) -> Any:
         return out
 
     try:
-        doc = json.loads(text, object_pairs_hook=no_duplicates)
+        doc = json_input.loads(text, object_pairs_hook=no_duplicates)
+    except json_input.JsonLimitError as e:
+        raise ConfigError([("", f"refused: {e.msg}")]) from None
     except json.JSONDecodeError as e:
         raise ConfigError([(f"line {e.lineno}, column {e.colno}", f"JSON syntax error: {e.msg}")]) from None
     if duplicates:

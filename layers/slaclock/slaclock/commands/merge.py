@@ -13,7 +13,6 @@ with the others (every problem named); never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,6 +20,7 @@ from typing import Any, TextIO
 from slaclock.commands import _stream
 from slaclock.commands._io import ReadStats, _FatalError
 from slaclock.commands.replay import _summary_text
+from slaclock.engine import json_input
 from slaclock.engine.events import parse_instant
 from slaclock.engine.partial import Partial
 
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 def _load(directory: Path) -> dict[str, Any]:
     name = directory / _stream.SHARD_FILE
     try:
-        doc = json.loads(name.read_text(encoding="utf-8"))
+        doc = json_input.loads(name.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise _FatalError(f"{directory}: not a shard output (no {_stream.SHARD_FILE})") from None
     except OSError as e:

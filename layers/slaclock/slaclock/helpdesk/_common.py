@@ -16,16 +16,17 @@ import binascii
 import hashlib
 import hmac
 import json
-import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slaclock.engine import json_input
 from slaclock.engine.config import Source
 from slaclock.engine.errors import EventError
 from slaclock.engine.events import Event, EventType, format_instant, json_kind, parse_event
+from slaclock.engine.limits import MAX_INTEGER_DIGITS
 from slaclock.helpdesk import TIMESTAMP_TOLERANCE, AuthError, PayloadError
 
 TOKEN_HEADER = "X-Slaclock-Token"  # noqa: S105 - a header name, not a secret
@@ -45,44 +46,13 @@ class Headers:
 # ---------------------------------------------------------------- body
 
 
-MAX_JSON_DEPTH = 64
-"""Deepest nesting of arrays and objects a body may have (no helpdesk nests deeper than ~10)."""
-
-MAX_INTEGER_DIGITS = 38
-"""Most digits an integer literal may have: DynamoDB's number precision, and far beyond any id or
-unix time in milliseconds (13 digits). Longer literals are refused before Python converts them."""
-
-
-class _RefusedError(Exception):
-    """Raised from inside `json.loads`' hooks to stop at a literal slaclock refuses."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise _RefusedError(f"{name} is not JSON: numbers must be finite")
-
-
-def _integer(literal: str) -> int:
-    digits = len(literal) - literal.startswith("-")
-    if digits > MAX_INTEGER_DIGITS:
-        raise _RefusedError(f"an integer of {digits} digits (at most {MAX_INTEGER_DIGITS})")
-    return int(literal)
-
-
-def _float(literal: str) -> float:
-    value = float(literal)
-    if not math.isfinite(value):  # 1e999: valid JSON, but no double holds it
-        raise _RefusedError(f"the number {literal[:20]}{'...' if len(literal) > 20 else ''} is out of range")
-    return value
-
-
 def load_json(body: bytes) -> Any:
-    """Decode a UTF-8 JSON body (RFC 8259); a `PayloadError` at ``body`` names the first problem.
-
-    Refused, besides syntax errors (with their line and column): bytes that are not UTF-8, the
-    non-standard literals ``NaN``, ``Infinity`` and ``-Infinity``, numbers beyond a double's range
-    (``1e999``), integers of more than `MAX_INTEGER_DIGITS` digits, and nesting deeper than
-    `MAX_JSON_DEPTH`. Lone UTF-16 surrogates (``"\\ud800"``) are valid JSON and are kept: an id or a
-    ticket field that holds one is refused where events are checked (`slaclock.services.ingest`)."""
+    """Decode a UTF-8 JSON body (`engine.json_input.loads`: RFC 8259, with NaN and Infinity, numbers
+    beyond a double's range, integers of more than `MAX_INTEGER_DIGITS` digits and nesting deeper
+    than `MAX_JSON_DEPTH` refused); a `PayloadError` at ``body`` names the first problem, a syntax
+    error with its line and column. Lone UTF-16 surrogates (``"\\ud800"``) are valid JSON and are
+    kept: an id or a ticket field that holds one is refused where events are checked
+    (`slaclock.services.ingest`)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -90,32 +60,12 @@ def load_json(body: bytes) -> Any:
     if not text.strip():
         raise PayloadError([("body", "empty; a JSON document is required")])
     try:
-        doc = json.loads(text, parse_constant=_refuse_constant, parse_int=_integer, parse_float=_float)
+        return json_input.loads(text)
+    except json_input.JsonLimitError as exc:
+        raise PayloadError([("body", exc.msg)]) from None
     except json.JSONDecodeError as exc:
         detail = f"not valid JSON (line {exc.lineno} column {exc.colno}): {exc.msg}"
         raise PayloadError([("body", detail)]) from None
-    except _RefusedError as exc:
-        raise PayloadError([("body", str(exc))]) from None
-    except RecursionError:  # the C decoder recurses per level: far deeper than MAX_JSON_DEPTH
-        raise PayloadError([("body", f"nested deeper than {MAX_JSON_DEPTH} levels")]) from None
-    _check_depth(doc)
-    return doc
-
-
-def _check_depth(doc: Any) -> None:
-    """`PayloadError` if arrays and objects nest deeper than `MAX_JSON_DEPTH` (an iterative walk over
-    the containers only, so its cost is the number of values, whatever the depth)."""
-    if doc.__class__ is not dict and doc.__class__ is not list:
-        return
-    stack = [(doc, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if node.__class__ is dict else node
-        for child in children:
-            if child.__class__ is dict or child.__class__ is list:
-                if depth >= MAX_JSON_DEPTH:
-                    raise PayloadError([("body", f"nested deeper than {MAX_JSON_DEPTH} levels")])
-                stack.append((child, depth + 1))
 
 
 def peek_json(body: bytes) -> Any:

@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from slaclock.engine import json_input
 from slaclock.engine.config import Source
 from slaclock.engine.events import Event, EventType
 from slaclock.helpdesk import AuthError, PayloadError
@@ -327,6 +328,6 @@ def _refine_minute(at: datetime, signed: str | None) -> datetime:
 
 def _canonical(body: bytes) -> str:
     try:
-        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+        return json.dumps(json_input.loads(body), sort_keys=True, separators=(",", ":"))
     except ValueError:
         return body.decode("utf-8", "replace")

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from slaclock.engine import json_input
 from slaclock.engine.config import Source
 from slaclock.engine.events import Event
 
@@ -107,11 +108,18 @@ def records(handle: IO[bytes], fmt: HistoryFormat) -> Iterator[tuple[str, Any]]:
 
 
 def _loads(raw: bytes, *, whole: bool = False) -> Any:
-    """One JSON document; a syntax error names its column (and line, for a `whole` file)."""
+    """One JSON document (`engine.json_input.loads`, the decoder of the live webhooks, with their
+    limits); a syntax error names its column within the line (and its line, for a `whole` file)."""
     try:
-        return json.loads(raw.decode("utf-8").lstrip("\ufeff"))
+        text = raw.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError:
         raise RecordError("not UTF-8 text") from None
+    if not whole:
+        text = text.rstrip("\r\n")  # an error at the end of the line is placed on it, not after it
+    try:
+        return json_input.loads(text)
+    except json_input.JsonLimitError as e:
+        raise RecordError(e.msg) from None
     except json.JSONDecodeError as e:
         where = f"line {e.lineno} column {e.colno}" if whole else f"column {e.pos + 1}"
         raise RecordError(f"not valid JSON ({e.msg} at {where})") from None

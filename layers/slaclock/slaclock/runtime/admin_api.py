@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from slaclock.engine import json_input
 from slaclock.engine.errors import SlaclockError
 from slaclock.runtime import admin_wiring as wiring
 from slaclock.runtime.http import error_body, json_body
@@ -26,7 +27,9 @@ from slaclock.runtime.http import error_body, json_body
 if TYPE_CHECKING:  # the use cases are imported by the route that runs them (cold-start budget)
     from slaclock.services import admin
 
-app = APIGatewayHttpResolver(enable_validation=True)
+# Bodies are decoded by the one JSON decoder of every surface (`engine.json_input`): a refusal (nesting,
+# NaN, huge numbers) is a `json.JSONDecodeError`, which the resolver turns into a 422 like a syntax error.
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=json_input.loads)
 
 JSON = "application/json"
 HTML = "text/html"
@@ -452,10 +455,16 @@ def openapi_document() -> dict[str, Any]:
 def invalid_request(exc: RequestValidationError) -> Response[str]:
     """A body or parameter that does not match the document: 422 naming each problem (never the
     value that was sent)."""
-    problems = [
-        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()
-    ]
+    problems = [_problem(e) for e in exc.errors()]
     return Response(422, JSON, json_body({"error": "invalid request", "problems": problems}))
+
+
+def _problem(error: Any) -> str:
+    """One problem of a `RequestValidationError`: where, then what (a body that is not JSON, or that
+    `json_input` refuses, is named by the decoder's message, not its character position)."""
+    if error.get("type") == "json_invalid":
+        return f"body: not valid JSON: {(error.get('ctx') or {}).get('error', 'decode error')}"
+    return f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg', 'invalid')}"
 
 
 @app.exception_handler(SlaclockError)  # type: ignore[untyped-decorator]

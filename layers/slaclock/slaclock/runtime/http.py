@@ -22,6 +22,7 @@ import json
 import sys
 from typing import Any
 
+from slaclock.engine import json_input
 from slaclock.engine.errors import SlaclockError, ValidationError
 
 
@@ -97,6 +98,8 @@ def json_request(event: Any, *, max_bytes: int, what: str) -> Any:
     if len(body) > max_bytes:
         raise ValidationError([("", f"the body is larger than {max_bytes} bytes")], what)
     try:
-        return json.loads(body or b"null")
-    except ValueError:
+        return json_input.loads(body or b"null")
+    except json_input.JsonLimitError as e:
+        raise ValidationError([("", f"the body is refused: {e.msg}")], what) from None
+    except ValueError:  # a syntax error, or bytes that are not UTF-8
         raise ValidationError([("", "the body is not valid JSON")], what) from None

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, cast
 from zoneinfo import ZoneInfo
 
+from slaclock.engine import json_input
 from slaclock.engine.calendar import BusinessCalendar
 from slaclock.engine.calendar.requester import Calendars
 from slaclock.engine.clocks import clock_at
@@ -191,7 +192,7 @@ def encode_cursor(key: tuple[str, str, str, int]) -> str:
 def decode_cursor(text: str) -> tuple[str, str, str, int]:
     """The sort key a cursor names; `ValidationError` (422) for anything `encode_cursor` did not make."""
     try:
-        value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        value = json_input.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
         due, ticket, metric, cycle = value
         if not (isinstance(due, str) and isinstance(ticket, str) and isinstance(metric, str)):
             raise TypeError

@@ -15,11 +15,11 @@ back. `unecho` recognises it (`slaclock.connectors.echo.is_echo`: the author is 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from slaclock.engine import json_input
 from slaclock.engine.config import Source
 from slaclock.engine.events import Event, EventType
 
@@ -37,7 +37,7 @@ def unecho(
     if not source.api_url or not events:
         return events  # a source slaclock never writes back to sends no echo
     try:
-        payload = json.loads(body)
+        payload = json_input.loads(body)
     except ValueError:
         return events
     from slaclock.connectors.echo import is_echo
