@@ -36,6 +36,7 @@ class Received:
 class Answer:
     status: int = 200
     body: Any = field(default_factory=dict)
+    """Sent as JSON; bytes are sent as they are (a broken or hostile answer)."""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     path: str | None = None
@@ -60,7 +61,9 @@ class ApiServer:
                 ans = server._next(self.path)
                 if ans.delay:
                     time.sleep(ans.delay)
-                payload = b"" if ans.body is None else json.dumps(ans.body).encode()
+                payload = ans.body if isinstance(ans.body, bytes) else b""
+                if ans.body is not None and not isinstance(ans.body, bytes):
+                    payload = json.dumps(ans.body).encode()
                 try:
                     self.send_response(ans.status)
                     for key, value in ans.headers.items():

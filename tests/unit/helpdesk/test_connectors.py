@@ -125,6 +125,29 @@ def test_a_4xx_answer_is_rejected_at_once(server: ApiServer) -> None:
 
 
 @pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<html>maintenance</html>", "Expecting value"),
+        (b"[" * 5000 + b"]" * 5000, "nested deeper than 64 levels"),  # a RecursionError inside json before
+        (b'{"tags": ' + b"9" * 5000 + b"}", "an integer of 5000 digits (at most 38)"),
+        (b"\xff\xfe", "not UTF-8 text"),
+    ],
+)
+def test_an_answer_that_is_not_json_is_rejected_by_name_and_nothing_more_is_sent(
+    server: ApiServer, body: bytes, reason: str
+) -> None:
+    """Freshdesk's add_tags reads the ticket's tags first (GET), then writes them (PUT): a broken GET
+    answer stops it there, as a refusal naming why, without quoting the answer."""
+    server.answer(Answer(status=200, body=body))
+    secret = json.dumps(documented("freshdesk")["auth"]["secret"])
+    conn = connector("freshdesk", server.url, secret, HttpClient())
+    with pytest.raises(RejectedError) as err:
+        conn.add_tags("123", ["sla-breach"])
+    assert str(err.value) == f"answer 200 is not JSON: {reason}" and err.value.status == 200
+    assert [r.method for r in server.received] == ["GET"]
+
+
+@pytest.mark.parametrize(
     ("provider", "path", "key"),
     [
         ("freshdesk", "/api/v2/tickets/123/notes", "body"),

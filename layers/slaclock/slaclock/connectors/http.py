@@ -25,6 +25,8 @@ import urllib3
 from urllib3.exceptions import HTTPError
 from urllib3.util.retry import Retry
 
+from slaclock.engine import json_input
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ALL_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
@@ -71,7 +73,16 @@ class Response:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+        """The answer's JSON document (None when empty), decoded as every JSON text from outside is
+        (`engine.json_input`). An answer that is not JSON, or is nested too deep, is a `RejectedError`
+        (the action goes to dead letters naming it; no byte of the answer is quoted)."""
+        if not self.body:
+            return None
+        try:
+            return json_input.loads(self.body)
+        except ValueError as e:  # a syntax error, a refusal, or bytes that are not UTF-8
+            reason = e.msg if isinstance(e, json.JSONDecodeError) else "not UTF-8 text"
+            raise RejectedError(f"answer {self.status} is not JSON: {reason}", status=self.status) from None
 
 
 class TimeBudgetSpent(HTTPError):  # noqa: N818 (urllib3's own naming: caught as its HTTPError)
