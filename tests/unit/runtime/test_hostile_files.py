@@ -88,3 +88,69 @@ def test_validate_refuses_a_hostile_configuration_in_a_process_that_survives(tmp
     )  # fmt: skip
     assert run.returncode == 1, (run.returncode, run.stderr[-300:])
     assert message in run.stderr and "Traceback" not in run.stderr
+
+
+EVENTS = GOOD + DEEP + b"\n" + DEEP_FIELD + NAN + HUGE + b"[1,2\n"
+SKIPPED = [
+    ":2: nested deeper than 64 levels",
+    ":3: nested deeper than 64 levels",
+    ":4: NaN is not JSON: numbers must be finite",
+    ":5: an integer of 5000 digits (at most 38)",
+    ":6: not valid JSON (Expecting ',' delimiter at column 5)",
+]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--workers", "1"], ["--workers", "2"], ["--sort", "ticket"]],  # streamed, on 2 cores, in memory
+    ids=["streamed", "two-workers", "in-memory"],
+)
+def test_replay_skips_hostile_lines_naming_each_and_replays_the_rest(tmp_path, capsys, extra):
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(EVENTS)
+    code, out, err = _run(
+        capsys, "replay", "--config", CONFIG, "--events", events, "--out", tmp_path / "o", *extra
+    )
+    assert code == 0
+    assert [line.removeprefix(f"skipped {events}") for line in err.splitlines()] == SKIPPED
+    assert "Replayed 1 ticket from 1 event" in out and "(5 malformed entries skipped)" in out
+    code, _, err = _run(
+        capsys, "replay", "--config", CONFIG, "--events", events, "--out", tmp_path / "s", "--strict"
+    )
+    assert (
+        code == 1
+        and err == f"slaclock replay: {events}:2: nested deeper than 64 levels (--strict: stopping)\n"
+    )
+    assert not (tmp_path / "s" / "sla_log.csv").exists()
+
+
+def test_diff_skips_the_same_lines(tmp_path, capsys):
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(EVENTS)
+    code, _, err = _run(
+        capsys, "diff", "--config", CONFIG, "--config", CONFIG, "--events", events, "--out", tmp_path / "d"
+    )
+    assert code == 0
+    assert [
+        line.removeprefix(f"skipped {events}") for line in err.splitlines() if "skipped" in line
+    ] == SKIPPED
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            b"[" + GOOD.strip() + b"," + DEEP + b"]",
+            "not a JSON array slaclock reads (nested deeper than 64 levels)",
+        ),
+        (
+            b"[" + GOOD.strip() + b", NaN]",
+            "not a JSON array slaclock reads (NaN is not JSON: numbers must be finite)",
+        ),
+    ],
+)
+def test_a_hostile_json_array_of_events_is_refused_whole(tmp_path, capsys, body, message):
+    events = tmp_path / "events.json"
+    events.write_bytes(body)
+    code, _, err = _run(capsys, "replay", "--config", CONFIG, "--events", events, "--out", tmp_path / "o")
+    assert code == 1 and err == f"slaclock replay: {events}: {message}\n"

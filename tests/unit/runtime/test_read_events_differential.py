@@ -1,8 +1,9 @@
-"""`commands.replay.read_events` (the replay command's reader: orjson first, then its JSON scanner
-shortcut) against plain ``json.loads`` + `parse_event`, line by line: blank lines, a BOM, non-UTF-8
-bytes, extra data, non-JSON whitespace, non-objects, and what orjson refuses or could decode otherwise
-(NaN, an integer beyond 64 bits, a float beyond the double range, a lone surrogate, repeated keys,
-escaped and raw non-ASCII text)."""
+"""`commands.replay.read_events` (the replay command's reader: orjson first, then the decoder of every
+JSON text slaclock reads) against plain `engine.json_input.loads` + `parse_event`, line by line: blank
+lines, a BOM, non-UTF-8 bytes, extra data, non-JSON whitespace, non-objects, and what orjson refuses
+or decodes otherwise (NaN, an integer beyond 64 bits, a float beyond the double range, a lone
+surrogate, repeated keys, escaped and raw non-ASCII text, nesting beyond slaclock's 64 levels, which
+orjson accepts up to 1,024, and many brackets inside a string)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from slaclock.commands._io import Progress, ReadStats, read_events
 from slaclock.engine.errors import EventError
 from slaclock.engine.events import parse_event
+from slaclock.engine.json_input import JsonLimitError, loads
 
 LINES = [
     '{"id":"a","ticket_id":"1","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"status":"open"}}',
@@ -31,6 +33,16 @@ LINES = [
     '{"id":"n","ticket_id":"8","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"subject":"caf\\u00e9,caf\u00e9,\\ud83d\\ude00"}}',
     '{"id":"o","ticket_id":"9","type":"created","at":"2026-03-02T09:00:00Z",'
     '"ticket":{"custom":{"f":0.1,"g":-0.0,"h":1.7976931348623157e308}}}',
+    '{"id":"p","ticket_id":"10","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"custom":{"x":'
+    + "[" * 62 + "]" * 62 + "}}}",  # 64 levels in all: the limit, accepted
+    '{"id":"q","ticket_id":"11","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"custom":{"x":'
+    + "[" * 63 + "]" * 63 + "}}}",  # 65 levels: orjson takes it, slaclock does not
+    '{"id":"r","ticket_id":"12","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"custom":{"x":'
+    + "[" * 3000 + "]" * 3000 + "}}}",  # a RecursionError inside the standard library's decoder
+    '{"id":"s","ticket_id":"13","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"subject":"'
+    + "[{" * 70 + '"}}',  # many brackets, all inside a string: shallow
+    '{"id":"t","ticket_id":"14","type":"created","at":"2026-03-02T09:00:00Z","ticket":{"custom":{"n":'
+    + "9" * 39 + ',"m":' + "9" * 38 + "}}}",
 ]  # fmt: skip
 
 
@@ -65,7 +77,9 @@ def test_read_events_equals_json_loads_and_parse_event_line_by_line(tmp_path, li
         if not text or text.isspace():
             continue
         try:
-            expected_events.append(parse_event(json.loads(text)))
+            expected_events.append(parse_event(loads(text.rstrip("\r\n"))))
+        except JsonLimitError as e:
+            expected_lines.append(f"{path}:{number}: {e.msg}")
         except json.JSONDecodeError as e:
             expected_lines.append(f"{path}:{number}: not valid JSON ({e.msg} at column {e.colno})")
         except EventError as e:

@@ -9,7 +9,6 @@ import contextlib
 import gc
 import io
 import json
-import json.scanner
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -18,10 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TextIO
 
+from slaclock.engine import json_input
 from slaclock.engine.errors import ValidationError
 from slaclock.engine.events import Event, parse_event, parse_instant
-
-_JSON_SPACE = " \t\n\r"  # the whitespace JSON allows around a value
+from slaclock.engine.limits import MAX_JSON_DEPTH
 
 try:  # the operator CLI's fast JSON parser (a dependency of the CLI; commands/ is not in the Lambda layer)
     from orjson import JSONDecodeError as _FastError
@@ -29,8 +28,11 @@ try:  # the operator CLI's fast JSON parser (a dependency of the CLI; commands/ 
 except ImportError:  # pragma: no cover - without it, every line takes the standard library's path
     _fast_loads = None  # type: ignore[assignment]  # checked before every use
     _FastError = ValueError  # type: ignore[misc, assignment]  # orjson's error is a ValueError
-_DIGIT_MAP = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))  # digits to "0", the rest to " "
-_LONG_RUN = b"0" * 19  # 19 digits in a row (in _DIGIT_MAP's image): a number orjson may decode otherwise
+# A line's bytes mapped to what the orjson path must look at: digits to "0", opening brackets to "(",
+# the rest to " ". 19 digits in a row (_LONG_RUN) are a number orjson may decode otherwise; more "("
+# than slaclock's nesting limit is a line orjson may accept and slaclock not.
+_DIGIT_MAP = bytes(48 if 48 <= b <= 57 else 40 if b in b"[{" else 32 for b in range(256))
+_LONG_RUN = b"0" * 19
 
 
 MAX_REPORTED = 20
@@ -113,6 +115,8 @@ def eta_text(label: str, share: float, started: dict[str, float], now: float | N
 
 
 def _describe(err: Exception) -> str:
+    if isinstance(err, json_input.JsonLimitError):
+        return err.msg
     if isinstance(err, json.JSONDecodeError):
         return f"not valid JSON ({err.msg} at column {err.colno})"
     if isinstance(err, UnicodeDecodeError):
@@ -221,29 +225,31 @@ def _read_lines(
     """`append` the event of every non-blank line; `malformed(line number, error)` for a line that is
     not UTF-8, not one JSON document or not a valid event. `stats.lines` counts the lines.
 
-    A line is parsed by orjson when installed (several times faster than the standard library);
-    what it refuses is decoded by itself (so a bad byte is blamed on its line) and parsed as text,
-    which is faster than handing bytes to json.loads. A line is read with the decoder's scanner directly (what
-    `JSONDecoder.decode` calls after skipping whitespace), then checked to end with JSON whitespace
-    only; any other line goes through `decode` itself, which raises exactly the error it would. A
-    byte order mark is allowed on line 1 if `bom` (False when `handle` starts mid-file)."""
-    decoder = json.JSONDecoder()
-    decode = decoder.decode
-    scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]  # typeshed: a decoder is its context
+    A line is parsed by orjson when installed (several times faster than the standard library) and
+    accepted when it could not nest deeper than `MAX_JSON_DEPTH` (it has no more opening brackets than
+    that); any other line, and whatever orjson refuses, is decoded by itself (so a bad byte is blamed
+    on its line) and parsed by `engine.json_input.loads`, the decoder of every JSON text slaclock reads
+    (webhooks included), which decides with its limits and says why. A byte order mark is allowed on
+    line 1 if `bom` (False when `handle` starts mid-file).
+    """
     fast = _fast_loads
-    digit_map, long_run = _DIGIT_MAP, _LONG_RUN
+    digit_map, long_run, deepest = _DIGIT_MAP, _LONG_RUN, MAX_JSON_DEPTH
+    loads = json_input.loads
     number = 0
     try:
         for number, raw in enumerate(handle, 1):
             if not number & 2047:
                 stats.lines = number
                 progress.show("reading", handle.tell(), size, f"{number:,} lines")
-            if fast is not None and long_run not in raw.translate(digit_map):
+            shape = raw.translate(digit_map)
+            if fast is not None and long_run not in shape and shape.count(40) <= deepest:
                 # orjson accepts exactly one strict JSON document in UTF-8 with JSON whitespace around
-                # it, and decodes it to the same values; whatever it refuses (a blank line, a byte order
-                # mark, NaN, a float beyond the double range, a lone surrogate, a bad byte) takes the
-                # standard library's path below, which decides as it always did and says why. So does a
-                # line with 19 digits in a row: orjson turns an integer beyond 64 bits into a float.
+                # it, and decodes it to the same values as `json_input.loads`: it refuses NaN and
+                # Infinity and numbers beyond a double too; it would decode an integer beyond 64 bits to
+                # a float (hence no line with 19 digits in a row) and nest up to 1,024 levels (hence no
+                # line with more opening brackets than slaclock's limit). Whatever it refuses (a blank
+                # line, a byte order mark, a lone surrogate, a bad byte...) takes the path below, which
+                # decides as it always did and says why.
                 try:
                     doc = fast(raw)
                 except _FastError:
@@ -260,17 +266,9 @@ def _read_lines(
                     text = text.lstrip("\ufeff")
                 if not text or text.isspace():
                     continue
-                try:
-                    doc, end = scan(text, 0)
-                except (StopIteration, ValueError):
-                    end = -1
-                last = len(text) - 1
-                if not (end == last + 1 or (end == last and text[last] == "\n")) and (
-                    end < 0 or text[end:].strip(_JSON_SPACE)
-                ):
-                    doc = decode(text)  # not one JSON document: raises why
-                append(parse_event(doc))
-            except ValueError as e:  # UnicodeDecodeError, JSONDecodeError, EventError
+                # without its line break, a syntax error at the end of the line is placed on it
+                append(parse_event(loads(text.rstrip("\r\n"))))
+            except ValueError as e:  # UnicodeDecodeError, JSONDecodeError (JsonLimitError), EventError
                 malformed(number, e)
     finally:
         stats.lines = number
@@ -278,7 +276,9 @@ def _read_lines(
 
 def _json_array(handle: IO[bytes], path: Path) -> Iterator[tuple[int, Any]]:
     try:
-        doc = json.loads(handle.read())
+        doc = json_input.loads(handle.read())
+    except json_input.JsonLimitError as e:
+        raise _FatalError(f"{path}: not a JSON array slaclock reads ({e.msg})") from None
     except json.JSONDecodeError as e:
         raise _FatalError(
             f"{path}:{e.lineno}: not a valid JSON array ({e.msg} at column {e.colno})"
