@@ -222,7 +222,7 @@ def test_the_board_lists_at_risk_clocks_counts_down_and_draws_a_timeline(chromiu
     assert [b.get_attribute("data-ticket") for b in items] == expected  # ordered by time to breach
     for button, clock in zip(items, sorted(api, key=lambda c: c["due_at"]), strict=True):
         text = button.text
-        assert f"#{clock['ticket_id']}" in text
+        assert f"#{clock['ticket_id']} · {clock['metric'].replace('_', ' ')}" in text  # in words
         assert any(word in text for word in ("OPEN", "PAUSED", "OVERDUE"))  # status in words, not colour
 
     ticking = next(i for i, c in enumerate(sorted(api, key=lambda c: c["due_at"])) if c["status"] != "paused")
@@ -267,13 +267,24 @@ def test_the_timeline_lists_each_action_and_marks_it_on_its_clocks_bar_in_words(
     bars = _wait(chromium, "#timeline-body .clockrow", len(doc["clocks"]))
     listed = _wait(chromium, "#timeline-body ul[aria-label='Actions'] li", len(doc["actions"]))
     for li, action in zip(listed, doc["actions"], strict=True):
-        assert action["kind"] in li.text and action["step"] in li.text and action["metric"] in li.text
+        assert action["kind"] in li.text and action["step"] in li.text
+        assert f"of {action['metric'].replace('_', ' ')}" in li.text
     for bar, clock in zip(bars, doc["clocks"], strict=True):
         mine = [a for a in doc["actions"] if a["metric"] == clock["metric"]]
         marks = bar.find_elements("css selector", ".marks .mark")
         assert len(marks) == len({a["at"] for a in mine})  # one marker per instant
         # each marker names its actions' kinds in text (colour is never the only sign)
         assert Counter(k for m in marks for k in m.text.split(", ")) == Counter(a["kind"] for a in mine)
+
+
+def test_metrics_are_named_in_words_with_their_agreement(chromium, board_url):
+    """Clock ids as the API gives them (``<metric>@<agreement>`` for another agreement's clock) are
+    shown as words: every underscore a space, the agreement in brackets."""
+    chromium.get(board_url)
+    names = chromium.execute_script(
+        "return ['first_response', 'ownership_time@group_sla', 'billing_time_eu@ola_tier_2'].map(metricName)"
+    )
+    assert names == ["first response", "ownership time (group_sla)", "billing time eu (ola_tier_2)"]
 
 
 def test_hostile_ticket_fields_are_shown_as_text(chromium, board_url):
