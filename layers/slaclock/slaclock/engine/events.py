@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 from slaclock.engine.errors import EventError
@@ -101,6 +102,10 @@ class Event:
         if self.reply is not None:
             d["reply"] = dict(self.reply)
         return d
+
+
+EVENT_ORDER: Callable[[Event], tuple[datetime, str]] = attrgetter("at", "id")
+"""`Event.key` as a sort key (at C speed): the order a ticket's events are folded in."""
 
 
 def format_instant(t: datetime) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from operator import attrgetter
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -37,7 +36,7 @@ from slaclock.engine.clocks import (
     replay_ticket,
 )
 from slaclock.engine.config import Config, Metric
-from slaclock.engine.events import Event
+from slaclock.engine.events import EVENT_ORDER, Event
 from slaclock.engine.policy import compile_policy
 from slaclock.engine.reports import (
     SLA_LOG_COLUMNS,
@@ -60,8 +59,8 @@ from slaclock.engine.reports import (
     write_sla_log,
 )
 from slaclock.engine.summary import SummaryAccumulator, _Overdue, render_summary
+from slaclock.engine.walk import EPOCH, US
 
-_AT = attrgetter("at")
 _CANCELLED = ClockStatus.CANCELLED
 _PAUSED = ClockStatus.PAUSED
 _MET = ClockStatus.MET
@@ -127,13 +126,15 @@ class Replay:
         self.config = config
         self.policy = compile_policy(config)
         tickets = group_by_ticket(events)
+        for evs in tickets.values():  # in the fold's order, once: the first and last instants are at the ends
+            evs.sort(key=EVENT_ORDER)
         if now is None:  # the latest event's instant: no event is after it
-            now = max((max(map(_AT, evs)) for evs in tickets.values()), default=None)
+            now = max((evs[-1].at for evs in tickets.values()), default=None)
             self.stats = ReplayStats(now=now)
         else:
             self.stats = ReplayStats(now=now)
             for tid, evs in list(tickets.items()):
-                if max(map(_AT, evs)) <= now:
+                if evs[-1].at <= now:
                     continue
                 kept = [e for e in evs if e.at <= now]
                 self.stats.events_after_now += len(evs) - len(kept)
@@ -176,14 +177,15 @@ class Replay:
         """Each ticket's events, earliest-starting ticket first, released as they are taken; counts
         them in `stats` and reports progress once the consumer has handled each ticket."""
         tickets = self._tickets
-        # Order tickets by when they began; only (instant, id) pairs are built (O(tickets) memory).
-        order = sorted([(min(map(_AT, evs)), tid) for tid, evs in tickets.items()])
+        # Order tickets by when they began (each ticket's events are sorted: its first is its start);
+        # only (epoch µs, id) pairs are built (O(tickets) memory; integers compare faster than instants).
+        order = sorted([((evs[0].at - EPOCH) // US, tid) for tid, evs in tickets.items()])
         total = len(order)
         progress = self._progress
         stats = self.stats
-        for done, key in enumerate(order, 1):
-            self.current = key
-            evs = tickets.pop(key[1])
+        for done, (_, tid) in enumerate(order, 1):
+            evs = tickets.pop(tid)
+            self.current = (evs[0].at, tid)
             stats.events += len(evs)
             if self.on_ticket is not None:
                 self.on_ticket(evs)

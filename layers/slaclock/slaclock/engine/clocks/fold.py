@@ -7,13 +7,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
 from slaclock.engine.clocks.state import ClockRecord, OutOfOrderEvent, StatusChange, TicketState
 from slaclock.engine.config import AT, Metric, metric_of
 from slaclock.engine.errors import ValidationError
-from slaclock.engine.events import Event, EventType, format_instant, merge_into
+from slaclock.engine.events import EVENT_ORDER, Event, EventType, format_instant, merge_into
 from slaclock.engine.policy import Policy, StepKind
 from slaclock.engine.rules.metrics import Moment
 from slaclock.engine.walk import (
@@ -22,8 +21,6 @@ from slaclock.engine.walk import (
     counting_intervals,
     walk,
 )
-
-_EVENT_KEY = attrgetter("at", "id")  # (at, id): the order of a ticket's events, as Event.key
 
 # --------------------------------------------------------------------------------------------------
 # The fold
@@ -531,7 +528,7 @@ def replay_ticket(policy: Policy, events: Iterable[Event]) -> TicketState:
 
 
 def _fold_events(policy: Policy, events: Iterable[Event], owners: bool = False) -> _Fold:
-    ordered = sorted(events, key=_EVENT_KEY)
+    ordered = sorted(events, key=EVENT_ORDER)
     if not ordered:
         raise ValidationError([("events", "no event to replay")], "invalid replay")
     fold = _Fold.fresh(ordered[0].ticket_id)
