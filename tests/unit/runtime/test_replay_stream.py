@@ -136,10 +136,45 @@ def test_bad_shard_and_workers_values_exit_2(events_file, tmp_path, capsys):
         ["--shard", "x"],
         ["--workers", "0"],
         ["--workers", "2", "--sort", "ticket"],
+        ["--workers", str(_stream.max_workers() + 1)],  # 4 per core: a typo must not fork thousands
     ):
         code = main([*base, *extra])
         assert code == 2, extra
-    capsys.readouterr()
+    err = capsys.readouterr().err
+    most = _stream.max_workers()
+    assert f"--workers {most + 1}: at most {most} on this machine ({most // 4} cores, 4 processes each" in err
+
+
+@pytest.mark.parametrize(("soft", "hard"), [(100, None), (100, 100)], ids=["soft-raised", "hard-capped"])
+def test_a_low_open_files_limit_is_raised_or_partitions_are_fewer_and_outputs_the_same(
+    events_file, tmp_path, capsys, soft, hard
+):
+    """A splitting worker holds one file per partition. With 2.5 kB partitions this file needs about 150
+    (`ulimit -n` is 1,024 on many systems: inputs of about 8 GB): in a child process started at a
+    soft limit of 100, the replay raises it toward the hard limit, or, when the hard limit is 100 too,
+    uses fewer partitions; either way the outputs are the replay's. Before, both stopped with "Too many
+    open files"."""
+    import resource
+    import subprocess
+    import sys
+
+    expected = _in_memory(events_file, tmp_path / "memory")
+    assert events_file.stat().st_size // 2_500 > 130
+    limit_hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1] if hard is None else hard
+    if limit_hard != resource.RLIM_INFINITY and limit_hard < 100:
+        pytest.skip("this machine's hard limit is below 100 open files")
+    code = (
+        "import sys; from slaclock.commands import _stream; from slaclock.cli import main\n"
+        "_stream.PARTITION_BYTES = 2_500\n"
+        f"sys.exit(main(['replay', '--config', {str(CONFIG)!r}, '--events', {str(events_file)!r},"
+        f" '--out', {str(tmp_path / 'stream')!r}, '--workers', '2', '--quiet']))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, limit_hard)),  # noqa: PLW1509
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-800:]
+    assert _outputs(tmp_path / "stream") == expected
 
 
 def test_malformed_lines_are_numbered_from_the_start_of_the_file_whatever_the_worker(tmp_path, capsys):

@@ -31,6 +31,7 @@ import marshal
 import math
 import multiprocessing
 import os
+import resource
 import struct
 import sys
 import tempfile
@@ -368,6 +369,30 @@ class Streamed:
     rows: list[str]  # the rows files, each in ticket order
 
 
+def max_workers() -> int:
+    """The most ``--workers`` accepted: 4 per core (each worker holds a partition, tens of MiB)."""
+    return 4 * default_workers()
+
+
+FILE_MARGIN = 64
+"""Open files kept free beside a splitting worker's partition files (the events file, the rows files,
+the interpreter's own)."""
+
+
+def file_budget(wanted: int) -> int:
+    """How many files this process (and the workers it starts, which inherit its limits) may hold open
+    at once: the soft ``RLIMIT_NOFILE``, first raised toward `wanted` as far as the hard limit allows
+    (many systems start processes at 1,024 with a far higher hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if target > soft:
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+                soft = target
+    return wanted if soft == resource.RLIM_INFINITY else soft
+
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -407,6 +432,9 @@ def stream(
     parts = min(MAX_PARTITIONS, max(workers, math.ceil(size / PARTITION_BYTES)))
     if shard is not None:
         parts = min(MAX_PARTITIONS, max(workers, math.ceil(parts / shard.count)))
+    # A splitting worker holds one file per partition open: fewer, larger partitions where the
+    # process may not open that many (outputs do not depend on the partition count).
+    parts = max(1, min(parts, file_budget(parts + FILE_MARGIN) - FILE_MARGIN))
     step = math.ceil(size / workers) if size else 1
     splits = [
         (str(events), w * step, min(size, (w + 1) * step), w, parts, tmp, strict, shard)

@@ -89,6 +89,12 @@ def _parallel_options(
     shard_text = getattr(args, "shard", None)
     if workers is not None and workers < 1:
         raise _FatalError("--workers must be 1 or more", code=2)
+    if workers is not None and workers > (most := _stream_module().max_workers()):
+        raise _FatalError(
+            f"--workers {workers}: at most {most} on this machine ({most // 4} cores, 4 processes each:"
+            " more processes than cores only add memory)",
+            code=2,
+        )
     if (shard_text or workers) and sort_by:
         raise _FatalError(
             "--sort holds every row in memory: it cannot be combined with --shard or --workers", code=2
