@@ -166,3 +166,38 @@ def test_each_side_equals_its_own_replay(tmp_path):
         ]
         assert got == expected
     assert any(r["delta_pct"] not in ("", "+0.00") for r in diff)  # the variant does change something
+
+
+def test_diff_on_a_low_open_files_limit_uses_fewer_partitions_and_writes_the_same(tmp_path):
+    """Splitting holds one file per partition open, as the streamed replay's does: with 2.5 kB
+    partitions, a 400-ticket file needs about 150; in a child process whose soft and hard limits are
+    both 100, diff uses fewer partitions (before: "Too many open files") and writes what it writes
+    with the default partitions."""
+    import resource
+    import subprocess
+    import sys
+
+    from slaclock_local.sample import generate_events, write_jsonl
+
+    root = pathlib.Path(__file__).resolve().parents[3]
+    old = root / "examples" / "sla.yaml"
+    new = tmp_path / "new.yaml"
+    new.write_text(old.read_text(encoding="utf-8").replace("within: 1h,", "within: 30m,"), encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    with events.open("w", encoding="utf-8", newline="\n") as f:
+        write_jsonl(generate_events(400, 11), f)
+    assert events.stat().st_size // 2_500 > 130
+    argv = ["diff", "--config", str(old), "--config", str(new), "--events", str(events), "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "default")]) == 0
+    code = (
+        "import sys; from slaclock.commands import _stream; from slaclock.cli import main\n"
+        "_stream.PARTITION_BYTES = 2_500\n"
+        f"sys.exit(main({[*argv, '--out', str(tmp_path / 'few')]!r}))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (100, 100)),  # noqa: PLW1509
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-800:]
+    for name in ("changes.csv", "compliance_diff.csv", "notices_diff.csv", "diff.html"):
+        assert (tmp_path / "few" / name).read_bytes() == (tmp_path / "default" / name).read_bytes(), name
