@@ -314,3 +314,36 @@ def test_malformed_records_are_named_and_skipped_while_good_ones_are_kept(
     assert code == 0
     assert f"skipped {bad}: line 1 {message}" in stderr and "Traceback" not in stderr
     assert len(stdout.splitlines()) == 7  # the good file's events, nothing from the bad record
+
+
+def test_a_record_a_live_webhook_would_refuse_is_skipped_with_the_webhooks_words(config, tmp_path, capsys):
+    """The checks of a live delivery (`services.ingest.event_problems`) judge each imported record:
+    an audit whose subject holds a lone UTF-16 surrogate (valid JSON, not Unicode text: the webhook
+    answers 400), or one dated 30 days after today (no clock reads it yet: more than a day ahead), is
+    not imported; the other audits of the page are. The page is the documented fixture's."""
+    from datetime import UTC, datetime, timedelta
+
+    page = json.loads(ZENDESK.read_text(encoding="utf-8"))
+    first = page["audits"][0]
+    surrogate = json.loads(json.dumps(first))
+    surrogate["ticket_id"] = 777
+    next(e for e in surrogate["events"] if e.get("field_name") == "subject")["value"] = "Invoice \ud800"
+    ahead = json.loads(json.dumps(first))
+    ahead["ticket_id"] = 778
+    future = datetime.now(UTC) + timedelta(days=30)
+    ahead["created_at"] = future.strftime("%Y-%m-%dT%H:%M:%SZ")
+    bad = tmp_path / "page.json"
+    bad.write_text(json.dumps({"audits": [surrogate, ahead]}), encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    argv = ["zendesk", bad, ZENDESK, "--config", config, "--source", "zendesk-main", "--out", events]
+    code, _, stderr = _import(capsys, *argv)
+    assert code == 0
+    assert (
+        f"skipped {bad}: line 1 audits[0]: ticket.subject: holds a lone UTF-16 surrogate: not Unicode text"
+        in stderr
+    )
+    assert f"skipped {bad}: line 1 audits[1]: at: {ahead['created_at']} is more than 24 h after" in stderr
+    imported = {e["ticket_id"] for e in _lines(events)}
+    assert imported and not imported & {"777", "778"}  # the fixture's tickets only
+    code, _, stderr = _import(capsys, *argv, "--strict")
+    assert code == 1 and "(--strict: stopping)" in stderr

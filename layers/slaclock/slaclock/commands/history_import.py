@@ -25,13 +25,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from slaclock.engine.config import Source
 from slaclock.engine.errors import SlaclockError, ValidationError
+from slaclock.engine.events import Event
 from slaclock.history import FORMAT_NAMES, RecordError, history_format, read_file
 
 MAX_REPORTED = 20
@@ -105,40 +107,60 @@ def _plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+def _importable(
+    result: list[Event] | RecordError, source: Source, now: datetime
+) -> tuple[Sequence[Event], str | None]:
+    """A record's events with the source's ``ticket_prefix``, or why the record is malformed: it is
+    not one the format reads, or its events break what a live delivery may store
+    (`services.ingest.event_problems`: id lengths, lone surrogates, field types and size, an instant
+    more than a day after `now`), which the webhook would answer 400 and so never hold."""
+    from slaclock.services.ingest import event_problems, with_ticket_prefix
+
+    if isinstance(result, RecordError):
+        return (), str(result)
+    prefixed = with_ticket_prefix(result, source.ticket_prefix)
+    problems = event_problems(prefixed, now)
+    if problems:
+        return (), "; ".join(f"{at}: {text}" for at, text in problems)
+    return prefixed, None
+
+
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         fmt = history_format(args.provider)
     except ValueError as e:
         raise _FatalError(str(e), code=2) from None
     source = _source(args)
-    from slaclock.services.ingest import with_ticket_prefix
+    started = datetime.now(UTC)  # "now" of the live checks: no event may be dated a day after it
 
     records = events = malformed = 0
     tickets: set[str] = set()
+
+    def skip(message: str) -> None:
+        nonlocal malformed
+        if args.strict:
+            raise _FatalError(message + " (--strict: stopping)")
+        malformed += 1
+        if malformed <= MAX_REPORTED:
+            err.write(f"slaclock import: skipped {message}\n")
+
     with _output(args.out, out) as sink:
         for name in args.files:
             path = Path(name)
             try:
                 for where, result in read_file(path, fmt, source):
                     records += 1
-                    if isinstance(result, RecordError):
-                        message = f"{path}: {where}: {result}"
-                        if args.strict:
-                            raise _FatalError(message + " (--strict: stopping)")
-                        malformed += 1
-                        if malformed <= MAX_REPORTED:
-                            err.write(f"slaclock import: skipped {message}\n")
+                    prefixed, problem = _importable(result, source, started)
+                    if problem is not None:
+                        skip(f"{path}: {where}: {problem}")
                         continue
-                    for event in with_ticket_prefix(result, source.ticket_prefix):
+                    for event in prefixed:
                         sink.write(json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":")))
                         sink.write("\n")
                         events += 1
                         tickets.add(event.ticket_id)
             except RecordError as e:  # the file as a whole is not JSON
-                if args.strict:
-                    raise _FatalError(f"{path}: {e} (--strict: stopping)") from None
-                malformed += 1
-                err.write(f"slaclock import: skipped {path}: {e}\n")
+                skip(f"{path}: {e}")
             except OSError as e:
                 raise _FatalError(f"cannot read {str(path)!r}: {e.strerror or e}") from None
             except ValidationError as e:  # e.g. options.timezone is not a time zone

@@ -258,6 +258,15 @@ def check_events(events: Sequence[Event], now: datetime) -> None:
         raise PayloadError(
             [("body", f"{len(events)} events; at most {MAX_EVENTS_PER_DELIVERY} per delivery (send several)")]
         )
+    errors = event_problems(events, now)
+    if errors:
+        raise PayloadError(errors)
+
+
+def event_problems(events: Sequence[Event], now: datetime) -> list[tuple[str, str]]:
+    """What `check_events` refuses in the events themselves, whatever their number: (path, problem)
+    pairs, none when every event can be stored. `slaclock import` judges each record's events with it,
+    so an imported history holds only what a live delivery could have stored."""
     errors: list[tuple[str, str]] = []
     latest = now + MAX_AHEAD
     for i, event in enumerate(events):
@@ -291,8 +300,7 @@ def check_events(events: Sequence[Event], now: datetime) -> None:
                     f"the fields take {size} bytes of JSON; at most {MAX_FIELDS_BYTES} (largest: {largest})",
                 )
             )
-    if errors:
-        raise PayloadError(errors)
+    return errors
 
 
 def _hours(span: timedelta) -> str:
