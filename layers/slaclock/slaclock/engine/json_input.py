@@ -81,11 +81,11 @@ def loads(
             object_pairs_hook=object_pairs_hook,
         )  # fmt: skip
     except _Refused as e:
-        raise JsonLimitError(str(e), text) from None
+        raise JsonLimitError(str(e)) from None  # not the text: an error must not hold a 1 MiB body
     except RecursionError:  # the C decoder recurses per level: far deeper than MAX_JSON_DEPTH
-        raise JsonLimitError(TOO_DEEP, text) from None
+        raise JsonLimitError(TOO_DEEP) from None
     if nested_deeper(doc, MAX_JSON_DEPTH):
-        raise JsonLimitError(TOO_DEEP, text)
+        raise JsonLimitError(TOO_DEEP)
     return doc
 
 
