@@ -14,7 +14,7 @@ import time
 import pytest
 from slaclock.adapters.config_file import parse_json, parse_yaml
 from slaclock.engine.errors import ConfigError
-from slaclock.engine.json_input import JsonLimitError, loads, nested_deeper, shared_nested_deeper
+from slaclock.engine.json_input import JsonLimitError, loads, nested_deeper, shared_document_problem
 from slaclock.engine.limits import MAX_JSON_DEPTH
 
 
@@ -62,19 +62,28 @@ def test_a_refusal_crosses_a_process_boundary():
 def test_depth_of_trees_and_of_shared_documents():
     assert not nested_deeper([[[]]], 3) and nested_deeper([[[]]], 2)
     assert not nested_deeper({"a": [1, {"b": 2}]}, 3) and nested_deeper({"a": [1, {"b": []}]}, 3)
-    assert nested_deeper("text", 0) is False and shared_nested_deeper(7, 0) is False
+    assert nested_deeper("text", 0) is False and shared_document_problem(7, 0, 0) is None
     laughs: list = [1] * 10
     for _ in range(9):  # ten lists of ten, nine times: 10^10 leaves, ten distinct lists
         laughs = [laughs] * 10
     started = time.process_time()
-    assert not shared_nested_deeper(laughs, 10) and shared_nested_deeper(laughs, 9)
+    assert shared_document_problem(laughs, 10, 10**11) is None
+    assert shared_document_problem(laughs, 9, 10**11) == "nested deeper than 9 levels"
+    # 10^10 leaves and 1 + 10 + ... + 10^9 lists
+    assert shared_document_problem(laughs, 64, 11_111_111_111) is None
+    assert shared_document_problem(laughs, 64, 11_111_111_110) == (
+        "more than 11,111,111,110 values once its aliases are expanded"
+    )
     assert time.process_time() - started < 0.5
     itself: list = []
     itself.append(itself)
-    assert shared_nested_deeper(itself, 64)
+    assert shared_document_problem(itself, 64, 10) == "nested deeper than 64 levels"
     shared = [1]
-    assert not shared_nested_deeper({"a": shared, "b": [shared]}, 3)
-    assert shared_nested_deeper({"a": shared, "b": [shared]}, 2)  # the deeper path counts
+    assert shared_document_problem({"a": shared, "b": [shared]}, 3, 100) is None
+    assert shared_document_problem({"a": shared, "b": [shared]}, 2, 100) is not None  # the deeper path
+    # the dict, "a"'s list and its 1, "b"'s list, the shared list in it and its 1: six values
+    assert shared_document_problem({"a": shared, "b": [shared]}, 3, 6) is None
+    assert shared_document_problem({"a": shared, "b": [shared]}, 3, 5) is not None
 
 
 @pytest.mark.parametrize(
@@ -117,16 +126,35 @@ def test_a_yaml_configuration_nested_too_deep_is_refused_not_a_crash(name):
     assert run.stdout.strip() == "['refused: nested deeper than 64 levels']"
 
 
-def test_yaml_refuses_long_integers_where_they_are_and_keeps_anchors_that_share():
+def test_a_yaml_alias_bomb_is_refused_at_once():
+    """Eight lines of aliases naming 10^8 rule conditions: reading them as copies (as the rule
+    compiler does) took longer than any caller waits; the expansion is counted, not performed."""
+    lines = [
+        "x-p: &p {field: priority, op: is, value: high}",
+        "x-a: &a {all: [" + ", ".join(["*p"] * 10) + "]}",
+    ]
+    lines += [
+        f"x-{i}: &l{i} {{all: [{', '.join([f'*l{i - 1}' if i > 1 else '*a'] * 10)}]}}" for i in range(1, 8)
+    ]
+    lines += ["rules: [{name: bomb, when: *l7, set_level: s}]"]
+    started = time.process_time()
+    with pytest.raises(ConfigError) as exc:
+        parse_yaml("\n".join(lines))
+    assert exc.value.messages() == ["refused: more than 1,000,000 values once its aliases are expanded"]
+    assert time.process_time() - started < 1
+
+
+def test_yaml_refuses_long_integers_where_they_are_and_keeps_aliases_that_share():
     with pytest.raises(ConfigError) as exc:
         parse_yaml("levels:\n  a: " + "9" * 5000 + "\n")
     assert exc.value.messages() == [
         "line 2, column 6: YAML syntax error: an integer of 5000 digits (at most 38)"
     ]
-    laughs = ["x-0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
-    laughs += [f"x-{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 9)]
+    # aliases that share, within the limit: x-4 alone names 10^5 ones (and 11,111 lists)
+    shared = ["x-0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    shared += [f"x-{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 5)]
     started = time.process_time()
-    doc = parse_yaml("\n".join(laughs))
+    doc = parse_yaml("\n".join(shared))
     assert time.process_time() - started < 0.5
-    assert len(doc) == 9 and doc["x-8"][0][0][0][0][0][0][0][0] == [1] * 10
+    assert len(doc) == 5 and doc["x-4"][9][9][9][9] == [1] * 10 and doc["x-4"][0] is doc["x-3"]
     assert parse_yaml("a: [1, -2, +3, 1_000]") == {"a": [1, -2, 3, "1_000"]}

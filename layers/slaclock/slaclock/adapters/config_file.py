@@ -27,7 +27,7 @@ import yaml
 from slaclock.engine import json_input
 from slaclock.engine.config import Config, load_config
 from slaclock.engine.errors import ConfigError, ValidationError
-from slaclock.engine.limits import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH
+from slaclock.engine.limits import MAX_DOCUMENT_VALUES, MAX_INTEGER_DIGITS, MAX_JSON_DEPTH
 
 _DROPPED_TAGS = {
     "tag:yaml.org,2002:bool",
@@ -135,8 +135,9 @@ def parse_yaml(text: str) -> Any:
         loader.dispose()
     if loader.duplicates:
         raise ConfigError(loader.duplicates)
-    if json_input.shared_nested_deeper(doc, MAX_JSON_DEPTH):  # the limit of its JSON twin
-        raise ConfigError([("", f"refused: {json_input.TOO_DEEP}")])
+    problem = json_input.shared_document_problem(doc, MAX_JSON_DEPTH, MAX_DOCUMENT_VALUES)
+    if problem is not None:  # the depth of its JSON twin; and no alias bomb
+        raise ConfigError([("", f"refused: {problem}")])
     return doc
 
 

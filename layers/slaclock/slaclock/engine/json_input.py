@@ -93,7 +93,7 @@ def nested_deeper(doc: Any, limit: int) -> bool:
     """Whether the lists and dicts of the tree `doc` (as JSON decodes: nothing shared) nest deeper
     than `limit` levels, the document itself being level 1. Iterative, over the containers only: its
     cost is the number of values, whatever the depth. (A document with shared parts, as YAML aliases
-    make, is measured by `shared_nested_deeper`.)"""
+    make, is measured by `shared_document_problem`.)"""
     if doc.__class__ is not dict and doc.__class__ is not list:
         return False
     stack = [(doc, 1)]
@@ -107,34 +107,42 @@ def nested_deeper(doc: Any, limit: int) -> bool:
     return False
 
 
-def shared_nested_deeper(doc: Any, limit: int) -> bool:
-    """`nested_deeper` for a document whose lists and dicts may be shared or contain themselves (YAML
-    anchors and aliases): each container is measured once (a "billion laughs" document is a few
-    shared lists, not a billion), and one inside itself nests infinitely deep."""
+def shared_document_problem(doc: Any, max_depth: int, max_values: int) -> str | None:
+    """What is wrong with a document whose lists and dicts may be shared or contain themselves (YAML
+    anchors and aliases), None if nothing: nesting deeper than `max_depth` levels (`nested_deeper`'s
+    count; a container inside itself nests infinitely deep), or more than `max_values` values once
+    every alias is read as a copy of what it names, as every reader of the document will (a "billion
+    laughs" text of a few lines names a billion values). Each distinct container is measured once, so
+    the cost is that of the text, not of its expansion."""
     if doc.__class__ is not dict and doc.__class__ is not list:
-        return False
-    height: dict[int, int] = {}  # id -> levels from that container down (1: no container inside)
+        return None
+    measured: dict[int, tuple[int, int]] = {}  # id -> (levels from it down, values in it, itself included)
     opened: set[int] = set()
     stack: list[tuple[Any, bool]] = [(doc, False)]
     while stack:
         node, closing = stack.pop()
         key = id(node)
-        inner = [c for c in (node.values() if node.__class__ is dict else node)
-                 if c.__class__ is dict or c.__class__ is list]  # fmt: skip
+        children = node.values() if node.__class__ is dict else node
+        inner = [c for c in children if c.__class__ is dict or c.__class__ is list]
         if closing:
-            h = 1 + max((height[id(c)] for c in inner), default=0)
-            if h > limit:
-                return True
-            height[key] = h
+            height, values = 1, 1 + len(children) - len(inner)  # itself and its scalars
+            for c in inner:
+                h, v = measured[id(c)]
+                height, values = max(height, h + 1), values + v
+            if height > max_depth:
+                return TOO_DEEP if max_depth == MAX_JSON_DEPTH else f"nested deeper than {max_depth} levels"
+            if values > max_values:
+                return f"more than {max_values:,} values once its aliases are expanded"
+            measured[key] = (height, values)
             continue
-        if key in height:
+        if key in measured:
             continue  # shared, and measured already
         if key in opened:
-            return True  # inside itself
+            return TOO_DEEP  # inside itself
         opened.add(key)
         stack.append((node, True))
-        stack.extend((c, False) for c in inner if id(c) not in height)
-    return False
+        stack.extend((c, False) for c in inner if id(c) not in measured)
+    return None
 
 
-__all__ = ["JsonLimitError", "TOO_DEEP", "loads", "nested_deeper", "shared_nested_deeper"]
+__all__ = ["JsonLimitError", "TOO_DEEP", "loads", "nested_deeper", "shared_document_problem"]

@@ -10,3 +10,8 @@ bodies, configuration files, event and export files). No helpdesk nests deeper t
 MAX_INTEGER_DIGITS = 38
 """Most digits an integer literal may have: DynamoDB's number precision, and far beyond any id or
 unix time in milliseconds (13 digits). Longer literals are refused before Python converts them."""
+
+MAX_DOCUMENT_VALUES = 1_000_000
+"""Most values (scalars, lists and mappings) a YAML configuration may hold once its aliases are
+expanded: several MB of JSON, far beyond any real configuration; a few lines of aliases can name a
+billion, which every reader of the document would then walk."""
