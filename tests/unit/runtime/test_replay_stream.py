@@ -268,3 +268,56 @@ def test_streamed_replay_keeps_each_events_reply_facts(events_file, tmp_path, ca
         args = ["replay", "--config", str(config), "--events", str(facts), "--out", str(out)]
         assert main([*args, "--workers", workers, "--group-by", ""]) == 0, capsys.readouterr().err
         assert _outputs(out) == expected
+
+
+def _lines_by_readline(data, start, end):
+    """What the splitter's range was before it read in blocks: `readline` from the first line that
+    starts at or after `start` while the line starts before `end`; each line with `tell()` after it."""
+    handle = io.BytesIO(data)
+    pos = start
+    if start > 0:
+        handle.seek(start - 1)
+        pos = start - 1 + len(handle.readline())
+    lines = []
+    while pos < end and (line := handle.readline()):
+        pos += len(line)
+        lines.append((line, pos))
+    return lines
+
+
+_RANGE_FILES = [
+    b"",
+    b"\n",
+    b"a",
+    b"a\n",
+    b"\n\n\n",
+    b'{"a":1}\r\n{"b":2}\r\n',  # CRLF
+    b'\xef\xbb\xbf{"a":1}\n{"b":2}',  # BOM, last line without a newline
+    b"x\ry\nz\r",  # a lone CR does not end a line
+    b"abc\n\ndef\n  \nghi",  # empty and blank lines
+    b"1\n22\n333\n4444\n55555\n",
+]
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 20])
+def test_range_reads_in_blocks_the_lines_readline_reads(block):
+    """`_Range` (blocks iterated at C speed) yields the lines, and tells the positions, of a `readline`
+    loop, for every range of every file: ranges starting or ending mid-line, on a newline, at the end."""
+    import random
+
+    rnd = random.Random(7)
+    files = _RANGE_FILES + [bytes(rnd.choice(b"ab\n\r") for _ in range(rnd.randrange(30))) for _ in range(40)]
+    for data in files:
+        for start in range(len(data) + 1):
+            for end in range(start, len(data) + 1):
+                lines = _stream._Range(io.BytesIO(data), start, end, block)
+                got = [(line, lines.tell()) for line in lines]
+                assert got == _lines_by_readline(data, start, end), (data, start, end)
+        cuts = sorted(rnd.sample(range(len(data) + 1), min(3, len(data) + 1)))
+        tiles = [0, *cuts, len(data)]
+        pieces = [
+            line
+            for a, b in zip(tiles, tiles[1:], strict=False)
+            for line in _stream._Range(io.BytesIO(data), a, b, block)
+        ]
+        assert b"".join(pieces) == data  # ranges that tile the file read each line once
