@@ -109,6 +109,7 @@ def is_json_lines(path: Path) -> bool:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LENGTH = struct.Struct("<I")
 _TYPES = {t.value: t for t in EventType}
 _SET = tuple(Event.__dict__[name].__set__ for name in ("id", "ticket_id", "type", "at", "ticket", "reply"))
@@ -239,26 +240,36 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
                 for p in range(parts)
             ]
             lines = _Range(handle, start, end)
-            latest: datetime | None = None
             pending: list[list[tuple[Any, ...]]] = [[] for _ in range(parts)]
             chunk = max(64, SPILL_EVENTS // parts)
             epoch, micro, crc32 = _EPOCH, _MICROSECOND, zlib.crc32
+            count = 0
+            latest = _EARLIEST  # the latest instant so far (an event's, once `count` > 0)
 
             def append(event: Event) -> None:
-                nonlocal latest
-                out.events += 1
+                nonlocal count, latest
+                count += 1
                 at = event.at
-                if latest is None or at > latest:
+                if at > latest:
                     latest = at
-                h = crc32(event.ticket_id.encode("utf-8", "surrogatepass"))
+                ticket_id = event.ticket_id
+                h = crc32(ticket_id.encode("utf-8", "surrogatepass"))
                 if shard is not None:
                     if h % shard.count != shard.index:
                         return
                     h //= shard.count
                 p = h % parts
                 held = pending[p]
-                micros = (at - epoch) // micro
-                held.append((event.id, event.ticket_id, event.type.value, micros, event.ticket, event.reply))
+                held.append(
+                    (
+                        event.id,
+                        ticket_id,
+                        event.type._value_,
+                        (at - epoch) // micro,
+                        event.ticket,
+                        event.reply,
+                    )
+                )
                 if len(held) >= chunk:
                     _spill(files[p], held)
                     held.clear()
@@ -281,10 +292,11 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
                     stats,
                     bom=start == 0,
                 )
+            out.events = count
             for p, held in enumerate(pending):
                 if held:
                     _spill(files[p], held)
-            out.latest = latest
+            out.latest = latest if count else None
     finally:
         if collecting:
             gc.enable()
