@@ -321,3 +321,34 @@ def test_range_reads_in_blocks_the_lines_readline_reads(block):
             for line in _stream._Range(io.BytesIO(data), a, b, block)
         ]
         assert b"".join(pieces) == data  # ranges that tile the file read each line once
+
+
+def test_split_then_read_partition_gives_back_the_parsed_events(tmp_path):
+    """What a splitting worker spills, `read_partition` rebuilds as the very events parsed: every
+    field equal, `at` in UTC to the microsecond from the first instant to the last (the instant is
+    spilled as the datetime's pickle state)."""
+    instants = [
+        "0001-01-01T00:00:00Z",
+        "1969-12-31T23:59:59.999999Z",
+        "1970-01-01T00:00:00Z",
+        "2026-03-29T01:30:00.5+02:00",
+        "2026-10-25T02:30:00.000001-07:00",
+        "9999-12-31T23:59:59.999999Z",
+    ]
+    docs = [
+        {"id": f"e{n}", "ticket_id": str(n % 4), "type": "updated", "at": at, "ticket": {"status": "open"}}
+        for n, at in enumerate(instants * 3)
+    ]
+    docs[1]["reply"] = {"author": "bot", "public": True}
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    size = path.stat().st_size
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    done = _stream._split((str(path), 0, size, 0, 3, str(spill), False, None))
+    events = [e for p in range(3) for e in _stream.read_partition(_stream.partition_files(str(spill), p, 1))]
+    expected = {e.id: e for e in map(parse_event, docs)}
+    assert sorted(events, key=lambda e: int(e.id[1:])) == list(expected.values())
+    assert all(e.at.tzinfo is expected[e.id].at.tzinfo for e in events)
+    assert done.latest == max(e.at for e in expected.values()) and done.events == len(docs)
+    assert not list(spill.iterdir())  # read, then removed
