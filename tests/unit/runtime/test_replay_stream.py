@@ -9,7 +9,7 @@ import pytest
 import yaml
 from slaclock.adapters.config_file import load_config_file
 from slaclock.cli import main
-from slaclock.commands import _stream
+from slaclock.commands import _io, _stream
 from slaclock.engine.events import parse_event, parse_instant
 from slaclock.engine.partial import Partial, fold
 from slaclock.engine.replay import Replay, write_reports
@@ -299,26 +299,33 @@ _RANGE_FILES = [
 ]
 
 
+def _range_lines(data, start, end):
+    """The lines `_read_lines` reads of a `_Range`, each with the position it tells after it."""
+    blocks = _io._line_blocks(_stream._Range(io.BytesIO(data), start, end))
+    return [
+        (line, at + lines.tell()) for at, block in blocks for lines in [io.BytesIO(block)] for line in lines
+    ]
+
+
 @pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 20])
-def test_range_reads_in_blocks_the_lines_readline_reads(block):
-    """`_Range` (blocks iterated at C speed) yields the lines, and tells the positions, of a `readline`
-    loop, for every range of every file: ranges starting or ending mid-line, on a newline, at the end."""
+def test_range_read_in_blocks_gives_the_lines_readline_reads(block, monkeypatch):
+    """A `_Range` read in blocks of whole lines (`_line_blocks`, iterated at C speed) gives the lines,
+    and tells the positions, of a `readline` loop, for every range of every file: ranges starting or
+    ending mid-line, on a newline, at the end of the file."""
     import random
 
+    monkeypatch.setattr(_io, "READ_BLOCK", block)
     rnd = random.Random(7)
     files = _RANGE_FILES + [bytes(rnd.choice(b"ab\n\r") for _ in range(rnd.randrange(30))) for _ in range(40)]
     for data in files:
         for start in range(len(data) + 1):
             for end in range(start, len(data) + 1):
-                lines = _stream._Range(io.BytesIO(data), start, end, block)
-                got = [(line, lines.tell()) for line in lines]
-                assert got == _lines_by_readline(data, start, end), (data, start, end)
+                expected = _lines_by_readline(data, start, end)
+                assert _range_lines(data, start, end) == expected, (data, start, end)
         cuts = sorted(rnd.sample(range(len(data) + 1), min(3, len(data) + 1)))
         tiles = [0, *cuts, len(data)]
         pieces = [
-            line
-            for a, b in zip(tiles, tiles[1:], strict=False)
-            for line in _stream._Range(io.BytesIO(data), a, b, block)
+            line for a, b in zip(tiles, tiles[1:], strict=False) for line, _ in _range_lines(data, a, b)
         ]
         assert b"".join(pieces) == data  # ranges that tile the file read each line once
 

@@ -33,6 +33,10 @@ _DIGIT_MAP = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))  # digits to
 _LONG_RUN = b"0" * 19  # 19 digits in a row (in _DIGIT_MAP's image): a number orjson may decode otherwise
 
 
+READ_BLOCK = 1 << 20
+"""Bytes of JSON Lines read at once (then to the end of the line that runs across), whose lines are
+then iterated at C speed (`_line_blocks`)."""
+
 MAX_REPORTED = 20
 
 
@@ -226,7 +230,11 @@ def _read_lines(
     which is faster than handing bytes to json.loads. A line is read with the decoder's scanner directly (what
     `JSONDecoder.decode` calls after skipping whitespace), then checked to end with JSON whitespace
     only; any other line goes through `decode` itself, which raises exactly the error it would. A
-    byte order mark is allowed on line 1 if `bom` (False when `handle` starts mid-file)."""
+    byte order mark is allowed on line 1 if `bom` (False when `handle` starts mid-file).
+
+    `handle` is read in blocks of whole lines (`_line_blocks`), each split at ``\\n`` as iterating
+    the file would: a block with no run of 19 digits anywhere has none in any of its lines, which are
+    not checked one by one."""
     decoder = json.JSONDecoder()
     decode = decoder.decode
     scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]  # typeshed: a decoder is its context
@@ -234,46 +242,65 @@ def _read_lines(
     digit_map, long_run = _DIGIT_MAP, _LONG_RUN
     number = 0
     try:
-        for number, raw in enumerate(handle, 1):
-            if not number & 2047:
-                stats.lines = number
-                progress.show("reading", handle.tell(), size, f"{number:,} lines")
-            if fast is not None and long_run not in raw.translate(digit_map):
-                # orjson accepts exactly one strict JSON document in UTF-8 with JSON whitespace around
-                # it, and decodes it to the same values; whatever it refuses (a blank line, a byte order
-                # mark, NaN, a float beyond the double range, a lone surrogate, a bad byte) takes the
-                # standard library's path below, which decides as it always did and says why. So does a
-                # line with 19 digits in a row: orjson turns an integer beyond 64 bits into a float.
-                try:
-                    doc = fast(raw)
-                except _FastError:
-                    pass
-                else:
+        for at, block in _line_blocks(handle):
+            clean = fast is not None and long_run not in block.translate(digit_map)
+            lines, first = io.BytesIO(block), number + 1
+            for number, raw in enumerate(lines, first):
+                if not number & 2047:
+                    stats.lines = number
+                    progress.show("reading", at + lines.tell(), size, f"{number:,} lines")
+                if clean or (fast is not None and long_run not in raw.translate(digit_map)):
+                    # orjson accepts exactly one strict JSON document in UTF-8 with JSON whitespace
+                    # around it, and decodes it to the same values; whatever it refuses (a blank line, a
+                    # byte order mark, NaN, a float beyond the double range, a lone surrogate, a bad
+                    # byte) takes the standard library's path below, which decides as it always did and
+                    # says why. So does a line with 19 digits in a row: orjson turns an integer beyond
+                    # 64 bits into a float.
                     try:
-                        append(parse_event(doc))
-                    except ValueError as e:  # EventError
-                        malformed(number, e)
-                    continue
-            try:
-                text = raw.decode("utf-8")
-                if number == 1 and bom:
-                    text = text.lstrip("\ufeff")
-                if not text or text.isspace():
-                    continue
+                        doc = fast(raw)
+                    except _FastError:
+                        pass
+                    else:
+                        try:
+                            append(parse_event(doc))
+                        except ValueError as e:  # EventError
+                            malformed(number, e)
+                        continue
                 try:
-                    doc, end = scan(text, 0)
-                except (StopIteration, ValueError):
-                    end = -1
-                last = len(text) - 1
-                if not (end == last + 1 or (end == last and text[last] == "\n")) and (
-                    end < 0 or text[end:].strip(_JSON_SPACE)
-                ):
-                    doc = decode(text)  # not one JSON document: raises why
-                append(parse_event(doc))
-            except ValueError as e:  # UnicodeDecodeError, JSONDecodeError, EventError
-                malformed(number, e)
+                    text = raw.decode("utf-8")
+                    if number == 1 and bom:
+                        text = text.lstrip("\ufeff")
+                    if not text or text.isspace():
+                        continue
+                    try:
+                        doc, end = scan(text, 0)
+                    except (StopIteration, ValueError):
+                        end = -1
+                    last = len(text) - 1
+                    if not (end == last + 1 or (end == last and text[last] == "\n")) and (
+                        end < 0 or text[end:].strip(_JSON_SPACE)
+                    ):
+                        doc = decode(text)  # not one JSON document: raises why
+                    append(parse_event(doc))
+                except ValueError as e:  # UnicodeDecodeError, JSONDecodeError, EventError
+                    malformed(number, e)
     finally:
         stats.lines = number
+
+
+def _line_blocks(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The rest of `handle` in blocks of whole lines, each with its position: about `READ_BLOCK` bytes,
+    then to the end of the line running across (the last block ends where the file does)."""
+    read, readline, tell = handle.read, handle.readline, handle.tell
+    size = READ_BLOCK
+    while True:
+        at = tell()
+        data = read(size)
+        if not data:
+            return
+        if data[-1] != 10:  # not at a line's end: read to it
+            data += readline()
+        yield at, data
 
 
 def _json_array(handle: IO[bytes], path: Path) -> Iterator[tuple[int, Any]]:

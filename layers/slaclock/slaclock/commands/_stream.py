@@ -26,8 +26,6 @@ import csv
 import gc
 import hashlib
 import heapq
-import io
-import itertools
 import json
 import marshal
 import math
@@ -167,18 +165,12 @@ def read_partition(names: Iterable[str], *, remove: bool = True) -> list[Event]:
 # ------------------------------------------------------------------------------------------------- split
 
 
-READ_BLOCK = 1 << 20
-"""Bytes a splitting worker reads at once (then completed to the end of its last line)."""
-
-
 class _Range:
-    """The lines that start in ``[start, end)`` of a binary file (each with its ``\\n``, as `readline`
-    reads them), iterated at C speed: the range is read in blocks of about `block` bytes that end at
-    a line's end, each iterated as an `io.BytesIO`. `tell` is the position after the last line read."""
+    """The lines that start in ``[start, end)`` of a binary file, as a file of their own: `read`,
+    `readline` and `tell` (the position in the whole file) stop where the last of them ends."""
 
-    def __init__(self, handle: IO[bytes], start: int, end: int, block: int = READ_BLOCK) -> None:
+    def __init__(self, handle: IO[bytes], start: int, end: int) -> None:
         self._handle = handle
-        self._block = block
         pos = start
         if start > 0:  # the line running across `start` belongs to the range before
             handle.seek(start - 1)
@@ -188,29 +180,24 @@ class _Range:
             handle.seek(end - 1)
             stop = end - 1 + len(handle.readline())
         handle.seek(pos)
-        self._next = pos  # where the next block starts
+        self._pos = pos
         self._stop = stop
-        self._base = pos  # where the block being iterated starts
-        self._lines = io.BytesIO()
 
-    def __iter__(self) -> Iterator[bytes]:
-        return itertools.chain.from_iterable(self._blocks())
+    def read(self, size: int = -1) -> bytes:
+        left = self._stop - self._pos
+        data = self._handle.read(left if size < 0 else min(size, left))
+        self._pos += len(data)
+        return data
 
-    def _blocks(self) -> Iterator[io.BytesIO]:
-        read, readline, block, stop = self._handle.read, self._handle.readline, self._block, self._stop
-        while self._next < stop:
-            data = read(min(block, stop - self._next))
-            if not data:
-                return
-            if self._next + len(data) < stop:
-                data += readline()  # to the end of its last line (which ends at `stop` at the latest)
-            self._base = self._next
-            self._lines = io.BytesIO(data)
-            self._next += len(data)
-            yield self._lines
+    def readline(self) -> bytes:
+        if self._pos >= self._stop:
+            return b""
+        line = self._handle.readline()  # which ends at `stop` at the latest: a line's end (or the file's)
+        self._pos += len(line)
+        return line
 
     def tell(self) -> int:
-        return self._base + self._lines.tell()
+        return self._pos
 
 
 class _StopError(Exception):
@@ -287,7 +274,7 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
 
             with contextlib.suppress(_StopError):
                 _read_lines(
-                    lines,  # type: ignore[arg-type]  # reads lines and tell(): all _read_lines uses
+                    lines,  # type: ignore[arg-type]  # read, readline and tell: all _read_lines uses
                     end - start,
                     append,
                     malformed,
