@@ -11,8 +11,10 @@ import io
 import json
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from slaclock.commands import _io
 from slaclock.commands._io import Progress, ReadStats, read_events
 from slaclock.engine.errors import EventError
 from slaclock.engine.events import parse_event
@@ -49,14 +51,15 @@ LINES = [
 def test_the_reader_parses_with_orjson():
     """The CLI depends on orjson (pyproject.toml): the reader's fast parser is the installed one."""
     import orjson
-    from slaclock.commands import _io
 
     assert _io._fast_loads is orjson.loads
 
 
+@pytest.mark.parametrize("block", [1, 150, _io.READ_BLOCK])  # a line, a few, the whole file in a block
 @given(st.lists(st.sampled_from(LINES), max_size=12), st.booleans())
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_read_events_equals_json_loads_and_parse_event_line_by_line(tmp_path, lines, bom):
+def test_read_events_equals_json_loads_and_parse_event_line_by_line(tmp_path, monkeypatch, block, lines, bom):
+    monkeypatch.setattr(_io, "READ_BLOCK", block)  # blocks with and without a run of 19 digits
     path = tmp_path / "events.jsonl"
     # What iterating the file gives (it splits at \n only); the first line is an object, or the file
     # would be read as a JSON array.

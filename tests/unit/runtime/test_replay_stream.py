@@ -9,7 +9,7 @@ import pytest
 import yaml
 from slaclock.adapters.config_file import load_config_file
 from slaclock.cli import main
-from slaclock.commands import _stream
+from slaclock.commands import _io, _stream
 from slaclock.engine.events import parse_event, parse_instant
 from slaclock.engine.partial import Partial, fold
 from slaclock.engine.replay import Replay, write_reports
@@ -303,3 +303,94 @@ def test_streamed_replay_keeps_each_events_reply_facts(events_file, tmp_path, ca
         args = ["replay", "--config", str(config), "--events", str(facts), "--out", str(out)]
         assert main([*args, "--workers", workers, "--group-by", ""]) == 0, capsys.readouterr().err
         assert _outputs(out) == expected
+
+
+def _lines_by_readline(data, start, end):
+    """What the splitter's range was before it read in blocks: `readline` from the first line that
+    starts at or after `start` while the line starts before `end`; each line with `tell()` after it."""
+    handle = io.BytesIO(data)
+    pos = start
+    if start > 0:
+        handle.seek(start - 1)
+        pos = start - 1 + len(handle.readline())
+    lines = []
+    while pos < end and (line := handle.readline()):
+        pos += len(line)
+        lines.append((line, pos))
+    return lines
+
+
+_RANGE_FILES = [
+    b"",
+    b"\n",
+    b"a",
+    b"a\n",
+    b"\n\n\n",
+    b'{"a":1}\r\n{"b":2}\r\n',  # CRLF
+    b'\xef\xbb\xbf{"a":1}\n{"b":2}',  # BOM, last line without a newline
+    b"x\ry\nz\r",  # a lone CR does not end a line
+    b"abc\n\ndef\n  \nghi",  # empty and blank lines
+    b"1\n22\n333\n4444\n55555\n",
+]
+
+
+def _range_lines(data, start, end):
+    """The lines `_read_lines` reads of a `_Range`, each with the position it tells after it."""
+    blocks = _io._line_blocks(_stream._Range(io.BytesIO(data), start, end))
+    return [
+        (line, at + lines.tell()) for at, block in blocks for lines in [io.BytesIO(block)] for line in lines
+    ]
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 20])
+def test_range_read_in_blocks_gives_the_lines_readline_reads(block, monkeypatch):
+    """A `_Range` read in blocks of whole lines (`_line_blocks`, iterated at C speed) gives the lines,
+    and tells the positions, of a `readline` loop, for every range of every file: ranges starting or
+    ending mid-line, on a newline, at the end of the file."""
+    import random
+
+    monkeypatch.setattr(_io, "READ_BLOCK", block)
+    rnd = random.Random(7)
+    files = _RANGE_FILES + [bytes(rnd.choice(b"ab\n\r") for _ in range(rnd.randrange(30))) for _ in range(40)]
+    for data in files:
+        for start in range(len(data) + 1):
+            for end in range(start, len(data) + 1):
+                expected = _lines_by_readline(data, start, end)
+                assert _range_lines(data, start, end) == expected, (data, start, end)
+        cuts = sorted(rnd.sample(range(len(data) + 1), min(3, len(data) + 1)))
+        tiles = [0, *cuts, len(data)]
+        pieces = [
+            line for a, b in zip(tiles, tiles[1:], strict=False) for line, _ in _range_lines(data, a, b)
+        ]
+        assert b"".join(pieces) == data  # ranges that tile the file read each line once
+
+
+def test_split_then_read_partition_gives_back_the_parsed_events(tmp_path):
+    """What a splitting worker spills, `read_partition` rebuilds as the very events parsed: every
+    field equal, `at` in UTC to the microsecond from the first instant to the last (the instant is
+    spilled as the datetime's pickle state)."""
+    instants = [
+        "0001-01-01T00:00:00Z",
+        "1969-12-31T23:59:59.999999Z",
+        "1970-01-01T00:00:00Z",
+        "2026-03-29T01:30:00.5+02:00",
+        "2026-10-25T02:30:00.000001-07:00",
+        "9999-12-31T23:59:59.999999Z",
+    ]
+    docs = [
+        {"id": f"e{n}", "ticket_id": str(n % 4), "type": "updated", "at": at, "ticket": {"status": "open"}}
+        for n, at in enumerate(instants * 3)
+    ]
+    docs[1]["reply"] = {"author": "bot", "public": True}
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    size = path.stat().st_size
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    done = _stream._split((str(path), 0, size, 0, 3, str(spill), False, None))
+    events = [e for p in range(3) for e in _stream.read_partition(_stream.partition_files(str(spill), p, 1))]
+    expected = {e.id: e for e in map(parse_event, docs)}
+    assert sorted(events, key=lambda e: int(e.id[1:])) == list(expected.values())
+    assert all(e.at.tzinfo is expected[e.id].at.tzinfo for e in events)
+    assert done.latest == max(e.at for e in expected.values()) and done.events == len(docs)
+    assert not list(spill.iterdir())  # read, then removed

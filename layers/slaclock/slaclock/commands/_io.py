@@ -28,12 +28,13 @@ try:  # the operator CLI's fast JSON parser (a dependency of the CLI; commands/ 
 except ImportError:  # pragma: no cover - without it, every line takes the standard library's path
     _fast_loads = None  # type: ignore[assignment]  # checked before every use
     _FastError = ValueError  # type: ignore[misc, assignment]  # orjson's error is a ValueError
-# A line's bytes mapped to what the orjson path must look at: digits to "0", opening brackets to "(",
-# the rest to " ". 19 digits in a row (_LONG_RUN) are a number orjson may decode otherwise; more "("
-# than slaclock's nesting limit is a line orjson may accept and slaclock not.
-_DIGIT_MAP = bytes(48 if 48 <= b <= 57 else 40 if b in b"[{" else 32 for b in range(256))
-_LONG_RUN = b"0" * 19
+_DIGIT_MAP = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))  # digits to "0", the rest to " "
+_LONG_RUN = b"0" * 19  # 19 digits in a row (in _DIGIT_MAP's image): a number orjson may decode otherwise
 
+
+READ_BLOCK = 1 << 20
+"""Bytes of JSON Lines read at once (then to the end of the line that runs across), whose lines are
+then iterated at C speed (`_line_blocks`)."""
 
 MAX_REPORTED = 20
 
@@ -231,47 +232,69 @@ def _read_lines(
     on its line) and parsed by `engine.json_input.loads`, the decoder of every JSON text slaclock reads
     (webhooks included), which decides with its limits and says why. A byte order mark is allowed on
     line 1 if `bom` (False when `handle` starts mid-file).
-    """
+
+    `handle` is read in blocks of whole lines (`_line_blocks`), each split at ``\\n`` as iterating
+    the file would: a block with no run of 19 digits anywhere has none in any of its lines, which are
+    not checked one by one."""
     fast = _fast_loads
     digit_map, long_run, deepest = _DIGIT_MAP, _LONG_RUN, MAX_JSON_DEPTH
     loads = json_input.loads
     number = 0
     try:
-        for number, raw in enumerate(handle, 1):
-            if not number & 2047:
-                stats.lines = number
-                progress.show("reading", handle.tell(), size, f"{number:,} lines")
-            shape = raw.translate(digit_map)
-            if fast is not None and long_run not in shape and shape.count(40) <= deepest:
-                # orjson accepts exactly one strict JSON document in UTF-8 with JSON whitespace around
-                # it, and decodes it to the same values as `json_input.loads`: it refuses NaN and
-                # Infinity and numbers beyond a double too; it would decode an integer beyond 64 bits to
-                # a float (hence no line with 19 digits in a row) and nest up to 1,024 levels (hence no
-                # line with more opening brackets than slaclock's limit). Whatever it refuses (a blank
-                # line, a byte order mark, a lone surrogate, a bad byte...) takes the path below, which
-                # decides as it always did and says why.
-                try:
-                    doc = fast(raw)
-                except _FastError:
-                    pass
-                else:
+        for at, block in _line_blocks(handle):
+            clean = fast is not None and long_run not in block.translate(digit_map)
+            lines, first = io.BytesIO(block), number + 1
+            for number, raw in enumerate(lines, first):
+                if not number & 2047:
+                    stats.lines = number
+                    progress.show("reading", at + lines.tell(), size, f"{number:,} lines")
+                if (clean or (fast is not None and long_run not in raw.translate(digit_map))) and (
+                    raw.count(b"{") + raw.count(b"[") <= deepest
+                ):
+                    # orjson accepts exactly one strict JSON document in UTF-8 with JSON whitespace
+                    # around it, and decodes it to the same values as `json_input.loads`: it refuses NaN
+                    # and Infinity and numbers beyond a double too; it would decode an integer beyond 64
+                    # bits to a float (hence no line with 19 digits in a row) and nest up to 1,024
+                    # levels (hence no line with more opening brackets than slaclock's limit). Whatever
+                    # it refuses (a blank line, a byte order mark, a lone surrogate, a bad byte...)
+                    # takes the path below, which decides as it always did and says why.
                     try:
-                        append(parse_event(doc))
-                    except ValueError as e:  # EventError
-                        malformed(number, e)
-                    continue
-            try:
-                text = raw.decode("utf-8")
-                if number == 1 and bom:
-                    text = text.lstrip("\ufeff")
-                if not text or text.isspace():
-                    continue
-                # without its line break, a syntax error at the end of the line is placed on it
-                append(parse_event(loads(text.rstrip("\r\n"))))
-            except ValueError as e:  # UnicodeDecodeError, JSONDecodeError (JsonLimitError), EventError
-                malformed(number, e)
+                        doc = fast(raw)
+                    except _FastError:
+                        pass
+                    else:
+                        try:
+                            append(parse_event(doc))
+                        except ValueError as e:  # EventError
+                            malformed(number, e)
+                        continue
+                try:
+                    text = raw.decode("utf-8")
+                    if number == 1 and bom:
+                        text = text.lstrip("\ufeff")
+                    if not text or text.isspace():
+                        continue
+                    # without its line break, a syntax error at the end of the line is placed on it
+                    append(parse_event(loads(text.rstrip("\r\n"))))
+                except ValueError as e:  # UnicodeDecodeError, JSONDecodeError (JsonLimitError), EventError
+                    malformed(number, e)
     finally:
         stats.lines = number
+
+
+def _line_blocks(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The rest of `handle` in blocks of whole lines, each with its position: about `READ_BLOCK` bytes,
+    then to the end of the line running across (the last block ends where the file does)."""
+    read, readline, tell = handle.read, handle.readline, handle.tell
+    size = READ_BLOCK
+    while True:
+        at = tell()
+        data = read(size)
+        if not data:
+            return
+        if data[-1] != 10:  # not at a line's end: read to it
+            data += readline()
+        yield at, data
 
 
 def _json_array(handle: IO[bytes], path: Path) -> Iterator[tuple[int, Any]]:

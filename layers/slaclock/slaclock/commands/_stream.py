@@ -38,7 +38,7 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -106,9 +106,12 @@ def is_json_lines(path: Path) -> bool:
 
 # ------------------------------------------------------------------------------------------------- spill
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LENGTH = struct.Struct("<I")
+# A datetime's pickle state: `_REDUCE(at)` is ``(datetime, (state, tzinfo))``, `state` 10 bytes that
+# `_FROM_STATE(state, tzinfo)` (the datetime constructor) turns back into the same datetime.
+_REDUCE = datetime.__reduce__
+_FROM_STATE: Callable[..., datetime] = datetime
 _TYPES = {t.value: t for t in EventType}
 _SET = tuple(Event.__dict__[name].__set__ for name in ("id", "ticket_id", "type", "at", "ticket", "reply"))
 SPILL_EVENTS = 256
@@ -117,10 +120,11 @@ a partition): small chunks keep the buffered objects in the processor's caches."
 
 
 def _spill(handle: IO[bytes], records: list[tuple[Any, ...]]) -> None:
-    """Append a chunk of events, as ``(id, ticket_id, type, at in UTC microseconds since the epoch,
-    ticket fields, reply facts)`` tuples, to a partition file: its byte length, then `marshal`'s
-    encoding (exact for every value JSON decodes into: str, int of any size, float, bool, None, list,
-    dict)."""
+    """Append a chunk of events, as ``(id, ticket_id, type, at, ticket fields, reply facts)`` tuples, to
+    a partition file: its byte length, then `marshal`'s encoding (exact for every value JSON decodes
+    into: str, int of any size, float, bool, None, list, dict). `at`, in UTC, is the 10 bytes of its
+    state as pickle writes it (`_REDUCE`), which `datetime(state, UTC)` turns back into the very same
+    instant, faster than any arithmetic from a count of microseconds."""
     blob = marshal.dumps(records)
     handle.write(_LENGTH.pack(len(blob)))
     handle.write(blob)
@@ -134,7 +138,7 @@ def read_partition(names: Iterable[str], *, remove: bool = True) -> list[Event]:
     add = events.append
     new = object.__new__
     set_id, set_ticket_id, set_type, set_at, set_ticket, set_reply = _SET
-    types, epoch, micro = _TYPES, _EPOCH, _MICROSECOND
+    types, from_state, utc = _TYPES, _FROM_STATE, UTC
     unpack = _LENGTH.unpack_from
     loads = marshal.loads
     for name in names:
@@ -146,12 +150,12 @@ def read_partition(names: Iterable[str], *, remove: bool = True) -> list[Event]:
         while at < len(data):
             (size,) = unpack(data, at)
             at += 4
-            for ev_id, ticket_id, ev_type, micros, ticket, reply in loads(data[at : at + size]):
+            for ev_id, ticket_id, ev_type, state, ticket, reply in loads(data[at : at + size]):
                 event = new(Event)
                 set_id(event, ev_id)
                 set_ticket_id(event, ticket_id)
                 set_type(event, types[ev_type])
-                set_at(event, epoch + micros * micro)
+                set_at(event, from_state(state, utc))
                 set_ticket(event, ticket)
                 set_reply(event, reply)
                 add(event)
@@ -163,32 +167,38 @@ def read_partition(names: Iterable[str], *, remove: bool = True) -> list[Event]:
 
 
 class _Range:
-    """The lines that start in ``[start, end)`` of a binary file, remembering the last one read."""
+    """The lines that start in ``[start, end)`` of a binary file, as a file of their own: `read`,
+    `readline` and `tell` (the position in the whole file) stop where the last of them ends."""
 
     def __init__(self, handle: IO[bytes], start: int, end: int) -> None:
         self._handle = handle
-        self._end = end
-        self.pos = start
-        self.last = b""
+        pos = start
         if start > 0:  # the line running across `start` belongs to the range before
             handle.seek(start - 1)
-            self.pos = start - 1 + len(handle.readline())
+            pos = start - 1 + len(handle.readline())
+        stop = pos
+        if end > pos:  # the last line of the range is the one holding byte end - 1: it ends at `stop`
+            handle.seek(end - 1)
+            stop = end - 1 + len(handle.readline())
+        handle.seek(pos)
+        self._pos = pos
+        self._stop = stop
 
-    def __iter__(self) -> Iterator[bytes]:
-        return self
+    def read(self, size: int = -1) -> bytes:
+        left = self._stop - self._pos
+        data = self._handle.read(left if size < 0 else min(size, left))
+        self._pos += len(data)
+        return data
 
-    def __next__(self) -> bytes:
-        if self.pos >= self._end:
-            raise StopIteration
-        line = self._handle.readline()
-        if not line:
-            raise StopIteration
-        self.pos += len(line)
-        self.last = line
+    def readline(self) -> bytes:
+        if self._pos >= self._stop:
+            return b""
+        line = self._handle.readline()  # which ends at `stop` at the latest: a line's end (or the file's)
+        self._pos += len(line)
         return line
 
     def tell(self) -> int:
-        return self.pos
+        return self._pos
 
 
 class _StopError(Exception):
@@ -221,26 +231,36 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
                 for p in range(parts)
             ]
             lines = _Range(handle, start, end)
-            latest: datetime | None = None
             pending: list[list[tuple[Any, ...]]] = [[] for _ in range(parts)]
             chunk = max(64, SPILL_EVENTS // parts)
-            epoch, micro, crc32 = _EPOCH, _MICROSECOND, zlib.crc32
+            reduce, utc, crc32 = _REDUCE, UTC, zlib.crc32
+            count = 0
+            latest = _EARLIEST  # the latest instant so far (an event's, once `count` > 0)
 
             def append(event: Event) -> None:
-                nonlocal latest
-                out.events += 1
+                nonlocal count, latest
+                count += 1
                 at = event.at
-                if latest is None or at > latest:
+                if at > latest:
                     latest = at
-                h = crc32(event.ticket_id.encode("utf-8", "surrogatepass"))
+                ticket_id = event.ticket_id
+                h = crc32(ticket_id.encode("utf-8", "surrogatepass"))
                 if shard is not None:
                     if h % shard.count != shard.index:
                         return
                     h //= shard.count
                 p = h % parts
                 held = pending[p]
-                micros = (at - epoch) // micro
-                held.append((event.id, event.ticket_id, event.type.value, micros, event.ticket, event.reply))
+                held.append(
+                    (
+                        event.id,
+                        ticket_id,
+                        event.type._value_,
+                        reduce(at if at.tzinfo is utc else at.astimezone(utc))[1][0],  # always UTC, in fact
+                        event.ticket,
+                        event.reply,
+                    )
+                )
                 if len(held) >= chunk:
                     _spill(files[p], held)
                     held.clear()
@@ -255,7 +275,7 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
 
             with contextlib.suppress(_StopError):
                 _read_lines(
-                    lines,  # type: ignore[arg-type]  # reads lines and tell(): all _read_lines uses
+                    lines,  # type: ignore[arg-type]  # read, readline and tell: all _read_lines uses
                     end - start,
                     append,
                     malformed,
@@ -263,10 +283,11 @@ def _split(task: tuple[str, int, int, int, int, str, bool, Shard | None]) -> _Sp
                     stats,
                     bom=start == 0,
                 )
+            out.events = count
             for p, held in enumerate(pending):
                 if held:
                     _spill(files[p], held)
-            out.latest = latest
+            out.latest = latest if count else None
     finally:
         if collecting:
             gc.enable()

@@ -118,7 +118,7 @@ def _importable(
 
     if isinstance(result, RecordError):
         return (), str(result)
-    prefixed = with_ticket_prefix(result, source.ticket_prefix)
+    prefixed = list(with_ticket_prefix(result, source.ticket_prefix))
     problems = event_problems(prefixed, now)
     if problems:
         return (), "; ".join(f"{at}: {text}" for at, text in problems)
