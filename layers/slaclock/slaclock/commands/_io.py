@@ -30,6 +30,11 @@ except ImportError:  # pragma: no cover - without it, every line takes the stand
     _FastError = ValueError  # type: ignore[misc, assignment]  # orjson's error is a ValueError
 _DIGIT_MAP = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))  # digits to "0", the rest to " "
 _LONG_RUN = b"0" * 19  # 19 digits in a row (in _DIGIT_MAP's image): a number orjson may decode otherwise
+# A block's opening brackets as "(", its line ends kept, every other byte dropped: a line with more
+# opening brackets than slaclock's nesting limit is a run of that many "(" (orjson nests to 1,024).
+_BRACKETS = bytes.maketrans(b"[{", b"((")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[{\n")
+_DEEP_RUN = b"(" * (MAX_JSON_DEPTH + 1)
 
 
 READ_BLOCK = 1 << 20
@@ -234,8 +239,9 @@ def _read_lines(
     line 1 if `bom` (False when `handle` starts mid-file).
 
     `handle` is read in blocks of whole lines (`_line_blocks`), each split at ``\\n`` as iterating
-    the file would: a block with no run of 19 digits anywhere has none in any of its lines, which are
-    not checked one by one."""
+    the file would: a block with no run of 19 digits anywhere, or no line of more opening brackets
+    than the limit (one look at the block's brackets and line ends), has none in any of its lines,
+    which are not checked one by one for it."""
     fast = _fast_loads
     digit_map, long_run, deepest = _DIGIT_MAP, _LONG_RUN, MAX_JSON_DEPTH
     loads = json_input.loads
@@ -243,13 +249,14 @@ def _read_lines(
     try:
         for at, block in _line_blocks(handle):
             clean = fast is not None and long_run not in block.translate(digit_map)
+            shallow = _DEEP_RUN not in block.translate(_BRACKETS, _NOT_BRACKETS)
             lines, first = io.BytesIO(block), number + 1
             for number, raw in enumerate(lines, first):
                 if not number & 2047:
                     stats.lines = number
                     progress.show("reading", at + lines.tell(), size, f"{number:,} lines")
                 if (clean or (fast is not None and long_run not in raw.translate(digit_map))) and (
-                    raw.count(b"{") + raw.count(b"[") <= deepest
+                    shallow or raw.count(b"{") + raw.count(b"[") <= deepest
                 ):
                     # orjson accepts exactly one strict JSON document in UTF-8 with JSON whitespace
                     # around it, and decodes it to the same values as `json_input.loads`: it refuses NaN
