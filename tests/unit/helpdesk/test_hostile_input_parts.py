@@ -275,3 +275,22 @@ def test_a_content_length_that_is_not_a_number_is_400_on_the_local_front(length)
 
 def test_the_future_bound_is_relative_to_receipt():
     check_events([_canonical(at=(T + timedelta(hours=24)).isoformat())], T)
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"at": "x" * 100_000}, "at: '" + "x" * 59 + "… (100,000 characters) is not an ISO 8601 instant"),
+        ({"type": "y" * 5000}, "type: '" + "y" * 59 + "… (5,000 characters) is not one of created,"),
+        ({"ticket": {"k" * 5000: 1}}, "ticket.'" + "k" * 59 + "… (5,000 characters): unknown ticket field"),
+        ({"z" * 5000: 1}, "'" + "z" * 59 + "… (5,000 characters): unknown event key"),
+        ({"at": "yesterday"}, "at: 'yesterday' is not an ISO 8601 instant"),  # short values: whole
+    ],
+)
+def test_a_refused_value_is_quoted_short_with_its_size(doc, message):
+    """An answer (400) or a skipped line's message names the value without echoing a megabyte of it."""
+    base = {"id": "e1", "ticket_id": "7", "type": "created", "at": "2026-11-20T15:45:00Z"}
+    with pytest.raises(ValueError) as exc:
+        parse_event({**base, **doc})
+    text = "; ".join(exc.value.messages())  # type: ignore[attr-defined]
+    assert text.startswith(message) and len(text) < 200

@@ -117,18 +117,32 @@ def format_instant(t: datetime) -> str:
     return text + "Z"
 
 
+SHOWN_CHARACTERS = 60
+"""Most characters of a refused value an error message quotes (a hostile one may be a megabyte)."""
+
+
+def shown(value: Any) -> str:
+    """`value` as an error message quotes it: its ``repr``, cut to `SHOWN_CHARACTERS` with the size of
+    the whole when longer (``'xxxx…' (100000 characters)``)."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters as text"
+    return f"{text[:SHOWN_CHARACTERS]}… ({size})"
+
+
 def parse_instant(value: Any, path: str, errors: list[tuple[str, str]]) -> datetime | None:
     """An ISO 8601 instant WITH an offset (or `Z`), as an aware UTC datetime; appends to `errors`."""
     if not isinstance(value, str):
-        errors.append((path, f"{value!r} is not an ISO 8601 instant"))
+        errors.append((path, f"{shown(value)} is not an ISO 8601 instant"))
         return None
     try:
         t = datetime.fromisoformat(value)
     except ValueError:
-        errors.append((path, f"{value!r} is not an ISO 8601 instant"))
+        errors.append((path, f"{shown(value)} is not an ISO 8601 instant"))
         return None
     if t.tzinfo is None:
-        errors.append((path, f"{value!r} has no UTC offset (add 'Z' or '+hh:mm')"))
+        errors.append((path, f"{shown(value)} has no UTC offset (add 'Z' or '+hh:mm')"))
         return None
     return t.astimezone(UTC)
 
@@ -213,7 +227,7 @@ def _parse_checked(d: Any) -> Event:
         ev_type = EventType(raw_type)
     except ValueError:
         allowed = ", ".join(t.value for t in EventType)
-        errors.append(("type", f"{raw_type!r} is not one of {allowed}"))
+        errors.append(("type", f"{shown(raw_type)} is not one of {allowed}"))
         ev_type = None
     at = parse_instant(d.get("at"), "at", errors)
     ticket = d.get("ticket", {})
@@ -225,7 +239,7 @@ def _parse_checked(d: Any) -> Event:
     else:
         for name in ticket:
             if name not in TICKET_FIELDS:
-                errors.append((f"ticket.{name}", "unknown ticket field"))
+                errors.append((f"ticket.{_name(name)}", "unknown ticket field"))
         tags = ticket.get("tags")
         if tags is not None and not (isinstance(tags, list) and all(isinstance(x, str) for x in tags)):
             errors.append(("ticket.tags", "must be a list of strings"))
@@ -235,12 +249,18 @@ def _parse_checked(d: Any) -> Event:
     reply = _reply(d.get("reply"), errors)
     unknown = set(d) - _EVENT_KEYS
     for name in sorted(unknown):
-        errors.append((name, "unknown event key"))
+        errors.append((_name(name), "unknown event key"))
     if errors or ev_type is None or at is None:
         raise EventError(errors)
     return Event(
         id=str(ev_id), ticket_id=str(ticket_id), type=ev_type, at=at, ticket=dict(ticket), reply=reply
     )
+
+
+def _name(key: Any) -> str:
+    """A key as a problem's path names it: as it is, or `shown` when it is long."""
+    text = str(key)
+    return text if len(text) <= SHOWN_CHARACTERS else shown(text)
 
 
 def _reply(value: Any, errors: list[tuple[str, str]]) -> dict[str, Any] | None:
@@ -254,12 +274,14 @@ def _reply(value: Any, errors: list[tuple[str, str]]) -> dict[str, Any] | None:
     for key, item in value.items():
         path = f"reply.{key}"
         if key not in REPLY_KEYS:
-            errors.append((path, f"unknown message fact (facts: {', '.join(sorted(REPLY_KEYS))})"))
+            errors.append(
+                (f"reply.{_name(key)}", f"unknown message fact (facts: {', '.join(sorted(REPLY_KEYS))})")
+            )
         elif item is None:
             continue  # unknown: as if absent
         elif key == "author":
             if item not in AUTHORS:
-                errors.append((path, f"{item!r} is not one of {', '.join(AUTHORS)}"))
+                errors.append((path, f"{shown(item)} is not one of {', '.join(AUTHORS)}"))
             else:
                 out[key] = item
         elif key == "via":
