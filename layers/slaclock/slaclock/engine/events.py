@@ -123,7 +123,7 @@ SHOWN_CHARACTERS = 60
 
 def shown(value: Any) -> str:
     """`value` as an error message quotes it: its ``repr``, cut to `SHOWN_CHARACTERS` with the size of
-    the whole when longer (``'xxxx…' (100000 characters)``)."""
+    the whole when longer (``'xxxx…' (100,000 characters)``)."""
     text = repr(value)
     if len(text) <= SHOWN_CHARACTERS:
         return text

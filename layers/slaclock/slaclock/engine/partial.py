@@ -26,7 +26,7 @@ from typing import Any, TextIO, cast
 
 from slaclock.engine.config import Config
 from slaclock.engine.events import Event
-from slaclock.engine.replay import Replay, ReplayStats, _finish, _write_outcomes
+from slaclock.engine.replay import Replay, ReplayStats, _finish, _write_outcomes, ticket_key
 from slaclock.engine.reports import ComplianceAccumulator, SlaLogRow, Tally, check_group_by
 from slaclock.engine.summary import SummaryAccumulator, _Overdue
 
@@ -35,13 +35,6 @@ Emit = Callable[[tuple[int, str], str], None]
 
 _PAGE_COUNTS = ("tickets", "clocks", "running", "paused", "running_missed")
 _STAT_COUNTS = ("tickets", "events", "events_after_now", "clocks", "met", "missed", "running", "cancelled")
-
-
-def ticket_key(first: datetime, ticket_id: str) -> tuple[int, str]:
-    """A ticket's place in a replay's output, as integers and text (JSON-safe): its first event's
-    instant in microseconds since the Unix epoch, then its id (the order `Replay` takes tickets in)."""
-    delta = first - _UTC_EPOCH
-    return ((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds, ticket_id)
 
 
 @dataclass(slots=True)
@@ -181,7 +174,6 @@ class _Sink:
 
 # ------------------------------------------------------------------------------------- JSON (de)serialising
 
-_UTC_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 _TALLY_SLOTS = Tally.__slots__
 
 

@@ -102,6 +102,13 @@ def group_by_ticket(events: Iterable[Event]) -> dict[str, list[Event]]:
     return tickets
 
 
+def ticket_key(first: datetime, ticket_id: str) -> tuple[int, str]:
+    """A ticket's place in a replay's output, as integers and text (JSON-safe): its first event's
+    instant in microseconds since the Unix epoch, then its id. `Replay` takes tickets in this order;
+    a streamed replay's parts merge their rows by it."""
+    return ((first - EPOCH) // US, ticket_id)
+
+
 def latest_instant(events: Iterable[Event]) -> datetime | None:
     """The latest `at` of `events` (None if there is none): the default `now` of a replay."""
     return max((e.at for e in events), default=None)
@@ -178,8 +185,8 @@ class Replay:
         them in `stats` and reports progress once the consumer has handled each ticket."""
         tickets = self._tickets
         # Order tickets by when they began (each ticket's events are sorted: its first is its start);
-        # only (epoch µs, id) pairs are built (O(tickets) memory; integers compare faster than instants).
-        order = sorted([((evs[0].at - EPOCH) // US, tid) for tid, evs in tickets.items()])
+        # only their `ticket_key`s are built (O(tickets) memory; integers compare faster than instants).
+        order = sorted([ticket_key(evs[0].at, tid) for tid, evs in tickets.items()])
         total = len(order)
         progress = self._progress
         stats = self.stats
