@@ -390,9 +390,13 @@ class Streamed:
     rows: list[str]  # the rows files, each in ticket order
 
 
+WORKERS_PER_CORE = 4
+"""The most ``--workers`` accepted per core (each worker holds a partition, tens of MiB)."""
+
+
 def max_workers() -> int:
-    """The most ``--workers`` accepted: 4 per core (each worker holds a partition, tens of MiB)."""
-    return 4 * default_workers()
+    """The most ``--workers`` accepted on this machine."""
+    return WORKERS_PER_CORE * default_workers()
 
 
 FILE_MARGIN = 64
@@ -412,6 +416,13 @@ def file_budget(wanted: int) -> int:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
                 soft = target
     return wanted if soft == resource.RLIM_INFINITY else soft
+
+
+def openable_partitions(parts: int) -> int:
+    """`parts`, or fewer where this process may not hold that many files open: a splitting worker
+    keeps one open per partition (`file_budget`). Fewer partitions are larger ones; the outputs do not
+    depend on their count."""
+    return max(1, min(parts, file_budget(parts + FILE_MARGIN) - FILE_MARGIN))
 
 
 def default_workers() -> int:
@@ -453,9 +464,7 @@ def stream(
     parts = min(MAX_PARTITIONS, max(workers, math.ceil(size / PARTITION_BYTES)))
     if shard is not None:
         parts = min(MAX_PARTITIONS, max(workers, math.ceil(parts / shard.count)))
-    # A splitting worker holds one file per partition open: fewer, larger partitions where the
-    # process may not open that many (outputs do not depend on the partition count).
-    parts = max(1, min(parts, file_budget(parts + FILE_MARGIN) - FILE_MARGIN))
+    parts = openable_partitions(parts)
     step = math.ceil(size / workers) if size else 1
     splits = [
         (str(events), w * step, min(size, (w + 1) * step), w, parts, tmp, strict, shard)

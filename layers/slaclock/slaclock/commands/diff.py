@@ -142,8 +142,7 @@ def _tickets(
     except OSError as e:
         raise _FatalError(f"cannot read events file {str(path)!r}: {e.strerror or e}") from None
     parts = min(_stream.MAX_PARTITIONS, max(1, math.ceil(size / _stream.PARTITION_BYTES)))
-    margin = _stream.FILE_MARGIN  # one file open per partition while splitting, as the replay
-    parts = max(1, min(parts, _stream.file_budget(parts + margin) - margin))
+    parts = _stream.openable_partitions(parts)  # one file open per partition while splitting
     try:
         done = _stream._split((str(path), 0, size, 0, parts, tmp, strict, None))
     except OSError as e:

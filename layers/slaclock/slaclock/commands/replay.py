@@ -89,10 +89,12 @@ def _parallel_options(
     shard_text = getattr(args, "shard", None)
     if workers is not None and workers < 1:
         raise _FatalError("--workers must be 1 or more", code=2)
-    if workers is not None and workers > (most := _stream_module().max_workers()):
+    stream = _stream_module()
+    if workers is not None and workers > (most := stream.max_workers()):
+        per_core = stream.WORKERS_PER_CORE
         raise _FatalError(
-            f"--workers {workers}: at most {most} on this machine ({most // 4} cores, 4 processes each:"
-            " more processes than cores only add memory)",
+            f"--workers {workers}: at most {most} on this machine ({most // per_core} cores,"
+            f" {per_core} processes each: more processes than cores only add memory)",
             code=2,
         )
     if (shard_text or workers) and sort_by:
